@@ -1,0 +1,21 @@
+// Command netagent is the intent-driven network automation agent. See
+// README.md for a quickstart and `netagent help` for the subcommands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "netagent:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,177 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the agent's configuration. YAML keys and environment variable
+// names derive from the yaml tags: listen -> NETAGENT_LISTEN,
+// lab.topology -> NETAGENT_LAB_TOPOLOGY.
+type Config struct {
+	// Listen is the HTTP API address.
+	Listen string `yaml:"listen"`
+	// DataDir holds the embedded store, the lab's state and keys.
+	DataDir string `yaml:"data_dir"`
+	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
+	LogFormat string `yaml:"log_format"`
+	LogLevel  string `yaml:"log_level"`
+	// Inventory is a netagent inventory file, a containerlab
+	// topology-data.json or ansible-inventory.yml; empty means the simulated lab.
+	Inventory string `yaml:"inventory"`
+
+	Lab      Lab      `yaml:"lab"`
+	Timeouts Timeouts `yaml:"timeouts"`
+}
+
+// Lab configures the simulated lab the agent starts when no inventory is given.
+type Lab struct {
+	// Enabled starts the simulated lab in-process.
+	Enabled bool `yaml:"enabled"`
+	// Topology is a containerlab topology file; empty means the embedded 2-node lab.
+	Topology string `yaml:"topology"`
+}
+
+// Timeouts bound each phase of talking to a device.
+type Timeouts struct {
+	Connect time.Duration `yaml:"connect"`
+	Auth    time.Duration `yaml:"auth"`
+	RPC     time.Duration `yaml:"rpc"`
+	Commit  time.Duration `yaml:"commit"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Listen:    "127.0.0.1:8080",
+		DataDir:   ".netagent",
+		LogFormat: "text",
+		LogLevel:  "info",
+		Lab:       Lab{Enabled: true},
+		Timeouts: Timeouts{
+			Connect: 5 * time.Second,
+			Auth:    5 * time.Second,
+			RPC:     30 * time.Second,
+			Commit:  60 * time.Second,
+		},
+	}
+}
+
+// Load returns Default overlaid with the YAML file at path (if path is not
+// empty) and then with NETAGENT_* variables from environ. Unknown YAML keys
+// are errors, naming the line.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "NETAGENT_") {
+			env[k] = v
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "NETAGENT", env); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(strings.ReplaceAll(tag, "-", "_"))
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			if err := applyEnv(fv, name, env); err != nil {
+				return err
+			}
+			continue
+		}
+		s, ok := env[name]
+		if !ok {
+			continue
+		}
+		if err := setScalar(fv, s); err != nil {
+			return fmt.Errorf("config: %s=%q: %w", name, s, err)
+		}
+	}
+	return nil
+}
+
+func setScalar(fv reflect.Value, s string) error {
+	switch fv.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		fv.SetInt(int64(d))
+		return nil
+	}
+	switch fv.Kind() {
+	case reflect.String:
+		fv.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		fv.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		fv.SetInt(n)
+	default:
+		return fmt.Errorf("unsupported kind %s", fv.Kind())
+	}
+	return nil
+}
+
+// Validate checks the configuration and names the offending field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen: must not be empty"))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log_format: %q is not text or json", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	for name, d := range map[string]time.Duration{"connect": c.Timeouts.Connect, "auth": c.Timeouts.Auth, "rpc": c.Timeouts.RPC, "commit": c.Timeouts.Commit} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("timeouts.%s: %s must be positive", name, d))
+		}
+	}
+	return errors.Join(errs...)
+}
