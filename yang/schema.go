@@ -131,6 +131,15 @@ func (s *Schema) IsKey() bool {
 	return false
 }
 
+// isKeyCopy reports whether leaf s is the config/ copy of a list key.
+func (s *Schema) isKeyCopy() bool {
+	if s.Kind != KindLeaf || s.Parent == nil || s.Parent.Name != "config" || s.Parent.Parent == nil || s.Parent.Parent.Kind != KindList {
+		return false
+	}
+	k := s.Parent.Parent.Child(s.Name)
+	return k != nil && k.IsKey()
+}
+
 // Root is the schema of the whole device.
 var Root = buildSchema()
 
