@@ -1,0 +1,19 @@
+// Package store is netagent's embedded database: one SQLite file (pure Go,
+// modernc.org/sqlite) shared by every package that keeps state: intents,
+// the transaction write-ahead log, the knowledge base and the audit chain.
+//
+// A DB wraps *sql.DB. Open configures the connection so that every commit is
+// durable before it returns (WAL journal, synchronous=FULL unless told
+// otherwise), transactions take the write lock when they begin (BEGIN
+// IMMEDIATE, so two writers never deadlock upgrading a read lock) and a busy
+// database is waited for rather than failed.
+//
+// Each owner (a package) brings its own schema as a list of numbered
+// migrations and calls Migrate at start-up; the versions applied are kept per
+// owner in the table store_migrations, so owners never collide and never see
+// each other's versions. A migration runs in a transaction together with the
+// row that records it: it is applied exactly once or not at all.
+//
+// Concurrency: a DB is safe for concurrent use, as *sql.DB is. Errors name
+// the operation and the file and wrap the driver's error with %w.
+package store
