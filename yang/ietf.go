@@ -25,8 +25,15 @@ const ietfStaticName = "static"
 // edit-config for a device that speaks ietf-interfaces, ietf-ip and
 // ietf-routing instead of OpenConfig. The mapping is the table in the
 // package documentation; a change it cannot express is an error wrapping
-// ErrNotMappable, naming the path.
-func EncodeEditConfigIETF(changes []Change) ([]byte, error) {
+// ErrNotMappable, naming the path. before is the configuration the changes
+// were computed against: deleting subinterface 0 (whose addresses live on
+// the IETF interface itself) becomes the deletion of each of its addresses,
+// which only before can list. before may be nil when no such deletion occurs.
+func EncodeEditConfigIETF(before *Tree, changes []Change) ([]byte, error) {
+	changes, err := expandSubinterfaceDeletes(before, changes)
+	if err != nil {
+		return nil, err
+	}
 	root := &xnode{name: "config", ns: NSNetconf}
 	// Interfaces created in this change set get the mandatory type.
 	typed := map[string]bool{}
@@ -41,7 +48,7 @@ func EncodeEditConfigIETF(changes []Change) ([]byte, error) {
 		}
 	}
 	var b bytes.Buffer
-	root.write(&b, NSNetconf)
+	root.write(&b, "")
 	return b.Bytes(), nil
 }
 
@@ -213,6 +220,29 @@ func addIETF(root *xnode, c Change, typed map[string]bool) error {
 		return notMappable(p, "unknown static route node")
 	}
 	return notMappable(p, "unknown node")
+}
+
+// expandSubinterfaceDeletes replaces the deletion of subinterface 0, its
+// ipv4 or its addresses container by the deletion of each address in before.
+func expandSubinterfaceDeletes(before *Tree, changes []Change) ([]Change, error) {
+	out := make([]Change, 0, len(changes))
+	for _, c := range changes {
+		p := c.Path
+		isSub := c.Op == OpDelete && len(p) >= 4 && len(p) <= 6 && p[0].Name == "interfaces" && p[2].Name == "subinterfaces" &&
+			(len(p) == 4 || p[4].Name == "ipv4") && (len(p) < 6 || p[5].Name == "addresses")
+		if !isSub {
+			out = append(out, c)
+			continue
+		}
+		if before == nil {
+			return nil, notMappable(p, "deleting a subinterface needs the current configuration")
+		}
+		sub := p[:4:4]
+		for _, a := range before.EntriesOf(sub.Leaf("ipv4", "addresses").Child("address")) {
+			out = append(out, Change{Op: OpDelete, Path: a})
+		}
+	}
+	return out, nil
 }
 
 // routeEntry finds or creates the route element for prefix under proto.

@@ -144,7 +144,7 @@ func parseXML(data []byte) ([]*xnode, error) {
 		return nil, errors.New("malformed XML: unexpected end of document")
 	}
 	nodes := root.children
-	for len(nodes) == 1 && nodes[0].ns == NSNetconf &&
+	for len(nodes) == 1 && (nodes[0].ns == NSNetconf || nodes[0].ns == "") &&
 		(nodes[0].name == "rpc-reply" || nodes[0].name == "data" || nodes[0].name == "config") {
 		nodes = nodes[0].children
 	}
@@ -182,7 +182,7 @@ func EncodeEditConfig(changes []Change) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.Grow(256 * len(changes))
-	root.write(&b, NSNetconf)
+	root.write(&b, "")
 	return b.Bytes(), nil
 }
 
