@@ -20,9 +20,9 @@ import (
 // Platforms the CLI adapter renders for, and the containerlab kinds that
 // imply them.
 var (
-	CLIPlatforms = []string{"eos", "frr", "srl"}
+	CLIPlatforms = []string{"eos", "frr"}
 	kindPlatform = map[string]string{
-		"nokia_srlinux": "srl", "srl": "srl",
+		"nokia_srlinux": "srl", "srl": "srl", "nokia_sros": "srl",
 		"arista_ceos": "eos", "ceos": "eos", "arista_veos": "eos", "eos": "eos",
 		"frr": "frr", "linux": "frr", "cumulus_cvx": "frr", "sonic-vs": "frr",
 	}
@@ -31,7 +31,7 @@ var (
 // kindProtocols are the management ports a containerlab kind listens on,
 // in the default preference order.
 var kindProtocols = map[string][]ProtocolSpec{
-	"srl":     {{Name: GNMI, Port: 57400, TLS: true}, {Name: NETCONF, Port: 830}, {Name: CLI, Port: 22, Platform: "srl"}},
+	"srl":     {{Name: GNMI, Port: 57400, TLS: true}, {Name: NETCONF, Port: 830}},
 	"eos":     {{Name: GNMI, Port: 6030}, {Name: NETCONF, Port: 830}, {Name: CLI, Port: 22, Platform: "eos"}},
 	"frr":     {{Name: CLI, Port: 22, Platform: "frr"}},
 	"unknown": {{Name: GNMI, Port: 57400}, {Name: NETCONF, Port: 830}, {Name: CLI, Port: 22}},

@@ -1,0 +1,33 @@
+// Package netconf is the NETCONF (RFC 6241) adapter: scrapligo's NETCONF
+// driver over netagent's own SSH transport (x/crypto, host keys checked
+// against known_hosts before any credential is sent).
+//
+// R17's three acknowledged phases map onto the phase interfaces:
+//
+//	Prepare: lock candidate, discard-changes, get-config running (kept for
+//	         Rollback), edit-config candidate, validate (when :validate)
+//	Commit:  commit, or <commit><confirmed/><confirm-timeout/><persist>tx</persist>
+//	         when a confirm timeout is asked and the device has
+//	         :confirmed-commit:1.1
+//	Confirm: <commit><persist-id>tx</persist-id></commit> (any session can)
+//	Abort:   discard-changes + unlock, or cancel-commit with the persist-id
+//	Rollback: cancel-commit while pending, else the inverse change
+//
+// Configure runs lock, edit-config, validate, commit, unlock in one call
+// (devices without :candidate: lock and edit running). Every reply is
+// checked: an <rpc-error> becomes a *adapters.DeviceError with its
+// error-tag, error-path and error-message (lock-denied and in-use map to
+// ErrLocked, access-denied to ErrAuth, operation-not-supported to
+// ErrUnsupported, everything else to ErrRejected).
+//
+// Encoding: OpenConfig XML when the hello lists openconfig-interfaces,
+// else the IETF mapping (ietf-interfaces, ietf-ip, ietf-routing) when it
+// lists ietf-interfaces; the inventory's encoding field overrides.
+//
+// Concurrency: an Adapter is safe for concurrent use. It pools one session
+// (re-dialled after a failure); RPCs on it are serialised, and one writer
+// (a Configure, or a transaction from Prepare to its end) holds the device
+// at a time. A ctx that ends mid-RPC kills the session, so nothing more is
+// read or sent; whether the change was applied is then unknown and the
+// error is not Retryable.
+package netconf

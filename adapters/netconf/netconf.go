@@ -1,0 +1,642 @@
+package netconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	ncdriver "github.com/scrapli/scrapligo/driver/netconf"
+	"github.com/scrapli/scrapligo/driver/opoptions"
+	"github.com/scrapli/scrapligo/response"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/yang"
+)
+
+// Compile-time conformance.
+var (
+	_ adapters.Device        = (*Adapter)(nil)
+	_ adapters.Transactional = (*Adapter)(nil)
+	_ adapters.Capabler      = (*Adapter)(nil)
+	_ adapters.Pinger        = (*Adapter)(nil)
+	_ adapters.Opener        = Opener
+)
+
+type txPhase uint8
+
+const (
+	txPrepared  txPhase = iota + 1
+	txPending           // committed with a device confirm timer running
+	txCommitted         // committed without a device timer; inverse kept
+)
+
+type txState struct {
+	id      string
+	phase   txPhase
+	changes []yang.Change
+	before  *yang.Tree
+	locked  bool
+	sess    *session // the session holding the lock and the candidate
+}
+
+// maxDone is how many confirmed transactions Rollback can still undo.
+const maxDone = 16
+
+// Adapter is a Device over NETCONF. It keeps one pooled session, re-dialled
+// when it breaks. It is safe for concurrent use; writes are serialised.
+type Adapter struct {
+	t   adapters.Target
+	log *slog.Logger
+
+	writer chan struct{} // the one-writer slot
+
+	mu      sync.Mutex // protects following fields
+	sess    *session
+	closed  bool
+	tx      *txState
+	done    map[string]*txState
+	doneIDs []string
+}
+
+// Opener opens a NETCONF adapter; register it as adapters.NETCONF.
+func Opener(ctx context.Context, t adapters.Target) (adapters.Device, error) { return Open(ctx, t) }
+
+// Open connects to t and reads its hello. Errors are *adapters.DeviceError
+// naming the device and what failed (unreachable, host key, auth).
+func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
+	t.Protocol.Name = adapters.NETCONF
+	a := &Adapter{t: t, log: t.Log(), writer: make(chan struct{}, 1), done: map[string]*txState{}}
+	s, err := dial(ctx, t, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.sess = s
+	a.log.Debug("netconf session open", "encoding", s.encoding, "candidate", s.candidate, "confirmed_commit", s.confirmed)
+	return a, nil
+}
+
+// session returns the pooled session, dialling a new one if needed.
+func (a *Adapter) session(ctx context.Context) (*session, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, a.t.Err(adapters.PhaseConnect, adapters.ErrClosed, true, nil, "")
+	}
+	if a.sess != nil && !a.sess.isBroken() {
+		return a.sess, nil
+	}
+	if a.sess != nil {
+		old := a.sess
+		go old.close() // bounded; see session.close
+	}
+	s, err := dial(ctx, a.t, nil)
+	if err != nil {
+		a.sess = nil
+		return nil, err
+	}
+	a.sess = s
+	return s, nil
+}
+
+func (s *session) isBroken() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.broken || s.tr.Closed()
+}
+
+// acquire takes the writer slot.
+func (a *Adapter) acquire(ctx context.Context, phase adapters.Phase) error {
+	select {
+	case a.writer <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return a.t.Err(phase, adapters.ErrLocked, true, ctx.Err(), "another write to this device is in progress")
+	}
+}
+
+func (a *Adapter) release() { <-a.writer }
+
+// Capabilities reports what the device's hello offered.
+func (a *Adapter) Capabilities() adapters.Caps {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := adapters.Caps{Protocol: adapters.NETCONF, AtomicPerCall: true}
+	if a.sess != nil {
+		c.Candidate, c.Validate, c.ConfirmTimer = a.sess.candidate, a.sess.validate, a.sess.candidate && a.sess.confirmed
+	}
+	return c
+}
+
+func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
+
+// Configure applies changes: lock, edit-config to the candidate, validate,
+// commit, unlock (or lock and edit running on devices without a
+// candidate). The IETF encoding reads the running configuration first (its
+// mapping needs it).
+func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+		return err
+	}
+	defer a.release()
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	tx := &txState{changes: changes, sess: s}
+	if err := a.stage(ctx, s, tx, false); err != nil {
+		return err
+	}
+	if !s.candidate {
+		return a.unlock(ctx, tx, "running")
+	}
+	if _, err := s.rpc(ctx, adapters.PhaseCommit, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		return d.Commit()
+	}); err != nil {
+		a.cleanup(ctx, tx)
+		return fmt.Errorf("netconf configure %s: %w", a.t.Device, err)
+	}
+	return a.unlock(ctx, tx, "candidate")
+}
+
+// stage is R17 phases 1 and 2: lock, (read), edit, validate. On error the
+// candidate is discarded and unlocked.
+func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, read bool) error {
+	rpc := a.to().RPC
+	target := "candidate"
+	if !s.candidate {
+		target = "running"
+	}
+	if _, err := s.rpc(ctx, adapters.PhaseLock, rpc, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		return d.Lock(target)
+	}); err != nil {
+		return fmt.Errorf("netconf lock %s: %w", a.t.Device, err)
+	}
+	tx.locked = true
+	if s.candidate {
+		if _, err := s.rpc(ctx, adapters.PhaseLock, rpc, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+			return d.Discard()
+		}); err != nil {
+			a.cleanup(ctx, tx)
+			return fmt.Errorf("netconf discard-changes %s: %w", a.t.Device, err)
+		}
+	}
+	if read || s.encoding == EncodingIETF {
+		before, err := a.getConfig(ctx, s, nil)
+		if err != nil {
+			a.cleanup(ctx, tx)
+			return err
+		}
+		tx.before = before
+	}
+	var payload []byte
+	var err error
+	if s.encoding == EncodingIETF {
+		payload, err = yang.EncodeEditConfigIETF(tx.before, tx.changes)
+	} else {
+		payload, err = yang.EncodeEditConfig(tx.changes)
+	}
+	if err != nil {
+		a.cleanup(ctx, tx)
+		return &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.NETCONF, Phase: adapters.PhaseStage,
+			Kind: adapters.ErrUnsupported, NotApplied: true, Err: err, Message: "cannot encode the change as " + s.encoding}
+	}
+	// Only an edit of running can be applied by a failed RPC; a candidate is discarded.
+	if _, err := s.rpc(ctx, adapters.PhaseStage, rpc, s.candidate, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		return d.EditConfig(target, string(payload))
+	}); err != nil {
+		a.cleanup(ctx, tx)
+		return fmt.Errorf("netconf edit-config %s: %w", a.t.Device, err)
+	}
+	if s.candidate && s.validate {
+		if _, err := s.rpc(ctx, adapters.PhaseValidate, rpc, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+			return d.Validate("candidate")
+		}); err != nil {
+			a.cleanup(ctx, tx)
+			return fmt.Errorf("netconf validate %s: %w", a.t.Device, err)
+		}
+	}
+	return nil
+}
+
+// cleanup discards the candidate and unlocks, best effort, on a session
+// that still works (a broken one releases both when it closes).
+func (a *Adapter) cleanup(ctx context.Context, tx *txState) {
+	s := tx.sess
+	if s == nil || s.isBroken() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.to().RPC)
+	defer cancel()
+	if s.candidate {
+		_, _ = s.rpc(ctx, adapters.PhaseAbort, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) { return d.Discard() })
+	}
+	if tx.locked {
+		target := "candidate"
+		if !s.candidate {
+			target = "running"
+		}
+		_, _ = s.rpc(ctx, adapters.PhaseAbort, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) { return d.Unlock(target) })
+		tx.locked = false
+	}
+}
+
+func (a *Adapter) unlock(ctx context.Context, tx *txState, target string) error {
+	if !tx.locked {
+		return nil
+	}
+	tx.locked = false
+	if _, err := tx.sess.rpc(ctx, adapters.PhaseCommit, a.to().RPC, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		return d.Unlock(target)
+	}); err != nil {
+		// The change is committed; a lost unlock is released with the session.
+		a.log.Warn("netconf unlock failed after commit", "err", err)
+		tx.sess.markBroken()
+	}
+	return nil
+}
+
+func (s *session) markBroken() {
+	s.mu.Lock()
+	s.broken = true
+	s.mu.Unlock()
+}
+
+// Query reads the running configuration at or below paths.
+func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
+	s, err := a.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.getConfig(ctx, s, paths)
+	if err != nil {
+		return nil, err
+	}
+	return adapters.Restrict(t, paths), nil
+}
+
+// getConfig reads running; with the OpenConfig encoding the filter selects
+// the top-level containers paths touch.
+func (a *Adapter) getConfig(ctx context.Context, s *session, paths []yang.Path) (*yang.Tree, error) {
+	filter := ""
+	if s.encoding == EncodingOpenConfig {
+		filter = topFilter(paths)
+	}
+	res, err := s.rpc(ctx, adapters.PhaseRead, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		if filter == "" {
+			return d.GetConfig("running")
+		}
+		return d.GetConfig("running", opoptions.WithFilter(filter))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("netconf get-config %s: %w", a.t.Device, err)
+	}
+	var t *yang.Tree
+	if s.encoding == EncodingIETF {
+		t, err = yang.DecodeConfigXMLIETF([]byte(res))
+	} else {
+		t, err = yang.DecodeConfigXML([]byte(res))
+	}
+	if err != nil {
+		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.NETCONF, Phase: adapters.PhaseRead,
+			Kind: adapters.ErrRejected, Tag: "malformed-reply", NotApplied: true, Err: err, Message: "cannot decode the device's configuration"}
+	}
+	return t, nil
+}
+
+// topFilter is a subtree filter selecting the model's top-level
+// containers that paths touch ("" for everything).
+func topFilter(paths []yang.Path) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	seen := map[string]bool{}
+	out := ""
+	for _, p := range paths {
+		if len(p) == 0 {
+			return ""
+		}
+		s := yang.Root.Child(p[0].Name)
+		if s == nil || seen[s.Name] {
+			continue
+		}
+		seen[s.Name] = true
+		out += "<" + s.Name + ` xmlns="` + s.NS + `"/>`
+	}
+	return out
+}
+
+// Monitor polls get-config every interval (NETCONF has no config streaming
+// the adapter relies on); see adapters.PollMonitor.
+func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit func(adapters.Update) error) error {
+	return adapters.PollMonitor(ctx, a.t, sub, a.Query, emit)
+}
+
+// Ping sends a get-config whose filter selects nothing.
+func (a *Adapter) Ping(ctx context.Context) error {
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	filter := `<interfaces xmlns="` + yang.NSInterfaces + `"><interface><name>netagent-ping</name></interface></interfaces>`
+	_, err = s.rpc(ctx, adapters.PhaseQuery, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		return d.GetConfig("running", opoptions.WithFilter(filter))
+	})
+	var de *adapters.DeviceError
+	if errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected) {
+		return nil // the device answered: alive
+	}
+	return err
+}
+
+// Close ends the session and waits for its goroutines.
+func (a *Adapter) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	s := a.sess
+	a.sess = nil
+	var txs *session
+	if a.tx != nil && a.tx.sess != s {
+		txs = a.tx.sess
+	}
+	a.mu.Unlock()
+	if s != nil {
+		s.close()
+	}
+	if txs != nil {
+		txs.close()
+	}
+	return nil
+}
+
+// --- transactions ---
+
+// Prepare locks the candidate, reads running (kept for Rollback), edits
+// the candidate and validates it. The writer slot stays taken until the
+// transaction ends.
+func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
+	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+		return err
+	}
+	s, err := a.session(ctx)
+	if err != nil {
+		a.release()
+		return err
+	}
+	st := &txState{id: tx, changes: changes, sess: s}
+	if err := a.stage(ctx, s, st, true); err != nil {
+		a.release()
+		return err
+	}
+	st.phase = txPrepared
+	a.mu.Lock()
+	a.tx = st
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *Adapter) current(tx string, phase adapters.Phase) (*txState, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tx == nil || a.tx.id != tx {
+		return nil, a.t.Err(phase, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not prepared here")
+	}
+	return a.tx, nil
+}
+
+// end forgets the current transaction, remembers it for Rollback, and
+// frees the writer slot.
+func (a *Adapter) end(st *txState, keep bool) {
+	a.mu.Lock()
+	if a.tx == st {
+		a.tx = nil
+	}
+	if keep {
+		if _, ok := a.done[st.id]; !ok {
+			a.doneIDs = append(a.doneIDs, st.id)
+		}
+		a.done[st.id] = st
+		if len(a.doneIDs) > maxDone {
+			delete(a.done, a.doneIDs[0])
+			a.doneIDs = a.doneIDs[1:]
+		}
+	}
+	a.mu.Unlock()
+	a.release()
+}
+
+// Commit commits the candidate; with confirmTimeout > 0 and a device that
+// supports confirmed-commit:1.1 it is a confirmed commit persisted under tx.
+func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
+	st, err := a.current(tx, adapters.PhaseCommit)
+	if err != nil {
+		return err
+	}
+	if st.phase != txPrepared {
+		return a.t.Err(adapters.PhaseCommit, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is already committed")
+	}
+	s := st.sess
+	if !s.candidate {
+		// Edits of running took effect at Prepare.
+		st.phase = txCommitted
+		return a.unlockKeep(ctx, st, confirmTimeout)
+	}
+	timer := confirmTimeout > 0 && s.confirmed
+	_, err = s.rpc(ctx, adapters.PhaseCommit, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		if timer {
+			secs := uint((confirmTimeout + time.Second - 1) / time.Second)
+			return d.Commit(opoptions.WithCommitConfirmed(), opoptions.WithCommitConfirmTimeout(secs),
+				opoptions.WithCommitConfirmedPersist(tx))
+		}
+		return d.Commit()
+	})
+	if err != nil {
+		if adapters.Retryable(err) {
+			a.cleanup(ctx, st)
+			a.end(st, false)
+		}
+		return fmt.Errorf("netconf commit %s tx %s: %w", a.t.Device, tx, err)
+	}
+	if timer {
+		st.phase = txPending
+		return nil
+	}
+	st.phase = txCommitted
+	return a.unlockKeep(ctx, st, confirmTimeout)
+}
+
+// unlockKeep releases the lock of a commit without a device timer; with
+// confirmTimeout == 0 the transaction is over.
+func (a *Adapter) unlockKeep(ctx context.Context, st *txState, confirmTimeout time.Duration) error {
+	target := "candidate"
+	if !st.sess.candidate {
+		target = "running"
+	}
+	_ = a.unlock(ctx, st, target)
+	if confirmTimeout <= 0 {
+		a.end(st, true)
+	}
+	return nil
+}
+
+// Confirm confirms a pending confirmed commit (from any session: the
+// persist-id is tx) and ends the transaction.
+func (a *Adapter) Confirm(ctx context.Context, tx string) error {
+	st, err := a.current(tx, adapters.PhaseConfirm)
+	if err != nil {
+		return err
+	}
+	switch st.phase {
+	case txPrepared:
+		return a.t.Err(adapters.PhaseConfirm, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not committed yet")
+	case txCommitted:
+		a.end(st, true)
+		return nil
+	}
+	s := st.sess
+	if s.isBroken() {
+		if s, err = a.session(ctx); err != nil {
+			return err
+		}
+	}
+	_, err = s.rpc(ctx, adapters.PhaseConfirm, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		return d.Commit(opoptions.WithCommitConfirmedPersistID(tx))
+	})
+	if err != nil {
+		var de *adapters.DeviceError
+		if errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected) {
+			// The device has no such pending commit: its timer expired and it reverted.
+			a.cleanup(ctx, st)
+			a.end(st, false)
+			de.Message = "confirm timer expired, the device reverted the change: " + de.Message
+		}
+		return fmt.Errorf("netconf confirm %s tx %s: %w", a.t.Device, tx, err)
+	}
+	_ = a.unlock(ctx, st, "candidate")
+	a.end(st, true)
+	return nil
+}
+
+// Abort discards a prepared change, or cancels a pending confirmed commit.
+// Aborting an unknown transaction succeeds.
+func (a *Adapter) Abort(ctx context.Context, tx string) error {
+	a.mu.Lock()
+	st := a.tx
+	a.mu.Unlock()
+	if st == nil || st.id != tx {
+		return nil
+	}
+	return a.undo(ctx, st, adapters.PhaseAbort)
+}
+
+// Rollback cancels a pending confirmed commit or applies the inverse of a
+// committed change (kept for the last 16 transactions). Rolling back an
+// unknown transaction succeeds.
+func (a *Adapter) Rollback(ctx context.Context, tx string) error {
+	a.mu.Lock()
+	st, active := a.tx, true
+	if st == nil || st.id != tx {
+		st, active = a.done[tx], false
+	}
+	a.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	if !active {
+		// A finished transaction: take the writer slot for the inverse.
+		if err := a.acquire(ctx, adapters.PhaseRollback); err != nil {
+			return err
+		}
+		a.mu.Lock()
+		a.tx = st
+		a.mu.Unlock()
+	}
+	return a.undo(ctx, st, adapters.PhaseRollback)
+}
+
+func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) error {
+	switch st.phase {
+	case txPrepared:
+		a.cleanup(ctx, st)
+		a.end(st, false)
+		return nil
+	case txPending:
+		s := st.sess
+		var err error
+		if s.isBroken() {
+			if s, err = a.session(ctx); err != nil {
+				return err
+			}
+		}
+		_, err = s.rpc(ctx, phase, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+			return d.RPC(opoptions.WithFilter(`<cancel-commit><persist-id>` + xmlEscape(st.id) + `</persist-id></cancel-commit>`))
+		})
+		var de *adapters.DeviceError
+		if err != nil && !(errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected)) {
+			return fmt.Errorf("netconf cancel-commit %s tx %s: %w", a.t.Device, st.id, err)
+		}
+		// Rejected: nothing pending any more (the timer expired); either way reverted.
+		a.cleanup(ctx, st)
+		a.mu.Lock()
+		delete(a.done, st.id)
+		a.mu.Unlock()
+		a.end(st, false)
+		return nil
+	}
+	inv, err := yang.Invert(st.before, st.changes)
+	if err != nil {
+		a.end(st, true)
+		return a.t.Err(phase, adapters.ErrUnsupported, true, err, "cannot invert the change")
+	}
+	s, err := a.session(ctx)
+	if err != nil {
+		a.end(st, true)
+		return err
+	}
+	undo := &txState{changes: inv, sess: s}
+	if err := a.stage(ctx, s, undo, false); err != nil {
+		a.end(st, true)
+		return fmt.Errorf("netconf rollback %s tx %s: %w", a.t.Device, st.id, err)
+	}
+	if s.candidate {
+		if _, err := s.rpc(ctx, phase, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) { return d.Commit() }); err != nil {
+			a.cleanup(ctx, undo)
+			a.end(st, true)
+			return fmt.Errorf("netconf rollback commit %s tx %s: %w", a.t.Device, st.id, err)
+		}
+		_ = a.unlock(ctx, undo, "candidate")
+	} else {
+		_ = a.unlock(ctx, undo, "running")
+	}
+	a.mu.Lock()
+	delete(a.done, st.id)
+	a.mu.Unlock()
+	a.end(st, false)
+	return nil
+}
+
+func xmlEscape(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '<':
+			out = append(out, "&lt;"...)
+		case '>':
+			out = append(out, "&gt;"...)
+		case '&':
+			out = append(out, "&amp;"...)
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,193 @@
+package netconf
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	ncdriver "github.com/scrapli/scrapligo/driver/netconf"
+	"github.com/scrapli/scrapligo/driver/options"
+	"github.com/scrapli/scrapligo/response"
+	"github.com/scrapli/scrapligo/util"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/internal/sshconn"
+	"github.com/netagent/netagent/yang"
+)
+
+// Capability URNs the adapter looks for in the server's hello.
+const (
+	capCandidate = "urn:ietf:params:netconf:capability:candidate:1.0"
+	capValidate  = "urn:ietf:params:netconf:capability:validate:1"
+	capConfirmed = "urn:ietf:params:netconf:capability:confirmed-commit:1.1"
+	capRunning   = "urn:ietf:params:netconf:capability:writable-running:1.0"
+	nsIETFIf     = "urn:ietf:params:xml:ns:yang:ietf-interfaces"
+)
+
+// Encodings of configuration on the wire.
+const (
+	EncodingOpenConfig = "openconfig"
+	EncodingIETF       = "ietf"
+)
+
+// caps is what a server's hello offers.
+type caps struct {
+	candidate, validate, confirmed, running bool
+	encoding                                string
+}
+
+func parseCaps(list []string, force string) (caps, error) {
+	var c caps
+	oc, ietf := false, false
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		base, _, _ := strings.Cut(s, "?")
+		switch {
+		case strings.HasPrefix(base, capCandidate[:len(capCandidate)-4]):
+			c.candidate = true
+		case strings.HasPrefix(base, "urn:ietf:params:netconf:capability:validate:"):
+			c.validate = true
+		case base == capConfirmed:
+			c.confirmed = true
+		case strings.HasPrefix(base, "urn:ietf:params:netconf:capability:writable-running:"):
+			c.running = true
+		case base == yang.NSInterfaces || strings.Contains(s, "module=openconfig-interfaces"):
+			oc = true
+		case base == nsIETFIf || strings.Contains(s, "module=ietf-interfaces"):
+			ietf = true
+		}
+	}
+	switch {
+	case force != "":
+		c.encoding = force
+	case oc:
+		c.encoding = EncodingOpenConfig
+	case ietf:
+		c.encoding = EncodingIETF
+	default:
+		return c, errors.New("the hello lists neither openconfig-interfaces nor ietf-interfaces; set encoding in the inventory if the device supports one")
+	}
+	return c, nil
+}
+
+// session is one NETCONF session: a scrapligo driver over our SSH
+// transport. RPCs on it are serialised by mu.
+type session struct {
+	t   adapters.Target
+	tr  *sshconn.Transport
+	drv *ncdriver.Driver
+	caps
+	mu     sync.Mutex // one RPC at a time; protects the driver's fields
+	broken bool
+}
+
+// dial opens a session; its error is a *adapters.DeviceError.
+func dial(ctx context.Context, t adapters.Target, onAuth func()) (*session, error) {
+	to := t.Timeouts.WithDefaults()
+	tr := sshconn.New(t, sshconn.Netconf)
+	tr.Ctx = ctx
+	tr.OnAuth = onAuth
+	drv, err := ncdriver.NewDriver(t.Address,
+		options.WithTransportType("standard"),
+		options.WithCustomTransport(tr),
+		options.WithPort(t.Protocol.Port),
+		options.WithTimeoutOps(adapters.Bound(ctx, to.RPC)),
+	)
+	if err != nil {
+		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, err, "netconf driver options")
+	}
+	if err := drv.Open(); err != nil {
+		tr.Kill()
+		var de *adapters.DeviceError
+		if errors.As(err, &de) {
+			return nil, de
+		}
+		if ctx.Err() != nil || errors.Is(err, util.ErrTimeoutError) {
+			return nil, t.Err(adapters.PhaseConnect, adapters.ErrTimeout, true, err, "no NETCONF hello in time")
+		}
+		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnreachable, true, err, "NETCONF session set-up failed")
+	}
+	s := &session{t: t, tr: tr, drv: drv}
+	c, err := parseCaps(drv.ServerCapabilities(), t.Protocol.Encoding)
+	if err != nil {
+		s.close()
+		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, nil, err.Error())
+	}
+	s.caps = c
+	return s, nil
+}
+
+// rpc runs one RPC with timeout d (bounded by ctx). notApplied says whether
+// a failure of this RPC certainly left the device unchanged. A transport
+// failure or timeout marks the session broken: the caller drops it.
+func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration, notApplied bool,
+	call func(*ncdriver.Driver) (*response.NetconfResponse, error)) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken {
+		return "", s.t.Err(phase, adapters.ErrClosed, true, nil, "session closed")
+	}
+	if err := ctx.Err(); err != nil {
+		return "", s.t.Err(phase, adapters.ErrTimeout, true, err, "")
+	}
+	s.drv.Channel.TimeoutOps = adapters.Bound(ctx, d)
+	stop := context.AfterFunc(ctx, s.tr.Kill)
+	r, err := call(s.drv)
+	stop()
+	if err == nil && s.tr.Closed() {
+		err = errors.New("session killed")
+	}
+	if err != nil {
+		s.broken = true
+		kind := adapters.ErrTimeout
+		if !errors.Is(err, util.ErrTimeoutError) && ctx.Err() == nil {
+			kind = adapters.ErrUnreachable
+		}
+		return "", s.t.Err(phase, kind, notApplied, err, "no reply from the device")
+	}
+	if r.Failed != nil {
+		errs, _ := ParseRPCErrors(r.RawResult)
+		if len(errs) == 0 {
+			errs, _ = ParseRPCErrors([]byte(r.Result))
+		}
+		hard := false
+		for _, e := range errs {
+			hard = hard || e.Severity != "warning"
+		}
+		if hard || len(errs) == 0 {
+			return r.Result, deviceError(s.t, phase, true, errs, r.Result)
+		}
+	}
+	return r.Result, nil
+}
+
+// close ends the session and waits for the driver's goroutines.
+//
+// scrapligo's NETCONF reader, once the transport is gone, blocks handing
+// its error to an RPC that is waiting for a reply, and its Close blocks
+// until that reader stops. So close kills the transport first, then feeds
+// the reader throw-away RPCs (the dead transport swallows their writes)
+// until Close returns. This is bounded: each round waits at most 50ms.
+func (s *session) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken = true
+	s.tr.Kill()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.drv.Close()
+	}()
+	s.drv.Channel.TimeoutOps = 50 * time.Millisecond
+	for i := 0; i < 200; i++ {
+		select {
+		case <-done:
+			return
+		case <-time.After(10 * time.Millisecond):
+			_, _ = s.drv.RPC()
+		}
+	}
+	<-done
+}

@@ -1,0 +1,131 @@
+package adapters
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/netagent/netagent/yang"
+)
+
+// QueryFunc reads configuration, as Device.Query does.
+type QueryFunc func(ctx context.Context, paths []yang.Path) (*yang.Tree, error)
+
+// PollMonitor serves a Subscription by polling query every interval: what
+// protocols without streaming (NETCONF get-config, CLI show) do. Sample mode
+// emits every leaf each round; on-change mode emits the first snapshot, then
+// only changed and deleted leaves. A Sync update ends the first snapshot.
+// Paths must lie in the configuration model (yang.ParsePath); others give
+// ErrUnsupported. It blocks until ctx ends (returning nil) or emit or query
+// fails.
+func PollMonitor(ctx context.Context, t Target, sub Subscription, query QueryFunc, emit func(Update) error) error {
+	paths := make([]yang.Path, 0, len(sub.Paths))
+	for _, s := range sub.Paths {
+		p, err := yang.ParsePath(s)
+		if err != nil {
+			return t.Err(PhaseMonitor, ErrUnsupported, true, err,
+				fmt.Sprintf("%s serves only configuration paths of the model by polling", t.Protocol.Name))
+		}
+		paths = append(paths, p)
+	}
+	iv := sub.Interval
+	if iv <= 0 {
+		iv = DefaultInterval
+	}
+	tick := time.NewTicker(iv)
+	defer tick.Stop()
+	var last *yang.Tree
+	for {
+		cur, err := query(ctx, paths)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		for _, l := range cur.Leaves() {
+			if sub.Mode == ModeOnChange && last != nil {
+				if v, ok := last.Get(l.Path); ok && v == l.Value {
+					continue
+				}
+			}
+			if err := emit(Update{Device: t.Device, Time: now, Path: l.Path.String(), Value: l.Value}); err != nil {
+				return err
+			}
+		}
+		if last != nil {
+			for _, l := range last.Leaves() {
+				if _, ok := cur.Get(l.Path); !ok {
+					if err := emit(Update{Device: t.Device, Time: now, Path: l.Path.String(), Deleted: true}); err != nil {
+						return err
+					}
+				}
+			}
+		} else if err := emit(Update{Device: t.Device, Time: now, Sync: true}); err != nil {
+			return err
+		}
+		last = cur
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Restrict returns the part of t at or below any of paths (all of t when
+// paths is empty).
+func Restrict(t *yang.Tree, paths []yang.Path) *yang.Tree {
+	if len(paths) == 0 {
+		return t
+	}
+	out := yang.NewTree()
+	for _, l := range t.Leaves() {
+		for _, p := range paths {
+			if l.Path.HasPrefix(p) {
+				_ = out.Set(l.Path, l.Value)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// InEffect reports whether change c is visible in t: a created or updated
+// leaf has the new value, a created entry exists, a deleted node is gone.
+// The failover layer uses it to read back after an ambiguous failure.
+func InEffect(t *yang.Tree, c yang.Change) bool {
+	switch {
+	case c.Op == yang.OpDelete:
+		return !t.Has(c.Path)
+	case c.Path.IsEntry():
+		return t.Has(c.Path)
+	}
+	v, ok := t.Get(c.Path)
+	return ok && yang.FormatValue(v) == yang.FormatValue(c.New)
+}
+
+// ChangedPaths returns the paths Query must read to check changes: each
+// change's path, or its entry for a leaf.
+func ChangedPaths(changes []yang.Change) []yang.Path {
+	out := make([]yang.Path, 0, len(changes))
+	seen := map[string]bool{}
+	for _, c := range changes {
+		p := c.Path
+		if !p.IsEntry() {
+			// read the nearest entry so deletes of leaves can be checked too
+			for i := len(p) - 1; i >= 0; i-- {
+				if len(p[i].Keys) > 0 {
+					p = p[:i+1]
+					break
+				}
+			}
+		}
+		if s := p.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
