@@ -1,0 +1,360 @@
+package intent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/netagent/netagent/yang"
+)
+
+// DeviceInfo is one device of the inventory: its name and labels.
+type DeviceInfo struct {
+	Name   string
+	Labels map[string]string
+}
+
+// Inventory lists the devices intents can target. The adapters' inventory
+// satisfies it through a one-line wrapper; tests use intenttest.Network.
+type Inventory interface {
+	// Devices returns every device, sorted by name. Callers do not modify
+	// the result.
+	Devices() []DeviceInfo
+}
+
+// Device is what the intent service needs of one device: read its current
+// configuration, and push changes. adapters.Device has these methods.
+type Device interface {
+	// Query returns the configuration at paths; the root path (an empty
+	// yang.Path) is the whole configuration.
+	Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error)
+	// Configure applies changes in order, all or nothing on the device.
+	Configure(ctx context.Context, changes []yang.Change) error
+}
+
+// Devices opens devices by name.
+type Devices interface {
+	Device(ctx context.Context, name string) (Device, error)
+}
+
+// rootPaths asks Query for the whole configuration.
+var rootPaths = []yang.Path{{}}
+
+// Compiler turns intents into plans against the devices' current
+// configuration. It is safe for concurrent use if its Inventory and
+// Devices are.
+type Compiler struct {
+	Inventory Inventory
+	Devices   Devices
+}
+
+// Resolve returns the names of the devices an intent targets, sorted, or
+// an *InvalidError (StageSemantic) naming each device that does not exist
+// or a selector that matches none.
+func (c *Compiler) Resolve(in *Intent) ([]string, error) {
+	all := c.Inventory.Devices()
+	if len(in.Targets.Devices) > 0 {
+		var probs []Problem
+		for i, name := range in.Targets.Devices {
+			_, found := slices.BinarySearchFunc(all, name, func(d DeviceInfo, n string) int { return strings.Compare(d.Name, n) })
+			if !found {
+				probs = append(probs, Problem{Pointer: "/targets/devices/" + strconv.Itoa(i), Reason: fmt.Sprintf("no device named %q in the inventory", name)})
+			}
+		}
+		if probs != nil {
+			return nil, &InvalidError{Stage: StageSemantic, Problems: probs}
+		}
+		names := slices.Clone(in.Targets.Devices)
+		sort.Strings(names)
+		return names, nil
+	}
+	var names []string
+	for _, d := range all {
+		match := true
+		for k, v := range in.Targets.Selector {
+			if d.Labels[k] != v {
+				match = false
+				break
+			}
+		}
+		if match {
+			names = append(names, d.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, invalid(StageSemantic, "/targets/selector", "matches no device in the inventory")
+	}
+	return names, nil
+}
+
+// Compile resolves the intent's targets, reads each device's current
+// configuration, builds the desired one, checks it with yang.Validate
+// (problems the intent introduces are refused; ones already on the device
+// are not its concern) and returns the plan. A satisfied intent plans zero
+// changes. Device errors are wrapped with the device's name; refusals are
+// *InvalidError.
+func (c *Compiler) Compile(ctx context.Context, in *Intent) (*Plan, error) {
+	names, err := c.Resolve(in)
+	if err != nil {
+		return nil, err
+	}
+	return c.CompileFor(ctx, in, names)
+}
+
+// CompileFor is Compile for targets already resolved.
+func (c *Compiler) CompileFor(ctx context.Context, in *Intent, names []string) (*Plan, error) {
+	plan := &Plan{IntentID: in.ID, Devices: make([]DevicePlan, len(names))}
+	probs := make([][]Problem, len(names))
+	compileOne := func(ctx context.Context, i int) error {
+		cur, err := c.current(ctx, names[i])
+		if err != nil {
+			return err
+		}
+		dp, pr := compileDevice(names[i], cur, in)
+		plan.Devices[i], probs[i] = dp, pr
+		return nil
+	}
+	if len(names) == 1 {
+		if err := compileOne(ctx, 0); err != nil {
+			return nil, err
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(16)
+		for i := range names {
+			g.Go(func() error { return compileOne(gctx, i) })
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	}
+	var all []Problem
+	for _, p := range probs {
+		all = append(all, p...)
+	}
+	if len(all) > 0 {
+		return nil, &InvalidError{Stage: StageSemantic, Problems: all}
+	}
+	return plan, nil
+}
+
+func (c *Compiler) current(ctx context.Context, name string) (*yang.Tree, error) {
+	dev, err := c.Devices.Device(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("intent: open device %s: %w", name, err)
+	}
+	cur, err := dev.Query(ctx, rootPaths)
+	if err != nil {
+		return nil, fmt.Errorf("intent: read configuration of %s: %w", name, err)
+	}
+	return cur, nil
+}
+
+// owner records which part of the intent set a path, to point problems
+// found in the device model back at the intent.
+type owner struct {
+	path    string
+	pointer string
+}
+
+func compileDevice(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Problem) {
+	desired := cur.Clone()
+	b := &builder{device: device, cur: cur, t: desired}
+	switch s := in.Spec.(type) {
+	case *InterfaceSpec:
+		b.iface(s)
+	case *StaticRouteSpec:
+		b.staticRoute(s)
+	case *BGPNeighborSpec:
+		b.bgpNeighbor(s)
+	case *Objective:
+		// An SLO configures nothing; assurance measures it.
+	default:
+		b.problem("/spec", "kind %s has no compiler", in.Kind)
+	}
+	if len(b.probs) == 0 {
+		b.validate()
+	}
+	if len(b.probs) > 0 {
+		return DevicePlan{Device: device}, b.probs
+	}
+	changes := yang.Diff(cur, desired)
+	dp := DevicePlan{Device: device, Changes: changes, Before: cur}
+	if len(changes) > 0 {
+		dp.Undo = yang.Diff(desired, cur)
+	}
+	return dp, nil
+}
+
+type builder struct {
+	device string
+	cur, t *yang.Tree
+	owners []owner
+	probs  []Problem
+}
+
+func (b *builder) problem(ptr, format string, args ...any) {
+	b.probs = append(b.probs, Problem{Pointer: ptr, Reason: fmt.Sprintf("on %s: ", b.device) + fmt.Sprintf(format, args...)})
+}
+
+func (b *builder) set(ptr string, p yang.Path, v any) {
+	if err := b.t.Set(p, v); err != nil {
+		b.problem(ptr, "%v", err)
+		return
+	}
+	b.owners = append(b.owners, owner{path: p.String(), pointer: ptr})
+}
+
+func (b *builder) iface(s *InterfaceSpec) {
+	base := yang.InterfacePath(s.Name)
+	if !b.cur.Has(base) && s.Type == "" {
+		b.problem("/spec/name", "interface %s does not exist; give its type to create it", s.Name)
+		return
+	}
+	b.owners = append(b.owners, owner{path: base.String(), pointer: "/spec/name"})
+	if s.Type != "" {
+		b.set("/spec/type", base.Leaf("config", "type"), s.Type)
+	} else {
+		b.set("/spec/name", base.Leaf("config", "name"), s.Name)
+	}
+	if s.Enabled != nil {
+		b.set("/spec/enabled", base.Leaf("config", "enabled"), *s.Enabled)
+	}
+	if s.Description != nil {
+		b.set("/spec/description", base.Leaf("config", "description"), *s.Description)
+	}
+	if s.MTU != nil {
+		b.set("/spec/mtu", base.Leaf("config", "mtu"), *s.MTU)
+	}
+	for i, a := range s.IPv4 {
+		ptr := "/spec/ipv4/" + strconv.Itoa(i)
+		pfx, err := netip.ParsePrefix(a)
+		if err != nil || !pfx.Addr().Is4() {
+			b.problem(ptr, "%q is not an IPv4 address with a prefix length", a)
+			continue
+		}
+		ap := yang.AddressPath(s.Name, s.Subinterface, pfx.Addr().String())
+		b.owners = append(b.owners, owner{path: ap.String(), pointer: ptr})
+		b.set(ptr, ap.Leaf("config", "ip"), pfx.Addr().String())
+		b.set(ptr, ap.Leaf("config", "prefix-length"), uint64(pfx.Bits()))
+	}
+}
+
+func (b *builder) staticRoute(s *StaticRouteSpec) {
+	route := yang.StaticRoutePath(s.Prefix)
+	b.owners = append(b.owners, owner{path: route.String(), pointer: "/spec/prefix"})
+	// The intent's next hops replace the route's.
+	b.t.Delete(route.Leaf("next-hops"))
+	b.set("/spec/prefix", route.Leaf("config", "prefix"), s.Prefix)
+	seen := map[string]int{}
+	for i, h := range s.NextHops {
+		ptr := "/spec/next_hops/" + strconv.Itoa(i)
+		idx := h.Index
+		if idx == "" {
+			idx = strconv.Itoa(i + 1)
+		}
+		if j, dup := seen[idx]; dup {
+			b.problem(ptr+"/index", "index %s is already used by next hop %d", idx, j)
+			continue
+		}
+		seen[idx] = i
+		hop := yang.NextHopPath(s.Prefix, idx)
+		b.owners = append(b.owners, owner{path: hop.String(), pointer: ptr})
+		b.set(ptr, hop.Leaf("config", "index"), idx)
+		if h.NextHop != "" {
+			b.set(ptr+"/next_hop", hop.Leaf("config", "next-hop"), h.NextHop)
+		}
+		if h.Interface != "" {
+			if !b.t.Has(yang.InterfacePath(h.Interface)) {
+				b.problem(ptr+"/interface", "interface %s does not exist", h.Interface)
+				continue
+			}
+			b.set(ptr+"/interface", hop.Leaf("interface-ref", "config", "interface"), h.Interface)
+		}
+	}
+}
+
+func (b *builder) bgpNeighbor(s *BGPNeighborSpec) {
+	nbr := yang.NeighborPath(s.Address)
+	b.owners = append(b.owners, owner{path: nbr.String(), pointer: "/spec/address"})
+	global := yang.BGPPath().Leaf("global", "config")
+	if s.LocalAS != 0 {
+		b.set("/spec/local_as", global.Leaf("as"), s.LocalAS)
+	} else {
+		b.owners = append(b.owners, owner{path: global.Leaf("as").String(), pointer: "/spec/local_as"})
+	}
+	if s.RouterID != "" {
+		b.set("/spec/router_id", global.Leaf("router-id"), s.RouterID)
+	}
+	b.set("/spec/peer_as", nbr.Leaf("config", "peer-as"), s.PeerAS)
+	if s.Enabled != nil {
+		b.set("/spec/enabled", nbr.Leaf("config", "enabled"), *s.Enabled)
+	}
+	if s.Description != nil {
+		b.set("/spec/description", nbr.Leaf("config", "description"), *s.Description)
+	}
+}
+
+// validate runs the model's checks on the desired tree and keeps the
+// problems the intent introduced, pointed at the member that caused them.
+func (b *builder) validate() {
+	err := yang.Validate(b.t)
+	if err == nil {
+		return
+	}
+	var ve *yang.ValidationError
+	if !errors.As(err, &ve) {
+		b.problem("/spec", "%v", err)
+		return
+	}
+	before := map[yang.FieldError]bool{}
+	var ce *yang.ValidationError
+	if errors.As(yang.Validate(b.cur), &ce) {
+		for _, f := range ce.Errors {
+			before[f] = true
+		}
+	}
+	seen := map[[2]string]bool{}
+	for _, f := range ve.Errors {
+		if before[f] {
+			continue
+		}
+		ptr := b.pointerFor(f.Path)
+		if seen[[2]string{ptr, f.Reason}] {
+			continue
+		}
+		seen[[2]string{ptr, f.Reason}] = true
+		b.problem(ptr, "%s (at %s)", f.Reason, f.Path)
+	}
+}
+
+// pointerFor finds the intent member whose path is closest to p: the
+// longest owned path that is p, an ancestor of p or a descendant of p.
+func (b *builder) pointerFor(p string) string {
+	best, bestLen := "/spec", -1
+	for _, o := range b.owners {
+		if o.path == p || strings.HasPrefix(p, o.path+"/") || strings.HasPrefix(o.path, p+"/") {
+			if n := commonLen(o.path, p); n > bestLen {
+				best, bestLen = o.pointer, n
+			}
+		}
+	}
+	return best
+}
+
+func commonLen(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
