@@ -67,16 +67,13 @@ func parseClabTopology(data []byte, source string) (*Inventory, error) {
 		if topo.Name != "" {
 			d.Labels["clab-topology"] = topo.Name
 		}
-		d.Protocols = defaultProtocols(kind)
-		for i := range d.Protocols {
-			for _, b := range n.PortBindings {
-				if b.Port == d.Protocols[i].Port && (b.Protocol == "" || b.Protocol == "tcp") && b.HostPort > 0 {
-					d.Protocols[i].Port = b.HostPort
-					if b.HostIP != "" && b.HostIP != "0.0.0.0" && b.HostIP != "::" {
-						d.Address = b.HostIP
-					}
-				}
-			}
+		if len(n.PortBindings) > 0 {
+			d.Protocols, d.Address = boundProtocols(n.PortBindings, kindPlatform[kind], d.Address)
+		} else {
+			d.Protocols = defaultProtocols(kind)
+		}
+		if unmanagedKind[kind] || len(d.Protocols) == 0 {
+			continue
 		}
 		if p, ok := n.Labels["netagent-protocols"]; ok {
 			var err error
@@ -88,6 +85,34 @@ func parseClabTopology(data []byte, source string) (*Inventory, error) {
 		inv.Devices = append(inv.Devices, d)
 	}
 	return inv, inv.checkDevices()
+}
+
+// containerPorts maps the management ports inside a container to the
+// protocol served there.
+var containerPorts = map[int]string{57400: GNMI, 6030: GNMI, 9339: GNMI, 830: NETCONF, 22: CLI}
+
+// boundProtocols derives a node's protocols from its port bindings (what
+// is published is what netagent can reach), in the default preference
+// order, and the host address they are bound to.
+func boundProtocols(bs []clabPortBinding, platform, addr string) ([]ProtocolSpec, string) {
+	var out []ProtocolSpec
+	for _, name := range DefaultPreference {
+		for _, b := range bs {
+			if containerPorts[b.Port] != name || (b.Protocol != "" && b.Protocol != "tcp") || b.HostPort <= 0 {
+				continue
+			}
+			p := ProtocolSpec{Name: name, Port: b.HostPort}
+			if name == CLI {
+				p.Platform = platform
+			}
+			if b.HostIP != "" && b.HostIP != "0.0.0.0" && b.HostIP != "::" {
+				addr = b.HostIP
+			}
+			out = append(out, p)
+			break
+		}
+	}
+	return out, addr
 }
 
 // clabKind is the node's kind; linux nodes running an FRR image count as frr.
@@ -175,7 +200,18 @@ func parseAnsible(data []byte, source string) (*Inventory, error) {
 			if d.Address == "" {
 				d.Address = h
 			}
+			if unmanagedKind[group] {
+				continue
+			}
 			d.Protocols = defaultProtocols(group)
+			if port, err := strconv.Atoi(str(hv["ansible_port"])); err == nil && port > 0 {
+				for i := len(d.Protocols) - 1; i >= 0; i-- {
+					if d.Protocols[i].Name != GNMI {
+						d.Protocols[i].Port = port
+						break
+					}
+				}
+			}
 			if u := str(hv["ansible_user"]); u != "" {
 				cred := "ansible-" + group
 				inv.Credentials[cred] = CredentialSource{Username: u, password: Secret(str(hv["ansible_password"]))}

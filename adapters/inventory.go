@@ -28,6 +28,9 @@ var (
 	}
 )
 
+// unmanagedKind are containerlab kinds that are not network devices.
+var unmanagedKind = map[string]bool{"bridge": true, "ovs-bridge": true, "host": true, "ext-container": true}
+
 // kindProtocols are the management ports a containerlab kind listens on,
 // in the default preference order.
 var kindProtocols = map[string][]ProtocolSpec{
@@ -203,7 +206,15 @@ func parseNetagent(data []byte, source string) (*Inventory, error) {
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &InventoryError{File: source, Reason: err.Error(), Fix: "see the inventory format in the adapters package documentation"}
 	}
-	inv := &Inventory{Source: source, Credentials: f.Credentials, Devices: f.Devices}
+	inv := &Inventory{Source: source, Credentials: f.Credentials}
+	for _, d := range f.Devices {
+		// A device listed with an explicitly empty protocol list (a bridge,
+		// a host) is not managed.
+		if (d.Protocols != nil && len(d.Protocols) == 0) || unmanagedKind[d.Kind] {
+			continue
+		}
+		inv.Devices = append(inv.Devices, d)
+	}
 	if f.KnownHosts != "" {
 		inv.KnownHosts = inv.resolve(f.KnownHosts)
 	}

@@ -127,5 +127,19 @@ func ChangedPaths(changes []yang.Change) []yang.Path {
 			out = append(out, p)
 		}
 	}
-	return out
+	// Reading an entry reads everything below it: keep only the outermost.
+	kept := out[:0]
+	for i, p := range out {
+		covered := false
+		for j, q := range out {
+			if i != j && len(q) < len(p) && p.HasPrefix(q) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			kept = append(kept, p)
+		}
+	}
+	return kept
 }

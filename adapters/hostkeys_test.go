@@ -1,0 +1,89 @@
+package adapters
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+func newKey(t *testing.T) ssh.PublicKey {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestHostKeys(t *testing.T) {
+	known, other := newKey(t), newKey(t)
+	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
+	const host = "127.0.0.1:2222"
+	tests := []struct {
+		name      string
+		file      string // known_hosts content; "-" for no file
+		acceptNew bool
+		key       ssh.PublicKey
+		wantErr   string // substring; "" means accepted
+		recorded  bool   // the key must be in the file afterwards
+	}{
+		{"known key", knownhosts.Line([]string{"[127.0.0.1]:2222"}, known), false, known, "", false},
+		{"unknown host refused", knownhosts.Line([]string{"[127.0.0.1]:9999"}, known), false, known, "not in", false},
+		{"no file refused", "-", false, known, "does not exist", false},
+		{"changed key refused", knownhosts.Line([]string{"[127.0.0.1]:2222"}, known), false, other, "differs", false},
+		{"changed key refused even with accept-new", knownhosts.Line([]string{"[127.0.0.1]:2222"}, known), true, other, "differs", false},
+		{"accept-new records unknown host", "", true, other, "", true},
+		{"accept-new creates the file", "-", true, other, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "kh", "known_hosts")
+			if tc.file != "-" {
+				writeTestFile(t, path, tc.file+"\n")
+			}
+			var accepted []HostKeyAccepted
+			h := NewHostKeys(path, tc.acceptNew, nil)
+			h.OnAccept = func(a HostKeyAccepted) { accepted = append(accepted, a) }
+			err := h.Callback("r1")(host, remote, tc.key)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+			} else {
+				if !errors.Is(err, ErrHostKey) {
+					t.Fatalf("err = %v, want ErrHostKey", err)
+				}
+				var he *HostKeyError
+				if !errors.As(err, &he) || he.Device != "r1" || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want a HostKeyError for r1 containing %q", err, tc.wantErr)
+				}
+			}
+			if tc.recorded {
+				if len(accepted) != 1 || accepted[0].Fingerprint != ssh.FingerprintSHA256(tc.key) {
+					t.Fatalf("OnAccept calls = %+v", accepted)
+				}
+				// The recorded key is now known: a fail-closed checker accepts it.
+				if err := NewHostKeys(path, false, nil).Callback("r1")(host, remote, tc.key); err != nil {
+					t.Fatalf("recorded key not accepted afterwards: %v", err)
+				}
+			} else if len(accepted) != 0 {
+				t.Fatalf("unexpected acceptance %+v", accepted)
+			}
+			if b, err := os.ReadFile(path); err == nil && !tc.recorded && tc.wantErr != "" && strings.Contains(string(b), string(ssh.MarshalAuthorizedKey(other))[:40]) {
+				t.Fatalf("a refused key was recorded")
+			}
+		})
+	}
+}
