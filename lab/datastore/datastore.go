@@ -1,0 +1,407 @@
+package datastore
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/netagent/netagent/yang"
+)
+
+// Target names a configuration datastore.
+type Target string
+
+// The datastores a device has.
+const (
+	Running   Target = "running"
+	Candidate Target = "candidate"
+)
+
+// Sentinel errors; the protocol front ends map them to their own error codes.
+var (
+	ErrLocked        = errors.New("datastore locked by another session")
+	ErrNotLockHolder = errors.New("datastore lock not held by this session")
+	ErrNoPending     = errors.New("no confirmed commit is pending")
+	ErrPersistID     = errors.New("persist-id does not match the pending confirmed commit")
+	ErrUnknownTarget = errors.New("unknown datastore")
+	ErrClosed        = errors.New("datastore closed")
+)
+
+// LockError says who holds a lock.
+type LockError struct {
+	Target Target
+	Holder uint32 // session id
+}
+
+func (e *LockError) Error() string {
+	return fmt.Sprintf("%s datastore is locked by session %d", e.Target, e.Holder)
+}
+
+// Unwrap makes errors.Is(err, ErrLocked) true.
+func (e *LockError) Unwrap() error { return ErrLocked }
+
+// ConfirmOptions describe a confirmed commit (RFC 6241 section 8.4).
+type ConfirmOptions struct {
+	Timeout   time.Duration // 0 means the RFC default, 600 s
+	Persist   string        // non-empty: the commit survives its session; confirm with this id
+	PersistID string        // confirms or extends a persistent confirmed commit
+}
+
+// Event is one change of the running configuration.
+type Event struct {
+	Seq     uint64
+	Time    time.Time
+	Changes []yang.Change
+	Source  string // "netconf", "gnmi", "cli", "revert", ...
+}
+
+type pending struct {
+	before  *yang.Tree
+	persist string
+	session uint32 // 0 when persistent
+	timer   *time.Timer
+	gen     uint64
+}
+
+// Store is one device's configuration: running and candidate trees, locks
+// and the pending confirmed commit. It is safe for concurrent use; every
+// method is atomic, and trees it returns are private copies.
+type Store struct {
+	name string
+
+	mu        sync.Mutex // protects following fields
+	running   *yang.Tree
+	candidate *yang.Tree
+	dirty     bool // candidate differs from running by edits
+	locks     map[Target]uint32
+	pend      *pending
+	pendGen   uint64
+	seq       uint64
+	changed   chan struct{} // closed and replaced on every change of running
+	lastEvent Event
+	closed    bool
+	reverts   uint64
+}
+
+// New returns a store whose running and candidate configuration is initial
+// (copied). name is used in error messages.
+func New(name string, initial *yang.Tree) *Store {
+	if initial == nil {
+		initial = yang.NewTree()
+	}
+	return &Store{
+		name:      name,
+		running:   initial.Clone(),
+		candidate: initial.Clone(),
+		locks:     map[Target]uint32{},
+		changed:   make(chan struct{}),
+	}
+}
+
+// Name is the device name the store belongs to.
+func (s *Store) Name() string { return s.name }
+
+// Get returns a copy of the target datastore.
+func (s *Store) Get(t Target) (*yang.Tree, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch t {
+	case Running:
+		return s.running.Clone(), nil
+	case Candidate:
+		return s.candidate.Clone(), nil
+	}
+	return nil, fmt.Errorf("%s: get %q: %w", s.name, t, ErrUnknownTarget)
+}
+
+// Running returns a copy of the running configuration.
+func (s *Store) Running() *yang.Tree {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running.Clone()
+}
+
+// Changed returns a channel closed at the next change of running and the
+// sequence number of the current running configuration.
+func (s *Store) Changed() (<-chan struct{}, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed, s.seq
+}
+
+// LastEvent returns the latest change of running (zero Event when none).
+func (s *Store) LastEvent() Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastEvent
+}
+
+// Reverts counts confirmed commits rolled back (timer, cancel or session end).
+func (s *Store) Reverts() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reverts
+}
+
+// checkLock fails when another session than sid holds a lock on t. sid 0 is
+// a session of a front end without locks (gNMI, CLI).
+func (s *Store) checkLock(t Target, sid uint32) error {
+	if h, ok := s.locks[t]; ok && h != sid {
+		return &LockError{Target: t, Holder: h}
+	}
+	return nil
+}
+
+// Lock takes the lock on t for session sid.
+func (s *Store) Lock(t Target, sid uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t != Running && t != Candidate {
+		return fmt.Errorf("%s: lock %q: %w", s.name, t, ErrUnknownTarget)
+	}
+	if h, ok := s.locks[t]; ok {
+		return &LockError{Target: t, Holder: h}
+	}
+	// RFC 6241 7.5: the candidate cannot be locked while it holds
+	// uncommitted changes of another session.
+	if t == Candidate && s.dirty {
+		return &LockError{Target: t, Holder: 0}
+	}
+	s.locks[t] = sid
+	return nil
+}
+
+// Unlock releases the lock sid holds on t.
+func (s *Store) Unlock(t Target, sid uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, ok := s.locks[t]; !ok || h != sid {
+		return fmt.Errorf("%s: unlock %s: %w", s.name, t, ErrNotLockHolder)
+	}
+	delete(s.locks, t)
+	// RFC 6241 7.6: unlocking a candidate with changes discards them.
+	if t == Candidate && s.dirty {
+		s.candidate = s.running.Clone()
+		s.dirty = false
+	}
+	return nil
+}
+
+// LockHolder returns the session holding the lock on t, or 0.
+func (s *Store) LockHolder(t Target) uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.locks[t]
+}
+
+// Edit applies fn to a copy of the target datastore on behalf of session sid
+// and keeps the result only when fn succeeds (atomic). An edit of running
+// takes effect at once; the candidate follows when it has no edits of its own.
+func (s *Store) Edit(t Target, sid uint32, source string, fn func(*yang.Tree) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.checkLock(t, sid); err != nil {
+		return err
+	}
+	switch t {
+	case Candidate:
+		c := s.candidate.Clone()
+		if err := fn(c); err != nil {
+			return err
+		}
+		s.candidate = c
+		s.dirty = !c.Equal(s.running)
+		return nil
+	case Running:
+		// Writing running directly also respects a candidate lock held by
+		// another session: that session is about to commit over it.
+		if err := s.checkLock(Candidate, sid); err != nil {
+			return err
+		}
+		r := s.running.Clone()
+		if err := fn(r); err != nil {
+			return err
+		}
+		s.setRunning(r, source)
+		return nil
+	}
+	return fmt.Errorf("%s: edit %q: %w", s.name, t, ErrUnknownTarget)
+}
+
+// setRunning installs r as running and notifies watchers. Callers hold mu.
+func (s *Store) setRunning(r *yang.Tree, source string) {
+	changes := yang.Diff(s.running, r)
+	s.running = r
+	if !s.dirty {
+		s.candidate = r.Clone()
+	} else {
+		s.dirty = !s.candidate.Equal(s.running)
+	}
+	if len(changes) == 0 {
+		return
+	}
+	s.seq++
+	s.lastEvent = Event{Seq: s.seq, Time: time.Now(), Changes: changes, Source: source}
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Validate checks the target datastore with yang.Validate.
+func (s *Store) Validate(t Target) error {
+	tree, err := s.Get(t)
+	if err != nil {
+		return err
+	}
+	return yang.Validate(tree)
+}
+
+// Discard resets the candidate to running (discard-changes).
+func (s *Store) Discard(sid uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkLock(Candidate, sid); err != nil {
+		return err
+	}
+	s.candidate = s.running.Clone()
+	s.dirty = false
+	return nil
+}
+
+// Commit copies the candidate to running after validating it. With confirm
+// non-nil the commit is a confirmed commit: running reverts by itself when
+// the timeout expires without a confirming commit, or (unless persistent)
+// when session sid ends first. A commit while a confirmed commit is pending
+// confirms it (confirm nil) or extends it (confirm non-nil); when the pending
+// one is persistent, persistID (or confirm.PersistID) must match it.
+func (s *Store) Commit(sid uint32, source string, confirm *ConfirmOptions, persistID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.checkLock(Running, sid); err != nil {
+		return err
+	}
+	if err := s.checkLock(Candidate, sid); err != nil {
+		return err
+	}
+	if p := s.pend; p != nil && p.persist != "" {
+		id := persistID
+		if confirm != nil && confirm.PersistID != "" {
+			id = confirm.PersistID
+		}
+		if id != p.persist {
+			return fmt.Errorf("%s: commit: %w", s.name, ErrPersistID)
+		}
+	}
+	if err := yang.Validate(s.candidate); err != nil {
+		return err
+	}
+	before := s.running
+	if s.pend != nil {
+		before = s.pend.before // a follow-up keeps the original rollback point
+		s.pend.timer.Stop()
+		s.pend = nil
+	}
+	s.setRunning(s.candidate.Clone(), source)
+	s.dirty = false
+	if confirm == nil {
+		return nil
+	}
+	timeout := confirm.Timeout
+	if timeout <= 0 {
+		timeout = 600 * time.Second
+	}
+	s.pendGen++
+	p := &pending{before: before, persist: confirm.Persist, gen: s.pendGen}
+	if p.persist == "" {
+		p.session = sid
+	}
+	gen := p.gen
+	p.timer = time.AfterFunc(timeout, func() { s.expire(gen) })
+	s.pend = p
+	return nil
+}
+
+func (s *Store) expire(gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pend == nil || s.pend.gen != gen || s.closed {
+		return
+	}
+	s.revertLocked("confirm-timeout")
+}
+
+func (s *Store) revertLocked(source string) {
+	p := s.pend
+	s.pend = nil
+	p.timer.Stop()
+	s.dirty = false
+	s.setRunning(p.before.Clone(), source)
+	s.candidate = s.running.Clone()
+	s.reverts++
+}
+
+// Pending reports whether a confirmed commit waits for confirmation, and
+// its persist id.
+func (s *Store) Pending() (bool, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pend == nil {
+		return false, ""
+	}
+	return true, s.pend.persist
+}
+
+// CancelCommit reverts a pending confirmed commit now. A persistent one
+// needs its persist id; a non-persistent one can only be cancelled by the
+// session that issued it.
+func (s *Store) CancelCommit(sid uint32, persistID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pend == nil {
+		return fmt.Errorf("%s: cancel-commit: %w", s.name, ErrNoPending)
+	}
+	if s.pend.persist != "" && s.pend.persist != persistID {
+		return fmt.Errorf("%s: cancel-commit: %w", s.name, ErrPersistID)
+	}
+	if s.pend.persist == "" && s.pend.session != sid {
+		return fmt.Errorf("%s: cancel-commit from session %d: %w", s.name, sid, ErrNoPending)
+	}
+	s.revertLocked("cancel-commit")
+	return nil
+}
+
+// SessionEnded releases the locks of session sid, discards the candidate
+// changes it had locked, and reverts a non-persistent confirmed commit it
+// issued (RFC 6241 8.4.1).
+func (s *Store) SessionEnded(sid uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t, h := range s.locks {
+		if h == sid {
+			delete(s.locks, t)
+			if t == Candidate && s.dirty {
+				s.candidate = s.running.Clone()
+				s.dirty = false
+			}
+		}
+	}
+	if s.pend != nil && s.pend.persist == "" && s.pend.session == sid && !s.closed {
+		s.revertLocked("session-end")
+	}
+}
+
+// Close stops the confirmed-commit timer; later edits fail with ErrClosed.
+func (s *Store) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.pend != nil {
+		s.pend.timer.Stop()
+	}
+}

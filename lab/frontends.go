@@ -1,0 +1,56 @@
+package lab
+
+import (
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/netconfsrv"
+	"github.com/netagent/netagent/lab/synth"
+)
+
+// serving is a protocol server whose Serve goroutine the lab owns.
+type serving struct {
+	close func() error
+	done  chan error
+}
+
+func (s *serving) Close() error {
+	err := s.close()
+	serr := <-s.done
+	return errors.Join(err, serr)
+}
+
+func (l *Lab) serveOn(ln net.Listener, serve func(net.Listener) error, closeFn func() error) io.Closer {
+	s := &serving{close: closeFn, done: make(chan error, 1)}
+	go func() { s.done <- serve(ln) }()
+	return s
+}
+
+func (l *Lab) stateFunc(d *device) func(time.Time) []synth.Point {
+	return func(now time.Time) []synth.Point { return l.model.State(d.info.Name, d.store.Running(), now) }
+}
+
+// serve starts the front end for proto on ln.
+func (l *Lab) serve(d *device, proto string, ln *fault.Listener) (io.Closer, error) {
+	switch proto {
+	case ProtoNETCONF:
+		srv, err := netconfsrv.New(netconfsrv.Config{
+			Device: d.info.Name, Store: d.store, Faults: d.faults, State: l.stateFunc(d),
+			HostKey: d.signer, Username: l.creds.Username, Password: l.creds.Password,
+			Sessions: &l.sessions, Log: l.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return l.serveOn(ln, srv.Serve, func() error { return errors.Join(srv.Close(), ln.Close()) }), nil
+	}
+	return noServer{ln}, nil
+}
+
+// noServer holds the port of a front end this build does not serve yet.
+type noServer struct{ ln net.Listener }
+
+func (n noServer) Close() error { return n.ln.Close() }

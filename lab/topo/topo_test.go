@@ -1,0 +1,120 @@
+package topo
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	src := `name: t1
+topology:
+  defaults:
+    labels: {pod: "1"}
+  kinds:
+    nokia_srlinux: {image: srl:1, labels: {vendor: nokia}}
+  nodes:
+    leaf1:
+      kind: nokia_srlinux
+      labels: {role: leaf}
+    leaf2: {kind: linux, image: frr:10}
+  links:
+    - endpoints: ["leaf1:e1-1", "leaf2:eth1"]
+`
+	got, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Topology{
+		Name: "t1",
+		Nodes: []Node{
+			{Name: "leaf1", Kind: "nokia_srlinux", Image: "srl:1", Labels: map[string]string{"pod": "1", "vendor": "nokia", "role": "leaf"}, Line: 8},
+			{Name: "leaf2", Kind: "linux", Image: "frr:10", Labels: map[string]string{"pod": "1"}, Line: 11},
+		},
+		Links: []Link{{A: Endpoint{"leaf1", "e1-1"}, B: Endpoint{"leaf2", "eth1"}, Line: 13}},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Parse (-want +got):\n%s", d)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		src      string
+		wantLine int
+	}{
+		{"unknown kind", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    b:\n      kind: toaster\n", 6},
+		{"duplicate node", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    a: {kind: linux}\n", 5},
+		{"no kind", "name: x\ntopology:\n  nodes:\n    a: {image: foo}\n", 4},
+		{"link to unknown node", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - endpoints: [\"a:e1\", \"b:e1\"]\n", 6},
+		{"endpoint used twice", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    b: {kind: linux}\n  links:\n    - endpoints: [\"a:e1\", \"b:e1\"]\n    - endpoints: [\"a:e1\", \"b:e2\"]\n", 8},
+		{"bad endpoint", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - endpoints: [\"a\", \"a:e2\"]\n", 6},
+		{"no name", "topology:\n  nodes:\n    a: {kind: linux}\n", 1},
+		{"not yaml", "name: [x\n", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tc.src))
+			var te *Error
+			if !errors.As(err, &te) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse: got %v, want a *topo.Error", err)
+			}
+			if te.Line != tc.wantLine {
+				t.Errorf("line: got %d, want %d (%v)", te.Line, tc.wantLine, err)
+			}
+		})
+	}
+}
+
+func TestShippedTopologies(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("../topologies/*.clab.yml")
+	if len(files) < 2 {
+		t.Fatalf("want the shipped topologies, found %v", files)
+	}
+	for _, f := range files {
+		tp, err := ReadFile(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if len(tp.Nodes) < 2 || len(tp.Links) < 1 {
+			t.Errorf("%s: %d nodes, %d links", f, len(tp.Nodes), len(tp.Links))
+		}
+	}
+	tp, err := ReadFile("../topologies/leaf-spine.clab.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tp.Interfaces("leaf1"); !cmp.Equal(got, []string{"e1-49", "e1-50"}) {
+		t.Errorf("leaf1 interfaces: %v", got)
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{2, 6, 50, 1000} {
+		b, err := Generate("gen", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp, err := Parse(b)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if len(tp.Nodes) != n {
+			t.Errorf("n=%d: got %d nodes", n, len(tp.Nodes))
+		}
+	}
+	if _, err := Generate("gen", 1); err == nil {
+		t.Error("Generate 1 node: want an error")
+	}
+	_ = os.Getenv
+}
