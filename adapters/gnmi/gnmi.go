@@ -1,0 +1,510 @@
+package gnmi
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"github.com/openconfig/gnmi/proto/gnmi_ext"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/yang"
+)
+
+// Compile-time conformance.
+var (
+	_ adapters.Device        = (*Adapter)(nil)
+	_ adapters.Transactional = (*Adapter)(nil)
+	_ adapters.Capabler      = (*Adapter)(nil)
+	_ adapters.Pinger        = (*Adapter)(nil)
+	_ adapters.Opener        = Opener
+)
+
+type txPhase uint8
+
+const (
+	txPrepared  txPhase = iota + 1
+	txPending           // committed under the commit-confirmed extension
+	txCommitted         // committed plainly; the snapshot undoes it
+)
+
+type txState struct {
+	id      string
+	phase   txPhase
+	changes []yang.Change
+	before  *yang.Tree // snapshot of the paths the change touches
+}
+
+const maxDone = 16
+
+// Adapter is a Device over gNMI. It holds one gRPC connection (HTTP/2
+// multiplexes every RPC over it). It is safe for concurrent use; writes are
+// serialised.
+type Adapter struct {
+	t      adapters.Target
+	log    *slog.Logger
+	conn   *grpc.ClientConn
+	client gpb.GNMIClient
+	// commitConfirmed: the target announced the commit-confirmed extension.
+	commitConfirmed bool
+
+	writer chan struct{}
+
+	mu      sync.Mutex // protects following fields
+	closed  bool
+	tx      *txState
+	done    map[string]*txState
+	doneIDs []string
+}
+
+// Opener opens a gNMI adapter; register it as adapters.GNMI.
+func Opener(ctx context.Context, t adapters.Target) (adapters.Device, error) { return Open(ctx, t) }
+
+// userPass sends the credentials as per-RPC metadata.
+type userPass struct {
+	user, pass string
+	secure     bool
+}
+
+func (u userPass) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"username": u.user, "password": u.pass}, nil
+}
+func (u userPass) RequireTransportSecurity() bool { return u.secure }
+
+// Open connects to t and calls Capabilities, so an unreachable target or
+// refused credentials fail here with a *adapters.DeviceError.
+func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
+	t.Protocol.Name = adapters.GNMI
+	to := t.Timeouts.WithDefaults()
+	tc := insecure.NewCredentials()
+	if t.Protocol.TLS {
+		cfg := t.TLS
+		if cfg == nil {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tc = credentials.NewTLS(cfg)
+	}
+	conn, err := grpc.NewClient(t.Addr(),
+		grpc.WithTransportCredentials(tc),
+		grpc.WithPerRPCCredentials(userPass{user: t.Credentials.Username, pass: t.Credentials.Password.Reveal(), secure: t.Protocol.TLS}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
+	)
+	if err != nil {
+		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnreachable, true, err, "")
+	}
+	a := &Adapter{t: t, log: t.Log(), conn: conn, client: gpb.NewGNMIClient(conn), writer: make(chan struct{}, 1), done: map[string]*txState{}}
+	cctx, cancel := context.WithTimeout(ctx, to.Connect+to.Auth)
+	defer cancel()
+	caps, err := a.client.Capabilities(cctx, &gpb.CapabilityRequest{}, grpc.WaitForReady(true))
+	if err != nil {
+		_ = conn.Close()
+		de := a.rpcErr(adapters.PhaseConnect, true, err)
+		if errors.Is(de, adapters.ErrTimeout) {
+			de.Kind, de.Message = adapters.ErrUnreachable, "no gNMI answer within the connect and auth timeouts"
+		}
+		return nil, de
+	}
+	for _, e := range caps.GetExtension() {
+		if e.GetCommit() != nil {
+			a.commitConfirmed = true
+		}
+	}
+	a.log.Debug("gnmi connected", "version", caps.GetGNMIVersion(), "commit_confirmed", a.commitConfirmed)
+	return a, nil
+}
+
+// rpcErr maps a gRPC status to a *adapters.DeviceError. notApplied is what
+// the caller knows for failures that leave it open (a Set that timed out).
+func (a *Adapter) rpcErr(phase adapters.Phase, notApplied bool, err error) *adapters.DeviceError {
+	st, _ := status.FromError(err)
+	de := &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.GNMI, Phase: phase, Tag: st.Code().String(),
+		Message: st.Message(), Err: err, NotApplied: notApplied}
+	switch st.Code() {
+	case codes.Unavailable:
+		de.Kind = adapters.ErrUnreachable
+	case codes.DeadlineExceeded, codes.Canceled:
+		de.Kind = adapters.ErrTimeout
+	case codes.Unauthenticated, codes.PermissionDenied:
+		de.Kind, de.NotApplied = adapters.ErrAuth, true
+	case codes.Aborted, codes.ResourceExhausted:
+		// Set is atomic: a refused Set changed nothing.
+		de.Kind, de.NotApplied = adapters.ErrLocked, true
+	case codes.Unimplemented:
+		de.Kind, de.NotApplied = adapters.ErrUnsupported, true
+	default:
+		de.Kind, de.NotApplied = adapters.ErrRejected, true
+	}
+	if de.Kind == adapters.ErrAuth {
+		de.Message += "; check the username and password for " + a.t.Device
+	}
+	return de
+}
+
+func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
+
+func (a *Adapter) acquire(ctx context.Context, phase adapters.Phase) error {
+	select {
+	case a.writer <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return a.t.Err(phase, adapters.ErrLocked, true, ctx.Err(), "another write to this device is in progress")
+	}
+}
+
+func (a *Adapter) release() { <-a.writer }
+
+// Capabilities: gNMI Set is atomic per call; a confirm timer exists when
+// the target announced the commit-confirmed extension.
+func (a *Adapter) Capabilities() adapters.Caps {
+	return adapters.Caps{Protocol: adapters.GNMI, ConfirmTimer: a.commitConfirmed, AtomicPerCall: true}
+}
+
+func (a *Adapter) set(ctx context.Context, phase adapters.Phase, req *gpb.SetRequest) error {
+	if a.isClosed() {
+		return a.t.Err(phase, adapters.ErrClosed, true, nil, "")
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.to().Commit)
+	defer cancel()
+	if _, err := a.client.Set(ctx, req); err != nil {
+		return a.rpcErr(phase, false, err)
+	}
+	return nil
+}
+
+func (a *Adapter) isClosed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closed
+}
+
+// Configure sends changes as one atomic SetRequest.
+func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	req, err := yang.EncodeSetRequest(changes)
+	if err != nil {
+		return a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "cannot encode the change")
+	}
+	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+		return err
+	}
+	defer a.release()
+	if err := a.set(ctx, adapters.PhaseCommit, req); err != nil {
+		return fmt.Errorf("gnmi set %s: %w", a.t.Device, err)
+	}
+	return nil
+}
+
+// Query Gets the configuration at paths (JSON_IETF, type CONFIG).
+func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
+	if a.isClosed() {
+		return nil, a.t.Err(adapters.PhaseQuery, adapters.ErrClosed, true, nil, "")
+	}
+	req := &gpb.GetRequest{Type: gpb.GetRequest_CONFIG, Encoding: gpb.Encoding_JSON_IETF}
+	if len(paths) == 0 {
+		req.Path = []*gpb.Path{{}}
+	}
+	for _, p := range paths {
+		req.Path = append(req.Path, p.GNMI())
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.to().RPC)
+	defer cancel()
+	resp, err := a.client.Get(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("gnmi get %s: %w", a.t.Device, a.rpcErr(adapters.PhaseQuery, true, err))
+	}
+	t, err := yang.DecodeNotifications(resp.GetNotification())
+	if err != nil {
+		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.GNMI, Phase: adapters.PhaseQuery,
+			Kind: adapters.ErrRejected, Tag: "malformed-reply", NotApplied: true, Err: err, Message: "cannot decode the device's configuration"}
+	}
+	return adapters.Restrict(t, paths), nil
+}
+
+// Ping calls Capabilities.
+func (a *Adapter) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, a.to().RPC)
+	defer cancel()
+	if _, err := a.client.Capabilities(ctx, &gpb.CapabilityRequest{}); err != nil {
+		return a.rpcErr(adapters.PhaseQuery, true, err)
+	}
+	return nil
+}
+
+// Monitor runs a STREAM subscription (SAMPLE or ON_CHANGE) until ctx ends.
+// Paths may leave the configuration model (state, counters).
+func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit func(adapters.Update) error) error {
+	iv := sub.Interval
+	if iv <= 0 {
+		iv = adapters.DefaultInterval
+	}
+	list := &gpb.SubscriptionList{Mode: gpb.SubscriptionList_STREAM, Encoding: gpb.Encoding_JSON_IETF}
+	for _, s := range sub.Paths {
+		p, err := ParsePath(s)
+		if err != nil {
+			return a.t.Err(adapters.PhaseMonitor, adapters.ErrRejected, true, err, "bad subscription path")
+		}
+		su := &gpb.Subscription{Path: p, Mode: gpb.SubscriptionMode_SAMPLE, SampleInterval: uint64(iv.Nanoseconds())}
+		if sub.Mode == adapters.ModeOnChange {
+			su.Mode, su.SampleInterval = gpb.SubscriptionMode_ON_CHANGE, 0
+		}
+		list.Subscription = append(list.Subscription, su)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := a.client.Subscribe(sctx)
+	if err != nil {
+		return a.monitorErr(ctx, err)
+	}
+	if err := stream.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: list}}); err != nil {
+		return a.monitorErr(ctx, err)
+	}
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return a.monitorErr(ctx, err)
+		}
+		switch r := resp.GetResponse().(type) {
+		case *gpb.SubscribeResponse_SyncResponse:
+			if err := emit(adapters.Update{Device: a.t.Device, Time: time.Now(), Sync: true}); err != nil {
+				return err
+			}
+		case *gpb.SubscribeResponse_Update:
+			for _, u := range Updates(a.t.Device, r.Update) {
+				if err := emit(u); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+func (a *Adapter) monitorErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil || errors.Is(err, io.EOF) && ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("gnmi subscribe %s: %w", a.t.Device, a.rpcErr(adapters.PhaseMonitor, true, err))
+}
+
+// Close closes the connection.
+func (a *Adapter) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	a.mu.Unlock()
+	return a.conn.Close()
+}
+
+// --- transactions ---
+
+// Prepare reads the configuration the change touches (the snapshot
+// Rollback restores), applies the change to a copy of the full
+// configuration and validates it: gNMI has no candidate, so validation
+// is netagent's own model check. The writer slot stays taken.
+func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
+	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+		return err
+	}
+	full, err := a.Query(ctx, nil)
+	if err != nil {
+		a.release()
+		return fmt.Errorf("gnmi prepare %s: %w", a.t.Device, err)
+	}
+	after := full.Clone()
+	if err := yang.Apply(after, changes); err != nil {
+		a.release()
+		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change does not apply to the running configuration")
+	}
+	if err := yang.Validate(after); err != nil {
+		a.release()
+		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change would leave an invalid configuration")
+	}
+	a.mu.Lock()
+	a.tx = &txState{id: tx, phase: txPrepared, changes: changes, before: full}
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *Adapter) current(tx string, phase adapters.Phase) (*txState, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tx == nil || a.tx.id != tx {
+		return nil, a.t.Err(phase, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not prepared here")
+	}
+	return a.tx, nil
+}
+
+func (a *Adapter) end(st *txState, keep bool) {
+	a.mu.Lock()
+	if a.tx == st {
+		a.tx = nil
+	}
+	if keep {
+		if _, ok := a.done[st.id]; !ok {
+			a.doneIDs = append(a.doneIDs, st.id)
+		}
+		a.done[st.id] = st
+		if len(a.doneIDs) > maxDone {
+			delete(a.done, a.doneIDs[0])
+			a.doneIDs = a.doneIDs[1:]
+		}
+	} else {
+		delete(a.done, st.id)
+	}
+	a.mu.Unlock()
+	a.release()
+}
+
+func commitExt(id string, action any) []*gnmi_ext.Extension {
+	c := &gnmi_ext.Commit{Id: id}
+	switch x := action.(type) {
+	case time.Duration:
+		c.Action = &gnmi_ext.Commit_Commit{Commit: &gnmi_ext.CommitRequest{RollbackDuration: durationpb.New(x)}}
+	case *gnmi_ext.CommitConfirm:
+		c.Action = &gnmi_ext.Commit_Confirm{Confirm: x}
+	case *gnmi_ext.CommitCancel:
+		c.Action = &gnmi_ext.Commit_Cancel{Cancel: x}
+	}
+	return []*gnmi_ext.Extension{{Ext: &gnmi_ext.Extension_Commit{Commit: c}}}
+}
+
+// Commit sends the change; with confirmTimeout > 0 and the extension
+// announced, as a confirmed commit with id tx.
+func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
+	st, err := a.current(tx, adapters.PhaseCommit)
+	if err != nil {
+		return err
+	}
+	if st.phase != txPrepared {
+		return a.t.Err(adapters.PhaseCommit, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is already committed")
+	}
+	req, err := yang.EncodeSetRequest(st.changes)
+	if err != nil {
+		a.end(st, false)
+		return a.t.Err(adapters.PhaseCommit, adapters.ErrUnsupported, true, err, "cannot encode the change")
+	}
+	timer := confirmTimeout > 0 && a.commitConfirmed
+	if timer {
+		req.Extension = commitExt(tx, confirmTimeout)
+	}
+	if err := a.set(ctx, adapters.PhaseCommit, req); err != nil {
+		if adapters.Retryable(err) {
+			a.end(st, false)
+		}
+		return fmt.Errorf("gnmi commit %s tx %s: %w", a.t.Device, tx, err)
+	}
+	switch {
+	case timer:
+		st.phase = txPending
+	case confirmTimeout > 0:
+		st.phase = txCommitted
+	default:
+		st.phase = txCommitted
+		a.end(st, true)
+	}
+	return nil
+}
+
+// Confirm confirms a pending commit and ends the transaction.
+func (a *Adapter) Confirm(ctx context.Context, tx string) error {
+	st, err := a.current(tx, adapters.PhaseConfirm)
+	if err != nil {
+		return err
+	}
+	switch st.phase {
+	case txPrepared:
+		return a.t.Err(adapters.PhaseConfirm, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not committed yet")
+	case txCommitted:
+		a.end(st, true)
+		return nil
+	}
+	if err := a.set(ctx, adapters.PhaseConfirm, &gpb.SetRequest{Extension: commitExt(tx, &gnmi_ext.CommitConfirm{})}); err != nil {
+		var de *adapters.DeviceError
+		if errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected) {
+			a.end(st, false)
+			de.Message = "confirm timer expired, the device reverted the change: " + de.Message
+		}
+		return fmt.Errorf("gnmi confirm %s tx %s: %w", a.t.Device, tx, err)
+	}
+	a.end(st, true)
+	return nil
+}
+
+// Abort drops a prepared change or cancels a pending commit.
+func (a *Adapter) Abort(ctx context.Context, tx string) error {
+	a.mu.Lock()
+	st := a.tx
+	a.mu.Unlock()
+	if st == nil || st.id != tx {
+		return nil
+	}
+	return a.undo(ctx, st, adapters.PhaseAbort)
+}
+
+// Rollback cancels a pending commit or restores the snapshot.
+func (a *Adapter) Rollback(ctx context.Context, tx string) error {
+	a.mu.Lock()
+	st, active := a.tx, true
+	if st == nil || st.id != tx {
+		st, active = a.done[tx], false
+	}
+	a.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	if !active {
+		if err := a.acquire(ctx, adapters.PhaseRollback); err != nil {
+			return err
+		}
+		a.mu.Lock()
+		a.tx = st
+		a.mu.Unlock()
+	}
+	return a.undo(ctx, st, adapters.PhaseRollback)
+}
+
+func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) error {
+	switch st.phase {
+	case txPrepared:
+		a.end(st, false)
+		return nil
+	case txPending:
+		err := a.set(ctx, phase, &gpb.SetRequest{Extension: commitExt(st.id, &gnmi_ext.CommitCancel{})})
+		var de *adapters.DeviceError
+		if err != nil && !(errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected)) {
+			return fmt.Errorf("gnmi cancel %s tx %s: %w", a.t.Device, st.id, err)
+		}
+		a.end(st, false)
+		return nil
+	}
+	inv, err := yang.Invert(st.before, st.changes)
+	if err == nil && len(inv) > 0 {
+		var req *gpb.SetRequest
+		if req, err = yang.EncodeSetRequest(inv); err == nil {
+			err = a.set(ctx, phase, req)
+		}
+	}
+	if err != nil {
+		a.end(st, true)
+		return fmt.Errorf("gnmi rollback %s tx %s: %w", a.t.Device, st.id, err)
+	}
+	a.end(st, false)
+	return nil
+}
+
