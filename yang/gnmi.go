@@ -50,6 +50,8 @@ func jsonScalar(s *Schema, v any) ([]byte, error) {
 		return strconv.AppendQuote(nil, strconv.FormatUint(v.(uint64), 10)), nil
 	case TypeIdentity:
 		return json.Marshal(s.IdentityModule + ":" + v.(string))
+	case TypeNextHop:
+		return json.Marshal(jsonValue(s, v))
 	}
 	str, ok := v.(string)
 	if !ok {
@@ -65,6 +67,10 @@ func jsonValue(s *Schema, v any) any {
 		return strconv.FormatUint(v.(uint64), 10)
 	case TypeIdentity:
 		return s.IdentityModule + ":" + v.(string)
+	case TypeNextHop:
+		if str, ok := v.(string); ok && allowed(s, str) {
+			return s.IdentityModule + ":" + str // DROP, LOCAL_LINK are identities
+		}
 	}
 	return v
 }

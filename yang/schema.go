@@ -12,6 +12,7 @@ const (
 	NSPolicyTypes     = "http://openconfig.net/yang/policy-types"
 	NSNIType          = "http://openconfig.net/yang/network-instance-types"
 	NSIANAIfType      = "urn:ietf:params:xml:ns:yang:iana-if-type"
+	NSLocalRouting    = "http://openconfig.net/yang/local-routing"
 )
 
 // Module names, as RFC 7951 JSON qualifies top-level members and identities.
@@ -22,6 +23,7 @@ const (
 	ModPolicyTypes     = "openconfig-policy-types"
 	ModNIType          = "openconfig-network-instance-types"
 	ModIANAIfType      = "iana-if-type"
+	ModLocalRouting    = "openconfig-local-routing"
 )
 
 // Well-known keys of the default network instance and its protocols.
@@ -221,7 +223,7 @@ func buildSchema() *Schema {
 					leaf("index", TypeString),
 					container("config",
 						leaf("index", TypeString).rng(1, 64),
-						leaf("next-hop", TypeNextHop).identity("openconfig-local-routing", "", "DROP", "LOCAL_LINK"),
+						leaf("next-hop", TypeNextHop).identity(ModLocalRouting, NSLocalRouting, "DROP", "LOCAL_LINK"),
 					),
 					container("interface-ref",
 						container("config",

@@ -156,6 +156,7 @@ var identityPrefix = map[string]string{
 	ModIANAIfType:     "ianaift",
 	ModPolicyTypes:    "oc-pol-types",
 	ModNIType:         "oc-ni-types",
+	ModLocalRouting:   "oc-loc-rt",
 	"ietf-routing":    "rt",
 	"ietf-interfaces": "if",
 }
@@ -164,7 +165,7 @@ var identityPrefix = map[string]string{
 func setValue(n *xnode, s *Schema, v any) {
 	n.text = FormatValue(v)
 	n.hasText = true
-	if s.Type == TypeIdentity && s.IdentityNS != "" {
+	if (s.Type == TypeIdentity || (s.Type == TypeNextHop && allowed(s, n.text))) && s.IdentityNS != "" {
 		n.idPrefix, n.idNS = identityPrefix[s.IdentityModule], s.IdentityNS
 	}
 }
