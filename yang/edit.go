@@ -318,7 +318,7 @@ func (t *Tree) entriesOf(p Path) []Path {
 		if len(e.path) <= len(p) || !e.path[:len(p)-1].Equal(parent) || e.path[len(p)-1].Name != name {
 			continue
 		}
-		entry := e.path[: len(p) : len(p)]
+		entry := e.path[:len(p):len(p)]
 		k := entry.String()
 		if !seen[k] {
 			seen[k] = true

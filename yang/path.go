@@ -73,7 +73,7 @@ func (p Path) Parent() Path {
 	if len(p) == 0 {
 		return p
 	}
-	return p[:len(p)-1:len(p)-1]
+	return p[: len(p)-1 : len(p)-1]
 }
 
 // HasPrefix reports whether q is p or an ancestor of p.

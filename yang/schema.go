@@ -169,7 +169,7 @@ func leaf(name string, t Type) *Schema {
 }
 
 func (s *Schema) rng(min, max uint64) *Schema { s.Min, s.Max = min, max; return s }
-func (s *Schema) def(v any) *Schema         { s.Default = v; return s }
+func (s *Schema) def(v any) *Schema           { s.Default = v; return s }
 func (s *Schema) identity(mod, ns string, values ...string) *Schema {
 	s.IdentityModule, s.IdentityNS, s.Identities = mod, ns, values
 	return s

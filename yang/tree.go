@@ -96,7 +96,7 @@ func (t *Tree) ensureEntries(p Path) error {
 		if s.Kind != KindList {
 			continue
 		}
-		entry := p[:i+1:i+1]
+		entry := p[: i+1 : i+1]
 		cfg := s.Child("config")
 		for _, k := range p[i].Keys {
 			ks := s.Child(k.Name)
