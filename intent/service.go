@@ -1,0 +1,588 @@
+package intent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netagent/netagent/internal/store"
+	"github.com/netagent/netagent/yang"
+)
+
+// Config is what a Service needs.
+type Config struct {
+	// Store keeps intents and their lifecycle. Required.
+	Store *store.DB
+	// Inventory and Devices are the network. Required.
+	Inventory Inventory
+	Devices   Devices
+	// Executor applies plans; nil means DeviceExecutor over Devices.
+	Executor Executor
+	// Log receives lifecycle events; nil discards them.
+	Log *slog.Logger
+	// Workers is how many intents are planned and applied at once (intents
+	// that share a device are serialised); default 4.
+	Workers int
+	// Clock stamps transitions; default time.Now.
+	Clock func() time.Time
+}
+
+// Service is the one entry point every intake (REST, Kafka, files, natural
+// language, MCP) uses, so they all behave the same. It is safe for
+// concurrent use. Submissions are accepted at any time; planning and
+// applying them happens in Run.
+type Service struct {
+	recs     *records
+	compiler *Compiler
+	exec     Executor
+	log      *slog.Logger
+	workers  int
+	now      func() time.Time
+
+	work chan string
+
+	mu sync.Mutex // protects following fields
+	// inflight holds the ids a worker is processing; queued those waiting.
+	inflight map[string]bool
+	queued   map[string]bool
+	backlog  bool          // a submission did not fit in work: rescan the store
+	changed  chan struct{} // closed and replaced on every transition
+	devLocks map[string]*sync.Mutex
+}
+
+// New returns a service over cfg, migrating its tables in the store.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Inventory == nil || cfg.Devices == nil {
+		return nil, errors.New("intent: New needs Store, Inventory and Devices")
+	}
+	if _, err := cfg.Store.Migrate(ctx, storeOwner, migrations); err != nil {
+		return nil, err
+	}
+	if _, err := loadSchemas(); err != nil {
+		return nil, err
+	}
+	s := &Service{
+		recs:     &records{db: cfg.Store},
+		compiler: &Compiler{Inventory: cfg.Inventory, Devices: cfg.Devices},
+		exec:     cfg.Executor,
+		log:      cfg.Log,
+		workers:  cfg.Workers,
+		now:      cfg.Clock,
+		work:     make(chan string, 4096),
+		inflight: map[string]bool{},
+		queued:   map[string]bool{},
+		changed:  make(chan struct{}),
+		devLocks: map[string]*sync.Mutex{},
+	}
+	if s.exec == nil {
+		s.exec = DeviceExecutor{Devices: cfg.Devices}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.workers <= 0 {
+		s.workers = 4
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Compiler returns the service's compiler (for dry runs by other packages).
+func (s *Service) Compiler() *Compiler { return s.compiler }
+
+// Decode is the package-level Decode; it is here so that intakes need only
+// the service.
+func (s *Service) Decode(body []byte) (*Intent, error) { return Decode(body) }
+
+// Plan decodes body and plans it without storing or applying anything: the
+// dry run. Refusals are *InvalidError.
+func (s *Service) Plan(ctx context.Context, body []byte) (*Intent, *Plan, error) {
+	in, err := Decode(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := s.compiler.Compile(ctx, in)
+	return in, plan, err
+}
+
+// Submit decodes body and submits it (see SubmitIntent).
+func (s *Service) Submit(ctx context.Context, body []byte, src Source) (*Record, error) {
+	in, err := Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	return s.SubmitIntent(ctx, in, src)
+}
+
+// SubmitIntent accepts a decoded intent. It assigns an id if there is
+// none, runs the semantic checks and plans against the devices' current
+// configuration, and stores the record (accepted, then planned) before it
+// returns: a returned record is durable. Planning and device problems that
+// are not the intent's fault (a device that does not answer) do not refuse
+// it: it is stored as accepted and planned again in the background.
+//
+// A dry-run intent is planned and returned with DryRun set; nothing is
+// stored. An id already stored with the same content returns the stored
+// record with Duplicate set; with different content, ErrConflict.
+func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Record, error) {
+	if in.ID == "" {
+		in.ID = NewID()
+	}
+	if in.Options.DryRun {
+		plan, err := s.compiler.Compile(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now().UTC()
+		return &Record{ID: in.ID, Kind: in.Kind, State: StatePlanned, Intent: in, Digest: digest(in), Plan: plan,
+			Source: src, Requester: in.Requester, CreatedAt: now, UpdatedAt: now, DryRun: true,
+			History: []Transition{{State: StatePlanned, Reason: "dry run: " + summary(plan), At: now}}}, nil
+	}
+	dg := digest(in)
+	if rec, err := s.recs.get(ctx, in.ID); err == nil {
+		return s.duplicate(rec, dg)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	names, err := s.compiler.Resolve(in)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	rec := &Record{ID: in.ID, Kind: in.Kind, State: StateAccepted, Intent: in, Digest: dg, Source: src,
+		Requester: in.Requester, CreatedAt: now, UpdatedAt: now,
+		History: []Transition{{State: StateAccepted, Reason: "accepted from " + src.Channel, At: now}}}
+	plan, perr := s.compiler.CompileFor(ctx, in, names)
+	var ie *InvalidError
+	switch {
+	case errors.As(perr, &ie):
+		return nil, perr
+	case perr != nil:
+		rec.History[0].Reason += "; planning deferred: " + perr.Error()
+	default:
+		rec.State, rec.Plan = StatePlanned, plan
+		rec.History = append(rec.History, Transition{State: StatePlanned, Reason: summary(plan), At: now})
+	}
+	inserted, err := s.recs.insert(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	if !inserted {
+		// Another submission of the same id won the race.
+		existing, err := s.recs.get(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return s.duplicate(existing, dg)
+	}
+	s.log.Info("intent accepted", "id", rec.ID, "kind", rec.Kind, "source", src.Channel, "state", rec.State)
+	s.notify()
+	s.enqueue(rec.ID)
+	return rec, nil
+}
+
+func (s *Service) duplicate(rec *Record, dg string) (*Record, error) {
+	if rec.Digest != dg {
+		return nil, fmt.Errorf("%w: intent %s exists with different content (state %s); choose another id", ErrConflict, rec.ID, rec.State)
+	}
+	rec.Duplicate = true
+	return rec, nil
+}
+
+func digest(in *Intent) string {
+	sum := sha256.Sum256(in.Canonical())
+	return hex.EncodeToString(sum[:])
+}
+
+func summary(p *Plan) string {
+	n := p.Len()
+	if n == 0 {
+		return "nothing to change: the intent is already satisfied"
+	}
+	var devs []string
+	for _, d := range p.Devices {
+		if len(d.Changes) > 0 {
+			devs = append(devs, fmt.Sprintf("%s (%d)", d.Device, len(d.Changes)))
+		}
+	}
+	return fmt.Sprintf("%d changes on %s", n, strings.Join(devs, ", "))
+}
+
+// Get returns the record with id, or ErrNotFound.
+func (s *Service) Get(ctx context.Context, id string) (*Record, error) { return s.recs.get(ctx, id) }
+
+// List returns a page of records, oldest first.
+func (s *Service) List(ctx context.Context, q ListQuery) (*Page, error) {
+	if q.State != "" && transitions[q.State] == nil {
+		return nil, invalid(StageSyntax, "", "state %q is not a lifecycle state", q.State)
+	}
+	return s.recs.list(ctx, q)
+}
+
+// Transition records a lifecycle step decided outside the service:
+// assurance sets assured, drifted and breached. It fails with ErrConflict
+// when the lifecycle does not allow the step from the record's state.
+func (s *Service) Transition(ctx context.Context, id string, to State, reason string) (*Record, error) {
+	rec, err := s.recs.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch to {
+	case StateAssured, StateDrifted, StateBreached:
+	default:
+		return nil, fmt.Errorf("%w: only assured, drifted and breached are set from outside, not %s", ErrConflict, to)
+	}
+	if err := s.recs.update(ctx, id, rec.State, to, reason, s.now().UTC(), nil, ""); err != nil {
+		return nil, err
+	}
+	s.notify()
+	return s.recs.get(ctx, id)
+}
+
+// Reconcile plans and applies an applied (or assured, drifted, breached)
+// intent again, restoring what drifted away from it.
+func (s *Service) Reconcile(ctx context.Context, id, reason string) (*Record, error) {
+	rec, err := s.recs.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recs.update(ctx, id, rec.State, StatePlanned, "reconcile: "+reason, s.now().UTC(), nil, ""); err != nil {
+		return nil, err
+	}
+	s.notify()
+	s.enqueue(id)
+	return s.recs.get(ctx, id)
+}
+
+// Withdraw withdraws an intent: what it configured is removed (changes
+// made since by others are kept) and the record ends withdrawn. An intent
+// not yet applied is withdrawn at once; an applied one moves to withdrawing
+// and Run removes its configuration. Withdrawing a withdrawn intent returns
+// it unchanged; one being applied is refused with ErrConflict.
+func (s *Service) Withdraw(ctx context.Context, id, reason string) (*Record, error) {
+	if reason == "" {
+		reason = "withdrawn"
+	}
+	rec, err := s.recs.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	to := StateWithdrawing
+	switch rec.State {
+	case StateWithdrawn, StateWithdrawing:
+		return rec, nil
+	case StateAccepted, StatePlanned, StateRolledBack:
+		to = StateWithdrawn
+	case StateApplying:
+		return nil, fmt.Errorf("%w: intent %s is being applied; withdraw it when it is done", ErrConflict, id)
+	}
+	if err := s.recs.update(ctx, id, rec.State, to, reason, s.now().UTC(), nil, ""); err != nil {
+		return nil, err
+	}
+	s.notify()
+	if to == StateWithdrawing {
+		s.enqueue(id)
+	}
+	return s.recs.get(ctx, id)
+}
+
+// Wait blocks until the record with id is in one of states (or, with no
+// states, in a state the service has no more work for) and returns it.
+func (s *Service) Wait(ctx context.Context, id string, states ...State) (*Record, error) {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		rec, err := s.recs.get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(states) == 0 && !rec.State.pending() {
+			return rec, nil
+		}
+		for _, st := range states {
+			if rec.State == st {
+				return rec, nil
+			}
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return rec, ctx.Err()
+		}
+	}
+}
+
+func (s *Service) notify() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *Service) enqueue(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.queued[id] {
+		return
+	}
+	select {
+	case s.work <- id:
+		s.queued[id] = true
+	default:
+		s.backlog = true
+	}
+}
+
+// Run plans and applies submitted intents until ctx ends, then waits for
+// the work in progress to stop. At start it resumes every intent left
+// pending by a previous run (an intent that was being applied is planned
+// again against what the devices hold now, so nothing is applied twice).
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.rescan(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for range s.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.worker(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (s *Service) rescan(ctx context.Context) error {
+	ids, err := s.recs.pendingIDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		s.enqueue(id)
+	}
+	return nil
+}
+
+func (s *Service) worker(ctx context.Context) {
+	idle := time.NewTicker(time.Second)
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-s.work:
+			s.mu.Lock()
+			delete(s.queued, id)
+			busy := s.inflight[id]
+			if !busy {
+				s.inflight[id] = true
+			}
+			s.mu.Unlock()
+			if busy {
+				// Another worker has it; let it finish and look again later.
+				s.mu.Lock()
+				s.backlog = true
+				s.mu.Unlock()
+				continue
+			}
+			s.process(ctx, id)
+			s.mu.Lock()
+			delete(s.inflight, id)
+			s.mu.Unlock()
+		case <-idle.C:
+			s.mu.Lock()
+			backlog := s.backlog
+			s.backlog = false
+			s.mu.Unlock()
+			if backlog {
+				if err := s.rescan(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("intent rescan", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// lockDevices locks the named devices in name order and returns the unlock.
+func (s *Service) lockDevices(names []string) func() {
+	names = append([]string(nil), names...)
+	sort.Strings(names)
+	var ls []*sync.Mutex
+	s.mu.Lock()
+	for _, n := range names {
+		l, ok := s.devLocks[n]
+		if !ok {
+			l = &sync.Mutex{}
+			s.devLocks[n] = l
+		}
+		ls = append(ls, l)
+	}
+	s.mu.Unlock()
+	for _, l := range ls {
+		l.Lock()
+	}
+	return func() {
+		for i := len(ls) - 1; i >= 0; i-- {
+			ls[i].Unlock()
+		}
+	}
+}
+
+// process moves one intent as far along its lifecycle as it can go.
+func (s *Service) process(ctx context.Context, id string) {
+	rec, err := s.recs.get(ctx, id)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("intent load", "id", id, "err", err)
+		}
+		return
+	}
+	var perr error
+	switch rec.State {
+	case StateAccepted, StatePlanned, StateApplying:
+		perr = s.apply(ctx, rec)
+	case StateWithdrawing:
+		perr = s.withdraw(ctx, rec)
+	default:
+		return
+	}
+	if perr != nil && ctx.Err() == nil && !errors.Is(perr, ErrConflict) {
+		s.log.Error("intent processing", "id", id, "err", perr)
+	}
+	s.notify()
+}
+
+func (s *Service) fail(ctx context.Context, rec *Record, from State, reason string) error {
+	s.log.Warn("intent failed", "id", rec.ID, "reason", reason)
+	return s.recs.update(ctx, rec.ID, from, StateFailed, reason, s.now().UTC(), nil, reason)
+}
+
+func (s *Service) apply(ctx context.Context, rec *Record) error {
+	in := rec.Intent
+	names, err := s.compiler.Resolve(in)
+	if err != nil {
+		return s.fail(ctx, rec, rec.State, "targets: "+err.Error())
+	}
+	unlock := s.lockDevices(names)
+	defer unlock()
+
+	plan, err := s.compiler.CompileFor(ctx, in, names)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.fail(ctx, rec, rec.State, "plan: "+err.Error())
+	}
+	state := rec.State
+	now := s.now().UTC()
+	switch state {
+	case StateAccepted:
+		err = s.recs.update(ctx, rec.ID, state, StatePlanned, summary(plan), now, plan, "")
+	case StateApplying:
+		err = s.recs.update(ctx, rec.ID, state, StatePlanned, "re-planned after a restart: "+summary(plan), now, plan, "")
+	default:
+		err = s.recs.setPlan(ctx, rec.ID, state, plan, now)
+	}
+	if err != nil {
+		return err
+	}
+	if plan.Len() == 0 {
+		return s.recs.update(ctx, rec.ID, StatePlanned, StateApplied, "nothing to change: the intent is already satisfied", s.now().UTC(), nil, "")
+	}
+	if err := s.recs.update(ctx, rec.ID, StatePlanned, StateApplying, "applying "+summary(plan), s.now().UTC(), nil, ""); err != nil {
+		return err
+	}
+	s.notify()
+	err = s.exec.Execute(ctx, in, plan)
+	now = s.now().UTC()
+	switch {
+	case err == nil:
+		s.log.Info("intent applied", "id", rec.ID, "changes", plan.Len())
+		return s.recs.update(ctx, rec.ID, StateApplying, StateApplied, "applied "+summary(plan), now, nil, "")
+	case ctx.Err() != nil:
+		// Shutting down: the next Run re-plans from what the devices hold.
+		return ctx.Err()
+	case errors.Is(err, ErrRolledBack):
+		return s.recs.update(ctx, rec.ID, StateApplying, StateRolledBack, err.Error(), now, nil, err.Error())
+	default:
+		return s.fail(ctx, rec, StateApplying, err.Error())
+	}
+}
+
+// withdraw removes what an intent configured: its plan's undo changes,
+// except where the configuration has changed since.
+func (s *Service) withdraw(ctx context.Context, rec *Record) error {
+	if rec.Plan == nil {
+		return s.recs.update(ctx, rec.ID, StateWithdrawing, StateWithdrawn, "nothing was configured", s.now().UTC(), nil, "")
+	}
+	var names []string
+	for _, d := range rec.Plan.Devices {
+		names = append(names, d.Device)
+	}
+	unlock := s.lockDevices(names)
+	defer unlock()
+	wplan := &Plan{IntentID: rec.ID}
+	for _, d := range rec.Plan.Devices {
+		if len(d.Undo) == 0 {
+			continue
+		}
+		cur, err := s.compiler.current(ctx, d.Device)
+		if err != nil {
+			return s.fail(ctx, rec, StateWithdrawing, "withdraw: "+err.Error())
+		}
+		desired := cur.Clone()
+		undoUnchanged(cur, desired, d.Undo)
+		ch := yang.Diff(cur, desired)
+		wplan.Devices = append(wplan.Devices, DevicePlan{Device: d.Device, Changes: ch, Undo: yang.Diff(desired, cur), Before: cur})
+	}
+	if err := s.exec.Execute(ctx, rec.Intent, wplan); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.fail(ctx, rec, StateWithdrawing, "withdraw: "+err.Error())
+	}
+	return s.recs.update(ctx, rec.ID, StateWithdrawing, StateWithdrawn, "removed "+summary(wplan), s.now().UTC(), nil, "")
+}
+
+// undoUnchanged applies to desired the undo changes whose leaves still hold
+// what the intent set (read from cur): a value someone changed since is
+// theirs and stays.
+func undoUnchanged(cur, desired *yang.Tree, undo []yang.Change) {
+	for _, c := range undo {
+		if c.Path.IsEntry() {
+			switch c.Op {
+			case yang.OpDelete:
+				desired.Delete(c.Path)
+			default:
+				_ = yang.Apply(desired, []yang.Change{c})
+			}
+			continue
+		}
+		v, ok := cur.Get(c.Path)
+		switch c.Op {
+		case yang.OpCreate: // the intent deleted this leaf
+			if !ok {
+				_ = desired.Set(c.Path, c.New)
+			}
+		case yang.OpUpdate, yang.OpDelete: // the intent set this leaf to c.Old
+			if ok && v == c.Old {
+				if c.Op == yang.OpDelete {
+					desired.Delete(c.Path)
+				} else {
+					_ = desired.Set(c.Path, c.New)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,315 @@
+package intent
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/netagent/netagent/internal/store"
+)
+
+// storeOwner names this package's migrations in the shared store.
+const storeOwner = "intent"
+
+var migrations = []store.Migration{
+	{Version: 1, Name: "intents and transitions", SQL: `
+CREATE TABLE intents (
+	seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+	id         TEXT NOT NULL UNIQUE,
+	kind       TEXT NOT NULL,
+	state      TEXT NOT NULL,
+	digest     TEXT NOT NULL,
+	body       TEXT NOT NULL,
+	source     TEXT NOT NULL,
+	source_ref TEXT NOT NULL,
+	requester  TEXT NOT NULL,
+	plan       TEXT,
+	error      TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL
+);
+CREATE INDEX intents_state ON intents (state, seq);
+CREATE TABLE intent_transitions (
+	intent_seq INTEGER NOT NULL REFERENCES intents (seq),
+	n          INTEGER NOT NULL,
+	state      TEXT NOT NULL,
+	reason     TEXT NOT NULL,
+	at         INTEGER NOT NULL,
+	PRIMARY KEY (intent_seq, n)
+);`},
+}
+
+// records is the intent table of the store.
+type records struct {
+	db *store.DB
+}
+
+// insert stores a new record with its first transitions. It returns
+// inserted=false, and stores nothing, when the id exists.
+func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err error) {
+	var plan sql.NullString
+	if rec.Plan != nil {
+		b, err := json.Marshal(rec.Plan)
+		if err != nil {
+			return false, fmt.Errorf("intent %s: encode plan: %w", rec.ID, err)
+		}
+		plan = sql.NullString{String: string(b), Valid: true}
+	}
+	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO intents (id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			rec.ID, rec.Kind, rec.State, rec.Digest, string(rec.Intent.Canonical()), rec.Source.Channel, rec.Source.Ref,
+			rec.Requester, plan, rec.Error, rec.CreatedAt.UnixNano(), rec.UpdatedAt.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		for i, t := range rec.History {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at) VALUES (?, ?, ?, ?, ?)`,
+				seq, i, t.State, t.Reason, t.At.UnixNano()); err != nil {
+				return err
+			}
+		}
+		inserted = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("intent %s: store: %w", rec.ID, err)
+	}
+	return inserted, nil
+}
+
+// update moves a record from state from to state to (compare-and-set: it
+// fails with ErrConflict if the record is no longer in from), recording the
+// transition, and sets the plan (when plan is not nil) and the error text.
+func (r *records) update(ctx context.Context, id string, from, to State, reason string, at time.Time, plan *Plan, errText string) error {
+	if !CanTransition(from, to) {
+		return fmt.Errorf("%w: intent %s cannot go from %s to %s", ErrConflict, id, from, to)
+	}
+	var planJSON sql.NullString
+	if plan != nil {
+		b, err := json.Marshal(plan)
+		if err != nil {
+			return fmt.Errorf("intent %s: encode plan: %w", id, err)
+		}
+		planJSON = sql.NullString{String: string(b), Valid: true}
+	}
+	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
+		var seq int64
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT seq, state FROM intents WHERE id = ?`, id).Scan(&seq, &state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if err != nil {
+			return err
+		}
+		if State(state) != from {
+			return fmt.Errorf("%w: intent %s is %s, not %s", ErrConflict, id, state, from)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE intents SET state = ?, plan = coalesce(?, plan), error = ?, updated_at = ? WHERE seq = ?`,
+			to, planJSON, errText, at.UnixNano(), seq); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at)
+			VALUES (?, (SELECT coalesce(max(n), -1) + 1 FROM intent_transitions WHERE intent_seq = ?), ?, ?, ?)`,
+			seq, seq, to, reason, at.UnixNano())
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("intent %s: store %s -> %s: %w", id, from, to, err)
+	}
+	return nil
+}
+
+// setPlan replaces a record's plan without a transition (a re-plan that
+// stays planned).
+func (r *records) setPlan(ctx context.Context, id string, state State, plan *Plan, at time.Time) error {
+	b, err := json.Marshal(plan)
+	if err != nil {
+		return fmt.Errorf("intent %s: encode plan: %w", id, err)
+	}
+	res, err := r.db.ExecContext(ctx, `UPDATE intents SET plan = ?, updated_at = ? WHERE id = ? AND state = ?`, string(b), at.UnixNano(), id, state)
+	if err != nil {
+		return fmt.Errorf("intent %s: store plan: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: intent %s is no longer %s", ErrConflict, id, state)
+	}
+	return nil
+}
+
+const recordColumns = `seq, id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(row scanner) (*Record, int64, error) {
+	var (
+		rec              Record
+		seq              int64
+		body             string
+		plan             sql.NullString
+		created, updated int64
+	)
+	if err := row.Scan(&seq, &rec.ID, &rec.Kind, &rec.State, &rec.Digest, &body, &rec.Source.Channel, &rec.Source.Ref,
+		&rec.Requester, &plan, &rec.Error, &created, &updated); err != nil {
+		return nil, 0, err
+	}
+	in, err := Decode([]byte(body))
+	if err != nil {
+		return nil, 0, fmt.Errorf("intent %s: stored body: %w", rec.ID, err)
+	}
+	rec.Intent = in
+	if plan.Valid {
+		rec.Plan = &Plan{}
+		if err := json.Unmarshal([]byte(plan.String), rec.Plan); err != nil {
+			return nil, 0, fmt.Errorf("intent %s: stored plan: %w", rec.ID, err)
+		}
+	}
+	rec.CreatedAt = time.Unix(0, created).UTC()
+	rec.UpdatedAt = time.Unix(0, updated).UTC()
+	return &rec, seq, nil
+}
+
+func (r *records) history(ctx context.Context, seq int64) ([]Transition, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT state, reason, at FROM intent_transitions WHERE intent_seq = ? ORDER BY n`, seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Transition
+	for rows.Next() {
+		var t Transition
+		var at int64
+		if err := rows.Scan(&t.State, &t.Reason, &at); err != nil {
+			return nil, err
+		}
+		t.At = time.Unix(0, at).UTC()
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// get returns the record with id, with its history.
+func (r *records) get(ctx context.Context, id string) (*Record, error) {
+	rec, seq, err := scanRecord(r.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM intents WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("intent %s: load: %w", id, err)
+	}
+	if rec.History, err = r.history(ctx, seq); err != nil {
+		return nil, fmt.Errorf("intent %s: load history: %w", id, err)
+	}
+	return rec, nil
+}
+
+// ListQuery selects records for List.
+type ListQuery struct {
+	// State, when set, keeps only records in that state.
+	State State
+	// Limit is the page size: 1 to 1000, default 100.
+	Limit int
+	// PageToken continues a previous List (its NextPageToken).
+	PageToken string
+}
+
+// Page is one page of records, oldest first.
+type Page struct {
+	Records       []*Record `json:"records"`
+	NextPageToken string    `json:"next_page_token,omitempty"`
+}
+
+func (r *records) list(ctx context.Context, q ListQuery) (*Page, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	var after int64
+	if q.PageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(q.PageToken)
+		if err == nil {
+			after, err = strconv.ParseInt(string(b), 10, 64)
+		}
+		if err != nil || after < 0 {
+			return nil, invalid(StageSyntax, "", "page_token %q is not one this service issued", q.PageToken)
+		}
+	}
+	query := `SELECT ` + recordColumns + ` FROM intents WHERE seq > ?`
+	args := []any{after}
+	if q.State != "" {
+		query += ` AND state = ?`
+		args = append(args, q.State)
+	}
+	query += ` ORDER BY seq LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := r.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("intent: list: %w", err)
+	}
+	type item struct {
+		rec *Record
+		seq int64
+	}
+	var items []item
+	for rows.Next() {
+		rec, seq, err := scanRecord(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("intent: list: %w", err)
+		}
+		items = append(items, item{rec, seq})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("intent: list: %w", err)
+	}
+	page := &Page{Records: []*Record{}}
+	if len(items) > limit {
+		items = items[:limit]
+		page.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(items[limit-1].seq, 10)))
+	}
+	for _, it := range items {
+		if it.rec.History, err = r.history(ctx, it.seq); err != nil {
+			return nil, fmt.Errorf("intent: list: %w", err)
+		}
+		page.Records = append(page.Records, it.rec)
+	}
+	return page, nil
+}
+
+// pendingIDs lists records the service still has work for, oldest first.
+func (r *records) pendingIDs(ctx context.Context) ([]string, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT id FROM intents WHERE state IN (?, ?, ?, ?) ORDER BY seq`,
+		StateAccepted, StatePlanned, StateApplying, StateWithdrawing)
+	if err != nil {
+		return nil, fmt.Errorf("intent: pending: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("intent: pending: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
