@@ -507,4 +507,3 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 	a.end(st, false)
 	return nil
 }
-

@@ -33,7 +33,7 @@ func TestParseRPCErrors(t *testing.T) {
 	}
 	want := []RPCError{
 		{Type: "application", Tag: "invalid-value", Severity: "error",
-			Path: "/oc-if:interfaces/oc-if:interface[oc-if:name='eth1']/oc-if:config/oc-if:mtu",
+			Path:    "/oc-if:interfaces/oc-if:interface[oc-if:name='eth1']/oc-if:config/oc-if:mtu",
 			Message: "mtu 20 is below the minimum 68", Info: "mtu"},
 		{Type: "protocol", Tag: "lock-denied", Severity: "warning", Info: "7"},
 	}

@@ -1,0 +1,585 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/netagent/netagent/yang"
+)
+
+// Event reports that a device's traffic moved from one protocol to
+// another (From "" at start, To "" when every protocol is down).
+type Event struct {
+	Time   time.Time
+	Device string
+	From   string
+	To     string
+	Reason string
+}
+
+// FailoverOptions configure OpenDevice.
+type FailoverOptions struct {
+	Health  HealthConfig
+	OnEvent func(Event) // called synchronously for every switch; may be nil
+	Logger  *slog.Logger
+}
+
+type member struct {
+	target Target
+	health *Health
+
+	mu  sync.Mutex // protects dev
+	dev Device
+}
+
+func (m *member) name() string { return m.target.Protocol.Name }
+
+func (m *member) device() Device {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dev
+}
+
+// Failover is a Device over several protocols of one device, in
+// preference order (R20). Each protocol has a health state machine fed by
+// background probes and by operation outcomes; operations go to the most
+// preferred protocol that is not down and move to the next one on a
+// transport failure or timeout, without the caller noticing. A change is
+// never sent twice: after an ambiguous failure the failover reads the
+// device back through the next protocol and sends only the part not yet in
+// effect. Traffic returns to a preferred protocol once its probes recover.
+// Every switch is an Event.
+//
+// Failover is safe for concurrent use; writes are serialised (one writer).
+// Close stops the health checker and closes every protocol's adapter.
+type Failover struct {
+	name    string
+	reg     *Registry
+	members []*member
+	opts    FailoverOptions
+	log     *slog.Logger
+	writer  chan struct{}
+
+	mu      sync.Mutex // protects following fields
+	current string     // protocol last reported as serving
+	txs     map[string]*member
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Compile-time conformance.
+var (
+	_ Device        = (*Failover)(nil)
+	_ Transactional = (*Failover)(nil)
+	_ Capabler      = (*Failover)(nil)
+)
+
+// OpenDevice opens a failover device over targets (one per protocol, in
+// preference order, as Inventory.Targets returns them). Protocols that
+// fail to open start down and are retried by the health checker; if none
+// opens, the error of the first (most preferred) is returned.
+func OpenDevice(ctx context.Context, reg *Registry, targets []Target, opts FailoverOptions) (*Failover, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("adapters: open device: no protocols")
+	}
+	opts.Health = opts.Health.withDefaults()
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f := &Failover{name: targets[0].Device, reg: reg, opts: opts, log: log.With("device", targets[0].Device),
+		writer: make(chan struct{}, 1), txs: map[string]*member{}}
+	var errs []error
+	opened := 0
+	for _, t := range targets {
+		if _, ok := reg.Opener(t.Protocol.Name); !ok {
+			errs = append(errs, fmt.Errorf("device %s: protocol %s: no adapter registered", t.Device, t.Protocol.Name))
+			continue
+		}
+		m := &member{target: t, health: NewHealth(opts.Health)}
+		f.members = append(f.members, m)
+		if err := f.open(ctx, m); err != nil {
+			errs = append(errs, err)
+			m.health.Trip(err)
+			continue
+		}
+		opened++
+	}
+	if opened == 0 {
+		_ = f.closeMembers()
+		return nil, fmt.Errorf("open device %s: %w", f.name, errors.Join(errs...))
+	}
+	f.reselect("opened")
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f.cancel = cancel
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		f.checkHealth(hctx)
+	}()
+	return f, nil
+}
+
+func (f *Failover) open(ctx context.Context, m *member) error {
+	o, _ := f.reg.Opener(m.name())
+	d, err := o(ctx, m.target)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.dev = d
+	m.mu.Unlock()
+	return nil
+}
+
+// checkHealth probes every protocol each interval until ctx ends.
+func (f *Failover) checkHealth(ctx context.Context) {
+	tick := time.NewTicker(f.opts.Health.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, m := range f.members {
+			f.probe(ctx, m)
+		}
+		f.reselect("health check")
+	}
+}
+
+func (f *Failover) probe(ctx context.Context, m *member) {
+	pctx, cancel := context.WithTimeout(ctx, f.opts.Health.ProbeTimeout)
+	defer cancel()
+	start := time.Now()
+	d := m.device()
+	var err error
+	switch p, ok := d.(Pinger); {
+	case d == nil:
+		err = f.open(pctx, m)
+	case ok:
+		err = p.Ping(pctx)
+	default:
+		_, err = d.Query(pctx, []yang.Path{yang.InterfacePath("netagent-probe")})
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	m.health.Observe(err, time.Since(start))
+}
+
+// best returns the members to try, in order: healthy ones by preference,
+// then degraded ones, then down ones (a last resort when nothing else is left).
+func (f *Failover) order() []*member {
+	out := make([]*member, 0, len(f.members))
+	for _, want := range []HealthState{Healthy, Degraded, Down} {
+		for _, m := range f.members {
+			if m.health.State() == want {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// reselect reports a switch when the preferred usable protocol changed.
+func (f *Failover) reselect(reason string) {
+	to := ""
+	if o := f.order(); len(o) > 0 && o[0].health.State() != Down {
+		to = o[0].name()
+	}
+	f.mu.Lock()
+	from := f.current
+	f.current = to
+	f.mu.Unlock()
+	if from == to {
+		return
+	}
+	ev := Event{Time: time.Now(), Device: f.name, From: from, To: to, Reason: reason}
+	f.log.Warn("protocol switch", "from", from, "to", to, "reason", reason)
+	if f.opts.OnEvent != nil {
+		f.opts.OnEvent(ev)
+	}
+}
+
+// Active returns the protocol currently serving the device ("" if none).
+func (f *Failover) Active() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.current
+}
+
+// HealthOf returns the health state of protocol p.
+func (f *Failover) HealthOf(p string) (HealthState, bool) {
+	for _, m := range f.members {
+		if m.name() == p {
+			return m.health.State(), true
+		}
+	}
+	return Down, false
+}
+
+// failed records that m failed at the transport level and reselects.
+func (f *Failover) failed(m *member, err error) {
+	m.health.Trip(err)
+	f.reselect(fmt.Sprintf("%s failed: %v", m.name(), err))
+}
+
+// usable returns m's device, opening it if needed.
+func (f *Failover) usable(ctx context.Context, m *member) (Device, error) {
+	if d := m.device(); d != nil {
+		return d, nil
+	}
+	if err := f.open(ctx, m); err != nil {
+		return nil, err
+	}
+	return m.device(), nil
+}
+
+func (f *Failover) acquire(ctx context.Context) error {
+	select {
+	case f.writer <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &DeviceError{Device: f.name, Phase: PhaseLock, Kind: ErrLocked, NotApplied: true, Err: ctx.Err(),
+			Message: "another write to this device is in progress"}
+	}
+}
+
+func (f *Failover) release() { <-f.writer }
+
+// Configure applies changes through the best protocol, failing over as
+// the type's documentation describes.
+func (f *Failover) Configure(ctx context.Context, changes []yang.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := f.acquire(ctx); err != nil {
+		return err
+	}
+	defer f.release()
+	remaining := changes
+	ambiguous := false
+	var errs []error
+	for _, m := range f.order() {
+		d, err := f.usable(ctx, m)
+		if err != nil {
+			errs = append(errs, err)
+			f.failed(m, err)
+			continue
+		}
+		if ambiguous {
+			// The previous protocol may have applied part or all of the
+			// change: read back through this one and send only the rest.
+			cur, err := d.Query(ctx, ChangedPaths(remaining))
+			if err != nil {
+				errs = append(errs, err)
+				if Failed(err) {
+					f.failed(m, err)
+					continue
+				}
+				break
+			}
+			var rest []yang.Change
+			for _, c := range remaining {
+				if !InEffect(cur, c) {
+					rest = append(rest, c)
+				}
+			}
+			f.log.Info("read back after an ambiguous failure", "protocol", m.name(), "in_effect", len(remaining)-len(rest), "remaining", len(rest))
+			if len(rest) == 0 {
+				return nil
+			}
+			remaining = rest
+			ambiguous = false
+		}
+		start := time.Now()
+		err = d.Configure(ctx, remaining)
+		if err == nil {
+			m.health.Observe(nil, time.Since(start))
+			return nil
+		}
+		errs = append(errs, err)
+		if !Failed(err) || ctx.Err() != nil {
+			// The device answered (rejected, locked, auth) or the caller gave
+			// up: failing over would not help.
+			return err
+		}
+		f.failed(m, err)
+		if !Retryable(err) {
+			ambiguous = true
+		}
+	}
+	return fmt.Errorf("configure %s: every protocol failed: %w", f.name, errors.Join(errs...))
+}
+
+// Query reads through the best protocol, failing over on transport errors.
+func (f *Failover) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
+	var errs []error
+	for _, m := range f.order() {
+		d, err := f.usable(ctx, m)
+		if err == nil {
+			start := time.Now()
+			var t *yang.Tree
+			if t, err = d.Query(ctx, paths); err == nil {
+				m.health.Observe(nil, time.Since(start))
+				return t, nil
+			}
+		}
+		errs = append(errs, err)
+		if !Failed(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		f.failed(m, err)
+	}
+	return nil, fmt.Errorf("query %s: every protocol failed: %w", f.name, errors.Join(errs...))
+}
+
+// Monitor streams through the best protocol; when it fails, or a more
+// preferred protocol recovers, the subscription moves. Protocols that
+// cannot serve the subscription's paths (ErrUnsupported) are skipped.
+func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Update) error) error {
+	var lastErr error
+	skip := map[string]bool{}
+	for ctx.Err() == nil {
+		var m *member
+		for _, c := range f.order() {
+			if !skip[c.name()] {
+				m = c
+				break
+			}
+		}
+		if m == nil {
+			if lastErr == nil {
+				lastErr = errors.New("no protocol can serve the subscription")
+			}
+			return fmt.Errorf("monitor %s: %w", f.name, lastErr)
+		}
+		d, err := f.usable(ctx, m)
+		if err != nil {
+			f.failed(m, err)
+			lastErr = err
+			if f.allDown() {
+				if !sleepCtx(ctx, f.opts.Health.Interval) {
+					return nil
+				}
+			}
+			continue
+		}
+		mctx, cancel := context.WithCancel(ctx)
+		var emitErr error
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			// Move back when a more preferred protocol becomes usable.
+			defer wg.Done()
+			tick := time.NewTicker(f.opts.Health.Interval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-mctx.Done():
+					return
+				case <-tick.C:
+					if o := f.order(); len(o) > 0 && o[0] != m && o[0].health.State() == Healthy && !skip[o[0].name()] {
+						cancel()
+						return
+					}
+				}
+			}
+		}()
+		err = d.Monitor(mctx, sub, func(u Update) error {
+			if e := emit(u); e != nil {
+				emitErr = e
+				return e
+			}
+			return nil
+		})
+		close(done)
+		cancel()
+		wg.Wait()
+		switch {
+		case emitErr != nil:
+			return emitErr
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			continue // moved back to a preferred protocol
+		case errors.Is(err, ErrUnsupported):
+			skip[m.name()] = true
+			lastErr = err
+		case Failed(err):
+			f.failed(m, err)
+			lastErr = err
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *Failover) allDown() bool {
+	for _, m := range f.members {
+		if m.health.State() != Down {
+			return false
+		}
+	}
+	return true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Capabilities are those of the protocol currently serving the device.
+func (f *Failover) Capabilities() Caps {
+	for _, m := range f.order() {
+		if c, ok := m.device().(Capabler); ok {
+			return c.Capabilities()
+		}
+	}
+	return Caps{}
+}
+
+// Close stops the health checker and closes every protocol's adapter.
+func (f *Failover) Close() error {
+	if f.cancel != nil {
+		f.cancel()
+	}
+	f.wg.Wait()
+	return f.closeMembers()
+}
+
+func (f *Failover) closeMembers() error {
+	var errs []error
+	for _, m := range f.members {
+		m.mu.Lock()
+		d := m.dev
+		m.dev = nil
+		m.mu.Unlock()
+		if d != nil {
+			if err := d.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close %s %s: %w", f.name, m.name(), err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// --- transactions: pinned to the protocol that prepared them ---
+
+// Prepare prepares through the best protocol that supports transactions;
+// the transaction stays on that protocol until it ends.
+func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
+	var errs []error
+	for _, m := range f.order() {
+		d, err := f.usable(ctx, m)
+		if err != nil {
+			errs = append(errs, err)
+			f.failed(m, err)
+			continue
+		}
+		p, ok := d.(Transactional)
+		if !ok {
+			continue
+		}
+		err = p.Prepare(ctx, tx, changes)
+		if err == nil {
+			f.mu.Lock()
+			f.txs[tx] = m
+			f.mu.Unlock()
+			return nil
+		}
+		errs = append(errs, err)
+		if !Failed(err) || !Retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		f.failed(m, err)
+	}
+	return fmt.Errorf("prepare %s: %w", f.name, errors.Join(append(errs, ErrUnsupported)...))
+}
+
+func (f *Failover) pinned(tx string, phase Phase) (Transactional, error) {
+	f.mu.Lock()
+	m := f.txs[tx]
+	f.mu.Unlock()
+	if m == nil {
+		return nil, &DeviceError{Device: f.name, Phase: phase, Kind: ErrNoTransaction, NotApplied: true, Message: "transaction " + tx + " was not prepared here"}
+	}
+	d, _ := m.device().(Transactional)
+	if d == nil {
+		return nil, &DeviceError{Device: f.name, Protocol: m.name(), Phase: phase, Kind: ErrClosed, Message: "the protocol's adapter is closed"}
+	}
+	return d, nil
+}
+
+func (f *Failover) forget(tx string) {
+	f.mu.Lock()
+	delete(f.txs, tx)
+	f.mu.Unlock()
+}
+
+// Commit commits on the protocol that prepared tx.
+func (f *Failover) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
+	d, err := f.pinned(tx, PhaseCommit)
+	if err != nil {
+		return err
+	}
+	return d.Commit(ctx, tx, confirmTimeout)
+}
+
+// Confirm confirms on the protocol that prepared tx.
+func (f *Failover) Confirm(ctx context.Context, tx string) error {
+	d, err := f.pinned(tx, PhaseConfirm)
+	if err != nil {
+		return err
+	}
+	return d.Confirm(ctx, tx)
+}
+
+// Abort aborts on the protocol that prepared tx; an unknown tx succeeds.
+func (f *Failover) Abort(ctx context.Context, tx string) error {
+	d, err := f.pinned(tx, PhaseAbort)
+	if errors.Is(err, ErrNoTransaction) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.Abort(ctx, tx); err != nil {
+		return err
+	}
+	f.forget(tx)
+	return nil
+}
+
+// Rollback rolls back on the protocol that prepared tx; an unknown tx succeeds.
+func (f *Failover) Rollback(ctx context.Context, tx string) error {
+	d, err := f.pinned(tx, PhaseRollback)
+	if errors.Is(err, ErrNoTransaction) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.Rollback(ctx, tx); err != nil {
+		return err
+	}
+	f.forget(tx)
+	return nil
+}
