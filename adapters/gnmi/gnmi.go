@@ -45,6 +45,8 @@ type txState struct {
 	phase   txPhase
 	changes []yang.Change
 	before  *yang.Tree // snapshot of the paths the change touches
+	// deadline is when the target's rollback timer fires (txPending).
+	deadline time.Time
 }
 
 const maxDone = 16
@@ -403,6 +405,7 @@ func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Dur
 	if timer {
 		req.Extension = commitExt(tx, confirmTimeout)
 	}
+	start := time.Now()
 	if err := a.set(ctx, adapters.PhaseCommit, req); err != nil {
 		if adapters.Retryable(err) {
 			a.end(st, false)
@@ -412,6 +415,7 @@ func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Dur
 	switch {
 	case timer:
 		st.phase = txPending
+		st.deadline = start.Add(confirmTimeout)
 	case confirmTimeout > 0:
 		st.phase = txCommitted
 	default:
@@ -434,6 +438,12 @@ func (a *Adapter) Confirm(ctx context.Context, tx string) error {
 		a.end(st, true)
 		return nil
 	}
+	if !time.Now().Before(st.deadline) {
+		a.end(st, false)
+		return fmt.Errorf("gnmi confirm %s tx %s: %w", a.t.Device, tx, &adapters.DeviceError{Device: a.t.Device,
+			Protocol: adapters.GNMI, Phase: adapters.PhaseConfirm, Kind: adapters.ErrRejected, Tag: "confirm-timeout",
+			NotApplied: true, Message: "confirm timer expired, the target rolled the change back"})
+	}
 	if err := a.set(ctx, adapters.PhaseConfirm, &gpb.SetRequest{Extension: commitExt(tx, &gnmi_ext.CommitConfirm{})}); err != nil {
 		var de *adapters.DeviceError
 		if errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected) {
@@ -442,6 +452,7 @@ func (a *Adapter) Confirm(ctx context.Context, tx string) error {
 		}
 		return fmt.Errorf("gnmi confirm %s tx %s: %w", a.t.Device, tx, err)
 	}
+	st.phase = txCommitted
 	a.end(st, true)
 	return nil
 }

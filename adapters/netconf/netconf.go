@@ -40,6 +40,8 @@ type txState struct {
 	before  *yang.Tree
 	locked  bool
 	sess    *session // the session holding the lock and the candidate
+	// deadline is when the device's confirm timer expires (txPending).
+	deadline time.Time
 }
 
 // maxDone is how many confirmed transactions Rollback can still undo.
@@ -451,6 +453,7 @@ func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Dur
 		return a.unlockKeep(ctx, st, confirmTimeout)
 	}
 	timer := confirmTimeout > 0 && s.confirmed
+	start := time.Now()
 	_, err = s.rpc(ctx, adapters.PhaseCommit, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
 		if timer {
 			secs := uint((confirmTimeout + time.Second - 1) / time.Second)
@@ -468,6 +471,7 @@ func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Dur
 	}
 	if timer {
 		st.phase = txPending
+		st.deadline = start.Add(confirmTimeout)
 		return nil
 	}
 	st.phase = txCommitted
@@ -502,6 +506,15 @@ func (a *Adapter) Confirm(ctx context.Context, tx string) error {
 		a.end(st, true)
 		return nil
 	}
+	if !time.Now().Before(st.deadline) {
+		// Never send a confirming commit after the timer: the device has
+		// reverted, and a commit now would commit whatever the candidate holds.
+		a.cleanup(ctx, st)
+		a.end(st, false)
+		return fmt.Errorf("netconf confirm %s tx %s: %w", a.t.Device, tx, &adapters.DeviceError{Device: a.t.Device,
+			Protocol: adapters.NETCONF, Phase: adapters.PhaseConfirm, Kind: adapters.ErrRejected, Tag: "confirm-timeout",
+			NotApplied: true, Message: "confirm timer expired, the device reverted the change"})
+	}
 	s := st.sess
 	if s.isBroken() {
 		if s, err = a.session(ctx); err != nil {
@@ -522,6 +535,7 @@ func (a *Adapter) Confirm(ctx context.Context, tx string) error {
 		return fmt.Errorf("netconf confirm %s tx %s: %w", a.t.Device, tx, err)
 	}
 	_ = a.unlock(ctx, st, "candidate")
+	st.phase = txCommitted
 	a.end(st, true)
 	return nil
 }
