@@ -63,12 +63,12 @@ func (c HealthConfig) withDefaults() HealthConfig {
 type Health struct {
 	cfg HealthConfig
 
-	mu       sync.Mutex // protects following fields
-	state    HealthState
-	fails    int
-	oks      int
-	lastErr  error
-	lastRTT  time.Duration
+	mu      sync.Mutex // protects following fields
+	state   HealthState
+	fails   int
+	oks     int
+	lastErr error
+	lastRTT time.Duration
 }
 
 // NewHealth returns a healthy state machine.

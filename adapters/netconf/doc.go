@@ -4,7 +4,7 @@
 //
 // R17's three acknowledged phases map onto the phase interfaces:
 //
-//	Prepare: lock candidate, discard-changes, get-config running (kept for
+//	Prepare: lock candidate, get-config running (kept for
 //	         Rollback), edit-config candidate, validate (when :validate)
 //	Commit:  commit, or <commit><confirmed/><confirm-timeout/><persist>tx</persist>
 //	         when a confirm timeout is asked and the device has

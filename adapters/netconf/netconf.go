@@ -180,14 +180,9 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, read bool)
 		return fmt.Errorf("netconf lock %s: %w", a.t.Device, err)
 	}
 	tx.locked = true
-	if s.candidate {
-		if _, err := s.rpc(ctx, adapters.PhaseLock, rpc, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-			return d.Discard()
-		}); err != nil {
-			a.cleanup(ctx, tx)
-			return fmt.Errorf("netconf discard-changes %s: %w", a.t.Device, err)
-		}
-	}
+	// No discard-changes: RFC 6241 section 7.5 refuses a lock on a
+	// candidate that holds uncommitted changes, so a granted lock means a
+	// clean candidate.
 	if read || s.encoding == EncodingIETF {
 		before, err := a.getConfig(ctx, s, nil)
 		if err != nil {
