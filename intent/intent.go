@@ -24,7 +24,7 @@ func Kinds() []Kind { return []Kind{KindInterface, KindStaticRoute, KindBGPNeigh
 // kind's typed spec.
 type Intent struct {
 	// ID is the idempotency key: the client's, or one assigned at intake.
-	ID   string `json:"id"`
+	ID   string `json:"id,omitempty"`
 	Kind Kind   `json:"kind"`
 	// Targets names devices or selects them by labels.
 	Targets Targets `json:"targets"`

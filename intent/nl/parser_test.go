@@ -1,0 +1,139 @@
+package nl_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/netagent/netagent/intent/intenttest"
+	"github.com/netagent/netagent/intent/nl"
+)
+
+func newParser(t testing.TB) *nl.Parser {
+	t.Helper()
+	p, err := nl.New(intenttest.Lab())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadRulesAtRunTime(t *testing.T) {
+	p := newParser(t)
+	ctx := context.Background()
+	const sentence = "quiesce eth1 on leaf1"
+	res, err := p.Parse(ctx, nl.Request{Text: sentence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status == nl.StatusConfirm {
+		t.Fatalf("default rules already confirm %q", sentence)
+	}
+	// A broken rule set is refused and the old one stays.
+	if err := p.LoadRules([]byte("intents: [{name: x, kind: teleport}]")); !errors.Is(err, nl.ErrRules) {
+		t.Fatalf("LoadRules(bad kind) err = %v, want ErrRules", err)
+	}
+	if err := p.LoadRules([]byte("threshold: 0.75\nintents: [{name: x, kind: interface, patterns: {en: [\"{nope}\"]}}]")); !errors.Is(err, nl.ErrRules) {
+		t.Fatalf("LoadRules(unknown slot) err = %v, want ErrRules", err)
+	}
+	if err := p.LoadRules([]byte("bogus_field: 1")); !errors.Is(err, nl.ErrRules) {
+		t.Fatalf("LoadRules(unknown field) err = %v, want ErrRules", err)
+	}
+	// A new verb, added as data, is understood at once.
+	rules := strings.Replace(string(nl.DefaultRules()),
+		`"(shut down|shutdown|shut|disable|turn off|bring down|take down) (the )?(interface |port )?{interface} (on|of|at) (device |router |switch )?{device}"`,
+		`"(quiesce|shut down|shutdown|shut|disable|turn off|bring down|take down) (the )?(interface |port )?{interface} (on|of|at) (device |router |switch )?{device}"`, 1)
+	if rules == string(nl.DefaultRules()) {
+		t.Fatal("test rule edit did not apply")
+	}
+	if err := p.LoadRules([]byte(rules)); err != nil {
+		t.Fatal(err)
+	}
+	res, err = p.Parse(ctx, nl.Request{Text: sentence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != nl.StatusConfirm || res.Candidates[0].Rule != "interface.shutdown" {
+		t.Errorf("after reload: %s %+v", res.Status, res.Candidates)
+	}
+	if string(p.Rules()) != rules {
+		t.Error("Rules() does not return the loaded rule set")
+	}
+}
+
+func TestSessionContextAndQuestions(t *testing.T) {
+	p := newParser(t)
+	ctx := context.Background()
+	turns := []struct {
+		req         nl.Request
+		status      nl.Status
+		fromContext []string
+		question    string
+	}{
+		{nl.Request{Text: "shut down eth1", Session: "a"}, nl.StatusClarify, nil, "Which device?"},
+		{nl.Request{Text: "关闭 eth1 接口", Session: "b"}, nl.StatusClarify, nil, "请问是哪台设备？"},
+		{nl.Request{Text: "enable eth1 on spine1", Session: "a"}, nl.StatusConfirm, nil, ""},
+		{nl.Request{Text: "shut down eth3", Session: "a"}, nl.StatusConfirm, []string{"device"}, ""},
+		{nl.Request{Text: "shut down eth3", Session: "other"}, nl.StatusClarify, nil, "Which device?"},
+	}
+	for i, tt := range turns {
+		res, err := p.Parse(ctx, tt.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := struct {
+			S nl.Status
+			C []string
+			Q string
+		}{res.Status, nil, res.Question}
+		if len(res.Candidates) > 0 {
+			got.C = res.Candidates[0].FromContext
+		}
+		want := struct {
+			S nl.Status
+			C []string
+			Q string
+		}{tt.status, tt.fromContext, tt.question}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("turn %d %q (-want +got):\n%s", i, tt.req.Text, diff)
+		}
+		if res.Status == nl.StatusConfirm && (res.Intent == nil || res.Summary == "" || res.Confidence < res.Threshold) {
+			t.Errorf("turn %d: confirm without intent, summary or confidence: %+v", i, res)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, c := range loadLabelled(f) {
+		f.Add(c.Text)
+	}
+	f.Add("")
+	f.Add("{device} (((")
+	f.Add("shut down eth1 on leaf1 \x00\xff")
+	p := newParser(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		res, err := p.Parse(context.Background(), nl.Request{Text: text, Session: "fuzz"})
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", text, err)
+		}
+		switch res.Status {
+		case nl.StatusConfirm:
+			if res.Intent == nil || res.Confidence < res.Threshold {
+				t.Fatalf("confirm without an intent above threshold: %+v", res)
+			}
+		case nl.StatusClarify, nl.StatusNoMatch:
+			if res.Question == "" || res.Intent != nil {
+				t.Fatalf("%s without a question, or with an intent: %+v", res.Status, res)
+			}
+		default:
+			t.Fatalf("unknown status %q", res.Status)
+		}
+		if !utf8.ValidString(res.Question) {
+			t.Fatalf("question is not valid UTF-8: %q", res.Question)
+		}
+	})
+}
