@@ -111,14 +111,11 @@ var Constructs = []struct {
 		n := yang.NeighborPath("10.0.0.1")
 		must(t.Set(n.Leaf("config", "peer-as"), uint64(65002)))
 		must(t.Set(n.Leaf("config", "description"), "spine"))
+		must(t.Set(n.Leaf("config", "enabled"), true))
 	}},
 	{"delete interface address", func(t *yang.Tree) {
-		for _, l := range t.Leaves() {
-			if len(l.Path) > 5 && l.Path[1].Keys[0].Value == "eth1" && l.Path[len(l.Path)-1].Name == "prefix-length" {
-				t.Delete(l.Path[:len(l.Path)-2])
-				return
-			}
-		}
+		// The whole subinterface: a CLI has no empty subinterface to keep.
+		t.Delete(yang.SubinterfacePath("eth1", 0))
 	}},
 }
 

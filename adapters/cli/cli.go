@@ -1,0 +1,522 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/scrapli/scrapligo/driver/network"
+	"github.com/scrapli/scrapligo/driver/options"
+	"github.com/scrapli/scrapligo/platform"
+	"github.com/scrapli/scrapligo/util"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/internal/sshconn"
+	"github.com/netagent/netagent/yang"
+)
+
+// Compile-time conformance.
+var (
+	_ adapters.Device        = (*Adapter)(nil)
+	_ adapters.Transactional = (*Adapter)(nil)
+	_ adapters.Capabler      = (*Adapter)(nil)
+	_ adapters.Pinger        = (*Adapter)(nil)
+	_ adapters.Opener        = Opener
+)
+
+// session is one SSH CLI session; commands on it are serialised by mu.
+type session struct {
+	t      adapters.Target
+	tr     *sshconn.Transport
+	drv    *network.Driver
+	mu     sync.Mutex
+	broken bool
+}
+
+func dial(ctx context.Context, t adapters.Target, p *Platform, onAuth func()) (*session, error) {
+	to := t.Timeouts.WithDefaults()
+	tr := sshconn.New(t, sshconn.Shell)
+	tr.Ctx = ctx
+	tr.OnAuth = onAuth
+	pl, err := platform.NewPlatform(p.Definition, t.Address,
+		options.WithTransportType("standard"),
+		options.WithCustomTransport(tr),
+		options.WithPort(t.Protocol.Port),
+		options.WithTimeoutOps(adapters.Bound(ctx, to.RPC)),
+	)
+	if err != nil {
+		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, err, "platform definition "+p.Name)
+	}
+	drv, err := pl.GetNetworkDriver()
+	if err != nil {
+		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, err, "platform definition "+p.Name)
+	}
+	stop := context.AfterFunc(ctx, tr.Kill)
+	err = drv.Open()
+	stop()
+	if err != nil {
+		tr.Kill()
+		var de *adapters.DeviceError
+		if errors.As(err, &de) {
+			return nil, de
+		}
+		if ctx.Err() != nil || errors.Is(err, util.ErrTimeoutError) {
+			return nil, t.Err(adapters.PhaseConnect, adapters.ErrTimeout, true, err, "no "+p.Name+" prompt in time")
+		}
+		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnreachable, true, err, "CLI session set-up failed")
+	}
+	return &session{t: t, tr: tr, drv: drv}, nil
+}
+
+// run sends commands (config mode when config) and returns their outputs.
+func (s *session) run(ctx context.Context, phase adapters.Phase, d time.Duration, notApplied bool, config bool, cmds []string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken || s.tr.Closed() {
+		return nil, s.t.Err(phase, adapters.ErrClosed, true, nil, "session closed")
+	}
+	s.drv.Channel.TimeoutOps = adapters.Bound(ctx, d)
+	stop := context.AfterFunc(ctx, s.tr.Kill)
+	defer stop()
+	var outs []string
+	var err error
+	if config {
+		r, e := s.drv.SendConfigs(cmds)
+		err = e
+		if r != nil {
+			for _, x := range r.Responses {
+				outs = append(outs, x.Result)
+			}
+		}
+	} else {
+		for _, c := range cmds {
+			r, e := s.drv.SendCommand(c)
+			if e != nil {
+				err = e
+				break
+			}
+			outs = append(outs, r.Result)
+		}
+	}
+	if err == nil && s.tr.Closed() {
+		err = errors.New("session killed")
+	}
+	if err != nil {
+		s.broken = true
+		kind := adapters.ErrTimeout
+		if !errors.Is(err, util.ErrTimeoutError) && ctx.Err() == nil {
+			kind = adapters.ErrUnreachable
+		}
+		return outs, s.t.Err(phase, kind, notApplied, err, "no prompt from the device")
+	}
+	return outs, nil
+}
+
+func (s *session) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken = true
+	s.drv.Channel.TimeoutOps = time.Second
+	if s.tr.Closed() {
+		_ = s.drv.Channel.Close()
+		return
+	}
+	_ = s.drv.Close()
+	s.tr.Kill()
+}
+
+type txPhase uint8
+
+const (
+	txPrepared txPhase = iota + 1
+	txCommitted
+)
+
+type txState struct {
+	id      string
+	phase   txPhase
+	changes []yang.Change
+	before  *yang.Tree
+}
+
+const maxDone = 16
+
+// Adapter is a Device over an SSH CLI. It pools one session. It is safe
+// for concurrent use; writes are serialised.
+type Adapter struct {
+	t   adapters.Target
+	p   *Platform
+	log *slog.Logger
+
+	writer chan struct{}
+
+	mu      sync.Mutex // protects following fields
+	sess    *session
+	closed  bool
+	tx      *txState
+	done    map[string]*txState
+	doneIDs []string
+}
+
+// Opener opens a CLI adapter; register it as adapters.CLI.
+func Opener(ctx context.Context, t adapters.Target) (adapters.Device, error) { return Open(ctx, t) }
+
+// Open connects to t and reaches the platform's privileged prompt.
+func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
+	t.Protocol.Name = adapters.CLI
+	p, err := Lookup(t.Protocol.Platform)
+	if err != nil {
+		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, err,
+			"set platform in the inventory's cli protocol entry")
+	}
+	s, err := dial(ctx, t, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Adapter{t: t, p: p, log: t.Log(), writer: make(chan struct{}, 1), sess: s, done: map[string]*txState{}}, nil
+}
+
+func (a *Adapter) session(ctx context.Context) (*session, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, a.t.Err(adapters.PhaseConnect, adapters.ErrClosed, true, nil, "")
+	}
+	if a.sess != nil && !a.sess.broken && !a.sess.tr.Closed() {
+		return a.sess, nil
+	}
+	if a.sess != nil {
+		go a.sess.close()
+	}
+	s, err := dial(ctx, a.t, a.p, nil)
+	if err != nil {
+		a.sess = nil
+		return nil, err
+	}
+	a.sess = s
+	return s, nil
+}
+
+func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
+
+func (a *Adapter) acquire(ctx context.Context, phase adapters.Phase) error {
+	select {
+	case a.writer <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return a.t.Err(phase, adapters.ErrLocked, true, ctx.Err(), "another write to this device is in progress")
+	}
+}
+
+func (a *Adapter) release() { <-a.writer }
+
+// Capabilities: no candidate, no device timer; a Configure is applied line
+// by line (a refused line is undone by the inverse commands).
+func (a *Adapter) Capabilities() adapters.Caps { return adapters.Caps{Protocol: adapters.CLI} }
+
+// Query runs show running-config and parses it.
+func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
+	s, err := a.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.read(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return adapters.Restrict(t, paths), nil
+}
+
+func (a *Adapter) read(ctx context.Context, s *session) (*yang.Tree, error) {
+	outs, err := s.run(ctx, adapters.PhaseRead, a.to().RPC, true, false, []string{a.p.ShowConfig})
+	if err != nil {
+		return nil, fmt.Errorf("cli %s %s: %w", a.p.ShowConfig, a.t.Device, err)
+	}
+	if line, bad := a.p.errorLine(outs[0]); bad {
+		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: adapters.PhaseRead,
+			Kind: adapters.ErrRejected, Tag: "%", Message: line, NotApplied: true}
+	}
+	t, err := ParseConfig(a.p, outs[0])
+	if err != nil {
+		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: adapters.PhaseRead,
+			Kind: adapters.ErrRejected, Tag: "unparsable", NotApplied: true, Err: err, Message: "cannot parse the running configuration"}
+	}
+	return t, nil
+}
+
+// Configure reads the running configuration, renders the change as
+// commands, sends them and checks every line's output. When a line is
+// refused, the commands already accepted are undone (the inverse of what
+// is then in effect), so a rejected Configure leaves the device as it was.
+func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+		return err
+	}
+	defer a.release()
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	before, err := a.read(ctx, s)
+	if err != nil {
+		return err
+	}
+	return a.apply(ctx, s, adapters.PhaseCommit, before, changes)
+}
+
+func (a *Adapter) apply(ctx context.Context, s *session, phase adapters.Phase, before *yang.Tree, changes []yang.Change) error {
+	cmds, err := Render(a.p, before, changes)
+	if err != nil {
+		return a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "")
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	outs, err := s.run(ctx, phase, a.to().Commit, false, true, cmds)
+	if err != nil {
+		return fmt.Errorf("cli configure %s: %w", a.t.Device, err)
+	}
+	for i, out := range outs {
+		line, bad := a.p.errorLine(out)
+		if !bad {
+			continue
+		}
+		de := &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: phase, Kind: adapters.ErrRejected,
+			Tag: "%", Path: cmds[i], Message: line}
+		// Undo what the accepted lines did.
+		cur, rerr := a.read(ctx, s)
+		if rerr == nil {
+			undo := yang.Diff(cur, before)
+			if len(undo) == 0 {
+				de.NotApplied = true
+			} else if ucmds, uerr := Render(a.p, cur, undo); uerr == nil {
+				if uouts, uerr := s.run(ctx, adapters.PhaseRollback, a.to().Commit, false, true, ucmds); uerr == nil {
+					clean := true
+					for _, o := range uouts {
+						if _, b := a.p.errorLine(o); b {
+							clean = false
+						}
+					}
+					de.NotApplied = clean
+				}
+			}
+		}
+		return fmt.Errorf("cli configure %s: %w", a.t.Device, de)
+	}
+	return nil
+}
+
+// Monitor polls show running-config; see adapters.PollMonitor.
+func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit func(adapters.Update) error) error {
+	return adapters.PollMonitor(ctx, a.t, sub, a.Query, emit)
+}
+
+// Ping sends an empty line and waits for the prompt.
+func (a *Adapter) Ping(ctx context.Context) error {
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.run(ctx, adapters.PhaseQuery, a.to().RPC, true, false, []string{""})
+	return err
+}
+
+// Close ends the session.
+func (a *Adapter) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	s := a.sess
+	a.sess = nil
+	a.mu.Unlock()
+	if s != nil {
+		s.close()
+	}
+	return nil
+}
+
+// --- transactions (participant-side: the CLI has no candidate or timer) ---
+
+// Prepare reads the running configuration, renders the change (a change
+// the dialect cannot express fails here) and validates the result with
+// netagent's model. Nothing is sent.
+func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
+	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+		return err
+	}
+	s, err := a.session(ctx)
+	if err != nil {
+		a.release()
+		return err
+	}
+	before, err := a.read(ctx, s)
+	if err != nil {
+		a.release()
+		return err
+	}
+	if _, err := Render(a.p, before, changes); err != nil {
+		a.release()
+		return a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "")
+	}
+	after := before.Clone()
+	if err := yang.Apply(after, changes); err == nil {
+		err = yang.Validate(after)
+	}
+	if err != nil {
+		a.release()
+		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change would leave an invalid configuration")
+	}
+	a.mu.Lock()
+	a.tx = &txState{id: tx, phase: txPrepared, changes: changes, before: before}
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *Adapter) current(tx string, phase adapters.Phase) (*txState, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tx == nil || a.tx.id != tx {
+		return nil, a.t.Err(phase, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not prepared here")
+	}
+	return a.tx, nil
+}
+
+func (a *Adapter) end(st *txState, keep bool) {
+	a.mu.Lock()
+	if a.tx == st {
+		a.tx = nil
+	}
+	if keep {
+		if _, ok := a.done[st.id]; !ok {
+			a.doneIDs = append(a.doneIDs, st.id)
+		}
+		a.done[st.id] = st
+		if len(a.doneIDs) > maxDone {
+			delete(a.done, a.doneIDs[0])
+			a.doneIDs = a.doneIDs[1:]
+		}
+	} else {
+		delete(a.done, st.id)
+	}
+	a.mu.Unlock()
+	a.release()
+}
+
+// Commit sends the commands. No device timer exists: with confirmTimeout >
+// 0 the transaction stays open for Confirm or Rollback.
+func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
+	st, err := a.current(tx, adapters.PhaseCommit)
+	if err != nil {
+		return err
+	}
+	if st.phase != txPrepared {
+		return a.t.Err(adapters.PhaseCommit, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is already committed")
+	}
+	s, err := a.session(ctx)
+	if err == nil {
+		err = a.apply(ctx, s, adapters.PhaseCommit, st.before, st.changes)
+	}
+	if err != nil {
+		if adapters.Retryable(err) {
+			a.end(st, false)
+		}
+		return err
+	}
+	st.phase = txCommitted
+	if confirmTimeout <= 0 {
+		a.end(st, true)
+	}
+	return nil
+}
+
+// Confirm ends a committed transaction.
+func (a *Adapter) Confirm(ctx context.Context, tx string) error {
+	st, err := a.current(tx, adapters.PhaseConfirm)
+	if err != nil {
+		return err
+	}
+	if st.phase != txCommitted {
+		return a.t.Err(adapters.PhaseConfirm, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not committed yet")
+	}
+	a.end(st, true)
+	return nil
+}
+
+// Abort drops a prepared change, or undoes a committed one.
+func (a *Adapter) Abort(ctx context.Context, tx string) error {
+	a.mu.Lock()
+	st := a.tx
+	a.mu.Unlock()
+	if st == nil || st.id != tx {
+		return nil
+	}
+	return a.undo(ctx, st, adapters.PhaseAbort)
+}
+
+// Rollback applies the inverse commands of a committed change.
+func (a *Adapter) Rollback(ctx context.Context, tx string) error {
+	a.mu.Lock()
+	st, active := a.tx, true
+	if st == nil || st.id != tx {
+		st, active = a.done[tx], false
+	}
+	a.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	if !active {
+		if err := a.acquire(ctx, adapters.PhaseRollback); err != nil {
+			return err
+		}
+		a.mu.Lock()
+		a.tx = st
+		a.mu.Unlock()
+	}
+	return a.undo(ctx, st, adapters.PhaseRollback)
+}
+
+func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) error {
+	if st.phase == txPrepared {
+		a.end(st, false)
+		return nil
+	}
+	s, err := a.session(ctx)
+	if err != nil {
+		a.end(st, true)
+		return err
+	}
+	cur, err := a.read(ctx, s)
+	if err != nil {
+		a.end(st, true)
+		return err
+	}
+	// Undo only what this transaction changed: the inverse, computed on what
+	// the device holds now.
+	inv, err := yang.Invert(st.before, st.changes)
+	if err != nil {
+		a.end(st, true)
+		return a.t.Err(phase, adapters.ErrUnsupported, true, err, "cannot invert the change")
+	}
+	var pending []yang.Change
+	for _, c := range inv {
+		if !adapters.InEffect(cur, c) {
+			pending = append(pending, c)
+		}
+	}
+	if err := a.apply(ctx, s, phase, cur, pending); err != nil {
+		a.end(st, true)
+		return fmt.Errorf("cli rollback %s tx %s: %w", a.t.Device, st.id, err)
+	}
+	a.end(st, false)
+	return nil
+}
+
