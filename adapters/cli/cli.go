@@ -519,4 +519,3 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 	a.end(st, false)
 	return nil
 }
-

@@ -1,0 +1,240 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/netagent/netagent/yang"
+)
+
+// store is a device's datastore shared by the fake protocol front ends, as
+// in the lab: a change made through one is visible through the others.
+type store struct {
+	mu      sync.Mutex
+	tree    *yang.Tree
+	applied int // Configure calls that changed the tree
+}
+
+// fakeMode is how a fake protocol misbehaves.
+type fakeMode int
+
+const (
+	fakeOK          fakeMode = iota
+	fakeDown                 // unreachable: nothing sent
+	fakeHang                 // hangs until ctx ends, applies nothing
+	fakeApplyThenDie         // applies the change, then the reply is lost
+)
+
+type fakeProto struct {
+	name string
+	st   *store
+	mu   sync.Mutex
+	mode fakeMode
+	sent [][]yang.Change
+}
+
+func (f *fakeProto) setMode(m fakeMode) { f.mu.Lock(); f.mode = m; f.mu.Unlock() }
+func (f *fakeProto) getMode() fakeMode  { f.mu.Lock(); defer f.mu.Unlock(); return f.mode }
+
+func (f *fakeProto) err(kind error, notApplied bool) error {
+	return &DeviceError{Device: "r1", Protocol: f.name, Phase: PhaseCommit, Kind: kind, NotApplied: notApplied}
+}
+
+func (f *fakeProto) Configure(ctx context.Context, changes []yang.Change) error {
+	f.mu.Lock()
+	f.sent = append(f.sent, changes)
+	f.mu.Unlock()
+	switch f.getMode() {
+	case fakeDown:
+		return f.err(ErrUnreachable, true)
+	case fakeHang:
+		// The adapter's own RPC timeout fires; the caller's ctx is still alive.
+		return hang(ctx, f.err(ErrTimeout, false))
+	}
+	f.st.mu.Lock()
+	err := yang.Apply(f.st.tree, changes)
+	f.st.applied++
+	f.st.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if f.getMode() == fakeApplyThenDie {
+		return f.err(ErrTimeout, false)
+	}
+	return nil
+}
+
+func (f *fakeProto) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
+	switch f.getMode() {
+	case fakeDown, fakeApplyThenDie:
+		return nil, f.err(ErrUnreachable, true)
+	case fakeHang:
+		return nil, hang(ctx, f.err(ErrTimeout, true))
+	}
+	f.st.mu.Lock()
+	defer f.st.mu.Unlock()
+	return Restrict(f.st.tree.Clone(), paths), nil
+}
+
+func (f *fakeProto) Monitor(ctx context.Context, sub Subscription, emit func(Update) error) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (f *fakeProto) Ping(ctx context.Context) error {
+	if m := f.getMode(); m != fakeOK {
+		return f.err(ErrUnreachable, true)
+	}
+	return nil
+}
+
+func (f *fakeProto) Close() error { return nil }
+
+func hang(ctx context.Context, err error) error {
+	select {
+	case <-ctx.Done():
+	case <-time.After(30 * time.Millisecond):
+	}
+	return err
+}
+
+func (f *fakeProto) calls() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.sent) }
+
+func fakeDevice(t *testing.T, names ...string) (*Failover, map[string]*fakeProto, *store, func() []Event) {
+	t.Helper()
+	st := &store{tree: yang.NewTree()}
+	reg := NewRegistry()
+	protos := map[string]*fakeProto{}
+	var targets []Target
+	for _, n := range names {
+		p := &fakeProto{name: n, st: st}
+		protos[n] = p
+		if err := reg.Register(n, func(ctx context.Context, t Target) (Device, error) {
+			if p.getMode() == fakeDown {
+				return nil, p.err(ErrUnreachable, true)
+			}
+			return p, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		targets = append(targets, Target{Device: "r1", Protocol: ProtocolSpec{Name: n}})
+	}
+	var mu sync.Mutex
+	events := &[]Event{}
+	f, err := OpenDevice(context.Background(), reg, targets, FailoverOptions{
+		Health: HealthConfig{Interval: 10 * time.Millisecond, ProbeTimeout: 50 * time.Millisecond, FailAfter: 2, RecoverAfter: 2},
+		OnEvent: func(e Event) {
+			mu.Lock()
+			*events = append(*events, e)
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return f, protos, st, func() []Event {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]Event(nil), *events...)
+	}
+}
+
+func mtu(v uint64) []yang.Change {
+	p := yang.InterfacePath("eth1")
+	return []yang.Change{{Op: yang.OpCreate, Path: p}, {Op: yang.OpCreate, Path: p.Leaf("config", "mtu"), New: v}}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestFailoverAmbiguousAppliesOnce(t *testing.T) {
+	tests := []struct {
+		name        string
+		mode        fakeMode
+		wantApplied int // writes that reached the datastore
+		wantGNMI    int // Configure calls that went to gnmi
+	}{
+		{"unreachable: sent again over gnmi", fakeDown, 1, 1},
+		{"hung mid-operation: read back, sent over gnmi", fakeHang, 1, 1},
+		{"applied then reply lost: read back, not re-sent", fakeApplyThenDie, 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, protos, st, events := fakeDevice(t, NETCONF, GNMI)
+			protos[NETCONF].setMode(tc.mode)
+			if err := f.Configure(context.Background(), mtu(9000)); err != nil {
+				t.Fatal(err)
+			}
+			st.mu.Lock()
+			v, _ := st.tree.Get(yang.InterfacePath("eth1").Leaf("config", "mtu"))
+			applied := st.applied
+			st.mu.Unlock()
+			if v != uint64(9000) || applied != tc.wantApplied {
+				t.Errorf("mtu = %v after %d writes, want 9000 after %d", v, applied, tc.wantApplied)
+			}
+			if n := protos[GNMI].calls(); n != tc.wantGNMI {
+				t.Errorf("gnmi Configure calls = %d, want %d", n, tc.wantGNMI)
+			}
+			if f.Active() != GNMI {
+				t.Errorf("active = %q, want gnmi", f.Active())
+			}
+			// Recovery: netconf answers again; after RecoverAfter probes traffic returns.
+			protos[NETCONF].setMode(fakeOK)
+			waitFor(t, "return to netconf", func() bool { return f.Active() == NETCONF })
+			if err := f.Configure(context.Background(), []yang.Change{{Op: yang.OpUpdate, Path: yang.InterfacePath("eth1").Leaf("config", "mtu"), Old: uint64(9000), New: uint64(1500)}}); err != nil {
+				t.Fatal(err)
+			}
+			if n := protos[NETCONF].calls(); n != 2 {
+				t.Errorf("netconf Configure calls = %d, want 2 (the failed one and the one after recovery)", n)
+			}
+			var got []string
+			for _, e := range events() {
+				got = append(got, e.From+">"+e.To)
+			}
+			want := []string{">netconf", "netconf>gnmi", "gnmi>netconf"}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("events (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestFailoverRejectedIsNotFailedOver(t *testing.T) {
+	f, protos, _, _ := fakeDevice(t, NETCONF, GNMI)
+	bad := []yang.Change{{Op: yang.OpCreate, Path: yang.Path{{Name: "nope"}}, New: "x"}}
+	if err := f.Configure(context.Background(), bad); err == nil {
+		t.Fatal("invalid change accepted")
+	}
+	if protos[GNMI].calls() != 0 {
+		t.Error("a change the device refused was sent over another protocol")
+	}
+}
+
+func TestFailoverOpenAllDown(t *testing.T) {
+	st := &store{tree: yang.NewTree()}
+	reg := NewRegistry()
+	p := &fakeProto{name: NETCONF, st: st, mode: fakeDown}
+	_ = reg.Register(NETCONF, func(ctx context.Context, t Target) (Device, error) { return nil, p.err(ErrUnreachable, true) })
+	_, err := OpenDevice(context.Background(), reg, []Target{{Device: "r1", Protocol: ProtocolSpec{Name: NETCONF}}}, FailoverOptions{})
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("err = %v, want ErrUnreachable", err)
+	}
+}
