@@ -24,10 +24,10 @@ type store struct {
 type fakeMode int
 
 const (
-	fakeOK          fakeMode = iota
-	fakeDown                 // unreachable: nothing sent
-	fakeHang                 // hangs until ctx ends, applies nothing
-	fakeApplyThenDie         // applies the change, then the reply is lost
+	fakeOK           fakeMode = iota
+	fakeDown                  // unreachable: nothing sent
+	fakeHang                  // hangs until ctx ends, applies nothing
+	fakeApplyThenDie          // applies the change, then the reply is lost
 )
 
 type fakeProto struct {

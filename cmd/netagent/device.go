@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/cli"
+	"github.com/netagent/netagent/adapters/gnmi"
+	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/yang"
+)
+
+// newRegistry registers every protocol adapter.
+func newRegistry() (*adapters.Registry, error) {
+	reg := adapters.NewRegistry()
+	for name, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
+		if err := reg.Register(name, o); err != nil {
+			return nil, err
+		}
+	}
+	return reg, nil
+}
+
+type deviceFlags struct {
+	inventory  string
+	knownHosts string
+	acceptNew  bool
+	timeout    time.Duration
+	protocol   string
+}
+
+func (f *deviceFlags) open(ctx context.Context, g *globals, name string) (adapters.Device, *adapters.Failover, error) {
+	inv, err := adapters.LoadInventory(f.inventory, adapters.LoadOptions{KnownHosts: f.knownHosts})
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := newRegistry()
+	if err != nil {
+		return nil, nil, err
+	}
+	hk := adapters.NewHostKeys(inv.KnownHosts, f.acceptNew, g.log)
+	ts, err := inv.Targets(name, adapters.TargetOptions{HostKeys: hk, Logger: g.log})
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.protocol != "" {
+		var only []adapters.Target
+		for _, t := range ts {
+			if t.Protocol.Name == f.protocol {
+				only = append(only, t)
+			}
+		}
+		if len(only) == 0 {
+			return nil, nil, fmt.Errorf("device %s does not offer %s", name, f.protocol)
+		}
+		ts = only
+	}
+	fo, err := adapters.OpenDevice(ctx, reg, ts, adapters.FailoverOptions{Logger: g.log, OnEvent: func(e adapters.Event) {
+		g.log.Warn("protocol switch", "device", e.Device, "from", e.From, "to", e.To, "reason", e.Reason)
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return fo, fo, nil
+}
+
+func newDeviceCmd(g *globals) *cobra.Command {
+	f := &deviceFlags{}
+	cmd := &cobra.Command{
+		Use:   "device",
+		Short: "Read and change one device's configuration through the adapters (NETCONF, gNMI, CLI with failover)",
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.inventory, "inventory", "netagent-inventory.yml", "inventory: netagent YAML, containerlab topology-data.json or ansible-inventory.yml")
+	pf.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default: the inventory's)")
+	pf.BoolVar(&f.acceptNew, "ssh-accept-new", false, "trust an unknown SSH host key on first use and record it (a changed key is always refused)")
+	pf.DurationVar(&f.timeout, "timeout", 60*time.Second, "overall time limit")
+	pf.StringVar(&f.protocol, "protocol", "", "use only this protocol (gnmi, netconf, cli)")
+
+	get := &cobra.Command{
+		Use:   "get DEVICE [PATH...]",
+		Short: "Print the configuration at PATHs (gNMI path syntax), one leaf per line",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			var paths []yang.Path
+			for _, s := range args[1:] {
+				p, err := yang.ParsePath(s)
+				if err != nil {
+					return err
+				}
+				paths = append(paths, p)
+			}
+			d, fo, err := f.open(ctx, g, args[0])
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			t, err := d.Query(ctx, paths)
+			if err != nil {
+				return err
+			}
+			g.log.Debug("served", "protocol", fo.Active())
+			_, err = fmt.Fprint(cmd.OutOrStdout(), t.String())
+			return err
+		},
+	}
+	set := &cobra.Command{
+		Use:   "set DEVICE PATH VALUE",
+		Short: "Set one leaf (read, diff, configure, read back)",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			p, err := yang.ParsePath(args[1])
+			if err != nil {
+				return err
+			}
+			s, err := p.Schema()
+			if err != nil {
+				return err
+			}
+			v, err := yang.ParseValue(s, args[2])
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			d, fo, err := f.open(ctx, g, args[0])
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			before, err := d.Query(ctx, nil)
+			if err != nil {
+				return err
+			}
+			after := before.Clone()
+			if err := after.Set(p, v); err != nil {
+				return err
+			}
+			if err := yang.Validate(after); err != nil {
+				return err
+			}
+			changes := yang.Diff(before, after)
+			if len(changes) == 0 {
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), "no change")
+				return err
+			}
+			if err := d.Configure(ctx, changes); err != nil {
+				return err
+			}
+			got, err := d.Query(ctx, []yang.Path{p})
+			if err != nil {
+				return err
+			}
+			if gv, _ := got.Get(p); yang.FormatValue(gv) != yang.FormatValue(v) {
+				return fmt.Errorf("device %s: read back %s = %v, want %v", args[0], p, gv, v)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%svia %s\n", yang.Render(changes), fo.Active())
+			return err
+		},
+	}
+	ping := &cobra.Command{
+		Use:   "ping DEVICE",
+		Short: "Connect over every protocol and report which one serves and the session set-up time",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			start := time.Now()
+			d, fo, err := f.open(ctx, g, args[0])
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: served by %s, opened in %s\n", args[0], fo.Active(),
+				strconv.FormatFloat(time.Since(start).Seconds()*1000, 'f', 1, 64)+"ms")
+			return err
+		},
+	}
+	cmd.AddCommand(get, set, ping)
+	return cmd
+}
