@@ -1,0 +1,272 @@
+package rest
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/intent/nl"
+)
+
+//go:embed openapi.json
+var openapi []byte
+
+// OpenAPI returns the OpenAPI 3.1 description of the API.
+func OpenAPI() []byte { return append([]byte(nil), openapi...) }
+
+// maxRulesBytes bounds a natural-language rule set upload.
+const maxRulesBytes = 1 << 20
+
+// Handler serves the intent REST API. It is safe for concurrent use.
+type Handler struct {
+	svc *intent.Service
+	nl  *nl.Parser
+	log *slog.Logger
+}
+
+// New returns the REST handler over a service and a natural-language
+// parser. A nil logger discards logs.
+func New(svc *intent.Service, parser *nl.Parser, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{svc: svc, nl: parser, log: log}
+}
+
+// Routes returns every route of the API, keyed by its net/http pattern.
+func (h *Handler) Routes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"POST /v1/intents":        http.HandlerFunc(h.submit),
+		"POST /v1/intents:plan":   http.HandlerFunc(h.plan),
+		"POST /v1/intents:parse":  http.HandlerFunc(h.parse),
+		"GET /v1/intents":         http.HandlerFunc(h.list),
+		"GET /v1/intents/{id}":    http.HandlerFunc(h.get),
+		"DELETE /v1/intents/{id}": http.HandlerFunc(h.withdraw),
+		"GET /v1/schemas":         http.HandlerFunc(h.schemas),
+		"GET /v1/schemas/{kind}":  http.HandlerFunc(h.schema),
+		"GET /v1/nl/rules":        http.HandlerFunc(h.getRules),
+		"PUT /v1/nl/rules":        http.HandlerFunc(h.putRules),
+		"GET /v1/openapi.json":    http.HandlerFunc(h.openapi),
+	}
+}
+
+// Register adds every route to m: an *http.ServeMux or the agent.
+func (h *Handler) Register(m interface{ Handle(string, http.Handler) }) {
+	for pattern, handler := range h.Routes() {
+		m.Handle(pattern, handler)
+	}
+}
+
+// readBody reads a JSON request body of at most intent.MaxBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && mt != "application/problem+json") {
+			return nil, errUnsupportedMedia
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, intent.MaxBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, fmt.Errorf("%w: %w", intent.ErrTooLarge, &intent.InvalidError{Stage: intent.StageSyntax, Problems: []intent.Problem{{Pointer: "",
+			Reason: fmt.Sprintf("the body is larger than the limit of %d bytes (1 MiB)", intent.MaxBytes)}}})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the body: %w", intent.ErrMalformed, err)
+	}
+	return body, nil
+}
+
+var errUnsupportedMedia = errors.New("rest: unsupported media type")
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errUnsupportedMedia) {
+		writeProblem(w, Problem{Type: typeMedia, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
+			Detail: "send application/json", Instance: r.URL.Path, Stage: intent.StageSyntax,
+			Errors: []intent.Problem{{Pointer: "", Reason: fmt.Sprintf("Content-Type %q is not application/json", r.Header.Get("Content-Type"))}}})
+		return
+	}
+	p := problemFor(r, err)
+	if p.Status >= 500 {
+		h.log.Error("intent api", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Detail = "internal error; see the agent's log"
+	}
+	writeProblem(w, p)
+}
+
+func source(r *http.Request) intent.Source {
+	return intent.Source{Channel: "rest", Ref: r.RemoteAddr}
+}
+
+func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rec, err := h.svc.Submit(r.Context(), body, source(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if rec.DryRun {
+		writeJSON(w, http.StatusOK, rec)
+		return
+	}
+	w.Header().Set("Location", "/v1/intents/"+url.PathEscape(rec.ID))
+	code := http.StatusAccepted
+	if rec.Duplicate {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, rec)
+}
+
+// PlanResult is the answer to a dry run.
+type PlanResult struct {
+	Intent *intent.Intent `json:"intent"`
+	Plan   *intent.Plan   `json:"plan"`
+	Diff   string         `json:"diff"`
+}
+
+func (h *Handler) plan(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	in, plan, err := h.svc.Plan(r.Context(), body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, PlanResult{Intent: in, Plan: plan, Diff: plan.Diff()})
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	rec, err := h.svc.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	lq := intent.ListQuery{State: intent.State(q.Get("state")), PageToken: q.Get("page_token")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			h.fail(w, r, &intent.InvalidError{Stage: intent.StageSyntax, Problems: []intent.Problem{{Pointer: "",
+				Reason: fmt.Sprintf("limit %q must be a whole number from 1 to 1000", s)}}})
+			return
+		}
+		lq.Limit = n
+	}
+	page, err := h.svc.List(r.Context(), lq)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
+	rec, err := h.svc.Withdraw(r.Context(), r.PathValue("id"), "withdrawn over REST by "+r.RemoteAddr)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	code := http.StatusAccepted
+	if rec.State == intent.StateWithdrawn {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, rec)
+}
+
+// ParseRequest is the body of POST /v1/intents:parse.
+type ParseRequest = nl.Request
+
+func (h *Handler) parse(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var req nl.Request
+	if err := dec.Decode(&req); err != nil || req.Text == "" {
+		reason := "the body must be {\"text\": \"...\", \"session\": \"...\", \"lang\": \"en|zh\"} with a non-empty text"
+		if err != nil {
+			reason += ": " + err.Error()
+		}
+		h.fail(w, r, &intent.InvalidError{Stage: intent.StageSyntax, Problems: []intent.Problem{{Pointer: "/text", Reason: reason}}})
+		return
+	}
+	res, err := h.nl.Parse(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (h *Handler) schemas(w http.ResponseWriter, r *http.Request) {
+	var kinds []string
+	for _, k := range intent.Kinds() {
+		kinds = append(kinds, string(k))
+	}
+	writeJSON(w, http.StatusOK, map[string][]string{"kinds": kinds})
+}
+
+func (h *Handler) schema(w http.ResponseWriter, r *http.Request) {
+	doc, ok := intent.Schema(intent.Kind(r.PathValue("kind")))
+	if !ok {
+		h.fail(w, r, fmt.Errorf("%w: no intent kind %q", intent.ErrNotFound, r.PathValue("kind")))
+		return
+	}
+	w.Header().Set("Content-Type", "application/schema+json")
+	_, _ = w.Write(doc)
+}
+
+func (h *Handler) getRules(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(h.nl.Rules())
+}
+
+func (h *Handler) putRules(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRulesBytes))
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("%w: %w", intent.ErrTooLarge, &intent.InvalidError{Stage: intent.StageSyntax,
+			Problems: []intent.Problem{{Reason: "the rule set is larger than 1 MiB"}}}))
+		return
+	}
+	if err := h.nl.LoadRules(body); err != nil {
+		h.fail(w, r, &intent.InvalidError{Stage: intent.StageSchema, Problems: []intent.Problem{{Pointer: "", Reason: err.Error()}}})
+		return
+	}
+	h.log.Info("natural-language rules reloaded", "bytes", len(body), "by", r.RemoteAddr)
+	writeJSON(w, http.StatusOK, map[string]any{"status": "loaded", "bytes": len(body)})
+}
+
+func (h *Handler) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openapi)
+}
+
+// Serve is a convenience for tests and tools: a mux with every route.
+func (h *Handler) Serve() http.Handler {
+	mux := http.NewServeMux()
+	h.Register(mux)
+	return mux
+}
