@@ -36,6 +36,9 @@ const (
 type caps struct {
 	candidate, validate, confirmed, running bool
 	encoding                                string
+	// yuma: the server is yuma123's netconfd (its modules are in the
+	// hello), whose quirks the session works around.
+	yuma bool
 }
 
 func parseCaps(list []string, force string) (caps, error) {
@@ -57,7 +60,14 @@ func parseCaps(list []string, force string) (caps, error) {
 			oc = true
 		case base == nsIETFIf || strings.Contains(s, "module=ietf-interfaces"):
 			ietf = true
+		case strings.HasPrefix(base, "http://netconfcentral.org/ns/yuma"):
+			c.yuma = true
 		}
+	}
+	if c.yuma {
+		// yuma123 answers ok to <validate> and then commits an empty
+		// candidate: it validates on commit anyway, so skip the RPC.
+		c.validate = false
 	}
 	switch {
 	case force != "":
@@ -116,6 +126,11 @@ func dial(ctx context.Context, t adapters.Target, onAuth func()) (*session, erro
 		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, nil, err.Error())
 	}
 	s.caps = c
+	if c.yuma {
+		// yuma123 drops an RPC that arrives in the same read as the
+		// client's hello: give it the hello alone.
+		time.Sleep(50 * time.Millisecond)
+	}
 	return s, nil
 }
 
