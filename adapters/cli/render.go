@@ -79,19 +79,23 @@ func Render(p *Platform, before *yang.Tree, changes []yang.Change) ([]string, er
 					}
 				}
 			}
-		case len(path) >= 4 && path.KeyValue("identifier") == yang.StaticProtocol:
-			if pre := path.KeyValue("prefix"); pre != "" {
-				touched.routes[pre] = true
-			} else {
-				for _, r := range routes(before) {
+		case len(path) >= 1 && path[0].Name == "network-instances":
+			id := path.KeyValue("identifier")
+			switch {
+			case path.KeyValue("prefix") != "":
+				touched.routes[path.KeyValue("prefix")] = true
+			case path.KeyValue("neighbor-address") != "":
+				touched.neighbors[path.KeyValue("neighbor-address")] = true
+			case id == yang.BGPProtocol:
+				touched.bgp = true
+			default:
+				// the static protocol or the whole instance
+				for _, r := range append(routes(before), routes(after)...) {
 					touched.routes[r] = true
 				}
-			}
-		case len(path) >= 4 && path.KeyValue("identifier") == yang.BGPProtocol:
-			if a := path.KeyValue("neighbor-address"); a != "" {
-				touched.neighbors[a] = true
-			} else {
-				touched.bgp = true
+				if id == "" {
+					touched.bgp = true
+				}
 			}
 		}
 	}
@@ -186,7 +190,28 @@ func Render(p *Platform, before *yang.Tree, changes []yang.Change) ([]string, er
 	for _, name := range sortedKeys(names) {
 		bi, ai := readIface(before, name), readIface(after, name)
 		if bi.exists && !ai.exists {
-			dels = append(dels, "no interface "+name)
+			// A physical port cannot be deleted: clear what was set on it.
+			// Virtual interfaces (loopbacks, LAGs, VLANs) go entirely.
+			if inferType(name) != "ethernetCsmacd" {
+				dels = append(dels, "no interface "+name)
+				continue
+			}
+			block := []string{"interface " + name}
+			for _, ip := range addresses(before, name) {
+				if l := prefixLen(before, name, ip); l != "" {
+					block = append(block, in+"no ip address "+ip+"/"+l)
+				}
+			}
+			if bi.hasDesc {
+				block = append(block, in+"no description")
+			}
+			if bi.mtu != "" {
+				block = append(block, in+"no mtu")
+			}
+			if !bi.enabled {
+				block = append(block, in+"no shutdown")
+			}
+			dels = append(dels, append(block, "exit")...)
 			continue
 		}
 		if !ai.exists {

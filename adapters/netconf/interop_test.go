@@ -94,4 +94,3 @@ with manager.connect(host=sys.argv[1], port=int(sys.argv[2]), username=sys.argv[
 		t.Fatalf("after rollback (err %v) (-want +got):\n%s", err, cmp.Diff(before.String(), got.String()))
 	}
 }
-

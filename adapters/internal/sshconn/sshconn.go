@@ -141,6 +141,14 @@ func (t *Transport) Open(_ *transport.Args) error {
 	}
 	client := ssh.NewClient(cc, chans, reqs)
 	sess, err := client.NewSession()
+	var w io.WriteCloser
+	var r io.Reader
+	if err == nil {
+		w, err = sess.StdinPipe()
+	}
+	if err == nil {
+		r, err = sess.StdoutPipe()
+	}
 	if err == nil {
 		if t.mode == Netconf {
 			err = sess.RequestSubsystem("netconf")
@@ -150,14 +158,6 @@ func (t *Transport) Open(_ *transport.Args) error {
 				err = sess.Shell()
 			}
 		}
-	}
-	var w io.WriteCloser
-	var r io.Reader
-	if err == nil {
-		w, err = sess.StdinPipe()
-	}
-	if err == nil {
-		r, err = sess.StdoutPipe()
 	}
 	if err != nil {
 		_ = client.Close()
