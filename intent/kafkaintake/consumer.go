@@ -1,0 +1,260 @@
+package kafkaintake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/netagent/netagent/intent"
+)
+
+// Default topic and group names.
+const (
+	DefaultTopic        = "intents"
+	DefaultResultsTopic = "intent-results"
+	DefaultDLQTopic     = "intents-dlq"
+	DefaultGroupID      = "netagent-intents"
+)
+
+// Config configures a Consumer.
+type Config struct {
+	// Brokers are host:port addresses. Required.
+	Brokers []string
+	// Topic, ResultsTopic, DLQTopic and GroupID default to the constants above.
+	Topic, ResultsTopic, DLQTopic, GroupID string
+	// Service receives every intent. Required.
+	Service *intent.Service
+	// Dialer and Transport carry TLS and SASL settings; nil uses plain TCP.
+	Dialer    *kafka.Dialer
+	Transport kafka.RoundTripper
+	// Log receives what the consumer does; nil discards it.
+	Log *slog.Logger
+}
+
+// Consumer feeds intents from Kafka into the service.
+type Consumer struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns a consumer; nothing connects until Run.
+func New(cfg Config) (*Consumer, error) {
+	if len(cfg.Brokers) == 0 || cfg.Service == nil {
+		return nil, errors.New("kafkaintake: Brokers and Service are required")
+	}
+	if cfg.Topic == "" {
+		cfg.Topic = DefaultTopic
+	}
+	if cfg.ResultsTopic == "" {
+		cfg.ResultsTopic = DefaultResultsTopic
+	}
+	if cfg.DLQTopic == "" {
+		cfg.DLQTopic = DefaultDLQTopic
+	}
+	if cfg.GroupID == "" {
+		cfg.GroupID = DefaultGroupID
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Consumer{cfg: cfg, log: log}, nil
+}
+
+// Result is what the consumer publishes on the results topic for each
+// message, keyed by the intent id.
+type Result struct {
+	ID     string `json:"id,omitempty"`
+	Status string `json:"status"` // accepted, duplicate or rejected
+	State  string `json:"state,omitempty"`
+	// Errors lists why a rejected intent was refused.
+	Errors []intent.Problem `json:"errors,omitempty"`
+	Reason string           `json:"reason,omitempty"`
+	Diff   string           `json:"diff,omitempty"`
+	Source Position         `json:"source"`
+}
+
+// Position is where a message was read.
+type Position struct {
+	Topic     string `json:"topic"`
+	Partition int    `json:"partition"`
+	Offset    int64  `json:"offset"`
+}
+
+// Run consumes until ctx ends. It returns nil on cancellation and an error
+// only when the reader cannot go on.
+func (c *Consumer) Run(ctx context.Context) error {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:           c.cfg.Brokers,
+		GroupID:           c.cfg.GroupID,
+		Topic:             c.cfg.Topic,
+		Dialer:            c.cfg.Dialer,
+		MinBytes:          1,
+		MaxBytes:          16 << 20,
+		MaxWait:           250 * time.Millisecond,
+		StartOffset:       kafka.FirstOffset,
+		CommitInterval:    0, // synchronous commits, after the intent is stored
+		HeartbeatInterval: time.Second,
+		SessionTimeout:    10 * time.Second,
+		RebalanceTimeout:  10 * time.Second,
+		JoinGroupBackoff:  200 * time.Millisecond,
+		ReadBackoffMin:    50 * time.Millisecond,
+		ReadBackoffMax:    500 * time.Millisecond,
+	})
+	w := &kafka.Writer{
+		Addr:                   kafka.TCP(c.cfg.Brokers...),
+		Balancer:               &kafka.Hash{},
+		BatchTimeout:           2 * time.Millisecond,
+		RequiredAcks:           kafka.RequireAll,
+		AllowAutoTopicCreation: true,
+		Transport:              c.cfg.Transport,
+	}
+	defer func() {
+		if err := w.Close(); err != nil {
+			c.log.Warn("kafka writer close", "err", err)
+		}
+		if err := r.Close(); err != nil {
+			c.log.Warn("kafka reader close", "err", err)
+		}
+	}()
+	c.log.Info("kafka intake started", "topic", c.cfg.Topic, "group", c.cfg.GroupID)
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("kafkaintake: fetch from %s: %w", c.cfg.Topic, err)
+		}
+		if err := c.handle(ctx, w, m); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := retry(ctx, c.log, "commit", func() error { return r.CommitMessages(ctx, m) }); err != nil {
+			return nil // only ctx ends retry
+		}
+	}
+}
+
+// handle accepts one message into the service, answers it on the results
+// topic (and the dead-letter topic when it can never succeed), retrying what
+// may pass. It returns only when the message is dealt with or ctx ends.
+func (c *Consumer) handle(ctx context.Context, w *kafka.Writer, m kafka.Message) error {
+	pos := Position{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+	src := intent.Source{Channel: "kafka", Ref: fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset)}
+	var res Result
+	var rec *intent.Record
+	err := retry(ctx, c.log, "submit", func() error {
+		in, err := intent.Decode(m.Value)
+		if err == nil {
+			if in.ID == "" {
+				in.ID = messageID(m)
+			}
+			rec, err = c.cfg.Service.SubmitIntent(ctx, in, src)
+		}
+		if err != nil && !permanent(err) {
+			return err
+		}
+		res = result(rec, err, pos)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out := []kafka.Message{{Topic: c.cfg.ResultsTopic, Key: []byte(res.ID), Value: mustJSON(res)}}
+	if res.Status == "rejected" {
+		probs := mustJSON(res.Errors)
+		out = append(out, kafka.Message{Topic: c.cfg.DLQTopic, Key: m.Key, Value: m.Value, Headers: append(append([]kafka.Header(nil), m.Headers...),
+			kafka.Header{Key: "netagent-reason", Value: []byte(res.Reason)},
+			kafka.Header{Key: "netagent-errors", Value: probs},
+			kafka.Header{Key: "netagent-source", Value: []byte(src.Ref)},
+		)})
+		c.log.Warn("kafka intent rejected", "source", src.Ref, "reason", res.Reason)
+	}
+	return retry(ctx, c.log, "publish result", func() error { return w.WriteMessages(ctx, out...) })
+}
+
+// permanent reports whether an error will recur on every delivery.
+func permanent(err error) bool {
+	return errors.Is(err, intent.ErrInvalid) || errors.Is(err, intent.ErrConflict)
+}
+
+func result(rec *intent.Record, err error, pos Position) Result {
+	if err != nil {
+		res := Result{Status: "rejected", Reason: err.Error(), Source: pos}
+		var ie *intent.InvalidError
+		if errors.As(err, &ie) {
+			res.Errors = ie.Problems
+			res.Reason = "refused at the " + string(ie.Stage) + " check"
+		}
+		return res
+	}
+	res := Result{ID: rec.ID, Status: "accepted", State: string(rec.State), Source: pos}
+	if rec.Duplicate {
+		res.Status = "duplicate"
+	}
+	if rec.Plan != nil {
+		res.Diff = rec.Plan.Diff()
+	}
+	return res
+}
+
+// messageID is the idempotency key of a message whose intent has no id:
+// its key, else its position, both stable across redeliveries.
+func messageID(m kafka.Message) string {
+	if k := string(m.Key); k != "" && validID(k) {
+		return k
+	}
+	return "kafka-" + m.Topic + "-" + strconv.Itoa(m.Partition) + "-" + strconv.FormatInt(m.Offset, 10)
+}
+
+func validID(s string) bool {
+	if len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || (i > 0 && (c == '.' || c == '_' || c == ':' || c == '@' || c == '-'))
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("kafkaintake: encode %T: %v", v, err))
+	}
+	return b
+}
+
+// retry runs fn until it succeeds or ctx ends, backing off from 100ms to 5s.
+func retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Warn("kafka intake retrying", "op", what, "err", err, "in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
