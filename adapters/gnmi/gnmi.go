@@ -3,11 +3,14 @@ package gnmi
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
@@ -61,6 +64,9 @@ type Adapter struct {
 	client gpb.GNMIClient
 	// commitConfirmed: the target announced the commit-confirmed extension.
 	commitConfirmed bool
+	// getAll: the target refuses Get type CONFIG (gnxi); ask for ALL,
+	// whose state containers the decoder skips.
+	getAll atomic.Bool
 
 	writer chan struct{}
 
@@ -117,6 +123,16 @@ func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
 			de.Kind, de.Message = adapters.ErrUnreachable, "no gNMI answer within the connect and auth timeouts"
 		}
 		return nil, de
+	}
+	// Some targets answer Capabilities without checking credentials: a Get
+	// of an entry that need not exist proves them.
+	probe := &gpb.GetRequest{Path: []*gpb.Path{yang.InterfacePath("netagent-auth-probe").GNMI()}, Encoding: gpb.Encoding_JSON_IETF}
+	if _, err := a.client.Get(cctx, probe); err != nil {
+		switch status.Code(err) {
+		case codes.Unauthenticated, codes.PermissionDenied, codes.Unavailable, codes.DeadlineExceeded:
+			_ = conn.Close()
+			return nil, a.rpcErr(adapters.PhaseAuth, true, err)
+		}
 	}
 	for _, e := range caps.GetExtension() {
 		if e.GetCommit() != nil {
@@ -196,7 +212,7 @@ func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	req, err := yang.EncodeSetRequest(changes)
+	req, err := encodeSet(changes)
 	if err != nil {
 		return a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "cannot encode the change")
 	}
@@ -216,6 +232,9 @@ func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, err
 		return nil, a.t.Err(adapters.PhaseQuery, adapters.ErrClosed, true, nil, "")
 	}
 	req := &gpb.GetRequest{Type: gpb.GetRequest_CONFIG, Encoding: gpb.Encoding_JSON_IETF}
+	if a.getAll.Load() {
+		req.Type = gpb.GetRequest_ALL
+	}
 	if len(paths) == 0 {
 		req.Path = []*gpb.Path{{}}
 	}
@@ -225,6 +244,11 @@ func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, err
 	ctx, cancel := context.WithTimeout(ctx, a.to().RPC)
 	defer cancel()
 	resp, err := a.client.Get(ctx, req)
+	if status.Code(err) == codes.Unimplemented && req.Type == gpb.GetRequest_CONFIG {
+		a.getAll.Store(true)
+		req.Type = gpb.GetRequest_ALL
+		resp, err = a.client.Get(ctx, req)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gnmi get %s: %w", a.t.Device, a.rpcErr(adapters.PhaseQuery, true, err))
 	}
@@ -396,7 +420,7 @@ func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Dur
 	if st.phase != txPrepared {
 		return a.t.Err(adapters.PhaseCommit, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is already committed")
 	}
-	req, err := yang.EncodeSetRequest(st.changes)
+	req, err := encodeSet(st.changes)
 	if err != nil {
 		a.end(st, false)
 		return a.t.Err(adapters.PhaseCommit, adapters.ErrUnsupported, true, err, "cannot encode the change")
@@ -507,7 +531,7 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 	inv, err := yang.Invert(st.before, st.changes)
 	if err == nil && len(inv) > 0 {
 		var req *gpb.SetRequest
-		if req, err = yang.EncodeSetRequest(inv); err == nil {
+		if req, err = encodeSet(inv); err == nil {
 			err = a.set(ctx, phase, req)
 		}
 	}
@@ -517,4 +541,44 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 	}
 	a.end(st, false)
 	return nil
+}
+
+// encodeSet is yang.EncodeSetRequest with every leaf value sent as a
+// scalar TypedValue (uint_val, bool_val, string_val) instead of a JSON_IETF
+// scalar: both are valid gNMI, and scalars are what every target accepts
+// (gnxi's refuses JSON for a leaf).
+func encodeSet(changes []yang.Change) (*gpb.SetRequest, error) {
+	req, err := yang.EncodeSetRequest(changes)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range req.GetUpdate() {
+		raw := u.GetVal().GetJsonIetfVal()
+		if raw == nil {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, err
+		}
+		switch x := v.(type) {
+		case bool:
+			u.Val = &gpb.TypedValue{Value: &gpb.TypedValue_BoolVal{BoolVal: x}}
+		case float64:
+			u.Val = &gpb.TypedValue{Value: &gpb.TypedValue_UintVal{UintVal: uint64(x)}}
+		case string:
+			p, perr := yang.FromGNMI(nil, u.GetPath())
+			if perr == nil {
+				if sch, serr := p.Schema(); serr == nil && sch.Type == yang.TypeUint64 {
+					n, nerr := strconv.ParseUint(x, 10, 64)
+					if nerr == nil {
+						u.Val = &gpb.TypedValue{Value: &gpb.TypedValue_UintVal{UintVal: n}}
+						continue
+					}
+				}
+			}
+			u.Val = &gpb.TypedValue{Value: &gpb.TypedValue_StringVal{StringVal: x}}
+		}
+	}
+	return req, nil
 }
