@@ -1,15 +1,63 @@
 package netconf_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/yang"
 )
 
 func TestConformance(t *testing.T) {
 	l, inv := conformance.StartLab(t)
 	rs := conformance.Run(t, l, inv, conformance.Options{Device: "nc", Protocol: adapters.NETCONF, ConfirmTimer: true}, netconf.Opener)
 	conformance.WriteTable(t, rs)
+}
+
+// TestMonitor: NETCONF has no configuration streaming; Monitor polls
+// get-config and reports a change made by another session.
+func TestMonitor(t *testing.T) {
+	_, inv := conformance.StartLab(t)
+	tg := conformance.Target(t, inv, "nc", adapters.NETCONF)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a, err := netconf.Open(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	writer, err := netconf.Open(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	mtu := yang.InterfacePath("eth1").Leaf("config", "mtu")
+	sub := adapters.Subscription{Paths: []string{mtu.String()}, Mode: adapters.ModeOnChange, Interval: 50 * time.Millisecond}
+	var got []any
+	errc := make(chan error, 1)
+	go func() {
+		errc <- a.Monitor(ctx, sub, func(u adapters.Update) error {
+			if u.Path != mtu.String() {
+				return nil
+			}
+			got = append(got, u.Value)
+			if len(got) == 1 {
+				// another session changes it while the subscription runs
+				return writer.Configure(ctx, []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: uint64(1500), New: uint64(4000)}})
+			}
+			if len(got) == 2 {
+				cancel()
+			}
+			return nil
+		})
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != uint64(1500) || got[1] != uint64(4000) {
+		t.Fatalf("updates = %v, want [1500 4000]", got)
+	}
 }
