@@ -32,6 +32,56 @@
 // caller owns its goroutine. Close waits for every goroutine a device
 // started.
 //
+// # Inventory
+//
+// LoadInventory reads three formats. netagent's own YAML (the simulated lab
+// writes one; decoding is strict, unknown fields are errors):
+//
+//	# netagent inventory
+//	known_hosts: known_hosts          # relative to this file; SSH host keys of every device
+//	credentials:
+//	  lab: {username: admin, password_file: credentials/lab.password}   # or password_env: VAR
+//	devices:
+//	  - name: leaf1                   # unique
+//	    address: 127.0.0.1
+//	    kind: nokia_srlinux           # containerlab kind; implies protocols when none are listed
+//	    labels: {role: leaf, pod: "1"}
+//	    credentials: lab
+//	    protocols:                    # preference order (default gnmi > netconf > cli)
+//	      - {name: gnmi, port: 41001, tls: false}
+//	      - {name: netconf, port: 41002}              # encoding: openconfig | ietf (default: from the hello)
+//	      - {name: cli, port: 41003, platform: frr}   # platform: frr | eos
+//
+// containerlab's topology-data.json (protocols from the nodes' published
+// port bindings, else from the kind: srl gNMI 57400 TLS and NETCONF 830, eos
+// gNMI 6030, NETCONF 830 and CLI 22, linux/frr CLI 22) and
+// ansible-inventory.yml (groups are kinds; ansible_user/ansible_password
+// become credentials). Those carry no known_hosts and topology-data no
+// credentials: LoadOptions supplies them. Passwords are read only when a
+// device is opened (ResolveCredentials), from the file or variable; they are
+// Secret values that print as REDACTED everywhere (fmt, slog, JSON). Every
+// problem is an *InventoryError naming the file, the device, the field and
+// what to fix (an unknown platform or protocol, a missing password file, an
+// unset variable, a duplicate name).
+//
+// # Failover (R20)
+//
+// OpenDevice returns a Failover over a device's protocols in preference
+// order. Each protocol has a Health state machine (healthy, degraded,
+// down) fed by probes every HealthConfig.Interval (Pinger: NETCONF
+// get-config of nothing, gNMI Capabilities, a CLI prompt) and by operation
+// outcomes: FailAfter failed probes, or one operation that timed out or
+// found the device unreachable, make a protocol down; RecoverAfter good
+// probes bring it back, slow answers make it degraded. Operations go to
+// the first healthy protocol (then degraded ones). A transport failure moves
+// the operation to the next protocol without the caller noticing; a device
+// that answers no (rejected, locked, auth) is not failed over. A change is
+// never sent twice: an error that is not Retryable (the change may have been
+// applied) is followed by a read-back through the next protocol, and only
+// the changes not yet in effect are sent. Every switch is an Event
+// (OnEvent and the log). Transactions stay on the protocol that prepared
+// them. A Pool opens each device once and shares it.
+//
 // # SSH host keys
 //
 // HostKeys checks keys against a known_hosts file and fails closed: an
