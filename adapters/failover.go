@@ -67,6 +67,7 @@ type Failover struct {
 	mu      sync.Mutex // protects following fields
 	current string     // protocol last reported as serving
 	txs     map[string]*member
+	txOrder []string // txs keys, oldest first, bounded by maxTxs
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -501,7 +502,16 @@ func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change
 		err = p.Prepare(ctx, tx, changes)
 		if err == nil {
 			f.mu.Lock()
+			if _, ok := f.txs[tx]; !ok {
+				f.txOrder = append(f.txOrder, tx)
+			}
 			f.txs[tx] = m
+			// Rollback of a confirmed transaction routes here later; keep
+			// the most recent ones (the adapters keep as many).
+			for len(f.txOrder) > maxTxs {
+				delete(f.txs, f.txOrder[0])
+				f.txOrder = f.txOrder[1:]
+			}
 			f.mu.Unlock()
 			return nil
 		}
@@ -528,9 +538,18 @@ func (f *Failover) pinned(tx string, phase Phase) (Transactional, error) {
 	return d, nil
 }
 
+// maxTxs is how many transactions a Failover remembers for Rollback.
+const maxTxs = 64
+
 func (f *Failover) forget(tx string) {
 	f.mu.Lock()
 	delete(f.txs, tx)
+	for i, id := range f.txOrder {
+		if id == tx {
+			f.txOrder = append(f.txOrder[:i:i], f.txOrder[i+1:]...)
+			break
+		}
+	}
 	f.mu.Unlock()
 }
 

@@ -82,6 +82,12 @@ func (f *fakeProto) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, e
 }
 
 func (f *fakeProto) Monitor(ctx context.Context, sub Subscription, emit func(Update) error) error {
+	if m := f.getMode(); m != fakeOK {
+		return f.err(ErrUnreachable, true)
+	}
+	if err := emit(Update{Device: "r1", Path: f.name}); err != nil {
+		return err
+	}
 	<-ctx.Done()
 	return nil
 }
@@ -236,5 +242,30 @@ func TestFailoverOpenAllDown(t *testing.T) {
 	_, err := OpenDevice(context.Background(), reg, []Target{{Device: "r1", Protocol: ProtocolSpec{Name: NETCONF}}}, FailoverOptions{})
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
+	}
+}
+
+func TestFailoverMonitorMoves(t *testing.T) {
+	f, protos, _, _ := fakeDevice(t, NETCONF, GNMI)
+	protos[NETCONF].setMode(fakeDown)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var served []string
+	stop := errors.New("stop")
+	err := f.Monitor(ctx, Subscription{Paths: []string{"/interfaces"}}, func(u Update) error {
+		served = append(served, u.Path)
+		if u.Path == NETCONF {
+			return stop
+		}
+		if len(served) == 1 {
+			protos[NETCONF].setMode(fakeOK) // recovers: the subscription moves back
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("Monitor = %v", err)
+	}
+	if d := cmp.Diff([]string{GNMI, NETCONF}, served); d != "" {
+		t.Errorf("served by (-want +got):\n%s", d)
 	}
 }
