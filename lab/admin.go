@@ -33,7 +33,7 @@ type LabInfo struct {
 
 // FaultInfo is the answer of GET /v1/devices/{name}/faults.
 type FaultInfo struct {
-	Faults []fault.Fault      `json:"faults"`
+	Faults []fault.Fault     `json:"faults"`
 	Hits   map[string]uint64 `json:"hits"`
 }
 

@@ -127,23 +127,23 @@ type clabPortBinding struct {
 }
 
 type clabNode struct {
-	Index         string            `json:"index"`
-	ShortName     string            `json:"shortname"`
-	LongName      string            `json:"longname"`
-	FQDN          string            `json:"fqdn"`
-	Group         string            `json:"group"`
-	LabDir        string            `json:"labdir"`
-	Kind          string            `json:"kind"`
-	Image         string            `json:"image"`
-	MgmtNet       string            `json:"mgmt-net"`
-	MgmtIntf      string            `json:"mgmt-intf"`
-	MgmtIPv4      string            `json:"mgmt-ipv4-address"`
-	MgmtIPv4Len   int               `json:"mgmt-ipv4-prefix-length"`
-	MgmtIPv6      string            `json:"mgmt-ipv6-address"`
-	MgmtIPv6Len   int               `json:"mgmt-ipv6-prefix-length"`
-	MACAddress    string            `json:"mac-address"`
-	Labels        map[string]string `json:"labels"`
-	PortBindings  []clabPortBinding `json:"port-bindings"`
+	Index        string            `json:"index"`
+	ShortName    string            `json:"shortname"`
+	LongName     string            `json:"longname"`
+	FQDN         string            `json:"fqdn"`
+	Group        string            `json:"group"`
+	LabDir       string            `json:"labdir"`
+	Kind         string            `json:"kind"`
+	Image        string            `json:"image"`
+	MgmtNet      string            `json:"mgmt-net"`
+	MgmtIntf     string            `json:"mgmt-intf"`
+	MgmtIPv4     string            `json:"mgmt-ipv4-address"`
+	MgmtIPv4Len  int               `json:"mgmt-ipv4-prefix-length"`
+	MgmtIPv6     string            `json:"mgmt-ipv6-address"`
+	MgmtIPv6Len  int               `json:"mgmt-ipv6-prefix-length"`
+	MACAddress   string            `json:"mac-address"`
+	Labels       map[string]string `json:"labels"`
+	PortBindings []clabPortBinding `json:"port-bindings"`
 }
 
 type clabEnd struct {
@@ -159,12 +159,12 @@ type clabLink struct {
 }
 
 type clabData struct {
-	Name  string `json:"name"`
-	Type  string `json:"type"`
-	Clab  struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Clab struct {
 		Config struct {
-			Prefix     string `json:"prefix"`
-			Mgmt       struct {
+			Prefix string `json:"prefix"`
+			Mgmt   struct {
 				Network    string `json:"network"`
 				IPv4Subnet string `json:"ipv4-subnet"`
 			} `json:"mgmt"`

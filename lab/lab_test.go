@@ -2,11 +2,13 @@ package lab
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netagent/netagent/lab/topo"
 )
@@ -126,3 +128,5 @@ func TestInitialConfigValid(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }

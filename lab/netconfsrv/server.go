@@ -550,12 +550,12 @@ func errorReply(errs ...rpcError) []byte {
 		}
 		if e.Path != "" {
 			b.WriteString("<error-path>")
-			_ = xml.EscapeText(&b, []byte(e.Path))
+			escText(&b, e.Path)
 			b.WriteString("</error-path>")
 		}
 		if e.Message != "" {
 			b.WriteString(`<error-message xml:lang="en">`)
-			_ = xml.EscapeText(&b, []byte(e.Message))
+			escText(&b, e.Message)
 			b.WriteString("</error-message>")
 		}
 		if e.Info != "" {
@@ -618,4 +618,21 @@ func fromErr(err error) []rpcError {
 		return []rpcError{{Type: "protocol", Tag: "operation-failed", Message: err.Error()}}
 	}
 	return []rpcError{{Type: "application", Tag: "operation-failed", Message: err.Error()}}
+}
+
+// escText escapes character data; quotes stay as they are (error-path
+// XPaths read better).
+func escText(b *bytes.Buffer, s string) {
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		default:
+			b.WriteRune(r)
+		}
+	}
 }
