@@ -263,11 +263,39 @@ func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
 	if err != nil {
 		return err
 	}
-	before, err := a.read(ctx, s)
-	if err != nil {
-		return err
+	before, ok := partialBefore(changes)
+	if !ok {
+		if before, err = a.read(ctx, s); err != nil {
+			return err
+		}
 	}
 	return a.apply(ctx, s, adapters.PhaseCommit, before, changes)
+}
+
+// partialBefore rebuilds, from the changes' old values, as much of the
+// configuration before them as rendering needs, when that is enough: leaf
+// creations, updates and deletions of interfaces, addresses and static
+// routes. Entry deletions (which remove what the changes do not list) and
+// BGP (whose commands need the instance's AS) need a read of the device.
+func partialBefore(changes []yang.Change) (*yang.Tree, bool) {
+	t := yang.NewTree()
+	for _, c := range changes {
+		if c.Path.KeyValue("identifier") == yang.BGPProtocol {
+			return nil, false
+		}
+		if c.Path.IsEntry() {
+			if c.Op == yang.OpDelete {
+				return nil, false
+			}
+			continue
+		}
+		if c.Op != yang.OpCreate && c.Old != nil {
+			if err := t.Set(c.Path, c.Old); err != nil {
+				return nil, false
+			}
+		}
+	}
+	return t, true
 }
 
 func (a *Adapter) apply(ctx context.Context, s *session, phase adapters.Phase, before *yang.Tree, changes []yang.Change) error {

@@ -202,3 +202,39 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestPartialBefore: rendering from the changes' old values gives the same
+// commands as rendering from the full configuration, where it applies.
+func TestPartialBefore(t *testing.T) {
+	full := labLike()
+	must(full.Set(yang.NextHopPath("10.9.0.0/16", "0").Leaf("config", "next-hop"), "10.0.0.1"))
+	want := full.Clone()
+	must(want.Set(yang.InterfacePath("eth1").Leaf("config", "mtu"), uint64(9100)))
+	must(want.Set(yang.NextHopPath("10.9.0.0/16", "0").Leaf("config", "next-hop"), "10.0.0.3"))
+	must(want.Set(yang.NextHopPath("10.10.0.0/16", "0").Leaf("config", "next-hop"), "DROP"))
+	must(want.Set(yang.AddressPath("eth1", 0, "10.0.0.0").Leaf("config", "prefix-length"), uint64(30)))
+	changes := yang.Diff(full, want)
+	for _, pname := range []string{"frr", "eos"} {
+		p := Platforms[pname]
+		fromFull, err := Render(p, full, changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		partial, ok := partialBefore(changes)
+		if !ok {
+			t.Fatal("partialBefore refused leaf changes")
+		}
+		fromPartial, err := Render(p, partial, changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(fromFull, fromPartial); d != "" {
+			t.Errorf("%s (-full +partial):\n%s", pname, d)
+		}
+	}
+	del := labLike()
+	del.Delete(yang.InterfacePath("eth1"))
+	if _, ok := partialBefore(yang.Diff(labLike(), del)); ok {
+		t.Error("partialBefore accepted an entry deletion")
+	}
+}
