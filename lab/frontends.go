@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/gnmisrv"
 	"github.com/netagent/netagent/lab/netconfsrv"
 	"github.com/netagent/netagent/lab/synth"
 )
@@ -42,6 +43,23 @@ func (l *Lab) serve(d *device, proto string, ln *fault.Listener) (io.Closer, err
 			HostKey: d.signer, Username: l.creds.Username, Password: l.creds.Password,
 			Sessions: &l.sessions, Log: l.log,
 		})
+		if err != nil {
+			return nil, err
+		}
+		return l.serveOn(ln, srv.Serve, func() error { return errors.Join(srv.Close(), ln.Close()) }), nil
+	case ProtoGNMI:
+		cfg := gnmisrv.Config{
+			Device: d.info.Name, Store: d.store, Faults: d.faults, State: l.stateFunc(d),
+			Username: l.creds.Username, Password: l.creds.Password, Log: l.log,
+		}
+		if l.opts.GNMITLS {
+			tc, err := l.tlsConfig()
+			if err != nil {
+				return nil, err
+			}
+			cfg.TLS = tc
+		}
+		srv, err := gnmisrv.New(cfg)
 		if err != nil {
 			return nil, err
 		}

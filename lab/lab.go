@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -125,6 +126,10 @@ type Lab struct {
 	sessions atomic.Uint32
 	model    *model
 	admin    *adminServer
+
+	tlsOnce sync.Once
+	tlsCfg  *tls.Config
+	tlsErr  error
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once

@@ -1,0 +1,248 @@
+package lab
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/yang"
+)
+
+func gnmiClient(t *testing.T, l *Lab, dev string, creds credentials.TransportCredentials) (gpb.GNMIClient, context.Context) {
+	t.Helper()
+	d, _ := l.Device(dev)
+	ep, ok := d.Endpoint(ProtoGNMI)
+	if !ok {
+		t.Fatalf("%s has no gnmi", dev)
+	}
+	if creds == nil {
+		creds = insecure.NewCredentials()
+	}
+	cc, err := grpc.NewClient(ep.Addr(), grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	c := l.Credentials()
+	return gpb.NewGNMIClient(cc), metadata.AppendToOutgoingContext(ctx, "username", c.Username, "password", c.Password)
+}
+
+func gpath(t *testing.T, s string) *gpb.Path {
+	t.Helper()
+	return yang.MustParsePath(s).GNMI()
+}
+
+func TestGNMIConformance(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	c, ctx := gnmiClient(t, l, "r1", nil)
+
+	capr, err := c.Capabilities(ctx, &gpb.CapabilityRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if capr.GetGNMIVersion() == "" || len(capr.GetSupportedModels()) < 3 {
+		t.Errorf("capabilities: %v", capr)
+	}
+
+	// Authentication is checked.
+	_, err = c.Capabilities(context.Background(), &gpb.CapabilityRequest{})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Errorf("no credentials: got %v, want Unauthenticated", err)
+	}
+
+	// Get: configuration as JSON_IETF.
+	g, err := c.Get(ctx, &gpb.GetRequest{Path: []*gpb.Path{gpath(t, "/interfaces/interface[name=e1-1]/config")}, Encoding: gpb.Encoding_JSON_IETF, Type: gpb.GetRequest_CONFIG})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(g.GetNotification()[0].GetUpdate()[0].GetVal().GetJsonIetfVal())
+	if !strings.Contains(js, `"description":"to r2:eth1"`) {
+		t.Errorf("get config: %s", js)
+	}
+	// Get: state.
+	g, err = c.Get(ctx, &gpb.GetRequest{Path: []*gpb.Path{{Elem: []*gpb.PathElem{{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": "e1-1"}}, {Name: "state"}, {Name: "oper-status"}}}}, Encoding: gpb.Encoding_JSON_IETF, Type: gpb.GetRequest_STATE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := g.GetNotification()[0].GetUpdate()[0].GetVal().GetStringVal(); v != "UP" {
+		t.Errorf("oper-status: %q", v)
+	}
+	// Get of nothing.
+	if _, err := c.Get(ctx, &gpb.GetRequest{Path: []*gpb.Path{gpath(t, "/interfaces/interface[name=nope]")}, Encoding: gpb.Encoding_JSON_IETF}); status.Code(err) != codes.NotFound {
+		t.Errorf("get missing: %v", err)
+	}
+
+	// Set is atomic: a bad update spoils the whole request.
+	descr := gpath(t, "/interfaces/interface[name=e1-1]/config/description")
+	mtu := gpath(t, "/interfaces/interface[name=e1-1]/config/mtu")
+	_, err = c.Set(ctx, &gpb.SetRequest{Update: []*gpb.Update{
+		{Path: descr, Val: &gpb.TypedValue{Value: &gpb.TypedValue_StringVal{StringVal: "half"}}},
+		{Path: mtu, Val: &gpb.TypedValue{Value: &gpb.TypedValue_UintVal{UintVal: 10}}},
+	}})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad set: got %v, want InvalidArgument", err)
+	}
+	if got := descrOf(t, l, "r1"); got != "to r2:eth1" {
+		t.Errorf("after a failed set: description %q", got)
+	}
+	// A good Set is visible over NETCONF at once.
+	if _, err := c.Set(ctx, &gpb.SetRequest{Update: []*gpb.Update{{Path: descr, Val: &gpb.TypedValue{Value: &gpb.TypedValue_JsonIetfVal{JsonIetfVal: []byte(`"via gnmi"`)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	nc := ncOpen(t, l, "r1", "1.1")
+	r, _ := nc.GetConfig("running")
+	if !strings.Contains(r.Result, "<description>via gnmi</description>") {
+		t.Errorf("netconf does not see the gnmi change: %s", r.Result)
+	}
+	// A NETCONF lock on running keeps gNMI out.
+	if r, _ := nc.Lock("running"); r.Failed != nil {
+		t.Fatal(r.Result)
+	}
+	_, err = c.Set(ctx, &gpb.SetRequest{Delete: []*gpb.Path{descr}})
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("set under a netconf lock: %v", err)
+	}
+	_, _ = nc.Unlock("running")
+	if _, err := c.Set(ctx, &gpb.SetRequest{Delete: []*gpb.Path{descr}}); err != nil {
+		t.Errorf("delete after unlock: %v", err)
+	}
+}
+
+func TestGNMISubscribe(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	c, ctx := gnmiClient(t, l, "r1", nil)
+	ifPath := &gpb.Path{Elem: []*gpb.PathElem{{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": "e1-1"}}}}
+
+	recvUntilSync := func(s gpb.GNMI_SubscribeClient) []*gpb.Update {
+		t.Helper()
+		var ups []*gpb.Update
+		for {
+			r, err := s.Recv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.GetSyncResponse() {
+				return ups
+			}
+			ups = append(ups, r.GetUpdate().GetUpdate()...)
+		}
+	}
+	t.Run("once", func(t *testing.T) {
+		s, err := c.Subscribe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{Mode: gpb.SubscriptionList_ONCE, Subscription: []*gpb.Subscription{{Path: ifPath}}}}})
+		ups := recvUntilSync(s)
+		if !hasLeaf(ups, "in-octets") || !hasLeaf(ups, "description") {
+			t.Errorf("once: %d updates, want config and counters", len(ups))
+		}
+		if _, err := s.Recv(); !errors.Is(err, io.EOF) {
+			t.Errorf("once: stream did not end: %v", err)
+		}
+	})
+	t.Run("poll", func(t *testing.T) {
+		s, err := c.Subscribe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{Mode: gpb.SubscriptionList_POLL, Subscription: []*gpb.Subscription{{Path: ifPath}}}}})
+		recvUntilSync(s)
+		for i := 0; i < 2; i++ {
+			_ = s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Poll{Poll: &gpb.Poll{}}})
+			if ups := recvUntilSync(s); !hasLeaf(ups, "oper-status") {
+				t.Errorf("poll %d: no oper-status", i)
+			}
+		}
+		_ = s.CloseSend()
+	})
+	t.Run("stream on-change and sample", func(t *testing.T) {
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		s, err := c.Subscribe(sctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{Mode: gpb.SubscriptionList_STREAM, Subscription: []*gpb.Subscription{
+			{Path: &gpb.Path{Elem: append(ifPath.Elem, &gpb.PathElem{Name: "config"})}, Mode: gpb.SubscriptionMode_ON_CHANGE},
+			{Path: &gpb.Path{Elem: append(ifPath.Elem[:2:2], &gpb.PathElem{Name: "state"}, &gpb.PathElem{Name: "counters"}, &gpb.PathElem{Name: "in-octets"})}, Mode: gpb.SubscriptionMode_SAMPLE, SampleInterval: uint64(100 * time.Millisecond)},
+		}}}})
+		recvUntilSync(s)
+		c2, ctx2 := gnmiClient(t, l, "r1", nil)
+		if _, err := c2.Set(ctx2, &gpb.SetRequest{Update: []*gpb.Update{{Path: gpath(t, "/interfaces/interface[name=e1-1]/config/description"), Val: &gpb.TypedValue{Value: &gpb.TypedValue_StringVal{StringVal: "changed"}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		samples, sawChange := 0, false
+		deadline := time.Now().Add(5 * time.Second)
+		for (!sawChange || samples < 3) && time.Now().Before(deadline) {
+			r, err := s.Recv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range r.GetUpdate().GetUpdate() {
+				last := u.GetPath().GetElem()[len(u.GetPath().GetElem())-1].GetName()
+				switch {
+				case last == "description" && u.GetVal().GetStringVal() == "changed":
+					sawChange = true
+				case last == "in-octets":
+					samples++
+				}
+			}
+		}
+		if !sawChange || samples < 3 {
+			t.Errorf("stream: change seen %v, %d samples", sawChange, samples)
+		}
+	})
+}
+
+func hasLeaf(ups []*gpb.Update, name string) bool {
+	for _, u := range ups {
+		es := u.GetPath().GetElem()
+		if len(es) > 0 && es[len(es)-1].GetName() == name {
+			return true
+		}
+	}
+	return false
+}
+
+func TestGNMITLS(t *testing.T) {
+	t.Parallel()
+	tp, _ := topo.Parse([]byte(twoNode))
+	l, err := Start(context.Background(), tp, Options{Dir: t.TempDir(), GNMITLS: true, NoAdmin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	pem, err := os.ReadFile(l.GNMICAPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c, ctx := gnmiClient(t, l, "r1", credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	if _, err := c.Capabilities(ctx, &gpb.CapabilityRequest{}); err != nil {
+		t.Fatalf("capabilities over TLS: %v", err)
+	}
+	if d, _ := l.Device("r1"); !d.Endpoints[1].TLS {
+		t.Errorf("endpoint does not say tls: %+v", d.Endpoints)
+	}
+}
