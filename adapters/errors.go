@@ -81,7 +81,7 @@ func (e *DeviceError) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
-	if e.Err != nil && (e.Message == "" || !strings.Contains(e.Message, e.Err.Error())) {
+	if e.Err != nil && (e.Message == "" || !strings.Contains(e.Message, e.Err.Error()) && !strings.Contains(e.Err.Error(), e.Message)) {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}

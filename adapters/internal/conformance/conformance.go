@@ -108,7 +108,7 @@ var Constructs = []struct {
 	{"bgp", func(t *yang.Tree) {
 		must(t.Set(yang.BGPPath().Leaf("global", "config", "as"), uint64(65001)))
 		must(t.Set(yang.BGPPath().Leaf("global", "config", "router-id"), "192.0.2.1"))
-		n := yang.NeighborPath("10.0.0.1")
+		n := yang.NeighborPath("203.0.113.2")
 		must(t.Set(n.Leaf("config", "peer-as"), uint64(65002)))
 		must(t.Set(n.Leaf("config", "description"), "spine"))
 		must(t.Set(n.Leaf("config", "enabled"), true))
