@@ -103,7 +103,7 @@ type Objective struct {
 	Metric     string   `json:"metric"`
 	Comparison string   `json:"comparison"`
 	Target     float64  `json:"target"`
-	Window     Duration `json:"window,omitempty"`
+	Window     Duration `json:"window"`
 	Scope      Scope    `json:"scope,omitzero"`
 }
 
