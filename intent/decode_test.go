@@ -26,7 +26,7 @@ func TestDecodeGood(t *testing.T) {
 				"assure":[{"metric":"if.oper.status","comparison":"==","target":1}],
 				"options":{"dry_run":true,"confirm_timeout":"1m30s","atomic":false,"soak":"500ms"},"requester":"noc"}`,
 			want: &intent.Intent{ID: "a.b:c@d-1", Kind: intent.KindInterface, Targets: intent.Targets{Devices: []string{"leaf1", "leaf2"}},
-				Spec: &intent.InterfaceSpec{Name: "ethernet-1/1", Type: "ethernetCsmacd", Enabled: ptr(false), Description: ptr("upé"), MTU: ptr(uint64(9000)), IPv4: []string{"10.0.0.1/31"}},
+				Spec:    &intent.InterfaceSpec{Name: "ethernet-1/1", Type: "ethernetCsmacd", Enabled: ptr(false), Description: ptr("upé"), MTU: ptr(uint64(9000)), IPv4: []string{"10.0.0.1/31"}},
 				Assure:  []intent.Objective{{Metric: "if.oper.status", Comparison: "==", Target: 1}},
 				Options: intent.Options{DryRun: true, ConfirmTimeout: intent.Duration(90e9), Atomic: ptr(false), Soak: intent.Duration(5e8)}, Requester: "noc"},
 		},
