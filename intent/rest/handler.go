@@ -181,7 +181,11 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
-	rec, err := h.svc.Withdraw(r.Context(), r.PathValue("id"), "withdrawn over REST by "+r.RemoteAddr)
+	reason := "withdrawn over REST by " + r.RemoteAddr
+	if q := r.URL.Query().Get("reason"); q != "" {
+		reason += ": " + q
+	}
+	rec, err := h.svc.Withdraw(r.Context(), r.PathValue("id"), reason)
 	if err != nil {
 		h.fail(w, r, err)
 		return
