@@ -23,9 +23,14 @@ type Event struct {
 
 // FailoverOptions configure OpenDevice.
 type FailoverOptions struct {
-	Health  HealthConfig
-	OnEvent func(Event) // called synchronously for every switch; may be nil
-	Logger  *slog.Logger
+	Health HealthConfig
+	// RetryFor bounds how long a Configure keeps going round the protocols
+	// when every one failed transiently (timeout, unreachable, locked: a
+	// hung session's lock is released only when the device reaps it).
+	// Every round reads back first. Default 5s; the ctx deadline wins.
+	RetryFor time.Duration
+	OnEvent  func(Event) // called synchronously for every switch; may be nil
+	Logger   *slog.Logger
 }
 
 type member struct {
@@ -89,6 +94,9 @@ func OpenDevice(ctx context.Context, reg *Registry, targets []Target, opts Failo
 		return nil, errors.New("adapters: open device: no protocols")
 	}
 	opts.Health = opts.Health.withDefaults()
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = 5 * time.Second
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -268,56 +276,85 @@ func (f *Failover) Configure(ctx context.Context, changes []yang.Change) error {
 	remaining := changes
 	ambiguous := false
 	var errs []error
-	for _, m := range f.order() {
-		d, err := f.usable(ctx, m)
-		if err != nil {
+	giveUp := time.Now().Add(f.opts.RetryFor)
+	backoff := 20 * time.Millisecond
+	for round := 0; ; round++ {
+		transient := true
+		for _, m := range f.order() {
+			done, err := f.configureOn(ctx, m, &remaining, &ambiguous)
+			if done {
+				return err
+			}
 			errs = append(errs, err)
-			f.failed(m, err)
-			continue
-		}
-		if ambiguous {
-			// The previous protocol may have applied part or all of the
-			// change: read back through this one and send only the rest.
-			cur, err := d.Query(ctx, ChangedPaths(remaining))
-			if err != nil {
-				errs = append(errs, err)
-				if Failed(err) {
-					f.failed(m, err)
-					continue
-				}
-				break
+			if !Failed(err) && !errors.Is(err, ErrLocked) {
+				transient = false
 			}
-			var rest []yang.Change
-			for _, c := range remaining {
-				if !InEffect(cur, c) {
-					rest = append(rest, c)
-				}
-			}
-			f.log.Info("read back after an ambiguous failure", "protocol", m.name(), "in_effect", len(remaining)-len(rest), "remaining", len(rest))
-			if len(rest) == 0 {
-				return nil
-			}
-			remaining = rest
-			ambiguous = false
 		}
-		start := time.Now()
-		err = d.Configure(ctx, remaining)
-		if err == nil {
-			m.health.Observe(nil, time.Since(start))
-			return nil
+		if !transient || ctx.Err() != nil || time.Now().Add(backoff).After(giveUp) {
+			break
 		}
-		errs = append(errs, err)
-		if !Failed(err) || ctx.Err() != nil {
-			// The device answered (rejected, locked, auth) or the caller gave
-			// up: failing over would not help.
-			return err
+		f.log.Info("every protocol failed transiently; retrying", "round", round+1, "backoff", backoff)
+		if !sleepCtx(ctx, backoff) {
+			break
 		}
-		f.failed(m, err)
-		if !Retryable(err) {
-			ambiguous = true
-		}
+		backoff = min(2*backoff, time.Second)
 	}
 	return fmt.Errorf("configure %s: every protocol failed: %w", f.name, errors.Join(errs...))
+}
+
+// configureOn tries m once. done reports that Configure is over (with err,
+// nil on success); otherwise err is why m did not take the change and the
+// caller moves on. remaining and ambiguous carry what is left to send and
+// whether an earlier attempt may have applied part of it.
+func (f *Failover) configureOn(ctx context.Context, m *member, remaining *[]yang.Change, ambiguous *bool) (done bool, err error) {
+	d, err := f.usable(ctx, m)
+	if err != nil {
+		f.failed(m, err)
+		return false, err
+	}
+	if *ambiguous {
+		// An earlier attempt may have applied part or all of the change:
+		// read back through this protocol and send only the rest.
+		cur, err := d.Query(ctx, ChangedPaths(*remaining))
+		if err != nil {
+			if Failed(err) && ctx.Err() == nil {
+				f.failed(m, err)
+				return false, err
+			}
+			return true, err
+		}
+		var rest []yang.Change
+		for _, c := range *remaining {
+			if !InEffect(cur, c) {
+				rest = append(rest, c)
+			}
+		}
+		f.log.Info("read back after an ambiguous failure", "protocol", m.name(), "in_effect", len(*remaining)-len(rest), "remaining", len(rest))
+		if len(rest) == 0 {
+			return true, nil
+		}
+		*remaining = rest
+		*ambiguous = false
+	}
+	start := time.Now()
+	err = d.Configure(ctx, *remaining)
+	if err == nil {
+		m.health.Observe(nil, time.Since(start))
+		return true, nil
+	}
+	if errors.Is(err, ErrLocked) && Retryable(err) {
+		return false, err // held by someone else for now; try the next, then again
+	}
+	if !Failed(err) || ctx.Err() != nil {
+		// The device answered (rejected, auth) or the caller gave up:
+		// failing over would not help.
+		return true, err
+	}
+	f.failed(m, err)
+	if !Retryable(err) {
+		*ambiguous = true
+	}
+	return false, err
 }
 
 // Query reads through the best protocol, failing over on transport errors.

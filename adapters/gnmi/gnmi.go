@@ -156,7 +156,7 @@ func (a *Adapter) rpcErr(phase adapters.Phase, notApplied bool, err error) *adap
 		de.Kind = adapters.ErrTimeout
 	case codes.Unauthenticated, codes.PermissionDenied:
 		de.Kind, de.NotApplied = adapters.ErrAuth, true
-	case codes.Aborted, codes.ResourceExhausted:
+	case codes.ResourceExhausted:
 		// Set is atomic: a refused Set changed nothing.
 		de.Kind, de.NotApplied = adapters.ErrLocked, true
 	case codes.Unimplemented:

@@ -1,0 +1,130 @@
+package adapters_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/cli"
+	"github.com/netagent/netagent/adapters/gnmi"
+	"github.com/netagent/netagent/adapters/internal/conformance"
+	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/yang"
+)
+
+func registry(t *testing.T) *adapters.Registry {
+	reg := adapters.NewRegistry()
+	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
+		if err := reg.Register(n, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg
+}
+
+// TestFailoverOnLab: NETCONF fails under a change (it hangs, or the
+// device applies the commit and the reply is lost); the change still lands
+// exactly once with no caller change (the device's change counter, the
+// protocol that made the change, and the read-back prove it); NETCONF is
+// used again once it recovers; every switch is an event.
+func TestFailoverOnLab(t *testing.T) {
+	tests := []struct {
+		name   string
+		fault  fault.Fault
+		source string // the front end that must have made the change
+	}{
+		{"netconf hangs", fault.Fault{Kind: fault.Hang, Protocol: fault.NETCONF}, "gnmi"},
+		{"commit applied, reply lost", fault.Fault{Kind: fault.DropCommit, Protocol: fault.NETCONF, Count: 1000}, "netconf"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { failoverOnLab(t, tc.fault, tc.source) })
+	}
+}
+
+func failoverOnLab(t *testing.T, f fault.Fault, source string) {
+	l, inv := conformance.StartLab(t)
+	ts, err := inv.Targets("nc", adapters.TargetOptions{Timeouts: adapters.Timeouts{RPC: time.Second, Commit: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var only []adapters.Target // netconf, then gnmi
+	for _, tg := range ts {
+		if tg.Protocol.Name == adapters.NETCONF || tg.Protocol.Name == adapters.GNMI {
+			only = append(only, tg)
+		}
+	}
+	var mu sync.Mutex
+	var events []string
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := adapters.OpenDevice(ctx, registry(t), only, adapters.FailoverOptions{
+		Health: adapters.HealthConfig{Interval: 50 * time.Millisecond, ProbeTimeout: 500 * time.Millisecond, FailAfter: 2, RecoverAfter: 3},
+		OnEvent: func(e adapters.Event) {
+			mu.Lock()
+			events = append(events, e.From+">"+e.To)
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.Active() != adapters.NETCONF {
+		t.Fatalf("active = %s, want netconf", d.Active())
+	}
+	store, err := l.Store("nc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mtu := yang.InterfacePath("eth1").Leaf("config", "mtu")
+	change := func(from, to uint64) []yang.Change {
+		return []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: from, New: to}}
+	}
+	if err := l.InjectFault("nc", f); err != nil {
+		t.Fatal(err)
+	}
+	_, seq := store.Changed()
+	if err := d.Configure(ctx, change(1500, 9000)); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	_, after := store.Changed()
+	if after != seq+1 {
+		t.Errorf("running changed %d times, want exactly once", after-seq)
+	}
+	if ev := store.LastEvent(); ev.Source != source {
+		t.Errorf("the change landed through %q, want %s", ev.Source, source)
+	}
+	got, err := d.Query(ctx, []yang.Path{mtu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := got.Get(mtu); v != uint64(9000) {
+		t.Fatalf("read back mtu = %v, want 9000", v)
+	}
+	if _, err := l.ClearFaults("nc", fault.NETCONF, ""); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Active() != adapters.NETCONF {
+		if time.Now().After(deadline) {
+			t.Fatal("did not return to NETCONF after recovery")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := d.Configure(ctx, change(9000, 1500)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := store.LastEvent(); ev.Source != "netconf" {
+		t.Errorf("after recovery the change landed through %q, want netconf", ev.Source)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if d := cmp.Diff([]string{">netconf", "netconf>gnmi", "gnmi>netconf"}, events); d != "" {
+		t.Errorf("events (-want +got):\n%s", d)
+	}
+}
