@@ -2,14 +2,17 @@ package lab
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"time"
 
+	"github.com/netagent/netagent/lab/clisrv"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/gnmisrv"
 	"github.com/netagent/netagent/lab/netconfsrv"
 	"github.com/netagent/netagent/lab/synth"
+	"github.com/netagent/netagent/yang"
 )
 
 // serving is a protocol server whose Serve goroutine the lab owns.
@@ -64,11 +67,21 @@ func (l *Lab) serve(d *device, proto string, ln *fault.Listener) (io.Closer, err
 			return nil, err
 		}
 		return l.serveOn(ln, srv.Serve, func() error { return errors.Join(srv.Close(), ln.Close()) }), nil
+	case ProtoCLI:
+		env := clisrv.Env{
+			Hostname: d.info.Name, Platform: d.platform, Store: d.store, Faults: d.faults,
+			Telemetry: clisrv.Telemetry{
+				Interfaces: func(t *yang.Tree, now time.Time) []synth.Interface { return l.model.Interfaces(d.info.Name, t, now) },
+				Device:     func(now time.Time) synth.Device { return l.model.DeviceAt(d.info.Name, now) },
+				Links:      func(now time.Time) []synth.Link { return l.model.Links(d.info.Name, now) },
+			},
+			Started: l.model.Epoch(),
+		}
+		srv, err := clisrv.New(clisrv.Config{Env: env, HostKey: d.signer, Username: l.creds.Username, Password: l.creds.Password, Sessions: &l.sessions, Log: l.log})
+		if err != nil {
+			return nil, err
+		}
+		return l.serveOn(ln, srv.Serve, func() error { return errors.Join(srv.Close(), ln.Close()) }), nil
 	}
-	return noServer{ln}, nil
+	return nil, fmt.Errorf("unknown protocol %q", proto)
 }
-
-// noServer holds the port of a front end this build does not serve yet.
-type noServer struct{ ln net.Listener }
-
-func (n noServer) Close() error { return n.ln.Close() }

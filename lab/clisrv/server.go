@@ -1,0 +1,160 @@
+package clisrv
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/sshsrv"
+)
+
+// Config configures the SSH CLI of one device.
+type Config struct {
+	Env      Env
+	HostKey  ssh.Signer
+	Username string
+	Password string
+	Sessions *atomic.Uint32
+	Log      *slog.Logger
+}
+
+// Server serves the CLI over SSH (shell channels, with or without a pty).
+// It is safe for concurrent use.
+type Server struct {
+	cfg Config
+	ssh *sshsrv.Server
+}
+
+// New returns a server; Serve starts it.
+func New(cfg Config) (*Server, error) {
+	switch cfg.Env.Platform {
+	case FRR, EOS:
+	default:
+		return nil, fmt.Errorf("cli %s: unknown platform %q (frr, eos)", cfg.Env.Hostname, cfg.Env.Platform)
+	}
+	if cfg.Env.Store == nil {
+		return nil, fmt.Errorf("cli %s: no datastore", cfg.Env.Hostname)
+	}
+	if cfg.Env.Faults == nil {
+		cfg.Env.Faults = fault.NewSet()
+	}
+	s := &Server{cfg: cfg}
+	srv, err := sshsrv.New(sshsrv.Config{
+		Device: cfg.Env.Hostname, HostKey: cfg.HostKey, Username: cfg.Username, Password: cfg.Password,
+		Mode: sshsrv.Shell, Handler: s.handle, Log: cfg.Log, Sessions: cfg.Sessions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.ssh = srv
+	return s, nil
+}
+
+// Serve accepts connections on ln until Close.
+func (s *Server) Serve(ln net.Listener) error { return s.ssh.Serve(ln) }
+
+// Close drops every session and waits for them.
+func (s *Server) Close() error { return s.ssh.Close() }
+
+func (s *Server) banner() string {
+	if s.cfg.Env.Platform == EOS {
+		return "Last login: from netagent lab\n"
+	}
+	return "\nHello, this is FRRouting (version 10.2.1).\nCopyright 1996-2005 Kunihiro Ishiguro, et al.\n\n"
+}
+
+// handle runs one interactive session: a line discipline (echo, backspace,
+// Ctrl-C, Ctrl-D) around a Session.
+func (s *Server) handle(ctx context.Context, ss *sshsrv.Session) {
+	env := s.cfg.Env
+	sess := NewSession(ctx, &env)
+	ch := ss.Channel
+	nl := "\n"
+	if ss.PTY {
+		nl = "\r\n"
+	}
+	write := func(text string) bool {
+		if ss.PTY {
+			text = strings.ReplaceAll(text, "\n", "\r\n")
+		}
+		_, err := io.WriteString(ch, text)
+		return err == nil
+	}
+	if !write(s.banner() + sess.Prompt()) {
+		return
+	}
+	r := bufio.NewReader(ch)
+	var line []byte
+	prevCR := false
+	for {
+		c, err := r.ReadByte()
+		if err != nil {
+			return
+		}
+		switch {
+		case c == '\n' && prevCR:
+			prevCR = false
+			continue
+		case c == '\r' || c == '\n':
+			prevCR = c == '\r'
+			if ss.PTY {
+				_, _ = io.WriteString(ch, nl)
+			}
+			if err := env.Faults.HangWhile(ctx, fault.CLI); err != nil {
+				return
+			}
+			if err := env.Faults.Delay(ctx, fault.CLI); err != nil {
+				return
+			}
+			out, quit := sess.Exec(string(line))
+			line = line[:0]
+			if sess.Dropped() {
+				_ = ss.Close()
+				return
+			}
+			if quit {
+				return
+			}
+			if !write(out + sess.Prompt()) {
+				return
+			}
+			continue
+		case c == 0x03: // Ctrl-C
+			line = line[:0]
+			if !write("^C\n" + sess.Prompt()) {
+				return
+			}
+		case c == 0x04: // Ctrl-D
+			if len(line) == 0 {
+				return
+			}
+		case c == 0x7f || c == 0x08:
+			if len(line) > 0 {
+				line = line[:len(line)-1]
+				if ss.PTY {
+					_, _ = io.WriteString(ch, "\b \b")
+				}
+			}
+		case c == 0x1b: // escape sequences (arrow keys) are ignored
+			if b, err := r.ReadByte(); err == nil && b == '[' {
+				_, _ = r.ReadByte()
+			}
+		case c == '\t' || c >= 0x20:
+			if len(line) < 4096 {
+				line = append(line, c)
+				if ss.PTY {
+					_, _ = ch.Write([]byte{c})
+				}
+			}
+		}
+		prevCR = false
+	}
+}
