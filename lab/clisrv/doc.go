@@ -1,0 +1,34 @@
+// Package clisrv is the lab's SSH command line for one simulated device, in
+// two personalities over the shared datastore.Store: FRR vtysh ("frr") and
+// Arista EOS ("eos"). Session is the interpreter (no I/O; fuzzed); Server
+// wraps it in an SSH shell with a line discipline (echo when a pty is
+// requested, backspace, Ctrl-C, Ctrl-D).
+//
+// Commands (keywords may be abbreviated to a unique prefix):
+//
+//	exec:   configure terminal | configure (eos) | configure session NAME (eos)
+//	        terminal length N | terminal width N | enable | disable (eos)
+//	        show running-config | show interface[s] [NAME] | show ip route
+//	        show ip bgp summary | show bgp summary (frr) | show version
+//	        show lab resources | show lab links | show lab traffic
+//	        write [memory] | copy running-config startup-config | exit | quit
+//	config: interface NAME | no interface NAME | ip route PREFIX HOP [HOP]
+//	        no ip route PREFIX [HOP] [HOP] | router bgp AS | no router bgp
+//	        do COMMAND | end | exit | commit, abort (eos sessions)
+//	if:     description TEXT | no description | mtu N | no mtu | shutdown
+//	        no shutdown | ip address A.B.C.D/M | no ip address [A.B.C.D/M]
+//	        switchport | no switchport (eos)
+//	router: neighbor IP remote-as AS | neighbor IP description TEXT
+//	        neighbor IP shutdown | no neighbor IP [shutdown|description]
+//	        bgp router-id IP | router-id IP
+//
+// A HOP is an IPv4 address, an interface name, or blackhole / Null0
+// (DROP). Static route next hops are indexed "0", "1", ... in the order
+// they were added, and renumbered when one is removed, as the CLI adapter
+// reads them back. Outside a configuration session every line takes effect
+// at once; a line whose result fails yang.Validate is refused whole.
+//
+// Errors: FRR prints "% Unknown command: LINE", "% Command incomplete:
+// LINE", "% Invalid configuration: REASON"; EOS prints "% Invalid input",
+// "% Incomplete command", "% Error: REASON". The session always goes on.
+package clisrv

@@ -1,0 +1,159 @@
+// Package lab is netagent's simulated lab: one simulated device per node of
+// a containerlab topology, each speaking real NETCONF over SSH, gNMI over
+// gRPC and an SSH CLI on loopback, over one configuration datastore per
+// device. Other packages' tests use it instead of mocks (lab.Start), and
+// `netagent lab up TOPOLOGY` runs it for people and scripts. It is imported
+// only by tests and cmd, never by production packages.
+//
+// # Starting a lab
+//
+//	t, _ := topo.ReadFile("lab/topologies/leaf-spine.clab.yml")
+//	l, err := lab.Start(ctx, t, lab.Options{Dir: t.TempDir()})
+//	defer l.Close()
+//	d, _ := l.Device("leaf1")
+//	ep, _ := d.Endpoint(lab.ProtoNETCONF) // ep.Addr() is 127.0.0.1:port
+//
+// Start allocates every port on 127.0.0.1 (ephemeral, or upwards from
+// Options.BasePort) while holding the listeners, so ports never collide. It
+// writes into the state directory (default clab-<name>/ beside the topology
+// file, as containerlab does):
+//
+//	keys/<device>.key        ed25519 SSH host key, created once, reused on restart
+//	known_hosts              "[127.0.0.1]:port key" for every SSH port
+//	credentials/lab.password the password of every device (mode 0600)
+//	netagent-inventory.yml   the netagent inventory (format in adapters)
+//	topology-data.json       what containerlab writes, ports as port-bindings
+//	ansible-inventory.yml    what containerlab writes
+//	gnmi-ca.pem              with Options.GNMITLS: the self-signed gNMI certificate
+//	lab.json                 while running: the admin API address (for `netagent lab list`)
+//
+// Close stops every server and waits for its goroutines; the state stays.
+//
+// # Personalities
+//
+// A node's kind decides what it speaks; the labels netagent.protocols
+// ("netconf,gnmi,cli", in preference order) and netagent.cli-platform
+// (frr | eos) override it:
+//
+//	nokia_srlinux, nokia_sros, cisco_xrd, cisco_xrv9k, cisco_n9kv   gnmi, netconf
+//	arista_ceos, ceos                                               gnmi, cli (eos)
+//	linux, frr, cumulus_cvx, sonic-vs                               cli (frr)
+//	juniper_*, vr-vmx, cisco_csr1000v                               netconf, gnmi
+//	bridge, host                                                    nothing
+//
+// Every device starts with one interface per link endpoint (type
+// ethernetCsmacd, enabled, mtu 1500, described "to PEER:IF") carrying an
+// address of the link's /31 (10.0.0.0/8 carved by link index; the first
+// endpoint takes the even address).
+//
+// # Front ends
+//
+// NETCONF (package netconfsrv): SSH subsystem "netconf", RFC 6242 framing
+// chosen from the client's hello (1.0 end-of-message or 1.1 chunked);
+// capabilities base 1.0/1.1, :candidate, :writable-running,
+// :confirmed-commit:1.1, :validate:1.1, :rollback-on-error and the module
+// capabilities of openconfig-interfaces, openconfig-if-ip,
+// openconfig-network-instance and netagent-lab. Operations: get (config and
+// state, subtree filter), get-config (running, candidate; subtree filter),
+// edit-config (merge, replace, create, delete, remove; default-operation;
+// error-option; test-option; every edit is atomic), lock, unlock, validate,
+// commit (confirmed, confirm-timeout, persist, persist-id), cancel-commit,
+// discard-changes, kill-session, close-session. Errors are rpc-errors as RFC
+// 6241 appendix A describes; lock-denied names the holder in
+// <error-info><session-id>. A malformed message gets a malformed-message
+// rpc-error and the session goes on. The running datastore is validated
+// with yang.Validate on every edit; the candidate at commit (or at edit with
+// test-option test-then-set).
+//
+// gNMI (package gnmisrv): Capabilities, Get (configuration as JSON_IETF
+// subtrees, state as scalar leaves), Set (atomic: all of it or nothing,
+// validated), Subscribe ONCE, POLL and STREAM (SAMPLE with sample_interval
+// >= 100ms, ON_CHANGE pushed at once for configuration and within a second
+// for state, suppress_redundant, updates_only). The username and password
+// metadata are checked on every call; TLS is optional.
+//
+// CLI (package clisrv): SSH shell with echo. The FRR personality behaves
+// like vtysh (prompts r1#, r1(config)#, r1(config-if)#, r1(config-router)#;
+// scrapligo platform cumulus_vtysh for exec-level work; its configuration
+// pattern does not match vtysh's sub-mode prompts, so drive sub-modes with a
+// definition that does, as the CLI adapter's does). The EOS personality
+// starts privileged (r2#, r2(config-if-eth1)#, scrapligo platform
+// arista_eos) and adds configure session / commit / abort. Commands and
+// outputs are listed in clisrv's documentation; bad input gets a "% ..."
+// line and the session goes on.
+//
+// Writes through gNMI and the CLI go to running at once; they are refused
+// while a NETCONF session holds a lock on running or candidate.
+//
+// # Telemetry model
+//
+// Package synth computes every figure on demand from the seed
+// (Options.Seed), the device or link and the time since the lab started:
+// two labs with the same seed report the same series. Figures and where
+// they appear (gNMI Subscribe/Get, NETCONF get, CLI show):
+//
+//	/system/cpus/cpu[index=ALL]/state/total/instant            CPU %          show lab resources
+//	/system/memory/state/physical, .../used                    bytes          show lab resources
+//	/lab/system/state/memory-util                              memory %       show lab resources
+//	/components/component[name=PSU1|PSU2]/state/oper-status    ACTIVE|INACTIVE show lab resources
+//	/components/component[name=PSUn]/power-supply/state/output-power  W
+//	/interfaces/interface[name=X]/state/admin-status, oper-status   UP|DOWN   show interface(s)
+//	/interfaces/interface[name=X]/state/counters/{in,out}-octets, {in,out}-pkts, in-errors, in-discards
+//	/lab/interfaces/interface[name=X]/state/{in,out}-bps       current rate   show interface(s)
+//	/lab/links/link[local=N:IF]/state/{remote,up,latency-ms,loss-pct,jitter-ms}   show lab links
+//	/lab/routing/state/convergence-ms                          last route convergence   show lab traffic
+//	/lab/applications/application[name=A]/state/share          application mix (sums to 1)
+//	/lab/sessions/state/count                                  sessions
+//	/lab/traffic/state/peak-bps                                highest interface peak rate
+//
+// plus the state mirror of every configuration leaf (…/config/x as
+// …/state/x). The /lab tree is the netagent-lab model (namespace
+// urn:netagent:lab), for figures OpenConfig has no home for.
+//
+// Counters are integrals of a smooth rate, so they only grow. An interface
+// is oper-down when it is disabled or its link is down. Taking a link down
+// (SetLink, the admin API, `netagent lab fault link`) sets its loss to
+// 100%, takes both ends oper-down, and records a route convergence time on
+// every device (40-200 ms at the link's ends, 100-300 ms more elsewhere,
+// deterministic per seed and event). Scripted anomalies (AddAnomaly,
+// POST /v1/anomalies): cpu-spike (+Magnitude points), latency-climb
+// (+Magnitude ms per second), loss-burst (+Magnitude %), psu-fail (PSU2
+// INACTIVE), traffic-surge (x Magnitude traffic and sessions), each from
+// Start for Duration (0: for ever).
+//
+// # Faults
+//
+// Per device and protocol (netconf, gnmi, cli, or all), through
+// InjectFault / ClearFaults / Faults / FaultHits, the admin API and
+// `netagent lab fault`:
+//
+//	down           the port refuses connections; open sessions are dropped
+//	hang           connections are accepted and requests read, never answered
+//	latency        every reply is delayed by Delay
+//	reject-commit  the next commit (NETCONF commit, gNMI Set, CLI change or
+//	               EOS session commit) fails with ErrorTag and Message; Count times
+//	drop-commit    the next commit is applied, then the session is dropped
+//	               before the reply (the client cannot know the outcome; a
+//	               dropped NETCONF session reverts its non-persistent
+//	               confirmed commit, as RFC 6241 requires)
+//	slow-commit    every commit waits Delay first
+//
+// FaultHits counts how often each fired, keyed "protocol/kind". SetLink
+// takes links down and up.
+//
+// Admin API (JSON over HTTP on 127.0.0.1, address in lab.json):
+//
+//	GET    /v1/lab                               name, credentials, devices
+//	GET    /v1/devices/{name}/faults             active faults and hit counters
+//	POST   /v1/devices/{name}/faults             inject a fault.Fault (JSON; delay in ns)
+//	DELETE /v1/devices/{name}/faults?protocol=&kind=
+//	POST   /v1/links/{endpoint}/{down|up}
+//	POST   /v1/anomalies                         script a synth.Anomaly
+//
+// # Concurrency and errors
+//
+// A Lab is safe for concurrent use. Each device's datastore serialises its
+// writers; every front end owns its goroutines and Close waits for them.
+// Errors name the lab, device and operation and wrap sentinels
+// (ErrUnknownDevice, ErrUnknownLink, topo.ErrInvalid, fault.ErrBadFault).
+package lab

@@ -1,0 +1,11 @@
+// Package fault holds the faults injected into one simulated device and
+// counts how often each fired: down, hang, latency, reject-commit,
+// drop-commit and slow-commit, per protocol (netconf, gnmi, cli) or for all
+// of them. The front ends consult a Set at the points where a real device
+// would fail; Listener enforces down (closing and reopening the port) and
+// hang (accepting and parking connections) below the servers.
+//
+// Set and Listener are safe for concurrent use. One-shot faults
+// (reject-commit, drop-commit) clear themselves after Count firings; the
+// others last until cleared. OnChange callbacks run without locks held.
+package fault
