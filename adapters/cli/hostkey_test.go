@@ -48,4 +48,3 @@ func TestHostKeyChanged(t *testing.T) {
 		t.Fatalf("unknown platform: err = %v", err)
 	}
 }
-
