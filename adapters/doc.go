@@ -82,6 +82,53 @@
 // (OnEvent and the log). Transactions stay on the protocol that prepared
 // them. A Pool opens each device once and shares it.
 //
+// # Conformance (R17, R19; run on the simulated lab)
+//
+// adapters/internal/conformance is one suite every protocol adapter runs
+// against the lab (TestConformance in each protocol package): configure and
+// read back every construct of the model (checked in the device's own
+// datastore and through Query), prepare/commit/confirm, abort, rollback
+// after commit and after confirm, and a confirm timer left to expire.
+// Results (go test -run TestConformance ./adapters/...; NETAGENT_CONFORMANCE_OUT
+// collects the tables):
+//
+//	check                                  netconf  gnmi   cli frr  cli eos
+//	configure+read back: interface         pass     pass   pass     pass
+//	configure+read back: loopback+address  pass     pass   pass     pass
+//	configure+read back: static route      pass     pass   pass     pass
+//	configure+read back: bgp + neighbour   pass     pass   pass     pass
+//	configure+read back: delete address    pass     pass   pass     pass
+//	prepare/commit/confirm                 pass     pass   pass     pass
+//	abort                                  pass     pass   pass     pass
+//	rollback after commit                  pass     pass   pass     pass
+//	rollback after confirm                 pass     pass   pass     pass
+//	confirm timer expiry (device reverts)  pass     n/a*   n/a*     n/a*
+//
+// * the lab's gNMI target does not announce the commit-confirmed extension
+// and CLIs have no timer: those participants roll back themselves (the
+// inverse change), and Caps.ConfirmTimer says so.
+//
+// Failover on the lab (TestFailoverOnLab): NETCONF hung, and NETCONF commit
+// applied with the reply lost; in both the change lands exactly once (the
+// device's change counter), through gNMI or, when already applied, not
+// re-sent; NETCONF serves again after recovery; events >netconf,
+// netconf>gnmi, gnmi>netconf. Interop (build tag interop,
+// scripts/interop-adapters.sh): NETCONF against yuma123 netconfd with the
+// IETF encoding (checked with ncclient), CLI against FRR vtysh through
+// OpenSSH, gNMI against gnxi's gnmi_target.
+//
+// # Performance (one warm session, 2 shared cores)
+//
+//	configure+commit ops/s         adapter  bare client   ratio
+//	netconf, lab (lock+edit+commit+unlock)     173   scrapligo 171   1.01
+//	gnmi, lab (one Set)                       5744   gNMI stub 4880  1.18
+//	cli frr, lab (2 lines)                     146   scrapligo 149   0.98
+//	cli, FRR 8.4 vtysh via OpenSSH             117   scrapligo 124   0.94
+//	python3-ncclient, lab NETCONF              2.5   (adapter 70x)
+//	python3-netmiko, FRR 8.4                   0.40  (adapter 290x)
+//
+//	session set-up: netconf 4.4 ms, gnmi 1.4 ms, cli (lab) 8.4 ms, cli (FRR via OpenSSH) 159 ms
+//
 // # SSH host keys
 //
 // HostKeys checks keys against a known_hosts file and fails closed: an
