@@ -1,0 +1,165 @@
+package clisrv
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/netagent/netagent/lab/datastore"
+	"github.com/netagent/netagent/yang"
+)
+
+func newSession(t testing.TB, platform string) (*Session, *datastore.Store) {
+	t.Helper()
+	tr := yang.NewTree()
+	if err := tr.Set(yang.AddressPath("eth1", 0, "10.0.0.0").Leaf("config", "prefix-length"), uint64(31)); err != nil {
+		t.Fatal(err)
+	}
+	_ = tr.Set(yang.InterfacePath("eth1").Leaf("config", "name"), "eth1")
+	_ = tr.Set(yang.InterfacePath("eth1").Leaf("config", "enabled"), true)
+	st := datastore.New("r1", tr)
+	return NewSession(context.Background(), &Env{Hostname: "r1", Platform: platform, Store: st}), st
+}
+
+func TestSessionTranscript(t *testing.T) {
+	t.Parallel()
+	type step struct{ in, out, prompt string }
+	tests := []struct {
+		name     string
+		platform string
+		steps    []step
+		leaf     string
+		want     any
+	}{
+		{"frr interface", FRR, []step{
+			{"conf t", "", "r1(config)#"},
+			{"int eth1", "", "r1(config-if)#"},
+			{"description  uplink to spine ", "", "r1(config-if)#"},
+			{"mtu 9000", "", "r1(config-if)#"},
+			{"end", "", "r1#"},
+		}, "/interfaces/interface[name=eth1]/config/description", "uplink to spine"},
+		{"frr errors keep the session", FRR, []step{
+			{"shwo run", "% Unknown command: shwo run\n", "r1#"},
+			{"configure terminal", "", "r1(config)#"},
+			{"ip route", "% Command incomplete: ip route\n", "r1(config)#"},
+			{"ip route 10.1.0.0/16", "% Command incomplete: ip route 10.1.0.0/16\n", "r1(config)#"},
+			{"ip route 10.1.0.1/16 10.0.0.1", "% Invalid configuration: 10.1.0.1/16 has host bits set; did you mean 10.1.0.0/16?\n", "r1(config)#"},
+			{"ip route 10.1.0.0/16 10.0.0.1", "", "r1(config)#"},
+			{"exit", "", "r1#"},
+		}, "/network-instances/network-instance[name=DEFAULT]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=10.1.0.0/16]/next-hops/next-hop[index=0]/config/next-hop", "10.0.0.1"},
+		{"frr bgp", FRR, []step{
+			{"configure terminal", "", "r1(config)#"},
+			{"router bgp 65001", "", "r1(config-router)#"},
+			{"neighbor 10.0.0.1 description x", "% Invalid configuration: neighbor 10.0.0.1: specify remote-as first\n", "r1(config-router)#"},
+			{"neighbor 10.0.0.1 remote-as 65002", "", "r1(config-router)#"},
+			{"exit", "", "r1(config)#"},
+			{"router bgp 65009", "% BGP is already running; AS is 65001\n", "r1(config)#"},
+		}, "/network-instances/network-instance[name=DEFAULT]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=10.0.0.1]/config/peer-as", uint64(65002)},
+		{"eos shutdown", EOS, []step{
+			{"configure", "", "r1(config)#"},
+			{"interface eth1", "", "r1(config-if-eth1)#"},
+			{"shutdown", "", "r1(config-if-eth1)#"},
+			{"frob", "% Invalid input\n", "r1(config-if-eth1)#"},
+			{"end", "", "r1#"},
+		}, "/interfaces/interface[name=eth1]/config/enabled", false},
+		{"eos invalid address", EOS, []step{
+			{"configure terminal", "", "r1(config)#"},
+			{"interface lo0", "", "r1(config-if-lo0)#"},
+			{"ip address 10.0.0.0/31", "% Error: /interfaces/interface[name=lo0]/subinterfaces/subinterface[index=0]/ipv4/addresses/address[ip=10.0.0.0]: address 10.0.0.0 is already configured on eth1\n", "r1(config-if-lo0)#"},
+		}, "/interfaces/interface[name=lo0]/config/type", "softwareLoopback"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, st := newSession(t, tc.platform)
+			for _, sp := range tc.steps {
+				out, quit := s.Exec(sp.in)
+				if quit {
+					t.Fatalf("%q ended the session", sp.in)
+				}
+				if d := cmp.Diff(sp.out, out); d != "" {
+					t.Errorf("%q output (-want +got):\n%s", sp.in, d)
+				}
+				if got := s.Prompt(); got != sp.prompt {
+					t.Errorf("after %q prompt %q, want %q", sp.in, got, sp.prompt)
+				}
+			}
+			got, _ := st.Running().GetPath(tc.leaf)
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("%s (-want +got):\n%s", tc.leaf, d)
+			}
+		})
+	}
+}
+
+func TestRouteIndexes(t *testing.T) {
+	t.Parallel()
+	s, st := newSession(t, FRR)
+	for _, l := range []string{"configure terminal", "ip route 192.0.2.0/24 10.0.0.1", "ip route 192.0.2.0/24 blackhole", "ip route 192.0.2.0/24 10.0.0.1", "no ip route 192.0.2.0/24 10.0.0.1"} {
+		if out, _ := s.Exec(l); out != "" {
+			t.Fatalf("%q: %s", l, out)
+		}
+	}
+	r := st.Running()
+	if v, _ := r.GetPath("/network-instances/network-instance[name=DEFAULT]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=192.0.2.0/24]/next-hops/next-hop[index=0]/config/next-hop"); v != "DROP" {
+		t.Errorf("hop 0 after removing the first: %v\n%s", v, r)
+	}
+	s.Exec("end")
+	run, _ := s.Exec("show running-config")
+	if !strings.Contains(run, "ip route 192.0.2.0/24 blackhole\n") || strings.Contains(run, "10.0.0.1\n") {
+		t.Errorf("show running-config:\n%s", run)
+	}
+}
+
+func TestQuit(t *testing.T) {
+	t.Parallel()
+	s, _ := newSession(t, FRR)
+	if _, quit := s.Exec("exit"); !quit {
+		t.Error("exit did not end the session")
+	}
+}
+
+// FuzzSession feeds arbitrary lines: the interpreter never panics, an
+// unrecognised line answers with "%", and running stays valid.
+func FuzzSession(f *testing.F) {
+	for _, seed := range []string{
+		"configure terminal\ninterface eth2\nip address 192.0.2.1/24\nmtu 1400\nexit",
+		"conf t\nrouter bgp 1\nneighbor 10.0.0.1 remote-as 2\nneighbor 10.0.0.1 shutdown",
+		"conf t\nip route 0.0.0.0/0 10.0.0.1\nno ip route 0.0.0.0/0",
+		"show running-config\nshow ip route\nshow interface eth1\nsho ip bgp sum",
+		"configure session s\ninterface eth1\ndescription x\ncommit",
+		"conf t\ninterface eth1\nno ip address\nshutdown\ndo show ip route",
+		"\x00\x01 % ! \t\n conf t \n int \n",
+	} {
+		f.Add(seed, true)
+		f.Add(seed, false)
+	}
+	f.Fuzz(func(t *testing.T, script string, eos bool) {
+		p := FRR
+		if eos {
+			p = EOS
+		}
+		s, st := newSession(t, p)
+		lines := strings.Split(script, "\n")
+		if len(lines) > 50 {
+			lines = lines[:50]
+		}
+		for _, l := range lines {
+			out, quit := s.Exec(l)
+			if quit {
+				return
+			}
+			if strings.HasPrefix(out, "%") && !strings.HasSuffix(out, "\n") {
+				t.Fatalf("%q: error without newline: %q", l, out)
+			}
+			if s.Prompt() == "" {
+				t.Fatal("empty prompt")
+			}
+		}
+		if err := yang.Validate(st.Running()); err != nil {
+			t.Fatalf("running is invalid after %q: %v", script, err)
+		}
+	})
+}
