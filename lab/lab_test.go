@@ -45,6 +45,19 @@ func startLab(t testing.TB, src string) *Lab {
 	return l
 }
 
+func startLabNoCleanup(t testing.TB) *Lab {
+	t.Helper()
+	tp, err := topo.Parse([]byte(twoNode))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Start(context.Background(), tp, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func TestStartWritesFiles(t *testing.T) {
 	t.Parallel()
 	l := startLab(t, twoNode)
