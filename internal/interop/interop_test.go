@@ -111,7 +111,6 @@ func must(t *testing.T, err error) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-
 // netmikoConfig logs in with netmiko, sends config lines, and prints a show.
 const netmikoConfig = `
 import sys
