@@ -28,15 +28,35 @@ func PollMonitor(ctx context.Context, t Target, sub Subscription, query QueryFun
 		}
 		paths = append(paths, p)
 	}
+	return Poll(ctx, t.Device, sub, func(ctx context.Context) ([]Update, error) {
+		cur, err := query(ctx, paths)
+		if err != nil {
+			return nil, err
+		}
+		ls := cur.Leaves()
+		out := make([]Update, len(ls))
+		for i, l := range ls {
+			out[i] = Update{Path: l.Path.String(), Value: l.Value}
+		}
+		return out, nil
+	}, emit)
+}
+
+// Poll serves a Subscription by calling fetch every sub.Interval; fetch
+// returns the current values (Path and Value set). Sample mode emits them
+// all each round; on-change mode emits the first round, then changed values
+// and deletions. A Sync update ends the first round. Poll blocks until ctx
+// ends (returning nil) or fetch or emit fails.
+func Poll(ctx context.Context, device string, sub Subscription, fetch func(context.Context) ([]Update, error), emit func(Update) error) error {
 	iv := sub.Interval
 	if iv <= 0 {
 		iv = DefaultInterval
 	}
 	tick := time.NewTicker(iv)
 	defer tick.Stop()
-	var last *yang.Tree
+	var last map[string]any
 	for {
-		cur, err := query(ctx, paths)
+		cur, err := fetch(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -44,28 +64,31 @@ func PollMonitor(ctx context.Context, t Target, sub Subscription, query QueryFun
 			return err
 		}
 		now := time.Now()
-		for _, l := range cur.Leaves() {
+		seen := make(map[string]any, len(cur))
+		for _, u := range cur {
+			seen[u.Path] = u.Value
 			if sub.Mode == ModeOnChange && last != nil {
-				if v, ok := last.Get(l.Path); ok && v == l.Value {
+				if v, ok := last[u.Path]; ok && v == u.Value {
 					continue
 				}
 			}
-			if err := emit(Update{Device: t.Device, Time: now, Path: l.Path.String(), Value: l.Value}); err != nil {
+			u.Device, u.Time = device, now
+			if err := emit(u); err != nil {
 				return err
 			}
 		}
 		if last != nil {
-			for _, l := range last.Leaves() {
-				if _, ok := cur.Get(l.Path); !ok {
-					if err := emit(Update{Device: t.Device, Time: now, Path: l.Path.String(), Deleted: true}); err != nil {
+			for p := range last {
+				if _, ok := seen[p]; !ok {
+					if err := emit(Update{Device: device, Time: now, Path: p, Deleted: true}); err != nil {
 						return err
 					}
 				}
 			}
-		} else if err := emit(Update{Device: t.Device, Time: now, Sync: true}); err != nil {
+		} else if err := emit(Update{Device: device, Time: now, Sync: true}); err != nil {
 			return err
 		}
-		last = cur
+		last = seen
 		select {
 		case <-ctx.Done():
 			return nil

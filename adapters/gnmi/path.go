@@ -2,7 +2,6 @@ package gnmi
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,60 +16,20 @@ import (
 // in key values) into a gNMI path, without checking it against a schema:
 // subscriptions may name state and counters outside the configuration model.
 func ParsePath(s string) (*gpb.Path, error) {
-	if s == "" || s[0] != '/' {
-		return nil, fmt.Errorf("path %q: must start with /", s)
+	yp, err := adapters.ParseAnyPath(s)
+	if err != nil {
+		return nil, err
 	}
 	p := &gpb.Path{}
-	i := 1
-	for i < len(s) {
-		j := i
-		for j < len(s) && s[j] != '/' && s[j] != '[' {
-			j++
-		}
-		if j == i {
-			return nil, fmt.Errorf("path %q: empty element at offset %d", s, i)
-		}
-		e := &gpb.PathElem{Name: s[i:j]}
-		for j < len(s) && s[j] == '[' {
-			eq := strings.IndexByte(s[j:], '=')
-			if eq < 2 {
-				return nil, fmt.Errorf("path %q: bad key at offset %d", s, j)
+	for _, e := range yp {
+		pe := &gpb.PathElem{Name: e.Name}
+		for _, k := range e.Keys {
+			if pe.Key == nil {
+				pe.Key = map[string]string{}
 			}
-			name := s[j+1 : j+eq]
-			k := j + eq + 1
-			var v strings.Builder
-			closed := false
-			for k < len(s) {
-				c := s[k]
-				if c == '\\' && k+1 < len(s) {
-					v.WriteByte(s[k+1])
-					k += 2
-					continue
-				}
-				k++
-				if c == ']' {
-					closed = true
-					break
-				}
-				v.WriteByte(c)
-			}
-			if !closed {
-				return nil, fmt.Errorf("path %q: unterminated key %q", s, name)
-			}
-			if e.Key == nil {
-				e.Key = map[string]string{}
-			}
-			e.Key[name] = v.String()
-			j = k
+			pe.Key[k.Name] = k.Value
 		}
-		if j < len(s) && s[j] != '/' {
-			return nil, fmt.Errorf("path %q: unexpected %q at offset %d", s, s[j], j)
-		}
-		p.Elem = append(p.Elem, e)
-		i = j + 1
-		if j == len(s)-1 {
-			return nil, fmt.Errorf("path %q: trailing /", s)
-		}
+		p.Elem = append(p.Elem, pe)
 	}
 	return p, nil
 }

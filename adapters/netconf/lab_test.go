@@ -2,6 +2,7 @@ package netconf_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +60,48 @@ func TestMonitor(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != uint64(1500) || got[1] != uint64(4000) {
 		t.Fatalf("updates = %v, want [1500 4000]", got)
+	}
+}
+
+// TestMonitorState: counters and platform data come from <get> with a
+// subtree filter, flattened into updates.
+func TestMonitorState(t *testing.T) {
+	_, inv := conformance.StartLab(t)
+	a, err := netconf.Open(t.Context(), conformance.Target(t, inv, "nc", adapters.NETCONF))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	got := map[string]any{}
+	err = a.Monitor(ctx, adapters.Subscription{
+		Paths:    []string{"/interfaces/interface[name=*]/state/counters", "/system/memory/state"},
+		Interval: 50 * time.Millisecond,
+	}, func(u adapters.Update) error {
+		if u.Sync {
+			cancel()
+			return nil
+		}
+		got[u.Path] = u.Value
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counters, memory int
+	for p, v := range got {
+		switch {
+		case strings.HasPrefix(p, "/interfaces/interface[name=eth1]/state/counters/"):
+			counters++
+			if _, ok := v.(uint64); !ok {
+				t.Errorf("%s = %#v, want a uint64 counter", p, v)
+			}
+		case strings.HasPrefix(p, "/system/memory/state/"):
+			memory++
+		}
+	}
+	if counters == 0 || memory == 0 {
+		t.Fatalf("no counters (%d) or memory (%d) in %v", counters, memory, got)
 	}
 }

@@ -328,12 +328,6 @@ func topFilter(paths []yang.Path) string {
 	return out
 }
 
-// Monitor polls get-config every interval (NETCONF has no config streaming
-// the adapter relies on); see adapters.PollMonitor.
-func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit func(adapters.Update) error) error {
-	return adapters.PollMonitor(ctx, a.t, sub, a.Query, emit)
-}
-
 // Ping sends a get-config whose filter selects nothing.
 func (a *Adapter) Ping(ctx context.Context) error {
 	s, err := a.session(ctx)
