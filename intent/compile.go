@@ -32,8 +32,8 @@ type Inventory interface {
 // Device is what the intent service needs of one device: read its current
 // configuration, and push changes. adapters.Device has these methods.
 type Device interface {
-	// Query returns the configuration at paths; the root path (an empty
-	// yang.Path) is the whole configuration.
+	// Query returns the configuration at or below paths, in a tree the
+	// caller owns; no paths means the whole configuration.
 	Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error)
 	// Configure applies changes in order, all or nothing on the device.
 	Configure(ctx context.Context, changes []yang.Change) error
@@ -44,8 +44,6 @@ type Devices interface {
 	Device(ctx context.Context, name string) (Device, error)
 }
 
-// rootPaths asks Query for the whole configuration.
-var rootPaths = []yang.Path{{}}
 
 // Compiler turns intents into plans against the devices' current
 // configuration. It is safe for concurrent use if its Inventory and
@@ -112,8 +110,9 @@ func (c *Compiler) Compile(ctx context.Context, in *Intent) (*Plan, error) {
 func (c *Compiler) CompileFor(ctx context.Context, in *Intent, names []string) (*Plan, error) {
 	plan := &Plan{IntentID: in.ID, Devices: make([]DevicePlan, len(names))}
 	probs := make([][]Problem, len(names))
+	scope := queryScope(in)
 	compileOne := func(ctx context.Context, i int) error {
-		cur, err := c.current(ctx, names[i])
+		cur, err := c.query(ctx, names[i], scope)
 		if err != nil {
 			return err
 		}
@@ -145,12 +144,28 @@ func (c *Compiler) CompileFor(ctx context.Context, in *Intent, names []string) (
 	return plan, nil
 }
 
+// queryScope returns the part of the configuration an intent's compilation
+// needs to read: an interface intent that sets no address concerns only its
+// interface's subtree, because yang.Validate's cross-leaf rules involve only
+// addresses, static routes and BGP neighbours; every other intent reads the
+// whole configuration (nil) so those rules see everything.
+func queryScope(in *Intent) []yang.Path {
+	if s, ok := in.Spec.(*InterfaceSpec); ok && len(s.IPv4) == 0 {
+		return []yang.Path{yang.InterfacePath(s.Name)}
+	}
+	return nil
+}
+
 func (c *Compiler) current(ctx context.Context, name string) (*yang.Tree, error) {
+	return c.query(ctx, name, nil)
+}
+
+func (c *Compiler) query(ctx context.Context, name string, paths []yang.Path) (*yang.Tree, error) {
 	dev, err := c.Devices.Device(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("intent: open device %s: %w", name, err)
 	}
-	cur, err := dev.Query(ctx, rootPaths)
+	cur, err := dev.Query(ctx, paths)
 	if err != nil {
 		return nil, fmt.Errorf("intent: read configuration of %s: %w", name, err)
 	}
@@ -205,6 +220,11 @@ func (b *builder) problem(ptr, format string, args ...any) {
 }
 
 func (b *builder) set(ptr string, p yang.Path, v any) {
+	if old, ok := b.t.Get(p); ok && old == v {
+		// Already so: nothing to set (the common case of re-submission).
+		b.owners = append(b.owners, owner{path: p.String(), pointer: ptr})
+		return
+	}
 	if err := b.t.Set(p, v); err != nil {
 		b.problem(ptr, "%v", err)
 		return
@@ -221,8 +241,6 @@ func (b *builder) iface(s *InterfaceSpec) {
 	b.owners = append(b.owners, owner{path: base.String(), pointer: "/spec/name"})
 	if s.Type != "" {
 		b.set("/spec/type", base.Leaf("config", "type"), s.Type)
-	} else {
-		b.set("/spec/name", base.Leaf("config", "name"), s.Name)
 	}
 	if s.Enabled != nil {
 		b.set("/spec/enabled", base.Leaf("config", "enabled"), *s.Enabled)

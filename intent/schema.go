@@ -27,6 +27,9 @@ type schemaSet struct {
 	docs     map[Kind][]byte
 	compiled map[Kind]*jsonschema.Schema
 	envelope *jsonschema.Schema
+	// fast holds, per kind, the fast evaluator (see fastNode); a kind
+	// without one is always validated by the authority.
+	fast map[Kind]*fastNode
 }
 
 var (
@@ -47,7 +50,7 @@ func buildSchemas() (*schemaSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("intent: schema envelope: %w", err)
 	}
-	set := &schemaSet{docs: map[Kind][]byte{}, compiled: map[Kind]*jsonschema.Schema{}}
+	set := &schemaSet{docs: map[Kind][]byte{}, compiled: map[Kind]*jsonschema.Schema{}, fast: map[Kind]*fastNode{}}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	for _, k := range Kinds() {
@@ -73,6 +76,13 @@ func buildSchemas() (*schemaSet, error) {
 			return nil, fmt.Errorf("intent: schema %s: %w", k, err)
 		}
 		set.docs[k] = doc
+		var plain map[string]any
+		if err := json.Unmarshal(doc, &plain); err != nil {
+			return nil, fmt.Errorf("intent: schema %s: %w", k, err)
+		}
+		if fast, err := compileFast(plain); err == nil {
+			set.fast[k] = fast
+		}
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 		if err != nil {
 			return nil, fmt.Errorf("intent: schema %s: %w", k, err)
@@ -122,6 +132,9 @@ func validateSchema(doc any) *InvalidError {
 	}
 	sch := set.envelope
 	if k, ok := obj["kind"].(string); ok {
+		if f := set.fast[Kind(k)]; f != nil && f.valid(doc) {
+			return nil
+		}
 		if s, ok := set.compiled[Kind(k)]; ok {
 			sch = s
 		}

@@ -349,6 +349,9 @@ func (s *Service) enqueue(id string) {
 // again against what the devices hold now, so nothing is applied twice).
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.rescan(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	var wg sync.WaitGroup

@@ -30,6 +30,9 @@ type device struct {
 	applied int
 	log     [][]yang.Change
 	failErr error // returned by the next Configure, then cleared
+	// views caches Query answers for paths until the next change, as a
+	// device serves reads from its datastore without rebuilding it.
+	views map[string]*yang.Tree
 }
 
 // NewNetwork returns an empty network.
@@ -111,17 +114,28 @@ type handle struct {
 
 var _ intent.Device = (*handle)(nil)
 
-// Query returns the configuration at paths (the root path: all of it).
+// Query returns the configuration at or below paths (no paths, or the
+// root path: all of it).
 func (h *handle) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	h.n.mu.Lock()
 	defer h.n.mu.Unlock()
+	if len(paths) == 0 {
+		return h.d.tree.Clone(), nil
+	}
 	for _, p := range paths {
 		if len(p) == 0 {
 			return h.d.tree.Clone(), nil
 		}
+	}
+	key := ""
+	for _, p := range paths {
+		key += p.String() + "\x00"
+	}
+	if v, ok := h.d.views[key]; ok {
+		return v.Clone(), nil
 	}
 	out := yang.NewTree()
 	for _, p := range paths {
@@ -131,6 +145,10 @@ func (h *handle) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, erro
 			}
 		}
 	}
+	if h.d.views == nil {
+		h.d.views = map[string]*yang.Tree{}
+	}
+	h.d.views[key] = out.Clone()
 	return out, nil
 }
 
@@ -158,6 +176,7 @@ func (h *handle) Configure(ctx context.Context, changes []yang.Change) error {
 		h.d.log = append(h.d.log, append([]yang.Change(nil), changes...))
 	}
 	h.d.tree = next
+	h.d.views = nil
 	return nil
 }
 
