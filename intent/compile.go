@@ -44,7 +44,6 @@ type Devices interface {
 	Device(ctx context.Context, name string) (Device, error)
 }
 
-
 // Compiler turns intents into plans against the devices' current
 // configuration. It is safe for concurrent use if its Inventory and
 // Devices are.
