@@ -1,33 +1,80 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"github.com/netagent/netagent/internal/agent"
+	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/lab"
+	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/lab/topologies"
 )
 
 func agentVersion() string { return agent.Version }
 
 func newServeCmd(g *globals) *cobra.Command {
-	var listen string
+	var listen, inventory string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the agent: HTTP API, intent intake, transactions, telemetry",
+		Short: "Run the agent: HTTP API, intent intake, device adapters",
 		Long: `Run the agent. With no configuration it listens on 127.0.0.1:8080, starts the
-simulated lab in-process and keeps its state in ./.netagent.`,
+simulated lab in-process (the embedded two-node topology, or lab.topology), keeps
+its state in ./.netagent and drives the lab's devices. Give an inventory
+(--inventory: a netagent inventory, containerlab's topology-data.json or
+ansible-inventory.yml) to drive real devices instead.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			cfg := g.cfg
 			if cmd.Flags().Changed("listen") {
 				cfg.Listen = listen
 			}
-			a, err := agent.New(cfg, g.log)
+			if cmd.Flags().Changed("inventory") {
+				cfg.Inventory = inventory
+			}
+			ctx := cmd.Context()
+			if cfg.Inventory == "" && cfg.Lab.Enabled {
+				l, err := startLab(cmd, cfg)
+				if err != nil {
+					return err
+				}
+				defer func() { err = errors.Join(err, l.Close()) }()
+				cfg.Inventory = l.InventoryPath()
+			}
+			a, err := agent.New(ctx, cfg, g.log)
 			if err != nil {
 				return err
 			}
-			return a.Run(cmd.Context())
+			return a.Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "HTTP API address (env NETAGENT_LISTEN)")
+	cmd.Flags().StringVar(&inventory, "inventory", "", "inventory file; empty starts the simulated lab (env NETAGENT_INVENTORY)")
 	return cmd
+}
+
+// startLab starts the simulated lab the agent drives by default and prints
+// where its devices are.
+func startLab(cmd *cobra.Command, cfg config.Config) (*lab.Lab, error) {
+	var t *topo.Topology
+	var err error
+	if cfg.Lab.Topology != "" {
+		t, err = topo.ReadFile(cfg.Lab.Topology)
+	} else {
+		t, err = topo.Parse(topologies.TwoNode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, err := lab.Start(cmd.Context(), t, lab.Options{Dir: filepath.Join(cfg.DataDir, "lab", t.Name)})
+	if err != nil {
+		return nil, fmt.Errorf("simulated lab: %w", err)
+	}
+	out := cmd.ErrOrStderr()
+	fmt.Fprintf(out, "simulated lab %s: %d devices (inventory %s)\n", t.Name, len(l.Devices()), l.InventoryPath())
+	fmt.Fprint(out, lab.ListDevices(l.Devices(), l.Credentials()))
+	return l, nil
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/netagent/netagent/internal/config"
 )
 
@@ -22,14 +24,18 @@ type Agent struct {
 	cfg config.Config
 	log *slog.Logger
 	mux *http.ServeMux
+	net *network // nil when no inventory is configured
 
 	// ready is closed once the listener is bound; addr is set before.
 	ready chan struct{}
 	addr  string
 }
 
-// New returns an agent for cfg. A nil logger discards logs.
-func New(cfg config.Config, log *slog.Logger) (*Agent, error) {
+// New returns an agent for cfg. With an inventory it loads it, opens the
+// store in cfg.DataDir and mounts the intent API; without one it serves
+// health only. A nil logger discards logs. If New succeeds, Run must be
+// called to release what it opened.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -37,6 +43,16 @@ func New(cfg config.Config, log *slog.Logger) (*Agent, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &Agent{cfg: cfg, log: log, mux: http.NewServeMux(), ready: make(chan struct{})}
+	if cfg.Inventory != "" {
+		n, err := openNetwork(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		a.net = n
+		n.rest.Register(a.mux)
+	} else {
+		log.Warn("no inventory configured: serving health only")
+	}
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"version": Version})
@@ -62,9 +78,30 @@ func (a *Agent) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
 }
 
-// Run serves the API until ctx ends, then shuts the server down gracefully
-// (in-flight requests get up to 10 seconds) and returns.
+// Run serves the API and runs the intent service until ctx ends, then
+// shuts the server down gracefully (in-flight requests get up to 10
+// seconds), waits for the intent service, closes devices and the store, and
+// returns.
 func (a *Agent) Run(ctx context.Context) error {
+	if a.net == nil {
+		return a.serve(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.serve(gctx) })
+	g.Go(func() error {
+		err := a.net.intent.Run(gctx)
+		if gctx.Err() != nil {
+			return nil
+		}
+		return err
+	})
+	err := g.Wait()
+	return errors.Join(err, a.net.close())
+}
+
+func (a *Agent) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("agent: listen %s: %w", a.cfg.Listen, err)

@@ -13,7 +13,7 @@ import (
 func TestRunServesHealthAndStops(t *testing.T) {
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
-	a, err := New(cfg, nil)
+	a, err := New(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestRunServesHealthAndStops(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	cfg := config.Default()
 	cfg.LogFormat = "xml"
-	if _, err := New(cfg, nil); err == nil {
+	if _, err := New(context.Background(), cfg, nil); err == nil {
 		t.Fatal("New accepted log_format xml")
 	}
 }

@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/lab"
+	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/lab/topologies"
+	"github.com/netagent/netagent/yang"
+)
+
+// TestIntentLandsOnTheLab is the README quickstart as a test: the agent
+// drives the embedded two-node lab, an intent submitted over REST is
+// applied, and the device's running configuration (read from the lab's
+// datastore, not through the agent) holds it.
+func TestIntentLandsOnTheLab(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	tp, err := topo.Parse(topologies.TwoNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	l, err := lab.Start(ctx, tp, lab.Options{Dir: filepath.Join(dir, "lab"), NoAdmin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Inventory = l.InventoryPath()
+	a, err := New(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	addr, err := a.Addr(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		device, body string
+		path         string
+		want         any
+	}{
+		{"r1", `{"id":"qs-mtu","kind":"interface","targets":{"devices":["r1"]},"spec":{"name":"e1-1","mtu":9000}}`,
+			"/interfaces/interface[name=e1-1]/config/mtu", uint64(9000)},
+		{"r2", `{"id":"qs-shut","kind":"interface","targets":{"devices":["r2"]},"spec":{"name":"eth1","enabled":false}}`,
+			"/interfaces/interface[name=eth1]/config/enabled", false},
+	} {
+		resp, err := http.Post("http://"+addr+"/v1/intents", "application/json", bytes.NewReader([]byte(tc.body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST %s: %s", tc.body, resp.Status)
+		}
+		var id struct{ ID string }
+		_ = json.Unmarshal([]byte(tc.body), &id)
+		state := waitState(ctx, t, addr, id.ID)
+		if state != "applied" {
+			t.Fatalf("intent %s ended %s", id.ID, state)
+		}
+		run, err := l.Running(tc.device)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := run.Get(yang.MustParsePath(tc.path)); got != tc.want {
+			t.Errorf("%s %s = %v, want %v", tc.device, tc.path, got, tc.want)
+		}
+	}
+}
+
+func waitState(ctx context.Context, t *testing.T, addr, id string) string {
+	t.Helper()
+	for {
+		resp, err := http.Get("http://" + addr + "/v1/intents/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec struct{ State string }
+		err = json.NewDecoder(resp.Body).Decode(&rec)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch rec.State {
+		case "applied", "failed", "rolled-back":
+			return rec.State
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("intent %s still %s", id, rec.State)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

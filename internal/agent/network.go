@@ -1,0 +1,125 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/cli"
+	"github.com/netagent/netagent/adapters/gnmi"
+	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/intent/nl"
+	"github.com/netagent/netagent/intent/rest"
+	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/internal/store"
+)
+
+// network is what the agent drives: the inventory, one pooled device per
+// inventory entry, the store, and the intent service over them.
+type network struct {
+	inv    *adapters.Inventory
+	pool   *adapters.Pool
+	db     *store.DB
+	intent *intent.Service
+	rest   *rest.Handler
+}
+
+// Registry returns the protocol adapters netagent ships, registered once each.
+func Registry() (*adapters.Registry, error) {
+	reg := adapters.NewRegistry()
+	for proto, o := range map[string]adapters.Opener{"netconf": netconf.Opener, "gnmi": gnmi.Opener, "cli": cli.Opener} {
+		if err := reg.Register(proto, o); err != nil {
+			return nil, err
+		}
+	}
+	return reg, nil
+}
+
+// openNetwork loads the inventory, opens the store and builds the intent
+// service. On error everything opened so far is closed.
+func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *network, err error) {
+	if cfg.Inventory == "" {
+		return nil, fmt.Errorf("agent: no inventory: set inventory (NETAGENT_INVENTORY) or run `netagent serve` with the simulated lab")
+	}
+	inv, err := adapters.LoadInventory(cfg.Inventory, adapters.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	reg, err := Registry()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("agent: data dir: %w", err)
+	}
+	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "netagent.db"), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	pool := adapters.NewPool(inv, reg,
+		adapters.TargetOptions{
+			Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
+			Logger:   log,
+		},
+		adapters.FailoverOptions{
+			Logger: log,
+			OnEvent: func(e adapters.Event) {
+				log.Warn("protocol switch", "device", e.Device, "from", e.From, "to", e.To, "reason", e.Reason)
+			},
+		})
+	invView := inventoryView{inv}
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: invView, Devices: poolView{pool}, Log: log})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	parser, err := nl.New(invView)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	log.Info("inventory loaded", "file", cfg.Inventory, "devices", len(inv.Devices))
+	return &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log)}, nil
+}
+
+func (n *network) close() error {
+	perr := n.pool.Close()
+	derr := n.db.Close()
+	if perr != nil {
+		return perr
+	}
+	return derr
+}
+
+// inventoryView is the adapters' inventory as the intent package sees it.
+type inventoryView struct{ inv *adapters.Inventory }
+
+func (v inventoryView) Devices() []intent.DeviceInfo {
+	out := make([]intent.DeviceInfo, len(v.inv.Devices))
+	for i, d := range v.inv.Devices {
+		out[i] = intent.DeviceInfo{Name: d.Name, Labels: d.Labels}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// poolView hands the intent service pooled devices.
+type poolView struct{ pool *adapters.Pool }
+
+func (v poolView) Device(ctx context.Context, name string) (intent.Device, error) {
+	d, err := v.pool.Device(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
