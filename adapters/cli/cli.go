@@ -340,9 +340,35 @@ func (a *Adapter) apply(ctx context.Context, s *session, phase adapters.Phase, b
 	return nil
 }
 
-// Monitor polls show running-config; see adapters.PollMonitor.
+// Monitor polls the device: configuration paths of the model with show
+// running-config (adapters.PollMonitor); interface state and counters
+// (/interfaces/interface[...]/state/...) with show interfaces, parsed by
+// ParseInterfaces. Other paths are ErrUnsupported.
 func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit func(adapters.Update) error) error {
-	return adapters.PollMonitor(ctx, a.t, sub, a.Query, emit)
+	if !servesState(sub.Paths) {
+		return adapters.PollMonitor(ctx, a.t, sub, a.Query, emit)
+	}
+	return adapters.Poll(ctx, a.t.Device, sub, func(ctx context.Context) ([]adapters.Update, error) {
+		s, err := a.session(ctx)
+		if err != nil {
+			return nil, err
+		}
+		outs, err := s.run(ctx, adapters.PhaseMonitor, a.to().RPC, true, false, []string{"show interfaces"})
+		if err != nil {
+			return nil, fmt.Errorf("cli show interfaces %s: %w", a.t.Device, err)
+		}
+		if line, bad := a.p.errorLine(outs[0]); bad {
+			return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: adapters.PhaseMonitor,
+				Kind: adapters.ErrUnsupported, Tag: "%", Message: line, NotApplied: true}
+		}
+		var out []adapters.Update
+		for _, u := range ParseInterfaces(outs[0]) {
+			if selected(u.Path, sub.Paths) {
+				out = append(out, u)
+			}
+		}
+		return out, nil
+	}, emit)
 }
 
 // Ping sends an empty line and waits for the prompt.
