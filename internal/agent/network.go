@@ -74,6 +74,10 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		adapters.FailoverOptions{
 			Logger: log,
 			OnEvent: func(e adapters.Event) {
+				if e.From == "" {
+					log.Info("device protocol", "device", e.Device, "protocol", e.To, "reason", e.Reason)
+					return
+				}
 				log.Warn("protocol switch", "device", e.Device, "from", e.From, "to", e.To, "reason", e.Reason)
 			},
 		})
