@@ -275,7 +275,7 @@ func (b *builder) staticRoute(s *StaticRouteSpec) {
 		ptr := "/spec/next_hops/" + strconv.Itoa(i)
 		idx := h.Index
 		if idx == "" {
-			idx = strconv.Itoa(i + 1)
+			idx = strconv.Itoa(i)
 		}
 		if j, dup := seen[idx]; dup {
 			b.problem(ptr+"/index", "index %s is already used by next hop %d", idx, j)

@@ -79,7 +79,8 @@ type StaticRouteSpec struct {
 }
 
 // NextHop is one next hop of a static route. Index defaults to its
-// position, counting from 1.
+// position counting from 0, which is how devices without next-hop indexes
+// (CLI platforms) report them, so a re-read route compares equal.
 type NextHop struct {
 	Index     string `json:"index,omitempty"`
 	NextHop   string `json:"next_hop,omitempty"`

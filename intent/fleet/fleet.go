@@ -1,0 +1,56 @@
+// Package fleet connects the intent service to real devices: the
+// adapters' inventory (names and labels) and device pool (one failover
+// device per inventory entry, sessions shared with transactions and
+// telemetry). It is the one constructor that replaces the in-memory
+// intenttest.Network when the agent runs against the simulated lab,
+// containerlab or real gear:
+//
+//	f := fleet.New(inv, pool)
+//	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f})
+//
+// A Fleet is safe for concurrent use; the pool owns the device sessions
+// and closes them.
+package fleet
+
+import (
+	"context"
+	"maps"
+	"sort"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/intent"
+)
+
+// Fleet is the adapters' inventory and pool, seen by the intent service.
+type Fleet struct {
+	pool  *adapters.Pool
+	infos []intent.DeviceInfo
+}
+
+var (
+	_ intent.Inventory = (*Fleet)(nil)
+	_ intent.Devices   = (*Fleet)(nil)
+)
+
+// New returns the fleet of inv's devices, opened through pool.
+func New(inv *adapters.Inventory, pool *adapters.Pool) *Fleet {
+	f := &Fleet{pool: pool}
+	for _, name := range inv.Names() {
+		spec, _ := inv.Device(name)
+		f.infos = append(f.infos, intent.DeviceInfo{Name: name, Labels: maps.Clone(spec.Labels)})
+	}
+	sort.Slice(f.infos, func(i, j int) bool { return f.infos[i].Name < f.infos[j].Name })
+	return f
+}
+
+// Devices lists the inventory's devices, sorted by name.
+func (f *Fleet) Devices() []intent.DeviceInfo { return f.infos }
+
+// Device returns the pooled device called name, opening it on first use.
+func (f *Fleet) Device(ctx context.Context, name string) (intent.Device, error) {
+	d, err := f.pool.Device(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
