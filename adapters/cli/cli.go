@@ -279,17 +279,33 @@ func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
 // BGP (whose commands need the instance's AS) need a read of the device.
 func partialBefore(changes []yang.Change) (*yang.Tree, bool) {
 	t := yang.NewTree()
+	created := map[string]bool{}
+	for _, c := range changes {
+		if c.Path.IsEntry() && c.Op == yang.OpCreate {
+			created[c.Path.String()] = true
+		}
+	}
 	for _, c := range changes {
 		if c.Path.KeyValue("identifier") == yang.BGPProtocol {
 			return nil, false
 		}
-		if c.Path.IsEntry() {
-			if c.Op == yang.OpDelete {
+		if c.Path.IsEntry() && c.Op == yang.OpDelete {
+			return nil, false
+		}
+		// Every entry on the way that the changes do not create exists.
+		for i := range c.Path {
+			if len(c.Path[i].Keys) == 0 {
+				continue
+			}
+			e := c.Path[:i+1]
+			if created[e.String()] {
+				break
+			}
+			if err := yang.Apply(t, []yang.Change{{Op: yang.OpCreate, Path: e}}); err != nil {
 				return nil, false
 			}
-			continue
 		}
-		if c.Op != yang.OpCreate && c.Old != nil {
+		if !c.Path.IsEntry() && c.Op != yang.OpCreate && c.Old != nil {
 			if err := t.Set(c.Path, c.Old); err != nil {
 				return nil, false
 			}
@@ -317,10 +333,18 @@ func (a *Adapter) apply(ctx context.Context, s *session, phase adapters.Phase, b
 		}
 		de := &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: phase, Kind: adapters.ErrRejected,
 			Tag: "%", Path: cmds[i], Message: line}
-		// Undo what the accepted lines did.
+		// Undo what the accepted lines did: the inverse of the changes
+		// (computed on before, which may hold only what they touch),
+		// restricted to what is not already back as it was.
 		cur, rerr := a.read(ctx, s)
-		if rerr == nil {
-			undo := yang.Diff(cur, before)
+		inv, ierr := yang.Invert(before, changes)
+		if rerr == nil && ierr == nil {
+			var undo []yang.Change
+			for _, c := range inv {
+				if !adapters.InEffect(cur, c) {
+					undo = append(undo, c)
+				}
+			}
 			if len(undo) == 0 {
 				de.NotApplied = true
 			} else if ucmds, uerr := Render(a.p, cur, undo); uerr == nil {
@@ -353,9 +377,9 @@ func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit f
 		if err != nil {
 			return nil, err
 		}
-		outs, err := s.run(ctx, adapters.PhaseMonitor, a.to().RPC, true, false, []string{"show interfaces"})
+		outs, err := s.run(ctx, adapters.PhaseMonitor, a.to().RPC, true, false, []string{a.p.ShowInterfaces})
 		if err != nil {
-			return nil, fmt.Errorf("cli show interfaces %s: %w", a.t.Device, err)
+			return nil, fmt.Errorf("cli %s %s: %w", a.p.ShowInterfaces, a.t.Device, err)
 		}
 		if line, bad := a.p.errorLine(outs[0]); bad {
 			return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: adapters.PhaseMonitor,

@@ -92,6 +92,28 @@ func TestInteropFRR(t *testing.T) {
 	if got, _ := a.Query(ctx, nil); !got.Equal(want) {
 		t.Fatalf("a refused change left something behind (-want +got):\n%s", cmp.Diff(want.String(), got.String()))
 	}
+	// Interface state from FRR's own show interface output (FRR 8.4 on
+	// Linux prints no counters there; the lab's rendering does).
+	mctx, mcancel := context.WithTimeout(ctx, 10*time.Second)
+	state := map[string]any{}
+	err = a.Monitor(mctx, adapters.Subscription{Paths: []string{"/interfaces/interface[name=eth1]/state"}, Interval: 100 * time.Millisecond},
+		func(u adapters.Update) error {
+			if u.Sync {
+				mcancel()
+			} else {
+				state[u.Path] = u.Value
+			}
+			return nil
+		})
+	mcancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leaf := range []string{"oper-status", "admin-status"} {
+		if v := state["/interfaces/interface[name=eth1]/state/"+leaf]; v != "UP" {
+			t.Errorf("FRR show interface: %s = %v, want UP (%v)", leaf, v, state)
+		}
+	}
 	if err := a.Rollback(ctx, tx); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}

@@ -25,6 +25,8 @@ type Platform struct {
 	RouteIfaceFirst bool
 	// ShowConfig prints the running configuration.
 	ShowConfig string
+	// ShowInterfaces prints interface state and counters.
+	ShowInterfaces string
 	// ErrorPrefixes mark a refused command in the device's output.
 	ErrorPrefixes []string
 }
@@ -38,9 +40,9 @@ var eosDefinition []byte
 // Platforms are the CLI dialects the adapter speaks, by inventory name.
 var Platforms = map[string]*Platform{
 	"frr": {Name: "frr", Definition: frrDefinition, Indent: " ", Blackhole: "blackhole", RouterID: "bgp router-id",
-		ShowConfig: "show running-config", ErrorPrefixes: []string{"% ", "%%"}},
+		ShowConfig: "show running-config", ShowInterfaces: "show interface", ErrorPrefixes: []string{"% ", "%%"}},
 	"eos": {Name: "eos", Definition: eosDefinition, Indent: "   ", Blackhole: "Null0", RouterID: "router-id",
-		RouteIfaceFirst: true, ShowConfig: "show running-config", ErrorPrefixes: []string{"% ", "%%"}},
+		RouteIfaceFirst: true, ShowConfig: "show running-config", ShowInterfaces: "show interfaces", ErrorPrefixes: []string{"% ", "%%"}},
 }
 
 // Lookup returns the platform called name.

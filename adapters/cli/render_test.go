@@ -238,3 +238,29 @@ func TestPartialBefore(t *testing.T) {
 		t.Error("partialBefore accepted an entry deletion")
 	}
 }
+
+// TestPartialBeforeUndo: the inverse computed on a partial configuration
+// undoes only what the changes touched (a leaf created on an existing
+// interface must not delete the interface).
+func TestPartialBeforeUndo(t *testing.T) {
+	full := labLike()
+	bad := full.Clone()
+	must(bad.Set(yang.InterfacePath("eth1").Leaf("config", "mtu"), uint64(68)))
+	must(bad.Set(yang.InterfacePath("eth1").Leaf("config", "description"), "x"))
+	changes := yang.Diff(full, bad)
+	partial, ok := partialBefore(changes)
+	if !ok {
+		t.Fatal("refused")
+	}
+	inv, err := yang.Invert(partial, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := bad.Clone()
+	if err := yang.Apply(got, inv); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(full) {
+		t.Errorf("undo from the partial configuration (-want +got):\n%s", cmp.Diff(full.String(), got.String()))
+	}
+}
