@@ -108,11 +108,13 @@
 // and CLIs have no timer: those participants roll back themselves (the
 // inverse change), and Caps.ConfirmTimer says so.
 //
-// Failover on the lab (TestFailoverOnLab): NETCONF hung, and NETCONF commit
-// applied with the reply lost; in both the change lands exactly once (the
-// device's change counter), through gNMI or, when already applied, not
-// re-sent; NETCONF serves again after recovery; events >netconf,
-// netconf>gnmi, gnmi>netconf. Interop (build tag interop,
+// Failover on the lab (TestFailoverOnLab): NETCONF hung; NETCONF commit
+// applied with the reply lost; NETCONF commit hung mid-operation past its
+// timeout, holding the lock, and landing late. In each the change lands
+// exactly once (the device's change counter and the front end that made
+// it): through gNMI, or, when NETCONF did apply it, found in effect by the
+// read-back and not sent again. NETCONF serves again after recovery; every
+// switch is an event (>netconf, netconf>gnmi, ..., gnmi>netconf). Interop (build tag interop,
 // scripts/interop-adapters.sh): NETCONF against yuma123 netconfd with the
 // IETF encoding (checked with ncclient), CLI against FRR vtysh through
 // OpenSSH, gNMI against gnxi's gnmi_target.

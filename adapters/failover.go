@@ -68,6 +68,7 @@ type Failover struct {
 	opts    FailoverOptions
 	log     *slog.Logger
 	writer  chan struct{}
+	evMu    sync.Mutex // serialises reselect and event delivery
 
 	mu      sync.Mutex // protects following fields
 	current string     // protocol last reported as serving
@@ -198,7 +199,11 @@ func (f *Failover) order() []*member {
 }
 
 // reselect reports a switch when the preferred usable protocol changed.
+// Switches are computed and reported under evMu, so OnEvent sees them in
+// order (and must not call back into the device).
 func (f *Failover) reselect(reason string) {
+	f.evMu.Lock()
+	defer f.evMu.Unlock()
 	to := ""
 	if o := f.order(); len(o) > 0 && o[0].health.State() != Down {
 		to = o[0].name()

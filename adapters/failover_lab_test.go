@@ -2,6 +2,7 @@ package adapters_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,16 +38,25 @@ func TestFailoverOnLab(t *testing.T) {
 		name   string
 		fault  fault.Fault
 		source string // the front end that must have made the change
+		// strict: the events are exactly netconf, gnmi, netconf. Otherwise
+		// gNMI may go down in between (the lab refuses its Set with
+		// Unavailable while the hung NETCONF session holds the lock).
+		strict bool
 	}{
-		{"netconf hangs", fault.Fault{Kind: fault.Hang, Protocol: fault.NETCONF}, "gnmi"},
-		{"commit applied, reply lost", fault.Fault{Kind: fault.DropCommit, Protocol: fault.NETCONF, Count: 1000}, "netconf"},
+		{"netconf hangs", fault.Fault{Kind: fault.Hang, Protocol: fault.NETCONF}, "gnmi", true},
+		{"commit applied, reply lost", fault.Fault{Kind: fault.DropCommit, Protocol: fault.NETCONF, Count: 1000}, "netconf", true},
+		// The commit hangs past the adapter's commit timeout, holding the
+		// lock, and lands late: gNMI cannot write meanwhile, and each retry
+		// reads back first, so the late NETCONF commit is found in effect and
+		// the change is not sent again.
+		{"commit hangs mid-operation and lands late", fault.Fault{Kind: fault.SlowCommit, Protocol: fault.NETCONF, Delay: 2 * time.Second}, "netconf", false},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { failoverOnLab(t, tc.fault, tc.source) })
+		t.Run(tc.name, func(t *testing.T) { failoverOnLab(t, tc.fault, tc.source, tc.strict) })
 	}
 }
 
-func failoverOnLab(t *testing.T, f fault.Fault, source string) {
+func failoverOnLab(t *testing.T, f fault.Fault, source string, strict bool) {
 	l, inv := conformance.StartLab(t)
 	ts, err := inv.Targets("nc", adapters.TargetOptions{Timeouts: adapters.Timeouts{RPC: time.Second, Commit: time.Second}})
 	if err != nil {
@@ -124,7 +134,11 @@ func failoverOnLab(t *testing.T, f fault.Fault, source string) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if d := cmp.Diff([]string{">netconf", "netconf>gnmi", "gnmi>netconf"}, events); d != "" {
-		t.Errorf("events (-want +got):\n%s", d)
+	if strict {
+		if d := cmp.Diff([]string{">netconf", "netconf>gnmi", "gnmi>netconf"}, events); d != "" {
+			t.Errorf("events (-want +got):\n%s", d)
+		}
+	} else if len(events) < 3 || events[0] != ">netconf" || events[1] != "netconf>gnmi" || !strings.HasSuffix(events[len(events)-1], ">netconf") {
+		t.Errorf("events = %v, want >netconf, netconf>gnmi, ..., >netconf", events)
 	}
 }
