@@ -115,12 +115,15 @@ func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
 	a := &Adapter{t: t, log: t.Log(), conn: conn, client: gpb.NewGNMIClient(conn), writer: make(chan struct{}, 1), done: map[string]*txState{}}
 	cctx, cancel := context.WithTimeout(ctx, to.Connect+to.Auth)
 	defer cancel()
-	caps, err := a.client.Capabilities(cctx, &gpb.CapabilityRequest{}, grpc.WaitForReady(true))
+	caps, err := a.client.Capabilities(cctx, &gpb.CapabilityRequest{})
 	if err != nil {
 		_ = conn.Close()
 		de := a.rpcErr(adapters.PhaseConnect, true, err)
 		if errors.Is(de, adapters.ErrTimeout) {
 			de.Kind, de.Message = adapters.ErrUnreachable, "no gNMI answer within the connect and auth timeouts"
+		}
+		if t.Protocol.TLS && errors.Is(de, adapters.ErrUnreachable) {
+			de.Message += "; with TLS, check the CA that signed the device's certificate and, for mutual TLS, the client certificate and key"
 		}
 		return nil, de
 	}
