@@ -32,6 +32,7 @@ type deviceFlags struct {
 	acceptNew  bool
 	timeout    time.Duration
 	protocol   string
+	tls        adapters.TLSFiles
 }
 
 func (f *deviceFlags) open(ctx context.Context, g *globals, name string) (adapters.Device, *adapters.Failover, error) {
@@ -44,7 +45,7 @@ func (f *deviceFlags) open(ctx context.Context, g *globals, name string) (adapte
 		return nil, nil, err
 	}
 	hk := adapters.NewHostKeys(inv.KnownHosts, f.acceptNew, g.log)
-	ts, err := inv.Targets(name, adapters.TargetOptions{HostKeys: hk, Logger: g.log})
+	ts, err := inv.Targets(name, adapters.TargetOptions{HostKeys: hk, Logger: g.log, TLS: f.tls.ForAll()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,6 +82,9 @@ func newDeviceCmd(g *globals) *cobra.Command {
 	pf.BoolVar(&f.acceptNew, "ssh-accept-new", false, "trust an unknown SSH host key on first use and record it (a changed key is always refused)")
 	pf.DurationVar(&f.timeout, "timeout", 60*time.Second, "overall time limit")
 	pf.StringVar(&f.protocol, "protocol", "", "use only this protocol (gnmi, netconf, cli)")
+	pf.StringVar(&f.tls.CA, "tls-ca", "", "gNMI over TLS: PEM file of the CA that signed the devices' certificates (default: system roots)")
+	pf.StringVar(&f.tls.Cert, "tls-cert", "", "gNMI mutual TLS: client certificate (PEM)")
+	pf.StringVar(&f.tls.Key, "tls-key", "", "gNMI mutual TLS: client key (PEM)")
 
 	get := &cobra.Command{
 		Use:   "get DEVICE [PATH...]",
