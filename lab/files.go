@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -313,14 +312,4 @@ func ListDevices(devs []DeviceInfo, creds Credentials) string {
 	}
 	fmt.Fprintf(&b, "credentials: username %s password %s\n", creds.Username, creds.Password)
 	return b.String()
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -13,7 +13,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,11 +181,11 @@ func Start(ctx context.Context, t *topo.Topology, opts Options) (*Lab, error) {
 			_ = l.Close()
 		}
 	}()
-	for i, n := range t.Nodes {
+	for _, n := range t.Nodes {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("lab %s: start: %w", t.Name, err)
 		}
-		d, err := l.startDevice(i, n, ports)
+		d, err := l.startDevice(n, ports)
 		if err != nil {
 			return nil, err
 		}
@@ -211,7 +210,7 @@ func Start(ctx context.Context, t *topo.Topology, opts Options) (*Lab, error) {
 	return l, nil
 }
 
-func (l *Lab) startDevice(index int, n topo.Node, ports *portAllocator) (*device, error) {
+func (l *Lab) startDevice(n topo.Node, ports *portAllocator) (*device, error) {
 	p, err := resolvePersonality(n)
 	if err != nil {
 		return nil, fmt.Errorf("lab %s: %w", l.topo.Name, err)
@@ -255,7 +254,6 @@ func (l *Lab) startDevice(index int, n topo.Node, ports *portAllocator) (*device
 		d.closers = append(d.closers, c)
 		d.info.Endpoints = append(d.info.Endpoints, ep)
 	}
-	_ = index
 	return d, nil
 }
 
@@ -550,14 +548,4 @@ func initialConfig(t *topo.Topology, name string) *yang.Tree {
 func linkAddr(i, side int) string {
 	v := uint32(10)<<24 | uint32(2*i+side)
 	return fmt.Sprintf("%d.%d.%d.%d", v>>24, v>>16&0xff, v>>8&0xff, v&0xff)
-}
-
-// sortedNames returns the device names in sorted order.
-func (l *Lab) sortedNames() []string {
-	names := make([]string, 0, len(l.devices))
-	for _, d := range l.devices {
-		names = append(names, d.info.Name)
-	}
-	sort.Strings(names)
-	return names
 }

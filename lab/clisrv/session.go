@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,9 +38,6 @@ type Env struct {
 	Telemetry Telemetry
 	Started   time.Time // for uptimes
 }
-
-// errDrop asks the shell to drop the connection (an injected fault).
-var errDrop = errors.New("session dropped")
 
 // Session is one CLI session's state and interpreter. It is not safe for
 // concurrent use; a shell owns one.
@@ -639,14 +635,5 @@ func addrsOf(t *yang.Tree, name string) []netip.Prefix {
 			out = append(out, netip.PrefixFrom(a, int(n)))
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
