@@ -10,6 +10,7 @@ import (
 	"github.com/scrapli/scrapligo/driver/netconf"
 	"github.com/scrapli/scrapligo/driver/opoptions"
 	"github.com/scrapli/scrapligo/driver/options"
+	"github.com/scrapli/scrapligo/util"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
@@ -440,3 +441,5 @@ func TestNETCONFFaults(t *testing.T) {
 		t.Fatal(r.Result)
 	}
 }
+
+func withFilter(s string) util.Option { return opoptions.WithFilter(s) }
