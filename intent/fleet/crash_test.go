@@ -1,0 +1,381 @@
+package fleet_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/cli"
+	"github.com/netagent/netagent/adapters/gnmi"
+	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/intent/fileintake"
+	"github.com/netagent/netagent/intent/fleet"
+	"github.com/netagent/netagent/intent/kafkaintake"
+	"github.com/netagent/netagent/intent/nl"
+	"github.com/netagent/netagent/intent/rest"
+	"github.com/netagent/netagent/internal/store"
+	"github.com/netagent/netagent/lab"
+	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/lab/topologies"
+	"github.com/netagent/netagent/yang"
+)
+
+// The test binary doubles as the agent process the crash test kills: with
+// NETAGENT_TEST_AGENT set, TestMain runs the intent half of an agent (REST,
+// Kafka and file intake over the lab's devices) instead of the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("NETAGENT_TEST_AGENT") != "" {
+		if err := runAgent(); err != nil {
+			fmt.Fprintln(os.Stderr, "agent:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func runAgent() error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	inv, err := adapters.LoadInventory(os.Getenv("AGENT_INVENTORY"), adapters.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	reg := adapters.NewRegistry()
+	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
+		if err := reg.Register(n, o); err != nil {
+			return err
+		}
+	}
+	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
+	defer pool.Close()
+	f := fleet.New(inv, pool)
+	db, err := store.Open(ctx, os.Getenv("AGENT_DB"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f, Workers: 6})
+	if err != nil {
+		return err
+	}
+	parser, err := nl.New(f)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: rest.New(svc, parser, nil).Serve(), ReadHeaderTimeout: 5 * time.Second}
+	consumer, err := kafkaintake.New(kafkaintake.Config{Brokers: strings.Split(os.Getenv("AGENT_BROKERS"), ","), Service: svc})
+	if err != nil {
+		return err
+	}
+	watcher, err := fileintake.New(fileintake.Config{Dir: os.Getenv("AGENT_INBOX"), Service: svc, Interval: 50 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for _, run := range []func(context.Context) error{svc.Run, consumer.Run, watcher.Run} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- run(ctx) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
+	// Announce the address only once everything is listening.
+	addrFile := os.Getenv("AGENT_ADDR_FILE")
+	if err := os.WriteFile(addrFile+".tmp", []byte(ln.Addr().String()), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(addrFile+".tmp", addrFile); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	_ = srv.Close()
+	wg.Wait()
+	close(errs)
+	var all []error
+	for e := range errs {
+		all = append(all, e)
+	}
+	return errors.Join(all...)
+}
+
+type agentProc struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func startAgentProc(t *testing.T, env []string, addrFile string) *agentProc {
+	t.Helper()
+	_ = os.Remove(addrFile)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, err := os.ReadFile(addrFile); err == nil {
+			return &agentProc{cmd: cmd, addr: string(b)}
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("agent did not start: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSIGKILLWhileIntentsArrive kills the agent process (SIGKILL) twice
+// while 1,000 intents arrive over REST, Kafka and files, restarts it each
+// time, and checks that every intent that was acknowledged is stored and
+// applied exactly once, reading the devices back from the lab.
+func TestSIGKILLWhileIntentsArrive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts agent processes and the lab; skipped with -short")
+	}
+	ctx := context.Background()
+	tp, err := topo.Parse(topologies.LeafSpine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	l, err := lab.Start(ctx, tp, lab.Options{Dir: filepath.Join(dir, "lab")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, kafkaintake.DefaultTopic, kafkaintake.DefaultResultsTopic, kafkaintake.DefaultDLQTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(inbox, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	addrFile := filepath.Join(dir, "agent.addr")
+	env := []string{"NETAGENT_TEST_AGENT=1", "AGENT_INVENTORY=" + l.InventoryPath(), "AGENT_DB=" + filepath.Join(dir, "netagent.db"),
+		"AGENT_ADDR_FILE=" + addrFile, "AGENT_BROKERS=" + strings.Join(cluster.ListenAddrs(), ","), "AGENT_INBOX=" + inbox}
+
+	var mu sync.Mutex
+	agent := startAgentProc(t, env, addrFile)
+	current := func() string { mu.Lock(); defer mu.Unlock(); return agent.addr }
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = agent.cmd.Process.Kill()
+		_ = agent.cmd.Wait()
+	}()
+
+	const (
+		nREST  = 400
+		nKafka = 400
+		nFile  = 200
+		perF   = 5
+	)
+	devices := []string{"leaf1", "leaf2", "leaf3", "leaf4", "spine1", "spine2"}
+	device := func(i int) (string, string) { // device, and a next hop none of them owns
+		return devices[i%len(devices)], "192.0.2.1"
+	}
+	prefix := func(i int) string { return fmt.Sprintf("10.%d.%d.0/24", 100+i/256, i%256) }
+	body := func(id string, i int) []byte {
+		dev, nh := device(i)
+		return []byte(fmt.Sprintf(`{"id":%q,"kind":"static-route","targets":{"devices":[%q]},"spec":{"prefix":%q,"next_hops":[{"next_hop":%q}]}}`,
+			id, dev, prefix(i), nh))
+	}
+
+	var wg sync.WaitGroup
+	acked := make(chan string, nREST+nKafka+nFile)
+	// REST: each client retries until its intent is acknowledged (202 or 200).
+	client := &http.Client{Timeout: 30 * time.Second}
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < nREST; i += 4 {
+				id := fmt.Sprintf("rest-%d", i)
+				for {
+					resp, err := client.Post("http://"+current()+"/v1/intents", "application/json", bytes.NewReader(body(id, i)))
+					if err == nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusOK {
+							acked <- id
+							break
+						}
+						t.Errorf("%s: status %d", id, resp.StatusCode)
+						return
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	// Kafka: produced to the broker; the agent acknowledges by committing.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w := &kafka.Writer{Addr: kafka.TCP(cluster.ListenAddrs()...), Topic: kafkaintake.DefaultTopic, BatchTimeout: time.Millisecond, BatchSize: 50}
+		defer w.Close()
+		for i := nREST; i < nREST+nKafka; i += 50 {
+			var msgs []kafka.Message
+			for j := i; j < i+50; j++ {
+				msgs = append(msgs, kafka.Message{Value: body(fmt.Sprintf("kafka-%d", j), j)})
+			}
+			if err := w.WriteMessages(ctx, msgs...); err != nil {
+				t.Errorf("produce: %v", err)
+				return
+			}
+			for j := i; j < i+50; j++ {
+				acked <- fmt.Sprintf("kafka-%d", j)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	// Files: written under a temporary name and renamed into the inbox.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for f := 0; f < nFile/perF; f++ {
+			var docs []json.RawMessage
+			for k := range perF {
+				i := nREST + nKafka + f*perF + k
+				docs = append(docs, body(fmt.Sprintf("file-%d", i), i))
+			}
+			data, _ := json.Marshal(docs)
+			name := filepath.Join(inbox, fmt.Sprintf("batch-%03d.json", f))
+			if err := os.WriteFile(name+".tmp", data, 0o600); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := os.Rename(name+".tmp", name); err != nil {
+				t.Error(err)
+				return
+			}
+			for k := range perF {
+				acked <- fmt.Sprintf("file-%d", nREST+nKafka+f*perF+k)
+			}
+			time.Sleep(15 * time.Millisecond)
+		}
+	}()
+
+	// Kill the agent twice while intents arrive, restarting it each time.
+	for kill := range 2 {
+		time.Sleep(time.Duration(400+300*kill) * time.Millisecond)
+		mu.Lock()
+		if err := agent.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = agent.cmd.Wait()
+		mu.Unlock()
+		t.Logf("killed the agent (%d)", kill+1)
+		next := startAgentProc(t, env, addrFile)
+		mu.Lock()
+		agent = next
+		mu.Unlock()
+	}
+	wg.Wait()
+	close(acked)
+	var ids []string
+	for id := range acked {
+		ids = append(ids, id)
+	}
+	if len(ids) != nREST+nKafka+nFile {
+		t.Fatalf("%d intents acknowledged, want %d", len(ids), nREST+nKafka+nFile)
+	}
+
+	// Every acknowledged intent is stored and applied.
+	deadline := time.Now().Add(4 * time.Minute)
+	pending := map[string]bool{}
+	for _, id := range ids {
+		pending[id] = true
+	}
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		for id := range pending {
+			resp, err := client.Get("http://" + current() + "/v1/intents/" + id)
+			if err != nil {
+				break
+			}
+			var rec intent.Record
+			err = json.NewDecoder(resp.Body).Decode(&rec)
+			resp.Body.Close()
+			if err == nil && rec.State == intent.StateApplied {
+				delete(pending, id)
+			} else if err == nil && (rec.State == intent.StateFailed || rec.State == intent.StateRolledBack) {
+				t.Fatalf("%s: %s: %s", id, rec.State, rec.Error)
+			}
+		}
+		if len(pending) > 0 {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if len(pending) > 0 {
+		t.Fatalf("%d acknowledged intents not applied after restarts (e.g. %v)", len(pending), firstKeys(pending, 5))
+	}
+
+	// Read back from the lab: every route is there, and each device changed
+	// exactly once per intent (no intent applied twice, none lost).
+	for _, dev := range devices {
+		st, err := l.Store(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := st.Running()
+		want := 0
+		for i := range nREST + nKafka + nFile {
+			if d, nh := device(i); d == dev {
+				want++
+				if v, _ := running.Get(yang.NextHopPath(prefix(i), "0").Leaf("config", "next-hop")); v != nh {
+					t.Errorf("%s: route %s next hop = %v, want %s", dev, prefix(i), v, nh)
+				}
+			}
+		}
+		_, seq := st.Changed()
+		if seq != uint64(want) || st.Reverts() != 0 {
+			t.Errorf("%s: %d configuration changes (%d reverts) for %d intents; want exactly one each", dev, seq, st.Reverts(), want)
+		}
+	}
+	if left, _ := os.ReadDir(inbox); len(left) != 2 { // done/ and failed/
+		t.Errorf("inbox not empty: %v", left)
+	}
+	if failed, _ := os.ReadDir(filepath.Join(inbox, "failed")); len(failed) != 0 {
+		t.Errorf("failed files: %v", failed)
+	}
+}
+
+func firstKeys(m map[string]bool, n int) []string {
+	var out []string
+	for k := range m {
+		if len(out) == n {
+			break
+		}
+		out = append(out, k)
+	}
+	return out
+}
