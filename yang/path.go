@@ -275,6 +275,7 @@ func FromGNMI(prefix, p *gpb.Path) (Path, error) {
 		if src == nil {
 			continue
 		}
+		//lint:ignore SA1019 refusing the deprecated field is the point
 		if len(src.GetElement()) > 0 {
 			return nil, fmt.Errorf("gnmi path: deprecated element field is not supported, use elem")
 		}

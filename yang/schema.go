@@ -76,8 +76,6 @@ func (t Type) String() string {
 	return "unknown"
 }
 
-func (t Type) isUint() bool { return t >= TypeUint8 && t <= TypeUint64 }
-
 // Kind says whether a schema node is a container, a list or a leaf.
 type Kind uint8
 
