@@ -1,5 +1,3 @@
-// Command netagent is the intent-driven network automation agent. See
-// README.md for a quickstart and `netagent help` for the subcommands.
 package main
 
 import (
