@@ -1,9 +1,3 @@
-//
-//	TwoNode    two-node.clab.yml: r1 (nokia_srlinux: gNMI, NETCONF) and
-//	           r2 (linux: FRR CLI) joined by r1:e1-1 -- r2:eth1
-//	LeafSpine  leaf-spine.clab.yml: 2 spines, 4 leaves (SR Linux, cEOS, FRR)
-//
-// The byte slices are shared: callers must not modify them.
 package topologies
 
 import _ "embed"
