@@ -174,7 +174,7 @@ func (c *Compiler) query(ctx context.Context, name string, paths []yang.Path) (*
 // owner records which part of the intent set a path, to point problems
 // found in the device model back at the intent.
 type owner struct {
-	path    string
+	path    yang.Path // formatted only when a problem needs pointing
 	pointer string
 }
 
@@ -221,14 +221,14 @@ func (b *builder) problem(ptr, format string, args ...any) {
 func (b *builder) set(ptr string, p yang.Path, v any) {
 	if old, ok := b.t.Get(p); ok && old == v {
 		// Already so: nothing to set (the common case of re-submission).
-		b.owners = append(b.owners, owner{path: p.String(), pointer: ptr})
+		b.owners = append(b.owners, owner{path: p, pointer: ptr})
 		return
 	}
 	if err := b.t.Set(p, v); err != nil {
 		b.problem(ptr, "%v", err)
 		return
 	}
-	b.owners = append(b.owners, owner{path: p.String(), pointer: ptr})
+	b.owners = append(b.owners, owner{path: p, pointer: ptr})
 }
 
 func (b *builder) iface(s *InterfaceSpec) {
@@ -237,7 +237,7 @@ func (b *builder) iface(s *InterfaceSpec) {
 		b.problem("/spec/name", "interface %s does not exist; give its type to create it", s.Name)
 		return
 	}
-	b.owners = append(b.owners, owner{path: base.String(), pointer: "/spec/name"})
+	b.owners = append(b.owners, owner{path: base, pointer: "/spec/name"})
 	if s.Type != "" {
 		b.set("/spec/type", base.Leaf("config", "type"), s.Type)
 	}
@@ -258,7 +258,7 @@ func (b *builder) iface(s *InterfaceSpec) {
 			continue
 		}
 		ap := yang.AddressPath(s.Name, s.Subinterface, pfx.Addr().String())
-		b.owners = append(b.owners, owner{path: ap.String(), pointer: ptr})
+		b.owners = append(b.owners, owner{path: ap, pointer: ptr})
 		b.set(ptr, ap.Leaf("config", "ip"), pfx.Addr().String())
 		b.set(ptr, ap.Leaf("config", "prefix-length"), uint64(pfx.Bits()))
 	}
@@ -266,7 +266,7 @@ func (b *builder) iface(s *InterfaceSpec) {
 
 func (b *builder) staticRoute(s *StaticRouteSpec) {
 	route := yang.StaticRoutePath(s.Prefix)
-	b.owners = append(b.owners, owner{path: route.String(), pointer: "/spec/prefix"})
+	b.owners = append(b.owners, owner{path: route, pointer: "/spec/prefix"})
 	// The intent's next hops replace the route's.
 	b.t.Delete(route.Leaf("next-hops"))
 	b.set("/spec/prefix", route.Leaf("config", "prefix"), s.Prefix)
@@ -283,7 +283,7 @@ func (b *builder) staticRoute(s *StaticRouteSpec) {
 		}
 		seen[idx] = i
 		hop := yang.NextHopPath(s.Prefix, idx)
-		b.owners = append(b.owners, owner{path: hop.String(), pointer: ptr})
+		b.owners = append(b.owners, owner{path: hop, pointer: ptr})
 		b.set(ptr, hop.Leaf("config", "index"), idx)
 		if h.NextHop != "" {
 			b.set(ptr+"/next_hop", hop.Leaf("config", "next-hop"), h.NextHop)
@@ -300,12 +300,12 @@ func (b *builder) staticRoute(s *StaticRouteSpec) {
 
 func (b *builder) bgpNeighbor(s *BGPNeighborSpec) {
 	nbr := yang.NeighborPath(s.Address)
-	b.owners = append(b.owners, owner{path: nbr.String(), pointer: "/spec/address"})
+	b.owners = append(b.owners, owner{path: nbr, pointer: "/spec/address"})
 	global := yang.BGPPath().Leaf("global", "config")
 	if s.LocalAS != 0 {
 		b.set("/spec/local_as", global.Leaf("as"), s.LocalAS)
 	} else {
-		b.owners = append(b.owners, owner{path: global.Leaf("as").String(), pointer: "/spec/local_as"})
+		b.owners = append(b.owners, owner{path: global.Leaf("as"), pointer: "/spec/local_as"})
 	}
 	if s.RouterID != "" {
 		b.set("/spec/router_id", global.Leaf("router-id"), s.RouterID)
@@ -357,8 +357,9 @@ func (b *builder) validate() {
 func (b *builder) pointerFor(p string) string {
 	best, bestLen := "/spec", -1
 	for _, o := range b.owners {
-		if o.path == p || strings.HasPrefix(p, o.path+"/") || strings.HasPrefix(o.path, p+"/") {
-			if n := commonLen(o.path, p); n > bestLen {
+		op := o.path.String()
+		if op == p || strings.HasPrefix(p, op+"/") || strings.HasPrefix(op, p+"/") {
+			if n := commonLen(op, p); n > bestLen {
 				best, bestLen = o.pointer, n
 			}
 		}
