@@ -115,6 +115,50 @@ func (s *session) run(ctx context.Context, phase adapters.Phase, d time.Duration
 	return outs, nil
 }
 
+// runUntilError sends cmds one at a time from exec mode (they may change
+// mode themselves) and stops after the first output that bad flags.
+func (s *session) runUntilError(ctx context.Context, phase adapters.Phase, d time.Duration, cmds []string,
+	bad func(string) (string, bool), fromExec bool) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken || s.tr.Closed() {
+		return nil, s.t.Err(phase, adapters.ErrClosed, true, nil, "session closed")
+	}
+	s.drv.Channel.TimeoutOps = adapters.Bound(ctx, d)
+	stop := context.AfterFunc(ctx, s.tr.Kill)
+	defer stop()
+	// The commands move between modes behind the driver's back: make it
+	// read the prompt again before its next command.
+	defer func() { s.drv.CurrentPriv = "" }()
+	if fromExec {
+		if err := s.drv.AcquirePriv(s.drv.DefaultDesiredPriv); err != nil {
+			s.broken = true
+			return nil, s.t.Err(phase, adapters.ErrTimeout, true, err, "no privileged prompt")
+		}
+	}
+	var outs []string
+	for i, c := range cmds {
+		r, err := s.drv.Channel.SendInput(c)
+		if err == nil && s.tr.Closed() {
+			err = errors.New("session killed")
+		}
+		if err != nil {
+			s.broken = true
+			kind := adapters.ErrTimeout
+			if !errors.Is(err, util.ErrTimeoutError) && ctx.Err() == nil {
+				kind = adapters.ErrUnreachable
+			}
+			// Nothing is committed before the last command.
+			return outs, s.t.Err(phase, kind, i < len(cmds)-1, err, "no prompt from the device")
+		}
+		outs = append(outs, string(r))
+		if _, b := bad(string(r)); b {
+			break
+		}
+	}
+	return outs, nil
+}
+
 func (s *session) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,6 +366,9 @@ func (a *Adapter) apply(ctx context.Context, s *session, phase adapters.Phase, b
 	if len(cmds) == 0 {
 		return nil
 	}
+	if a.p.Sessions {
+		return a.applySession(ctx, s, phase, cmds)
+	}
 	outs, err := s.run(ctx, phase, a.to().Commit, false, true, cmds)
 	if err != nil {
 		return fmt.Errorf("cli configure %s: %w", a.t.Device, err)
@@ -362,6 +409,37 @@ func (a *Adapter) apply(ctx context.Context, s *session, phase adapters.Phase, b
 		return fmt.Errorf("cli configure %s: %w", a.t.Device, de)
 	}
 	return nil
+}
+
+// applySession sends cmds inside a configuration session and commits it,
+// or aborts it at the first refused line: all or nothing.
+func (a *Adapter) applySession(ctx context.Context, s *session, phase adapters.Phase, cmds []string) error {
+	name := fmt.Sprintf("netagent-%d", time.Now().UnixNano()%1_000_000_000)
+	all := append(append([]string{"configure session " + name}, cmds...), "commit")
+	outs, err := s.runUntilError(ctx, phase, a.to().Commit, all, a.p.errorLine, true)
+	if err != nil {
+		// Transport failure: the session may or may not have committed.
+		return fmt.Errorf("cli configure %s: %w", a.t.Device, err)
+	}
+	last := len(outs) - 1
+	line, bad := a.p.errorLine(outs[last])
+	if !bad {
+		return nil
+	}
+	de := &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: phase, Kind: adapters.ErrRejected,
+		Tag: "%", Path: all[last], Message: line}
+	if last < len(all)-1 {
+		// A line was refused before the commit: abort, nothing applied.
+		// (raw: leaving the session's mode first would keep it pending)
+		never := func(string) (string, bool) { return "", false }
+		if _, aerr := s.runUntilError(ctx, adapters.PhaseAbort, a.to().RPC, []string{"abort"}, never, false); aerr == nil {
+			de.NotApplied = true
+		}
+	} else {
+		// The commit itself was refused: the session applied nothing.
+		de.NotApplied = true
+	}
+	return fmt.Errorf("cli configure %s: %w", a.t.Device, de)
 }
 
 // Monitor polls the device: configuration paths of the model with show

@@ -17,9 +17,16 @@
 // Errors: every command's output is checked for the platform's error
 // markers ("% Invalid input", "% Unknown command"); the first marks the
 // Configure rejected (a *adapters.DeviceError with Tag "%", Path the
-// refused command, Message the device's line). Lines already accepted are
-// then undone by the inverse commands computed from a fresh read, and the
-// error is Retryable only if that undo left the device as it was.
+// refused command, Message the device's line). On dialects with
+// configuration sessions (EOS) a change is sent inside "configure session"
+// and committed, or aborted at the first refused line: all or nothing. On
+// the others (FRR) lines already accepted are undone by the inverse
+// commands, and the error is Retryable only if that left the device as it
+// was.
+//
+// Configure does not read the device first when the changes' old values
+// say enough (leaf creations, updates and deletions of interfaces,
+// addresses and routes); entry deletions and BGP read show running-config.
 //
 // Transactions are participant-side (no candidate, no confirm timer):
 // Prepare reads running, renders and validates without sending; Commit

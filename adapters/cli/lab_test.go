@@ -2,12 +2,15 @@ package cli_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/cli"
 	"github.com/netagent/netagent/adapters/internal/conformance"
+	"github.com/netagent/netagent/yang"
 )
 
 func TestConformance(t *testing.T) {
@@ -49,6 +52,45 @@ func TestMonitorState(t *testing.T) {
 				if _, ok := got["/interfaces/interface[name=eth1]/state/"+leaf]; !ok {
 					t.Errorf("no %s in %v", leaf, got)
 				}
+			}
+		})
+	}
+}
+
+// TestRefusedLine: a change whose second line the device refuses leaves
+// the device as it was (EOS: the configuration session is aborted; FRR: the
+// accepted line is undone), and the error carries the device's "% ..." line
+// and is Retryable.
+func TestRefusedLine(t *testing.T) {
+	l, inv := conformance.StartLab(t)
+	for _, dev := range []string{"frr", "eos"} {
+		t.Run(dev, func(t *testing.T) {
+			a, err := cli.Open(t.Context(), conformance.Target(t, inv, dev, adapters.CLI))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			before, err := l.Running(dev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := yang.InterfacePath("eth1")
+			oldDesc, _ := before.Get(p.Leaf("config", "description"))
+			oldMTU, _ := before.Get(p.Leaf("config", "mtu"))
+			err = a.Configure(t.Context(), []yang.Change{
+				{Op: yang.OpUpdate, Path: p.Leaf("config", "description"), Old: oldDesc, New: "half applied?"},
+				{Op: yang.OpUpdate, Path: p.Leaf("config", "mtu"), Old: oldMTU, New: uint64(20)},
+			})
+			var de *adapters.DeviceError
+			if !errors.As(err, &de) || !errors.Is(err, adapters.ErrRejected) || de.Tag != "%" || !strings.HasPrefix(de.Message, "%") {
+				t.Fatalf("err = %v, want a rejection with the device's %% line", err)
+			}
+			if !adapters.Retryable(err) {
+				t.Errorf("not retryable: %v", err)
+			}
+			after, _ := l.Running(dev)
+			if !after.Equal(before) {
+				t.Errorf("the refused change left something behind:\n%s", yang.Render(yang.Diff(before, after)))
 			}
 		})
 	}

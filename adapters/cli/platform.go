@@ -29,6 +29,9 @@ type Platform struct {
 	ShowInterfaces string
 	// ErrorPrefixes mark a refused command in the device's output.
 	ErrorPrefixes []string
+	// Sessions: the dialect has configuration sessions ("configure session
+	// NAME" ... "commit" | "abort"), so a change applies all or nothing.
+	Sessions bool
 }
 
 //go:embed platforms/frr.yaml
@@ -42,7 +45,8 @@ var Platforms = map[string]*Platform{
 	"frr": {Name: "frr", Definition: frrDefinition, Indent: " ", Blackhole: "blackhole", RouterID: "bgp router-id",
 		ShowConfig: "show running-config", ShowInterfaces: "show interface", ErrorPrefixes: []string{"% ", "%%"}},
 	"eos": {Name: "eos", Definition: eosDefinition, Indent: "   ", Blackhole: "Null0", RouterID: "router-id",
-		RouteIfaceFirst: true, ShowConfig: "show running-config", ShowInterfaces: "show interfaces", ErrorPrefixes: []string{"% ", "%%"}},
+		RouteIfaceFirst: true, ShowConfig: "show running-config", ShowInterfaces: "show interfaces", ErrorPrefixes: []string{"% ", "%%"},
+		Sessions: true},
 }
 
 // Lookup returns the platform called name.
