@@ -218,6 +218,7 @@ func TestParsePath(t *testing.T) {
 		{in: "/interfaces//interface", err: "empty element"},
 		{in: "/interfaces/", err: "trailing"},
 		{in: "/interfaces/interface[mtu=1]", err: "needs key"},
+		{in: "/interfaces/interface[name=a][name=b]", err: "given twice"},
 	}
 	for _, tc := range tests {
 		p, err := ParsePath(tc.in)

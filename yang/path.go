@@ -141,6 +141,12 @@ func MustParsePath(s string) Path {
 	return p
 }
 
+// ParseAnyPath parses a gNMI path string without checking it against the
+// configuration schema: telemetry and state paths (counters, platform data)
+// lie outside it. Keys keep the order they are written in; a key named twice
+// is an error. ParsePath is ParseAnyPath plus the schema check.
+func ParseAnyPath(s string) (Path, error) { return parseRaw(s) }
+
 func parseRaw(s string) (Path, error) {
 	if s == "" || s[0] != '/' {
 		return nil, fmt.Errorf("path %q: must start with /", s)
@@ -188,6 +194,11 @@ func parseRaw(s string) (Path, error) {
 			}
 			if !closed {
 				return nil, fmt.Errorf("path %q: unterminated key %q", s, name)
+			}
+			for _, have := range e.Keys {
+				if have.Name == name {
+					return nil, fmt.Errorf("path %q: key %q given twice", s, name)
+				}
 			}
 			e.Keys = append(e.Keys, Key{Name: name, Value: v.String()})
 			j = k
