@@ -216,7 +216,11 @@ func (f *Failover) reselect(reason string) {
 		return
 	}
 	ev := Event{Time: time.Now(), Device: f.name, From: from, To: to, Reason: reason}
-	f.log.Warn("protocol switch", "from", from, "to", to, "reason", reason)
+	level := slog.LevelWarn
+	if from == "" && to != "" {
+		level = slog.LevelInfo // first selection, or recovery from all down
+	}
+	f.log.Log(context.Background(), level, "protocol switch", "from", from, "to", to, "reason", reason)
 	if f.opts.OnEvent != nil {
 		f.opts.OnEvent(ev)
 	}

@@ -61,9 +61,7 @@ func (f *deviceFlags) open(ctx context.Context, g *globals, name string) (adapte
 		}
 		ts = only
 	}
-	fo, err := adapters.OpenDevice(ctx, reg, ts, adapters.FailoverOptions{Logger: g.log, OnEvent: func(e adapters.Event) {
-		g.log.Warn("protocol switch", "device", e.Device, "from", e.From, "to", e.To, "reason", e.Reason)
-	}})
+	fo, err := adapters.OpenDevice(ctx, reg, ts, adapters.FailoverOptions{Logger: g.log})
 	if err != nil {
 		return nil, nil, err
 	}
