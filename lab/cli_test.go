@@ -207,3 +207,46 @@ func TestCLIEOS(t *testing.T) {
 		t.Errorf("show lab links:\n%s", r.Result)
 	}
 }
+
+func TestCLISRL(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, `name: srl
+topology:
+  nodes:
+    s1: {kind: nokia_srlinux, labels: {netagent.protocols: "gnmi,netconf,cli"}}
+    s2: {kind: nokia_srlinux}
+  links:
+    - endpoints: ["s1:e1-1", "s2:e1-1"]
+`)
+	d, _ := l.Device("s1")
+	if ep, ok := d.Endpoint(ProtoCLI); !ok || ep.Platform != PlatformSRL {
+		t.Fatalf("s1 cli endpoint: %+v", d.Endpoints)
+	}
+	drv := cliOpen(t, l, "s1", "nokia_srl")
+	mr, err := drv.SendConfigs([]string{`set / interface e1-1 description "via srl"`, "set / interface e1-1 mtu 9100", "commit now"})
+	if err != nil || mr.Failed != nil {
+		t.Fatalf("send configs: %v %q", err, mr.JoinedResult())
+	}
+	tr, _ := l.Running("s1")
+	if v, _ := tr.GetPath("/interfaces/interface[name=e1-1]/config/description"); v != "via srl" {
+		t.Errorf("description: %v", v)
+	}
+	r, err := drv.SendCommand("info flat from running / interface e1-1")
+	if err != nil || r.Failed != nil || !strings.Contains(r.Result, `set / interface e1-1 description "via srl"`) {
+		t.Errorf("info flat: %v %q", err, r.Result)
+	}
+	r, _ = drv.SendCommand("show interface e1-1")
+	if !strings.Contains(r.Result, "e1-1 is up") {
+		t.Errorf("show interface:\n%s", r.Result)
+	}
+	// A bad line is an Error: and the session goes on; uncommitted changes
+	// are discarded when scrapligo leaves candidate mode.
+	mr, _ = drv.SendConfigs([]string{"set / interface e1-1 mtu huge"})
+	if mr.Failed == nil {
+		t.Errorf("bad set accepted: %q", mr.JoinedResult())
+	}
+	r, err = drv.SendCommand("show version")
+	if err != nil || !strings.Contains(r.Result, "Software Version") {
+		t.Errorf("after an error: %v %q", err, r.Result)
+	}
+}

@@ -33,13 +33,18 @@
 //
 // A node's kind decides what it speaks; the labels netagent.protocols
 // ("netconf,gnmi,cli", in preference order) and netagent.cli-platform
-// (frr | eos) override it:
+// (frr | eos | srl) override it:
 //
 //	nokia_srlinux, nokia_sros, cisco_xrd, cisco_xrv9k, cisco_n9kv   gnmi, netconf
 //	arista_ceos, ceos                                               gnmi, cli (eos)
 //	linux, frr, cumulus_cvx, sonic-vs                               cli (frr)
 //	juniper_*, vr-vmx, cisco_csr1000v                               netconf, gnmi
 //	bridge, host                                                    nothing
+//
+// An SR Linux node gets the SR Linux CLI ("srl") when its labels ask for
+// cli; it is not on by default because netagent's CLI adapter renders for
+// frr and eos only, and an inventory naming a platform it cannot drive is
+// refused.
 //
 // Every device starts with one interface per link endpoint (type
 // ethernetCsmacd, enabled, mtu 1500, described "to PEER:IF") carrying an
@@ -78,7 +83,11 @@
 // pattern does not match vtysh's sub-mode prompts, so drive sub-modes with a
 // definition that does, as the CLI adapter's does). The EOS personality
 // starts privileged (r2#, r2(config-if-eth1)#, scrapligo platform
-// arista_eos) and adds configure session / commit / abort. Commands and
+// arista_eos) and adds configure session / commit / abort. The SR Linux
+// personality (scrapligo platform nokia_srl) has SR Linux's two-line
+// prompts, enter candidate private, set / delete with paths, commit
+// now|stay|validate, discard now|stay, diff, info [flat] [from ...] and show
+// interface; it does not model static routes (next-hop groups). Commands and
 // outputs are listed in clisrv's documentation; bad input gets a "% ..."
 // line and the session goes on.
 //

@@ -18,12 +18,13 @@ const (
 const (
 	PlatformFRR = "frr" // FRR vtysh; scrapligo platform cumulus_vtysh
 	PlatformEOS = "eos" // Arista EOS; scrapligo platform arista_eos
+	PlatformSRL = "srl" // Nokia SR Linux; scrapligo platform nokia_srl
 )
 
 // Labels that override a node's personality.
 const (
 	LabelProtocols   = "netagent.protocols"    // "netconf,cli": the front ends, in preference order
-	LabelCLIPlatform = "netagent.cli-platform" // frr | eos
+	LabelCLIPlatform = "netagent.cli-platform" // frr | eos | srl
 )
 
 // personality is what a node kind speaks by default.
@@ -71,15 +72,18 @@ func resolvePersonality(n topo.Node) (personality, error) {
 	}
 	if v, ok := n.Labels[LabelCLIPlatform]; ok {
 		switch v {
-		case PlatformFRR, PlatformEOS:
+		case PlatformFRR, PlatformEOS, PlatformSRL:
 			p.platform = v
 		default:
-			return p, fmt.Errorf("node %s (line %d): label %s: unknown platform %q (frr, eos)", n.Name, n.Line, LabelCLIPlatform, v)
+			return p, fmt.Errorf("node %s (line %d): label %s: unknown platform %q (frr, eos, srl)", n.Name, n.Line, LabelCLIPlatform, v)
 		}
 	}
 	for _, pr := range p.protocols {
 		if pr == ProtoCLI && p.platform == "" {
 			p.platform = PlatformFRR
+			if n.Kind == "nokia_srlinux" {
+				p.platform = PlatformSRL
+			}
 		}
 	}
 	return p, nil

@@ -1,6 +1,6 @@
 // Package clisrv is the lab's SSH command line for one simulated device, in
-// two personalities over the shared datastore.Store: FRR vtysh ("frr") and
-// Arista EOS ("eos"). Session is the interpreter (no I/O; fuzzed); Server
+// three personalities over the shared datastore.Store: FRR vtysh ("frr"),
+// Arista EOS ("eos") and Nokia SR Linux ("srl"). Session is the interpreter (no I/O; fuzzed); Server
 // wraps it in an SSH shell with a line discipline (echo when a pty is
 // requested, backspace, Ctrl-C, Ctrl-D).
 //
@@ -27,6 +27,16 @@
 // they were added, and renumbered when one is removed, as the CLI adapter
 // reads them back. Outside a configuration session every line takes effect
 // at once; a line whose result fails yang.Validate is refused whole.
+//
+// SR Linux (srl.go): "--{ running }--[  ]--" / "A:host#" prompts (a "*"
+// marks a modified candidate); environment ..., enter candidate [private],
+// enter running, set / PATH VALUE, delete / PATH, commit now|stay|validate,
+// discard now|stay, diff, info [flat] [from running|candidate] [/ PATH],
+// show interface [NAME], show version, show lab ...; quit. Paths:
+// interface NAME {admin-state, description, mtu, subinterface I [ipv4
+// address A/M]} and network-instance default protocols bgp
+// {autonomous-system, router-id, neighbor IP {peer-as, description,
+// admin-state}}. Errors start "Error:".
 //
 // Errors: FRR prints "% Unknown command: LINE", "% Command incomplete:
 // LINE", "% Invalid configuration: REASON"; EOS prints "% Invalid input",

@@ -36,9 +36,9 @@ type Server struct {
 // New returns a server; Serve starts it.
 func New(cfg Config) (*Server, error) {
 	switch cfg.Env.Platform {
-	case FRR, EOS:
+	case FRR, EOS, SRL:
 	default:
-		return nil, fmt.Errorf("cli %s: unknown platform %q (frr, eos)", cfg.Env.Hostname, cfg.Env.Platform)
+		return nil, fmt.Errorf("cli %s: unknown platform %q (frr, eos, srl)", cfg.Env.Hostname, cfg.Env.Platform)
 	}
 	if cfg.Env.Store == nil {
 		return nil, fmt.Errorf("cli %s: no datastore", cfg.Env.Hostname)
@@ -65,8 +65,11 @@ func (s *Server) Serve(ln net.Listener) error { return s.ssh.Serve(ln) }
 func (s *Server) Close() error { return s.ssh.Close() }
 
 func (s *Server) banner() string {
-	if s.cfg.Env.Platform == EOS {
+	switch s.cfg.Env.Platform {
+	case EOS:
 		return "Last login: from netagent lab\n"
+	case SRL:
+		return "Using configuration file(s): []\nWelcome to the srl CLI.\nType 'help' (and press <ENTER>) if you need any help using this.\n"
 	}
 	return "\nHello, this is FRRouting (version 10.2.1).\nCopyright 1996-2005 Kunihiro Ishiguro, et al.\n\n"
 }

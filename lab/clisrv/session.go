@@ -67,6 +67,9 @@ func (s *Session) Dropped() bool { return s.dropped }
 
 // Prompt is the prompt to print before the next line.
 func (s *Session) Prompt() string {
+	if s.env.Platform == SRL {
+		return s.srlPrompt()
+	}
 	h := s.env.Hostname
 	switch s.mode {
 	case modeUser:
@@ -122,6 +125,9 @@ func (s *Session) errConfig(msg string) string {
 // the session ends.
 func (s *Session) Exec(line string) (string, bool) {
 	line = strings.TrimSpace(line)
+	if s.env.Platform == SRL {
+		return s.execSRL(line)
+	}
 	if line == "" || strings.HasPrefix(line, "!") {
 		return "", false
 	}

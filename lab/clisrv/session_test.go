@@ -132,15 +132,15 @@ func FuzzSession(f *testing.F) {
 		"configure session s\ninterface eth1\ndescription x\ncommit",
 		"conf t\ninterface eth1\nno ip address\nshutdown\ndo show ip route",
 		"\x00\x01 % ! \t\n conf t \n int \n",
+		"enter candidate\nset / interface eth1 description \"a b\"\nset / interface eth1 subinterface 0 ipv4 address 10.1.1.1/24\ncommit stay\ninfo\ninfo flat from candidate",
+		"enter candidate\nset / network-instance default protocols bgp neighbor 10.0.0.1 peer-as 3\ndelete / interface eth1\ndiff\ncommit now",
 	} {
-		f.Add(seed, true)
-		f.Add(seed, false)
-	}
-	f.Fuzz(func(t *testing.T, script string, eos bool) {
-		p := FRR
-		if eos {
-			p = EOS
+		for p := uint8(0); p < 3; p++ {
+			f.Add(seed, p)
 		}
+	}
+	f.Fuzz(func(t *testing.T, script string, plat uint8) {
+		p := []string{FRR, EOS, SRL}[plat%3]
 		s, st := newSession(t, p)
 		lines := strings.Split(script, "\n")
 		if len(lines) > 50 {
@@ -162,4 +162,48 @@ func FuzzSession(f *testing.F) {
 			t.Fatalf("running is invalid after %q: %v", script, err)
 		}
 	})
+}
+
+func TestSRLTranscript(t *testing.T) {
+	t.Parallel()
+	s, st := newSession(t, SRL)
+	steps := []struct{ in, out string }{
+		{"environment cli-engine type basic", ""},
+		{"set / interface eth1 description x", "Error: set is only available in candidate mode; enter candidate first\n"},
+		{"enter candidate private", ""},
+		{`set / interface eth1 description "to spine 1"`, ""},
+		{"set / interface eth1 mtu 9100", ""},
+		{"set / interface eth1 subinterface 0 ipv4 address 192.0.2.1/24", ""},
+		{"set / network-instance default protocols bgp autonomous-system 65010", ""},
+		{"set / network-instance default protocols bgp neighbor 10.0.0.1 peer-as 65020", ""},
+		{"set / frobnicate 1", "Error: unknown token 'frobnicate'. Options are ['interface', 'network-instance']\n"},
+		{"commit now", "All changes have been committed. Leaving candidate mode.\n"},
+		{"info flat / interface eth1", "set / interface eth1 admin-state enable\nset / interface eth1 description \"to spine 1\"\nset / interface eth1 mtu 9100\nset / interface eth1 subinterface 0 ipv4 admin-state enable\nset / interface eth1 subinterface 0 ipv4 address 10.0.0.0/31\nset / interface eth1 subinterface 0 ipv4 address 192.0.2.1/24\n"},
+		{"enter candidate", ""},
+		{"delete / interface eth1 description", ""},
+		{"discard now", ""},
+	}
+	for _, sp := range steps {
+		out, quit := s.Exec(sp.in)
+		if quit {
+			t.Fatalf("%q ended the session", sp.in)
+		}
+		if d := cmp.Diff(sp.out, out); d != "" {
+			t.Errorf("%q (-want +got):\n%s", sp.in, d)
+		}
+	}
+	r := st.Running()
+	if v, _ := r.GetPath("/interfaces/interface[name=eth1]/config/description"); v != "to spine 1" {
+		t.Errorf("description after discard: %v", v)
+	}
+	if v, _ := r.GetPath("/network-instances/network-instance[name=DEFAULT]/protocols/protocol[identifier=BGP][name=BGP]/bgp/neighbors/neighbor[neighbor-address=10.0.0.1]/config/peer-as"); v != uint64(65020) {
+		t.Errorf("peer-as: %v", v)
+	}
+	if p := s.Prompt(); p != "\n--{ running }--[  ]--\nA:r1#" {
+		t.Errorf("prompt %q", p)
+	}
+	tree, _ := s.Exec("info / interface eth1")
+	if !strings.Contains(tree, "    interface eth1 {\n        admin-state enable\n        description \"to spine 1\"\n") {
+		t.Errorf("info tree:\n%s", tree)
+	}
 }
