@@ -1,7 +1,10 @@
 package gnmi_test
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/gnmi"
@@ -19,4 +22,35 @@ func TestConformance(t *testing.T) {
 	_ = a.Close()
 	rs := conformance.Run(t, l, inv, conformance.Options{Device: "gn", Protocol: adapters.GNMI, ConfirmTimer: timer}, gnmi.Opener)
 	conformance.WriteTable(t, rs)
+}
+
+// TestMonitorCounters: a STREAM subscription to interface counters on the
+// lab's gNMI target delivers values, then the sync marker.
+func TestMonitorCounters(t *testing.T) {
+	_, inv := conformance.StartLab(t)
+	a, err := gnmi.Open(t.Context(), conformance.Target(t, inv, "gn", adapters.GNMI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	counters := 0
+	err = a.Monitor(ctx, adapters.Subscription{Paths: []string{"/interfaces/interface[name=eth1]/state/counters"}, Interval: 100 * time.Millisecond},
+		func(u adapters.Update) error {
+			if u.Sync {
+				cancel()
+				return nil
+			}
+			if strings.HasPrefix(u.Path, "/interfaces/interface[name=eth1]/state/counters/") {
+				counters++
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counters == 0 {
+		t.Fatal("no counters before the sync marker")
+	}
 }
