@@ -12,6 +12,7 @@ import (
 	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"golang.org/x/crypto/ssh"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -244,5 +245,74 @@ func TestGNMITLS(t *testing.T) {
 	}
 	if d, _ := l.Device("r1"); !d.Endpoints[1].TLS {
 		t.Errorf("endpoint does not say tls: %+v", d.Endpoints)
+	}
+}
+
+func TestGNMIWildcardSubscription(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, `name: w
+topology:
+  nodes:
+    a: {kind: nokia_srlinux}
+    b: {kind: nokia_srlinux}
+    c: {kind: nokia_srlinux}
+  links:
+    - endpoints: ["a:e1", "b:e1"]
+    - endpoints: ["a:e2", "c:e1"]
+`)
+	c, ctx := gnmiClient(t, l, "a", nil)
+	s, err := c.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &gpb.Path{Elem: []*gpb.PathElem{{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": "*"}}, {Name: "state"}, {Name: "oper-status"}}}
+	if err := s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{
+		Mode: gpb.SubscriptionList_STREAM, Subscription: []*gpb.Subscription{{Path: p, Mode: gpb.SubscriptionMode_TARGET_DEFINED}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for {
+		r, err := s.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetSyncResponse() {
+			break
+		}
+		for _, u := range r.GetUpdate().GetUpdate() {
+			got[u.GetPath().GetElem()[1].GetKey()["name"]] = u.GetVal().GetStringVal()
+		}
+	}
+	if len(got) != 2 || got["e1"] != "UP" || got["e2"] != "UP" {
+		t.Fatalf("initial oper-status: %v", got)
+	}
+	// A link event is pushed without asking (state is checked each second).
+	if err := l.SetLink("c:e1", false); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for got["e2"] != "DOWN" && time.Now().Before(deadline) {
+		r, err := s.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range r.GetUpdate().GetUpdate() {
+			got[u.GetPath().GetElem()[1].GetKey()["name"]] = u.GetVal().GetStringVal()
+		}
+	}
+	if got["e2"] != "DOWN" {
+		t.Errorf("no on-change update for the link going down: %v", got)
+	}
+}
+
+func TestSSHRejectsBadPassword(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	d, _ := l.Device("r1")
+	ep, _ := d.Endpoint(ProtoNETCONF)
+	_, err := ssh.Dial("tcp", ep.Addr(), &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("wrong")},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	if err == nil {
+		t.Fatal("login with a wrong password succeeded")
 	}
 }
