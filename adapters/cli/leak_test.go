@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/adapters/cli"
+	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/yang"
 )
