@@ -106,7 +106,9 @@
 //
 // * the lab's gNMI target does not announce the commit-confirmed extension
 // and CLIs have no timer: those participants roll back themselves (the
-// inverse change), and Caps.ConfirmTimer says so.
+// inverse change), and Caps.ConfirmTimer says so. The gNMI adapter's use of
+// the extension (commit, confirm, cancel, expiry) is tested against a
+// target that implements it (gnmi TestCommitConfirmed).
 //
 // Failover on the lab (TestFailoverOnLab): NETCONF hung; NETCONF commit
 // applied with the reply lost; NETCONF commit hung mid-operation past its
