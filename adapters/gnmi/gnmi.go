@@ -322,8 +322,13 @@ func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit f
 }
 
 func (a *Adapter) monitorErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil || errors.Is(err, io.EOF) && ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return nil
+	}
+	if errors.Is(err, io.EOF) {
+		// The target ended the stream: the subscription must move or restart.
+		return fmt.Errorf("gnmi subscribe %s: %w", a.t.Device,
+			a.t.Err(adapters.PhaseMonitor, adapters.ErrUnreachable, true, err, "the target closed the subscription"))
 	}
 	return fmt.Errorf("gnmi subscribe %s: %w", a.t.Device, a.rpcErr(adapters.PhaseMonitor, true, err))
 }
