@@ -74,7 +74,10 @@
 // subtrees, state as scalar leaves), Set (atomic: all of it or nothing,
 // validated), Subscribe ONCE, POLL and STREAM (SAMPLE with sample_interval
 // >= 100ms, ON_CHANGE pushed at once for configuration and within a second
-// for state, suppress_redundant, updates_only). The username and password
+// for state, suppress_redundant, updates_only). Set honours the
+// commit-confirmed extension (gnmi_ext.Commit: commit with a rollback
+// duration, confirm, cancel, set-rollback-duration), the device-side
+// confirm timer of two-phase commit over gNMI. The username and password
 // metadata are checked on every call; TLS is optional.
 //
 // CLI (package clisrv): SSH shell with echo. The FRR personality behaves

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"github.com/openconfig/gnmi/proto/gnmi_ext"
 	"golang.org/x/crypto/ssh"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/netagent/netagent/lab/topo"
 	"github.com/netagent/netagent/yang"
@@ -314,5 +316,59 @@ func TestSSHRejectsBadPassword(t *testing.T) {
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
 	if err == nil {
 		t.Fatal("login with a wrong password succeeded")
+	}
+}
+
+func TestGNMICommitConfirmed(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	c, ctx := gnmiClient(t, l, "r1", nil)
+	descr := gpath(t, "/interfaces/interface[name=e1-1]/config/description")
+	ext := func(cm *gnmi_ext.Commit) []*gnmi_ext.Extension {
+		return []*gnmi_ext.Extension{{Ext: &gnmi_ext.Extension_Commit{Commit: cm}}}
+	}
+	set := func(v string, cm *gnmi_ext.Commit) error {
+		req := &gpb.SetRequest{Extension: ext(cm)}
+		if v != "" {
+			req.Update = []*gpb.Update{{Path: descr, Val: &gpb.TypedValue{Value: &gpb.TypedValue_StringVal{StringVal: v}}}}
+		}
+		_, err := c.Set(ctx, req)
+		return err
+	}
+	start := &gnmi_ext.Commit{Id: "c1", Action: &gnmi_ext.Commit_Commit{Commit: &gnmi_ext.CommitRequest{RollbackDuration: durationpb.New(time.Second)}}}
+	if err := set("provisional", start); err != nil {
+		t.Fatal(err)
+	}
+	if got := descrOf(t, l, "r1"); got != "provisional" {
+		t.Fatalf("after confirmed set: %q", got)
+	}
+	if err := set("second", start); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("second confirmed set while one is pending: %v", err)
+	}
+	waitFor(t, "the gnmi rollback", 5*time.Second, func() bool { return descrOf(t, l, "r1") == "to r2:eth1" })
+
+	// Confirmed in time: it stays.
+	if err := set("kept", &gnmi_ext.Commit{Id: "c2", Action: &gnmi_ext.Commit_Commit{Commit: &gnmi_ext.CommitRequest{RollbackDuration: durationpb.New(time.Second)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := set("", &gnmi_ext.Commit{Id: "wrong", Action: &gnmi_ext.Commit_Confirm{Confirm: &gnmi_ext.CommitConfirm{}}}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("confirm with a wrong id: %v", err)
+	}
+	if err := set("", &gnmi_ext.Commit{Id: "c2", Action: &gnmi_ext.Commit_Confirm{Confirm: &gnmi_ext.CommitConfirm{}}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if got := descrOf(t, l, "r1"); got != "kept" {
+		t.Errorf("confirmed change reverted: %q", got)
+	}
+	// Cancel reverts at once.
+	if err := set("cancelled", &gnmi_ext.Commit{Id: "c3", Action: &gnmi_ext.Commit_Commit{Commit: &gnmi_ext.CommitRequest{RollbackDuration: durationpb.New(time.Minute)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := set("", &gnmi_ext.Commit{Id: "c3", Action: &gnmi_ext.Commit_Cancel{Cancel: &gnmi_ext.CommitCancel{}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := descrOf(t, l, "r1"); got != "kept" {
+		t.Errorf("after cancel: %q", got)
 	}
 }

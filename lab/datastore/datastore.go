@@ -405,3 +405,80 @@ func (s *Store) Close() {
 		s.pend.timer.Stop()
 	}
 }
+
+// ErrPending is returned when a confirmed change is already waiting for
+// confirmation and another one is asked for.
+var ErrPending = errors.New("a confirmed commit is already pending")
+
+// EditConfirmed applies fn to running like Edit, as a confirmed commit
+// identified by id (gNMI's commit-confirmed extension): unless ConfirmPending
+// is called with id within timeout, running reverts to what it was. Such a
+// commit belongs to no session. It fails with ErrPending while another
+// confirmed commit waits.
+func (s *Store) EditConfirmed(source, id string, timeout time.Duration, fn func(*yang.Tree) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if id == "" || timeout <= 0 {
+		return fmt.Errorf("%s: confirmed edit needs an id and a positive timeout", s.name)
+	}
+	if s.pend != nil {
+		return fmt.Errorf("%s: confirmed edit %q: %w", s.name, id, ErrPending)
+	}
+	if err := s.checkLock(Running, 0); err != nil {
+		return err
+	}
+	if err := s.checkLock(Candidate, 0); err != nil {
+		return err
+	}
+	r := s.running.Clone()
+	if err := fn(r); err != nil {
+		return err
+	}
+	before := s.running
+	s.setRunning(r, source)
+	s.pendGen++
+	gen := s.pendGen
+	s.pend = &pending{before: before, persist: id, gen: gen, timer: time.AfterFunc(timeout, func() { s.expire(gen) })}
+	return nil
+}
+
+// ConfirmPending confirms the pending confirmed commit with persist id id
+// without committing anything else.
+func (s *Store) ConfirmPending(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pend == nil {
+		return fmt.Errorf("%s: confirm %q: %w", s.name, id, ErrNoPending)
+	}
+	if s.pend.persist != id {
+		return fmt.Errorf("%s: confirm %q: %w", s.name, id, ErrPersistID)
+	}
+	s.pend.timer.Stop()
+	s.pend = nil
+	return nil
+}
+
+// ExtendPending restarts the revert timer of the pending confirmed commit
+// id with a new timeout.
+func (s *Store) ExtendPending(id string, timeout time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pend == nil {
+		return fmt.Errorf("%s: extend %q: %w", s.name, id, ErrNoPending)
+	}
+	if s.pend.persist != id {
+		return fmt.Errorf("%s: extend %q: %w", s.name, id, ErrPersistID)
+	}
+	if timeout <= 0 {
+		return fmt.Errorf("%s: extend %q: timeout must be positive", s.name, id)
+	}
+	s.pend.timer.Stop()
+	s.pendGen++
+	gen := s.pendGen
+	s.pend.gen = gen
+	s.pend.timer = time.AfterFunc(timeout, func() { s.expire(gen) })
+	return nil
+}

@@ -1,7 +1,10 @@
 // Package gnmisrv is the lab's gNMI server for one simulated device, on a
 // shared datastore.Store: Capabilities, Get (configuration as JSON_IETF,
 // state as scalar typed values), Set (atomic, validated, refused with
-// Unavailable while a NETCONF session holds a lock) and Subscribe (ONCE,
+// Unavailable while a NETCONF session holds a lock; with the
+// commit-confirmed extension it reverts by itself unless confirmed in time:
+// AlreadyExists while another is pending, FailedPrecondition for an unknown
+// id) and Subscribe (ONCE,
 // POLL, STREAM with SAMPLE, ON_CHANGE and TARGET_DEFINED). Subscription
 // paths may use "*" element names and key values and "...".
 //

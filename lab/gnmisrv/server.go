@@ -15,6 +15,7 @@ import (
 	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"github.com/openconfig/gnmi/proto/gnmi_ext"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -252,26 +253,52 @@ func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse
 			return nil, status.Errorf(codes.Unimplemented, "gnmi %s: set: origin %q is not supported", s.cfg.Device, o)
 		}
 	}
-	err := s.cfg.Store.Edit(datastore.Running, 0, "gnmi", func(t *yang.Tree) error {
+	apply := func(t *yang.Tree) error {
 		if err := yang.ApplySetRequest(t, stripSet(req)); err != nil {
 			return err
 		}
 		return yang.Validate(t)
-	})
+	}
+	commit, err := commitExt(req)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "gnmi %s: set: %v", s.cfg.Device, err)
+	}
+	switch {
+	case commit == nil:
+		err = s.cfg.Store.Edit(datastore.Running, 0, "gnmi", apply)
+	case commit.GetCommit() != nil:
+		d := commit.GetCommit().GetRollbackDuration().AsDuration()
+		if d <= 0 {
+			d = 600 * time.Second
+		}
+		err = s.cfg.Store.EditConfirmed("gnmi", commit.GetId(), d, apply)
+	case commit.GetConfirm() != nil:
+		if err = s.cfg.Store.Edit(datastore.Running, 0, "gnmi", apply); err == nil {
+			err = s.cfg.Store.ConfirmPending(commit.GetId())
+		}
+	case commit.GetCancel() != nil:
+		err = s.cfg.Store.CancelCommit(0, commit.GetId())
+	case commit.GetSetRollbackDuration() != nil:
+		err = s.cfg.Store.ExtendPending(commit.GetId(), commit.GetSetRollbackDuration().GetRollbackDuration().AsDuration())
+	default:
+		err = fmt.Errorf("commit extension %q without an action", commit.GetId())
+	}
 	if err != nil {
 		var le *datastore.LockError
 		switch {
 		case errors.As(err, &le):
 			return nil, status.Errorf(codes.Unavailable, "gnmi %s: set: %v", s.cfg.Device, err)
-		case errors.Is(err, yang.ErrInvalid):
-			return nil, status.Errorf(codes.InvalidArgument, "gnmi %s: set: %v", s.cfg.Device, err)
+		case errors.Is(err, datastore.ErrPending):
+			return nil, status.Errorf(codes.AlreadyExists, "gnmi %s: set: %v", s.cfg.Device, err)
+		case errors.Is(err, datastore.ErrNoPending), errors.Is(err, datastore.ErrPersistID):
+			return nil, status.Errorf(codes.FailedPrecondition, "gnmi %s: set: %v", s.cfg.Device, err)
 		}
 		return nil, status.Errorf(codes.InvalidArgument, "gnmi %s: set: %v", s.cfg.Device, err)
 	}
 	if _, ok := f.Take(fault.GNMI, fault.DropCommit); ok {
 		return nil, status.Errorf(codes.Unavailable, "gnmi %s: set: transport is closing", s.cfg.Device)
 	}
-	resp := &gpb.SetResponse{Prefix: req.GetPrefix(), Timestamp: time.Now().UnixNano()}
+	resp := &gpb.SetResponse{Prefix: req.GetPrefix(), Timestamp: time.Now().UnixNano(), Extension: req.GetExtension()}
 	for _, d := range req.GetDelete() {
 		resp.Response = append(resp.Response, &gpb.UpdateResult{Path: d, Op: gpb.UpdateResult_DELETE})
 	}
@@ -411,4 +438,21 @@ func typed(v any) *gpb.TypedValue {
 		return &gpb.TypedValue{Value: &gpb.TypedValue_StringVal{StringVal: x}}
 	}
 	return &gpb.TypedValue{Value: &gpb.TypedValue_StringVal{StringVal: fmt.Sprint(v)}}
+}
+
+// commitExt returns the request's commit-confirmed extension, if any.
+func commitExt(req *gpb.SetRequest) (*gnmi_ext.Commit, error) {
+	var out *gnmi_ext.Commit
+	for _, e := range req.GetExtension() {
+		if c := e.GetCommit(); c != nil {
+			if out != nil {
+				return nil, errors.New("more than one commit extension")
+			}
+			if c.GetId() == "" {
+				return nil, errors.New("commit extension without an id")
+			}
+			out = c
+		}
+	}
+	return out, nil
 }
