@@ -29,11 +29,12 @@ var (
 
 // session is one SSH CLI session; commands on it are serialised by mu.
 type session struct {
-	t      adapters.Target
-	tr     *sshconn.Transport
-	drv    *network.Driver
-	mu     sync.Mutex
-	broken bool
+	t         adapters.Target
+	tr        *sshconn.Transport
+	drv       *network.Driver
+	mu        sync.Mutex
+	broken    bool
+	closeOnce sync.Once
 }
 
 func dial(ctx context.Context, t adapters.Target, p *Platform, onAuth func()) (*session, error) {
@@ -159,7 +160,9 @@ func (s *session) runUntilError(ctx context.Context, phase adapters.Phase, d tim
 	return outs, nil
 }
 
-func (s *session) close() {
+func (s *session) close() { s.closeOnce.Do(s.doClose) }
+
+func (s *session) doClose() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.broken = true
@@ -196,6 +199,8 @@ type Adapter struct {
 	log *slog.Logger
 
 	writer chan struct{}
+	// closing counts broken sessions being closed in the background.
+	closing sync.WaitGroup
 
 	mu      sync.Mutex // protects following fields
 	sess    *session
@@ -233,7 +238,12 @@ func (a *Adapter) session(ctx context.Context) (*session, error) {
 		return a.sess, nil
 	}
 	if a.sess != nil {
-		go a.sess.close()
+		old := a.sess
+		a.closing.Add(1)
+		go func() { // Close waits for it
+			defer a.closing.Done()
+			old.close()
+		}()
 	}
 	s, err := dial(ctx, a.t, a.p, nil)
 	if err != nil {
@@ -497,6 +507,7 @@ func (a *Adapter) Close() error {
 	if s != nil {
 		s.close()
 	}
+	a.closing.Wait()
 	return nil
 }
 

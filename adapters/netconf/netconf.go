@@ -54,6 +54,8 @@ type Adapter struct {
 	log *slog.Logger
 
 	writer chan struct{} // the one-writer slot
+	// closing counts broken sessions being closed in the background.
+	closing sync.WaitGroup
 
 	mu      sync.Mutex // protects following fields
 	sess    *session
@@ -92,7 +94,11 @@ func (a *Adapter) session(ctx context.Context) (*session, error) {
 	}
 	if a.sess != nil {
 		old := a.sess
-		go old.close() // bounded; see session.close
+		a.closing.Add(1)
+		go func() { // bounded (see session.close); Close waits for it
+			defer a.closing.Done()
+			old.close()
+		}()
 	}
 	s, err := dial(ctx, a.t, nil)
 	if err != nil {
@@ -366,6 +372,7 @@ func (a *Adapter) Close() error {
 	if txs != nil {
 		txs.close()
 	}
+	a.closing.Wait()
 	return nil
 }
 

@@ -89,8 +89,9 @@ type session struct {
 	tr  *sshconn.Transport
 	drv *ncdriver.Driver
 	caps
-	mu     sync.Mutex // one RPC at a time; protects the driver's fields
-	broken bool
+	mu        sync.Mutex // one RPC at a time; protects the driver's fields
+	broken    bool
+	closeOnce sync.Once
 }
 
 // dial opens a session; its error is a *adapters.DeviceError.
@@ -185,7 +186,9 @@ func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration
 // until that reader stops. So close kills the transport first, then feeds
 // the reader throw-away RPCs (the dead transport swallows their writes)
 // until Close returns. This is bounded: each round waits at most 50ms.
-func (s *session) close() {
+func (s *session) close() { s.closeOnce.Do(s.doClose) }
+
+func (s *session) doClose() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.broken = true
