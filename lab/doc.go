@@ -86,10 +86,12 @@
 // pattern does not match vtysh's sub-mode prompts, so drive sub-modes with a
 // definition that does, as the CLI adapter's does). The EOS personality
 // starts privileged (r2#, r2(config-if-eth1)#, scrapligo platform
-// arista_eos) and adds configure session / commit / abort. The SR Linux
+// arista_eos) and adds configure session / commit / abort and the
+// confirmed commit "commit timer HH:MM:SS" (confirmed with "configure
+// session NAME commit"). The SR Linux
 // personality (scrapligo platform nokia_srl) has SR Linux's two-line
 // prompts, enter candidate private, set / delete with paths, commit
-// now|stay|validate, discard now|stay, diff, info [flat] [from ...] and show
+// now|stay|validate|confirmed, discard now|stay, diff, info [flat] [from ...] and show
 // interface; it does not model static routes (next-hop groups). Commands and
 // outputs are listed in clisrv's documentation; bad input gets a "% ..."
 // line and the session goes on.

@@ -15,6 +15,8 @@
 //	config: interface NAME | no interface NAME | ip route PREFIX HOP [HOP]
 //	        no ip route PREFIX [HOP] [HOP] | router bgp AS | no router bgp
 //	        do COMMAND | end | exit | commit, abort (eos sessions)
+//	        commit timer HH:MM:SS (eos session: a confirmed commit)
+//	exec:   configure session NAME commit | abort (eos: confirm or roll back the timer)
 //	if:     description TEXT | no description | mtu N | no mtu | shutdown
 //	        no shutdown | ip address A.B.C.D/M | no ip address [A.B.C.D/M]
 //	        switchport | no switchport (eos)
@@ -31,7 +33,10 @@
 // SR Linux (srl.go): "--{ running }--[  ]--" / "A:host#" prompts (a "*"
 // marks a modified candidate); environment ..., enter candidate [private],
 // enter running, set / PATH VALUE, delete / PATH, commit now|stay|validate,
-// discard now|stay, diff, info [flat] [from running|candidate] [/ PATH],
+// commit confirmed [timeout SECONDS] (accepted with tools system
+// configuration confirmed-accept, rolled back with confirmed-reject or when
+// the timeout expires), discard now|stay, diff, info [flat] [from
+// running|candidate] [/ PATH],
 // show interface [NAME], show version, show lab ...; quit. Paths:
 // interface NAME {admin-state, description, mtu, subinterface I [ipv4
 // address A/M]} and network-instance default protocols bgp

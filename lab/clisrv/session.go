@@ -190,10 +190,16 @@ func (s *Session) edit(fn func(t *yang.Tree) error) string {
 
 // apply commits fn to running, honouring commit faults.
 func (s *Session) apply(fn func(t *yang.Tree) error) string {
+	return s.applyConfirmed(fn, "", 0)
+}
+
+// applyConfirmed is apply as a confirmed commit identified by id that
+// reverts after timeout unless confirmed; id "" is a plain commit.
+func (s *Session) applyConfirmed(fn func(t *yang.Tree) error, id string, timeout time.Duration) string {
 	// A line that changes nothing is not a commit.
 	before := s.env.Store.Running()
 	dry := before.Clone()
-	if err := fn(dry); err == nil && dry.Equal(before) {
+	if err := fn(dry); err == nil && dry.Equal(before) && id == "" {
 		return ""
 	}
 	f := s.env.Faults
@@ -207,12 +213,18 @@ func (s *Session) apply(fn func(t *yang.Tree) error) string {
 		}
 		return s.errConfig(msg)
 	}
-	err := s.env.Store.Edit(datastore.Running, 0, "cli", func(t *yang.Tree) error {
+	checked := func(t *yang.Tree) error {
 		if err := fn(t); err != nil {
 			return err
 		}
 		return yang.Validate(t)
-	})
+	}
+	var err error
+	if id == "" {
+		err = s.env.Store.Edit(datastore.Running, 0, "cli", checked)
+	} else {
+		err = s.env.Store.EditConfirmed("cli", id, timeout, checked)
+	}
 	if err != nil {
 		var ve *yang.ValidationError
 		var le *datastore.LockError
@@ -315,6 +327,28 @@ func grammar() []command {
 		{"exit", modeConfig, "", func(s *Session, _ []string) string { return s.leaveConfig() }},
 		{"exit", modeIf | modeRouter, "", func(s *Session, _ []string) string { s.mode = modeConfig; return "" }},
 		{"commit", modeAnyConfig, EOS, func(s *Session, _ []string) string { return s.commitSession() }},
+		{"commit timer <hh:mm:ss>", modeAnyConfig, EOS, func(s *Session, a []string) string {
+			if s.sess == nil {
+				return "% Error: commit timer needs a configuration session\n"
+			}
+			d, err := parseHMS(a[0])
+			if err != nil {
+				return s.errConfig(err.Error())
+			}
+			return s.commitSessionConfirmed(s.sessNm, d)
+		}},
+		{"configure session <name> commit", modeExec | modeConfig, EOS, func(s *Session, a []string) string {
+			if err := s.env.Store.ConfirmPending(a[0]); err != nil {
+				return "% Error: no pending commit timer for session " + a[0] + "\n"
+			}
+			return ""
+		}},
+		{"configure session <name> abort", modeExec | modeConfig, EOS, func(s *Session, a []string) string {
+			if err := s.env.Store.CancelCommit(0, a[0]); err != nil {
+				return "% Error: no pending commit timer for session " + a[0] + "\n"
+			}
+			return ""
+		}},
 		{"abort", modeAnyConfig, EOS, func(s *Session, _ []string) string {
 			if s.sess == nil {
 				return "% Error: not in a configuration session\n"
@@ -467,19 +501,23 @@ func (s *Session) leaveConfig() string {
 	return ""
 }
 
-func (s *Session) commitSession() string {
+func (s *Session) commitSession() string { return s.commitSessionConfirmed("", 0) }
+
+// commitSessionConfirmed commits the open configuration session, as a
+// confirmed commit when id is not "".
+func (s *Session) commitSessionConfirmed(id string, timeout time.Duration) string {
 	if s.sess == nil {
 		return "% Error: not in a configuration session\n"
 	}
 	t := s.sess
-	out := s.apply(func(r *yang.Tree) error {
+	out := s.applyConfirmed(func(r *yang.Tree) error {
 		for _, c := range yang.Diff(r, t) {
 			if err := yang.Apply(r, []yang.Change{c}); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}, id, timeout)
 	if out != "" {
 		return out
 	}
@@ -642,4 +680,24 @@ func addrsOf(t *yang.Tree, name string) []netip.Prefix {
 		}
 	}
 	return out
+}
+
+// parseHMS parses an EOS commit timer, hh:mm:ss.
+func parseHMS(v string) (time.Duration, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) != 3 {
+		return 0, fmt.Errorf("timer %q: want hh:mm:ss", v)
+	}
+	var total time.Duration
+	for i, unit := range []time.Duration{time.Hour, time.Minute, time.Second} {
+		n, err := strconv.ParseUint(parts[i], 10, 8)
+		if err != nil || (i > 0 && n > 59) {
+			return 0, fmt.Errorf("timer %q: want hh:mm:ss", v)
+		}
+		total += time.Duration(n) * unit
+	}
+	if total == 0 {
+		return 0, fmt.Errorf("timer %q must be longer than zero", v)
+	}
+	return total, nil
 }

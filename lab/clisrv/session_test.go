@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -205,5 +206,65 @@ func TestSRLTranscript(t *testing.T) {
 	tree, _ := s.Exec("info / interface eth1")
 	if !strings.Contains(tree, "    interface eth1 {\n        admin-state enable\n        description \"to spine 1\"\n") {
 		t.Errorf("info tree:\n%s", tree)
+	}
+}
+
+func TestCommitTimers(t *testing.T) {
+	t.Parallel()
+	descr := "/interfaces/interface[name=eth1]/config/description"
+	tests := []struct {
+		name     string
+		platform string
+		lines    []string
+		confirm  []string // run after the commit; nil lets the timer expire
+		want     any
+	}{
+		{"eos timer confirmed", EOS, []string{"configure session s1", "interface eth1", "description timed", "commit timer 00:00:01"},
+			[]string{"configure session s1 commit"}, "timed"},
+		{"eos timer expires", EOS, []string{"configure session s2", "interface eth1", "description timed", "commit timer 00:00:01"},
+			nil, nil},
+		{"eos timer aborted", EOS, []string{"configure session s3", "interface eth1", "description timed", "commit timer 00:10:00"},
+			[]string{"configure session s3 abort"}, nil},
+		{"srl confirmed accepted", SRL, []string{"enter candidate", "set / interface eth1 description timed", "commit confirmed timeout 1"},
+			[]string{"tools system configuration confirmed-accept"}, "timed"},
+		{"srl confirmed expires", SRL, []string{"enter candidate", "set / interface eth1 description timed", "commit confirmed timeout 1"},
+			nil, nil},
+		{"srl confirmed rejected", SRL, []string{"enter candidate", "set / interface eth1 description timed", "commit confirmed timeout 600"},
+			[]string{"tools system configuration confirmed-reject"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, st := newSession(t, tc.platform)
+			defer st.Close()
+			for _, l := range tc.lines {
+				if out, _ := s.Exec(l); strings.HasPrefix(out, "%") || strings.HasPrefix(out, "Error") {
+					t.Fatalf("%q: %s", l, out)
+				}
+			}
+			if v, _ := st.Running().GetPath(descr); v != "timed" {
+				t.Fatalf("after the commit: %v", v)
+			}
+			for _, l := range tc.confirm {
+				if out, _ := s.Exec(l); out != "" {
+					t.Fatalf("%q: %s", l, out)
+				}
+			}
+			if tc.confirm == nil {
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					if v, _ := st.Running().GetPath(descr); v == nil || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			} else {
+				time.Sleep(1200 * time.Millisecond)
+			}
+			got, _ := st.Running().GetPath(descr)
+			if got != tc.want {
+				t.Errorf("description = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/netagent/netagent/yang"
 )
@@ -12,6 +13,9 @@ import (
 // SRL is the Nokia SR Linux personality: a running and a private candidate
 // mode, path-style set/delete, commit now|stay|validate, discard, info.
 const SRL = "srl"
+
+// srlConfirmID names SR Linux's single confirmed commit in the datastore.
+const srlConfirmID = "srl-commit-confirmed"
 
 func (s *Session) srlPrompt() string {
 	ctx := "running"
@@ -129,13 +133,31 @@ func (s *Session) execSRL(line string) (string, bool) {
 				s.sess = s.env.Store.Running()
 			}
 			return "All changes have been committed. " + map[string]string{"now": "Leaving candidate mode.", "stay": "Starting new transaction."}[arg] + "\n", false
+		case "confirmed":
+			timeout := 600 * time.Second
+			if len(toks) == 4 && toks[2] == "timeout" {
+				n, err := strconv.ParseUint(toks[3], 10, 32)
+				if err != nil || n == 0 {
+					return srlErr("timeout %q is not a positive number of seconds", toks[3]), false
+				}
+				timeout = time.Duration(n) * time.Second
+			} else if len(toks) != 2 {
+				return srlErr("usage: commit confirmed [timeout SECONDS]"), false
+			}
+			if err := yang.Validate(s.sess); err != nil {
+				return srlErr("validation failed: %v", err), false
+			}
+			if out := s.commitSessionConfirmed(srlConfirmID, timeout); out != "" {
+				return strings.Replace(out, "% Invalid configuration: ", "Error: ", 1), false
+			}
+			return fmt.Sprintf("All changes have been committed. Leaving candidate mode.\nCommit confirmed: accept within %d seconds with 'tools system configuration confirmed-accept'.\n", int(timeout.Seconds())), false
 		case "validate":
 			if err := yang.Validate(s.sess); err != nil {
 				return srlErr("validation failed: %v", err), false
 			}
 			return "All changes have been validated\n", false
 		}
-		return srlErr("Unknown token '%s'. Options are ['now', 'stay', 'validate']", arg), false
+		return srlErr("Unknown token '%s'. Options are ['confirmed', 'now', 'stay', 'validate']", arg), false
 	case "discard":
 		if !cand {
 			return srlErr("discard is only available in candidate mode"), false
@@ -157,6 +179,22 @@ func (s *Session) execSRL(line string) (string, bool) {
 		return b.String(), false
 	case "info":
 		return s.srlInfo(toks[1:]), false
+	case "tools":
+		if len(toks) == 4 && toks[1] == "system" && toks[2] == "configuration" {
+			switch toks[3] {
+			case "confirmed-accept":
+				if err := s.env.Store.ConfirmPending(srlConfirmID); err != nil {
+					return srlErr("no confirmed commit is pending"), false
+				}
+				return "", false
+			case "confirmed-reject":
+				if err := s.env.Store.CancelCommit(0, srlConfirmID); err != nil {
+					return srlErr("no confirmed commit is pending"), false
+				}
+				return "", false
+			}
+		}
+		return srlErr("Unknown token '%s'", strings.Join(toks[1:], " ")), false
 	case "show":
 		return s.srlShow(toks[1:]), false
 	}
