@@ -179,6 +179,81 @@ type owner struct {
 }
 
 func compileDevice(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Problem) {
+	if s, ok := in.Spec.(*InterfaceSpec); ok {
+		if dp, ok := interfaceSettings(device, cur, s); ok {
+			return dp, nil
+		}
+	}
+	return compileGeneral(device, cur, in)
+}
+
+// interfaceSettings plans, without building a desired tree, the common
+// intent that only sets an existing interface's own settings (type, mtu,
+// description, enabled): each is one leaf, compared with the device's. The
+// JSON Schema already bounds these leaves at least as tightly as the model
+// (mtu 68..9216, description up to 255 characters without control
+// characters, type among the model's identities) and yang.Validate's
+// cross-leaf rules do not involve them, so nothing here can make the
+// configuration invalid. TestInterfaceSettingsMatchGeneral checks that the
+// plans are identical to the general path's.
+func interfaceSettings(device string, cur *yang.Tree, s *InterfaceSpec) (DevicePlan, bool) {
+	if len(s.IPv4) > 0 {
+		return DevicePlan{}, false
+	}
+	base := yang.InterfacePath(s.Name)
+	if _, ok := cur.Get(base.Leaf("name")); !ok {
+		return DevicePlan{}, false // creating it: the general path
+	}
+	// Leaves in schema order: the order yang.Diff lists them.
+	type setting struct {
+		leaf string
+		v    any
+	}
+	var sets [4]setting
+	n := 0
+	if s.Type != "" {
+		sets[n] = setting{"type", s.Type}
+		n++
+	}
+	if s.MTU != nil {
+		sets[n] = setting{"mtu", *s.MTU}
+		n++
+	}
+	if s.Description != nil {
+		sets[n] = setting{"description", *s.Description}
+		n++
+	}
+	if s.Enabled != nil {
+		sets[n] = setting{"enabled", *s.Enabled}
+		n++
+	}
+	dp := DevicePlan{Device: device, Before: cur}
+	var undoDeletes, undoUpdates []yang.Change
+	for _, st := range sets[:n] {
+		p := base.Leaf("config", st.leaf)
+		old, ok := cur.Get(p)
+		switch {
+		case ok && old == st.v:
+		case ok:
+			dp.Changes = append(dp.Changes, yang.Change{Op: yang.OpUpdate, Path: p, Old: old, New: st.v})
+			undoUpdates = append(undoUpdates, yang.Change{Op: yang.OpUpdate, Path: p, Old: st.v, New: old})
+		default:
+			dp.Changes = append(dp.Changes, yang.Change{Op: yang.OpCreate, Path: p, New: st.v})
+			undoDeletes = append(undoDeletes, yang.Change{Op: yang.OpDelete, Path: p, Old: st.v})
+		}
+	}
+	if len(dp.Changes) > 0 {
+		// yang.Diff order: deletions in reverse canonical order, then the rest.
+		for i := len(undoDeletes) - 1; i >= 0; i-- {
+			dp.Undo = append(dp.Undo, undoDeletes[i])
+		}
+		dp.Undo = append(dp.Undo, undoUpdates...)
+	}
+	return dp, true
+}
+
+// compileGeneral builds the desired tree, validates it and diffs it.
+func compileGeneral(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Problem) {
 	desired := cur.Clone()
 	b := &builder{device: device, cur: cur, t: desired}
 	switch s := in.Spec.(type) {

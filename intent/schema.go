@@ -203,6 +203,7 @@ var patternWords = map[string]string{
 	"properties/id":     "must be 1 to 128 letters, digits, '.', '_', ':', '@' or '-', starting with a letter or digit",
 	"/next_hop":         "must be an IPv4 address, DROP or LOCAL_LINK",
 	"/index":            "must be 1 to 64 letters, digits, '_' or '-'",
+	"/description":      "must not contain control characters (tab is allowed)",
 	"propertyNames":     "label names must be letters, digits, '.', '_' or '-'",
 	"properties/target": "must be a number",
 }

@@ -52,8 +52,9 @@ type Service struct {
 	// inflight holds the ids a worker is processing; queued those waiting.
 	inflight map[string]bool
 	queued   map[string]bool
-	backlog  bool          // a submission did not fit in work: rescan the store
-	changed  chan struct{} // closed and replaced on every transition
+	backlog  bool             // a submission did not fit in work: rescan the store
+	retries  map[string]retry // intents whose planning met a device error
+	changed  chan struct{}    // closed and replaced on every transition
 	devLocks map[string]*sync.Mutex
 }
 
@@ -80,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		queued:   map[string]bool{},
 		changed:  make(chan struct{}),
 		devLocks: map[string]*sync.Mutex{},
+		retries:  map[string]retry{},
 	}
 	if s.exec == nil {
 		s.exec = DeviceExecutor{Devices: cfg.Devices}
@@ -407,7 +409,18 @@ func (s *Service) worker(ctx context.Context) {
 			s.mu.Lock()
 			backlog := s.backlog
 			s.backlog = false
+			var due []string
+			for id, r := range s.retries {
+				if !r.at.After(time.Now()) && !r.queued {
+					due = append(due, id)
+					r.queued = true
+					s.retries[id] = r
+				}
+			}
 			s.mu.Unlock()
+			for _, id := range due {
+				s.enqueue(id)
+			}
 			if backlog {
 				if err := s.rescan(ctx); err != nil && ctx.Err() == nil {
 					s.log.Error("intent rescan", "err", err)
@@ -415,6 +428,34 @@ func (s *Service) worker(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// retry is a planning attempt to repeat after a device error.
+type retry struct {
+	attempts int
+	at       time.Time
+	queued   bool
+}
+
+// maxPlanAttempts bounds how often planning is tried against devices that
+// fail (unreachable, session lost) before the intent fails.
+const maxPlanAttempts = 6
+
+// retryLater schedules another planning attempt with exponential backoff
+// (0.5s, 1s, 2s...) and reports false once the attempts are used up.
+func (s *Service) retryLater(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.retries[id]
+	r.attempts++
+	if r.attempts >= maxPlanAttempts {
+		delete(s.retries, id)
+		return false
+	}
+	r.at = time.Now().Add(250 * time.Millisecond << r.attempts)
+	r.queued = false
+	s.retries[id] = r
+	return true
 }
 
 // lockDevices locks the named devices in name order and returns the unlock.
@@ -485,8 +526,16 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		var ie *InvalidError
+		if !errors.As(err, &ie) && s.retryLater(rec.ID) {
+			s.log.Warn("intent planning will be retried", "id", rec.ID, "err", err)
+			return nil
+		}
 		return s.fail(ctx, rec, rec.State, "plan: "+err.Error())
 	}
+	s.mu.Lock()
+	delete(s.retries, rec.ID)
+	s.mu.Unlock()
 	state := rec.State
 	now := s.now().UTC()
 	switch state {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -350,5 +351,59 @@ func TestLifecycleTable(t *testing.T) {
 		if got := intent.CanTransition(tt.from, tt.to); got != tt.ok {
 			t.Errorf("CanTransition(%s, %s) = %v, want %v", tt.from, tt.to, got, tt.ok)
 		}
+	}
+}
+
+// flakyDevices fails the first reads of every device, as a device that
+// is restarting does.
+type flakyDevices struct {
+	*intenttest.Network
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyDevices) Device(ctx context.Context, name string) (intent.Device, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fails > 0 {
+		f.fails--
+		return nil, errUnreachable
+	}
+	return f.Network.Device(ctx, name)
+}
+
+func TestPlanningRetriedAfterDeviceErrors(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	net := intenttest.Lab()
+	flaky := &flakyDevices{Network: net, fails: 3}
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: net, Devices: flaky})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first read fails at submission: accepted, planning deferred.
+	rec, err := svc.Submit(ctx, []byte(mtuIntent), intent.Source{Channel: "rest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.State != intent.StateAccepted {
+		t.Fatalf("state %s, want accepted (planning deferred)", rec.State)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = svc.Run(rctx) }()
+	defer func() { cancel(); <-done }()
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	rec, err = svc.Wait(wctx, "mtu-1", intent.StateApplied, intent.StateFailed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.State != intent.StateApplied {
+		t.Fatalf("state %s (%s), want applied after retries", rec.State, rec.Error)
 	}
 }
