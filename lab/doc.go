@@ -164,6 +164,18 @@
 //	POST   /v1/links/{endpoint}/{down|up}
 //	POST   /v1/anomalies                         script a synth.Anomaly
 //
+// # Scale
+//
+// Devices cost nothing while idle: no per-device goroutine runs besides the
+// accept loops, and telemetry is computed on demand. BenchmarkScale (go
+// test -bench Scale ./lab/) starts the 1,000-node `netagent lab gen
+// --nodes 1000` topology in one process and opens a NETCONF session (SSH,
+// hello, get-config) on every device. Measured on the 2-core build machine:
+// start 0.9-1.1 s, 1,000 sessions opened in 2-4 s (16 at a time), resident
+// memory +55-60 MiB for the idle lab and +190 MiB with all 1,000 sessions
+// open (client and server sides in the same process). `netagent lab up` of
+// the same topology idles at 137 MiB resident.
+//
 // # Concurrency and errors
 //
 // A Lab is safe for concurrent use. Each device's datastore serialises its
