@@ -535,7 +535,8 @@ func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change)
 		return a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "")
 	}
 	after := before.Clone()
-	if err := yang.Apply(after, changes); err == nil {
+	err = yang.Apply(after, changes)
+	if err == nil {
 		err = yang.Validate(after)
 	}
 	if err != nil {

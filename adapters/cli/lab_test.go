@@ -95,3 +95,29 @@ func TestRefusedLine(t *testing.T) {
 		})
 	}
 }
+
+// TestPrepareValidates: the CLI has no candidate, so Prepare checks the
+// change against the model before anything is sent.
+func TestPrepareValidates(t *testing.T) {
+	l, inv := conformance.StartLab(t)
+	a, err := cli.Open(t.Context(), conformance.Target(t, inv, "frr", adapters.CLI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	before, _ := l.Running("frr")
+	mtu := yang.InterfacePath("eth1").Leaf("config", "mtu")
+	old, _ := before.Get(mtu)
+	err = a.Prepare(t.Context(), "bad", []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: old, New: uint64(20)}})
+	var de *adapters.DeviceError
+	if !errors.As(err, &de) || de.Phase != adapters.PhaseValidate || !errors.Is(err, adapters.ErrRejected) || !adapters.Retryable(err) {
+		t.Fatalf("err = %v, want a retryable validation rejection", err)
+	}
+	if after, _ := l.Running("frr"); !after.Equal(before) {
+		t.Fatal("Prepare changed the device")
+	}
+	// The writer slot was given back.
+	if err := a.Configure(t.Context(), []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: old, New: uint64(1400)}}); err != nil {
+		t.Fatal(err)
+	}
+}

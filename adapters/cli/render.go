@@ -27,7 +27,6 @@ type iface struct {
 	description string
 	hasDesc     bool
 	enabled     bool
-	ifType      string
 }
 
 type nextHop struct{ nh, iface string }

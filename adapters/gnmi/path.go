@@ -102,6 +102,7 @@ func Scalar(v *gpb.TypedValue) any {
 	case *gpb.TypedValue_BoolVal:
 		return x.BoolVal
 	case *gpb.TypedValue_FloatVal:
+		//lint:ignore SA1019 older targets still send float_val
 		return float64(x.FloatVal)
 	case *gpb.TypedValue_DoubleVal:
 		return x.DoubleVal
@@ -110,6 +111,7 @@ func Scalar(v *gpb.TypedValue) any {
 	case *gpb.TypedValue_AsciiVal:
 		return x.AsciiVal
 	case *gpb.TypedValue_DecimalVal:
+		//lint:ignore SA1019 older targets still send decimal_val
 		return float64(x.DecimalVal.GetDigits()) / pow10(x.DecimalVal.GetPrecision())
 	case *gpb.TypedValue_JsonIetfVal:
 		return jsonScalar(x.JsonIetfVal)
