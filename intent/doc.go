@@ -1,43 +1,81 @@
 // Package intent turns what operators want into what devices are told.
 //
+// # Intents
+//
 // An intent is a JSON document: a common envelope (id, kind, targets,
 // spec, assure, options, requester) around a kind-specific spec. The kinds
-// are interface, static-route, bgp-neighbor and slo; each has a JSON Schema
-// (draft 2020-12) embedded in the binary and served by Schema.
+// are interface (enabled, description, mtu, type, IPv4 addresses),
+// static-route, bgp-neighbor and slo (an assurance objective: metric,
+// comparison, target, window, scope). Each kind has a JSON Schema (draft
+// 2020-12) embedded in the binary and served by Schema. Targets are device
+// names or a label selector; options are dry_run, confirm_timeout, atomic
+// (all devices or none, the default; false applies per device) and soak.
+// The id is the idempotency key; one is assigned when absent.
+//
+// # Checking
 //
 // Intake checking runs in three stages and each reports every problem it
-// finds at once, as {pointer, reason} pairs in an *InvalidError:
+// finds at once, as {pointer, reason} pairs (RFC 6901 pointers into the
+// submitted document, reasons in plain words) in an *InvalidError:
 //
 //  1. syntax (Decode): one JSON value of at most MaxBytes and MaxDepth,
 //     valid UTF-8, no duplicate member names, nothing after the value;
-//  2. schema: the kind's JSON Schema, with unknown members refused;
+//  2. schema: the kind's JSON Schema, with unknown members refused. The
+//     authority is santhosh-tekuri/jsonschema/v6, which reports the errors;
+//     a small evaluator of the same schema documents answers first on the
+//     hot path and may only say "valid" when it is certain (otherwise the
+//     authority decides). FuzzSchemaAgreement checks that it never accepts
+//     what the authority refuses;
 //  3. semantic (Compiler): targets exist in the Inventory, and the
 //     desired configuration passes yang.Validate (address conflicts,
-//     overlapping subnets, next hops that cannot resolve...). Problems
+//     overlapping subnets, network and broadcast addresses, next hops that
+//     cannot resolve, neighbours that are the device itself...). Problems
 //     already present on a device are not blamed on the intent.
+//
+// # Compiling
 //
 // Compilation reads each target's current configuration (Device.Query),
 // builds the desired tree, and diffs the two into a Plan: per device the
 // typed changes, the changes that undo them and a human-readable diff. An
 // intent that is already satisfied plans zero changes, so re-submitting it
-// changes nothing.
+// changes nothing. An interface intent without addresses reads only its
+// interface and, for an existing interface, compares its few leaves
+// directly (TestInterfaceSettingsMatchGeneral proves the plans identical to
+// the general path's); everything else reads the whole configuration so the
+// model's cross-leaf rules see everything.
+//
+// # Lifecycle
 //
 // Service is the one entry point every intake uses (REST in intent/rest,
 // Kafka in intent/kafkaintake, files in intent/fileintake, natural language
-// in intent/nl, and MCP): it decodes, checks, stores the intent durably
-// (internal/store) before acknowledging it, and then plans and applies it in
-// the background, recording every lifecycle transition with its time and
-// reason. Idempotency is by intent id: submitting an id again with the same
-// content returns the stored record and applies nothing; with different
-// content it is refused with ErrConflict.
+// in intent/nl, and MCP). SubmitIntent checks and plans the intent and
+// stores it durably (internal/store, SQLite) before it returns; Run then
+// plans it again under the devices' locks and applies it. States:
+// accepted, planned, applying, applied, failed, rolled-back; then assured,
+// drifted, breached (set by assurance through Transition; Reconcile
+// re-applies a drifted intent); and withdrawing, withdrawn (Withdraw
+// removes what the intent configured, keeping later changes by others).
+// Every transition is stored with its time and reason. After a restart,
+// Run resumes every pending intent; one that was being applied is planned
+// again against what the devices hold, so nothing is applied twice.
+// Device errors while planning are retried with backoff before the intent
+// fails. Submitting an id again with the same content returns the stored
+// record and applies nothing; with different content, ErrConflict.
 //
 // The package does not import the adapters or the lab: it declares what it
-// needs (Inventory, Devices, Device, Executor) and the agent wires them in.
-// Until the transaction coordinator takes over through Executor, plans are
-// applied device by device through Device.Configure, rolling back the
-// devices already changed when an atomic intent fails.
+// needs (Inventory, Devices, Device, Executor); intent/fleet adapts the
+// adapters' inventory and pool, intent/intenttest is an in-memory network
+// for tests. Until the transaction coordinator takes over through
+// Executor, DeviceExecutor applies plans device by device with
+// Device.Configure and, for an atomic intent, rolls back the devices
+// already changed when one fails.
 //
-// Concurrency: Decode, Schema and Compiler are safe for concurrent use.
-// Service is safe for concurrent use; its background work runs in Run, which
-// blocks until its context ends and waits for the work it started.
+// # Errors and concurrency
+//
+// Refusals are *InvalidError (errors.Is ErrInvalid; ErrMalformed and
+// ErrTooLarge for syntax); ErrNotFound and ErrConflict are sentinels;
+// device and store errors are wrapped with the device or intent named.
+// Decode, Schema and Compiler are safe for concurrent use. Service is safe
+// for concurrent use; its background work runs in Run, which blocks until
+// its context ends and waits for the work it started.
 package intent
