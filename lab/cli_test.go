@@ -8,6 +8,8 @@ import (
 	"github.com/scrapli/scrapligo/driver/network"
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/platform"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/netagent/netagent/lab/fault"
 )
@@ -248,5 +250,30 @@ topology:
 	r, err = drv.SendCommand("show version")
 	if err != nil || !strings.Contains(r.Result, "Software Version") {
 		t.Errorf("after an error: %v %q", err, r.Result)
+	}
+}
+
+func TestCLIExec(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	d, _ := l.Device("r1")
+	ep, _ := d.Endpoint(ProtoCLI)
+	hk, err := knownhosts.New(l.KnownHostsPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := l.Credentials()
+	cl, err := ssh.Dial("tcp", ep.Addr(), &ssh.ClientConfig{User: c.Username, Auth: []ssh.AuthMethod{ssh.Password(c.Password)}, HostKeyCallback: hk, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	s, err := cl.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Output("show ip route")
+	if err != nil || !strings.Contains(string(out), "C>* 10.0.0.0/31 is directly connected, e1-1") {
+		t.Errorf("ssh exec: %v %q", err, out)
 	}
 }

@@ -91,6 +91,18 @@ func (s *Server) handle(ctx context.Context, ss *sshsrv.Session) {
 		_, err := io.WriteString(ch, text)
 		return err == nil
 	}
+	if ss.Command != "" {
+		// ssh host "show ip route": one command, its output, no prompt.
+		if err := env.Faults.HangWhile(ctx, fault.CLI); err != nil {
+			return
+		}
+		if err := env.Faults.Delay(ctx, fault.CLI); err != nil {
+			return
+		}
+		out, _ := sess.Exec(ss.Command)
+		write(out)
+		return
+	}
 	if !write(s.banner() + sess.Prompt()) {
 		return
 	}

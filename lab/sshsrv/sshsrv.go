@@ -32,6 +32,9 @@ type Session struct {
 	Remote  net.Addr
 	Channel ssh.Channel
 	PTY     bool // a pty was requested: the handler should echo input
+	// Command is the command line of an "exec" request (Shell mode only);
+	// "" for an interactive shell.
+	Command string
 	conn    *ssh.ServerConn
 }
 
@@ -185,6 +188,7 @@ func (s *Server) serveConn(c net.Conn) {
 func (s *Server) serveChannel(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
 	pty := false
+	command := ""
 	started := make(chan struct{})
 	done := make(chan struct{})
 	var once sync.Once
@@ -193,7 +197,7 @@ func (s *Server) serveChannel(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *s
 			close(started)
 			go func() {
 				defer close(done)
-				sess := &Session{ID: s.cfg.Sessions.Add(1), User: sc.User(), Remote: sc.RemoteAddr(), Channel: ch, PTY: pty, conn: sc}
+				sess := &Session{ID: s.cfg.Sessions.Add(1), User: sc.User(), Remote: sc.RemoteAddr(), Channel: ch, PTY: pty, Command: command, conn: sc}
 				s.cfg.Handler(s.ctx, sess)
 				_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
 				_ = ch.Close()
@@ -228,6 +232,14 @@ func (s *Server) serveChannel(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *s
 				ok := s.cfg.Mode == Shell
 				_ = req.Reply(ok, nil)
 				if ok {
+					start()
+				}
+			case "exec":
+				var p struct{ Command string }
+				ok := ssh.Unmarshal(req.Payload, &p) == nil && s.cfg.Mode == Shell && p.Command != ""
+				_ = req.Reply(ok, nil)
+				if ok {
+					command = p.Command
 					start()
 				}
 			default:
