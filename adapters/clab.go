@@ -67,10 +67,19 @@ func parseClabTopology(data []byte, source string) (*Inventory, error) {
 		if topo.Name != "" {
 			d.Labels["clab-topology"] = topo.Name
 		}
+		platform := kindPlatform[kind]
+		if pl := n.Labels[LabelCLIPlatform]; pl != "" {
+			platform = pl
+		}
 		if len(n.PortBindings) > 0 {
-			d.Protocols, d.Address = boundProtocols(n.PortBindings, kindPlatform[kind], d.Address)
+			d.Protocols, d.Address = boundProtocols(n.PortBindings, platform, d.Address)
 		} else {
 			d.Protocols = defaultProtocols(kind)
+			for i := range d.Protocols {
+				if d.Protocols[i].Name == CLI {
+					d.Protocols[i].Platform = platform
+				}
+			}
 		}
 		if unmanagedKind[kind] || len(d.Protocols) == 0 {
 			continue
@@ -86,6 +95,10 @@ func parseClabTopology(data []byte, source string) (*Inventory, error) {
 	}
 	return inv, inv.checkDevices()
 }
+
+// LabelCLIPlatform is the node label that names a node's CLI dialect
+// when its kind does not imply the one it runs (frr | eos).
+const LabelCLIPlatform = "netagent.cli-platform"
 
 // containerPorts maps the management ports inside a container to the
 // protocol served there.
