@@ -126,17 +126,18 @@
 // # Performance (one warm session, 2 shared cores)
 //
 //	configure+commit, ops/s                  adapter  bare client        adapter/bare
-//	netconf, lab: lock+edit+commit+unlock        173  scrapligo     171  1.01
-//	gnmi, lab: one Set                          5744  gNMI stub    4880  1.18
+//	netconf, lab: lock+edit+commit+unlock        136  scrapligo     137  0.99
+//	cli, real FRR 8.4 vtysh via OpenSSH          119  scrapligo     118  1.01
 //	cli frr, lab: no ip route + ip route         146  scrapligo     149  0.98
-//	cli, real FRR 8.4 vtysh via OpenSSH          117  scrapligo     124  0.94
-//	netconf, lab, python3-ncclient               2.5  (the adapter is 70x faster)
-//	cli, real FRR 8.4, python3-netmiko          0.40  (the adapter is 290x faster)
+//	gnmi, lab: one Set                          5744  gNMI stub    4880  1.18
+//	netconf, lab, python3-ncclient               2.4  (the adapter is 57x faster)
+//	cli, real FRR 8.4, python3-netmiko          0.39  (the adapter is 308x faster)
 //
 //	session set-up: netconf 4.4 ms, gnmi 1.4 ms, cli on the lab 8.4 ms, cli on FRR via OpenSSH 159 ms
 //
-// (go test -bench . ./adapters/...; ncclient, netmiko and real FRR with
-// -tags interop. Figures move with the machine's load; the ratios hold.)
+// The first two rows and the Python clients come from one run (TestRatios,
+// -tags interop); the others from go test -bench . ./adapters/... Figures
+// move with the machine's load; the ratios hold.
 //
 // # SSH host keys
 //

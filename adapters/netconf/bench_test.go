@@ -37,7 +37,8 @@ func BenchmarkConfigure(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
 
-// BenchmarkBareScrapligo: the same RPCs with scrapligo alone (standard
+// BenchmarkBareScrapligo: the same RPCs (lock, edit-config, commit,
+// unlock) with scrapligo alone (standard
 // transport, strict host key), the floor of netagent's own stack.
 func BenchmarkBareScrapligo(b *testing.B) {
 	_, inv := conformance.StartLab(b)
@@ -58,7 +59,6 @@ func BenchmarkBareScrapligo(b *testing.B) {
 		for _, step := range []func() error{
 			func() error { r, err := d.Lock("candidate"); return failed(r.Failed, err) },
 			func() error { r, err := d.EditConfig("candidate", string(payload)); return failed(r.Failed, err) },
-			func() error { r, err := d.Validate("candidate"); return failed(r.Failed, err) },
 			func() error { r, err := d.Commit(); return failed(r.Failed, err) },
 			func() error { r, err := d.Unlock("candidate"); return failed(r.Failed, err) },
 		} {

@@ -13,8 +13,10 @@
 //	Abort:   discard-changes + unlock, or cancel-commit with the persist-id
 //	Rollback: cancel-commit while pending, else the inverse change
 //
-// Configure runs lock, edit-config, validate, commit, unlock in one call
-// (devices without :candidate: lock and edit running). Every reply is
+// Configure runs lock, edit-config, commit, unlock in one call; devices
+// without :candidate get lock and edit-config of running. The commit
+// validates; a separate validate belongs to Prepare, where it answers "can
+// this apply?". Every reply is
 // checked: an <rpc-error> becomes a *adapters.DeviceError with its
 // error-tag, error-path and error-message (lock-denied and in-use map to
 // ErrLocked, access-denied to ErrAuth, operation-not-supported to

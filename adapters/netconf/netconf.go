@@ -140,8 +140,8 @@ func (a *Adapter) Capabilities() adapters.Caps {
 
 func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
 
-// Configure applies changes: lock, edit-config to the candidate, validate,
-// commit, unlock (or lock and edit running on devices without a
+// Configure applies changes: lock, edit-config to the candidate, commit
+// (which validates), unlock (or lock and edit running on devices without a
 // candidate). The IETF encoding reads the running configuration first (its
 // mapping needs it).
 func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
@@ -172,9 +172,13 @@ func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
 	return a.unlock(ctx, tx, "candidate")
 }
 
-// stage is R17 phases 1 and 2: lock, (read), edit, validate. On error the
-// candidate is discarded and unlocked.
-func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, read bool) error {
+// stage is R17 phases 1 and 2: lock, (read), edit, and for a prepared
+// transaction validate. On error the candidate is discarded and unlocked.
+// prepare reads the running configuration first and has the device
+// validate the candidate; a one-shot Configure leaves validation to the
+// commit, which validates anyway and applies nothing when it refuses.
+func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, prepare bool) error {
+	read := prepare
 	rpc := a.to().RPC
 	target := "candidate"
 	if !s.candidate {
@@ -216,7 +220,7 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, read bool)
 		a.cleanup(ctx, tx)
 		return fmt.Errorf("netconf edit-config %s: %w", a.t.Device, err)
 	}
-	if s.candidate && s.validate {
+	if prepare && s.candidate && s.validate {
 		if _, err := s.rpc(ctx, adapters.PhaseValidate, rpc, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
 			return d.Validate("candidate")
 		}); err != nil {
