@@ -105,7 +105,10 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "anomaly: " + err.Error()})
 			return
 		}
-		l.AddAnomaly(a)
+		if err := l.AddAnomaly(a); err != nil {
+			writeErr(w, err)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	a := &adminServer{

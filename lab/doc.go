@@ -129,8 +129,8 @@
 // (SetLink, the admin API, `netagent lab fault link`) sets its loss to
 // 100%, takes both ends oper-down, and records a route convergence time on
 // every device (40-200 ms at the link's ends, 100-300 ms more elsewhere,
-// deterministic per seed and event). Scripted anomalies (AddAnomaly,
-// POST /v1/anomalies): cpu-spike (+Magnitude points), latency-climb
+// deterministic per seed and event). Scripted anomalies (Options.Anomalies,
+// AddAnomaly, POST /v1/anomalies, `netagent lab fault anomaly`): cpu-spike (+Magnitude points), latency-climb
 // (+Magnitude ms per second), loss-burst (+Magnitude %), psu-fail (PSU2
 // INACTIVE), traffic-surge (x Magnitude traffic and sessions), each from
 // Start for Duration (0: for ever).

@@ -22,6 +22,7 @@ import (
 
 	"github.com/netagent/netagent/lab/datastore"
 	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/synth"
 	"github.com/netagent/netagent/lab/topo"
 	"github.com/netagent/netagent/yang"
 )
@@ -53,6 +54,8 @@ type Options struct {
 	Seed int64
 	// NoAdmin disables the admin HTTP API.
 	NoAdmin bool
+	// Anomalies are scripted into the telemetry model at start.
+	Anomalies []synth.Anomaly
 	// GNMITLS serves gNMI over TLS with a self-signed certificate written to
 	// Dir/gnmi-ca.pem.
 	GNMITLS bool
@@ -191,6 +194,11 @@ func Start(ctx context.Context, t *topo.Topology, opts Options) (*Lab, error) {
 		}
 		l.devices = append(l.devices, d)
 		l.byName[n.Name] = d
+	}
+	for _, a := range opts.Anomalies {
+		if err := l.AddAnomaly(a); err != nil {
+			return nil, err
+		}
 	}
 	if err := l.writeFiles(); err != nil {
 		return nil, err

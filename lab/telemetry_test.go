@@ -3,6 +3,7 @@ package lab
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime"
 	"strings"
@@ -102,7 +103,15 @@ func TestAdminAPIFaults(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown device: %s", resp.Status)
 	}
-	l.AddAnomaly(synth.Anomaly{Kind: synth.PSUFail, Target: "r1"})
+	if err := l.AddAnomaly(synth.Anomaly{Kind: synth.PSUFail, Target: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddAnomaly(synth.Anomaly{Kind: synth.LatencyClimb, Target: "r1:e9", Magnitude: 1}); !errors.Is(err, ErrUnknownLink) {
+		t.Errorf("anomaly on an unknown link: %v", err)
+	}
+	if err := l.AddAnomaly(synth.Anomaly{Kind: "meteor", Target: "r1"}); !errors.Is(err, synth.ErrBadAnomaly) {
+		t.Errorf("unknown anomaly kind: %v", err)
+	}
 	pts, _ := l.State("r1", time.Now())
 	found := false
 	for _, p := range pts {

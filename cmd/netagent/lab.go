@@ -19,6 +19,7 @@ import (
 
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/synth"
 	"github.com/netagent/netagent/lab/topo"
 )
 
@@ -336,7 +337,34 @@ func newLabFaultCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(inject, clear, list, link)
+	var an synth.Anomaly
+	var anKind string
+	anomaly := &cobra.Command{
+		Use:   "anomaly",
+		Short: "Script a telemetry anomaly: cpu-spike, latency-climb, loss-burst, psu-fail, traffic-surge",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := findLab(dir)
+			if err != nil {
+				return err
+			}
+			an.Kind = synth.AnomalyKind(anKind)
+			if err := adminCall(cmd.Context(), st, http.MethodPost, "/v1/anomalies", an, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "anomaly %s on %s from %s\n", an.Kind, an.Target, an.Start)
+			return nil
+		},
+	}
+	af := anomaly.Flags()
+	af.StringVar(&anKind, "kind", "", "cpu-spike | latency-climb | loss-burst | psu-fail | traffic-surge")
+	af.StringVar(&an.Target, "target", "", "device (cpu-spike, psu-fail, traffic-surge) or link endpoint node:if (latency-climb, loss-burst)")
+	af.DurationVar(&an.Start, "start", 0, "offset from the lab's start")
+	af.DurationVar(&an.Duration, "duration", 0, "how long (0: until the lab stops)")
+	af.Float64Var(&an.Magnitude, "magnitude", 0, "cpu points, ms per second, loss %, or traffic factor")
+	_ = anomaly.MarkFlagRequired("kind")
+	_ = anomaly.MarkFlagRequired("target")
+	cmd.AddCommand(inject, clear, list, link, anomaly)
 	return cmd
 }
 

@@ -88,12 +88,13 @@ func TestLabCommands(t *testing.T) {
 		{"lab", "fault", "list", "leaf1", "--dir", state},
 		{"lab", "fault", "link", "leaf1:e1-49", "down", "--dir", state},
 		{"lab", "fault", "clear", "leaf1", "--dir", state},
+		{"lab", "fault", "anomaly", "--kind", "cpu-spike", "--target", "leaf2", "--magnitude", "50", "--dir", state},
 	} {
 		if err := runLabCLI(ctx, &fOut, args...); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
 	}
-	for _, want := range []string{"reject-commit fault injected on netconf", "active: reject-commit on netconf", "link leaf1:e1-49 down", "1 faults cleared"} {
+	for _, want := range []string{"reject-commit fault injected on netconf", "active: reject-commit on netconf", "link leaf1:e1-49 down", "1 faults cleared", "anomaly cpu-spike on leaf2"} {
 		if !strings.Contains(fOut.String(), want) {
 			t.Errorf("fault output lacks %q:\n%s", want, fOut.String())
 		}

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -50,6 +51,29 @@ type Anomaly struct {
 	// Duration 0 means until the lab stops.
 	Duration  time.Duration `json:"duration"`
 	Magnitude float64       `json:"magnitude"`
+}
+
+// ErrBadAnomaly is matched by errors from Anomaly.Validate.
+var ErrBadAnomaly = errors.New("bad anomaly")
+
+// Validate checks the anomaly's kind and target form.
+func (a Anomaly) Validate() error {
+	switch a.Kind {
+	case CPUSpike, PSUFail, TrafficSurge:
+		if a.Target == "" || strings.Contains(a.Target, ":") {
+			return fmt.Errorf("%w: %s needs a device as target, got %q", ErrBadAnomaly, a.Kind, a.Target)
+		}
+	case LatencyClimb, LossBurst:
+		if !strings.Contains(a.Target, ":") {
+			return fmt.Errorf("%w: %s needs a link endpoint node:interface as target, got %q", ErrBadAnomaly, a.Kind, a.Target)
+		}
+	default:
+		return fmt.Errorf("%w: unknown kind %q", ErrBadAnomaly, a.Kind)
+	}
+	if a.Start < 0 || a.Duration < 0 || a.Magnitude < 0 {
+		return fmt.Errorf("%w: start, duration and magnitude must not be negative", ErrBadAnomaly)
+	}
+	return nil
 }
 
 func (a Anomaly) activeAt(el time.Duration) (float64, bool) {
