@@ -63,7 +63,9 @@
 // edit-config (merge, replace, create, delete, remove; default-operation;
 // error-option; test-option; every edit is atomic), lock, unlock, validate,
 // commit (confirmed, confirm-timeout, persist, persist-id), cancel-commit,
-// discard-changes, kill-session, close-session. Errors are rpc-errors as RFC
+// discard-changes, copy-config (running, candidate or inline config to
+// running or candidate), delete-config (candidate: reset to running),
+// kill-session, close-session. Errors are rpc-errors as RFC
 // 6241 appendix A describes; lock-denied names the holder in
 // <error-info><session-id>. A malformed message gets a malformed-message
 // rpc-error and the session goes on. The running datastore is validated

@@ -86,3 +86,24 @@ func TestNETCONFCloseSession(t *testing.T) {
 		t.Errorf("session still open after close-session: %s", msg)
 	}
 }
+
+func TestNETCONFCopyAndDeleteConfig(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	nc := ncOpen(t, l, "r1", "1.0")
+	if r, _ := nc.EditConfig("candidate", `<config><interfaces xmlns="http://openconfig.net/yang/interfaces"><interface><name>e1-1</name><config><description>copied</description></config></interface></interfaces></config>`); r.Failed != nil {
+		t.Fatal(r.Result)
+	}
+	if r, err := nc.CopyConfig("candidate", "running"); err != nil || r.Failed != nil {
+		t.Fatalf("copy-config candidate to running: %v %v", err, r.Result)
+	}
+	if got := descrOf(t, l, "r1"); got != "copied" {
+		t.Errorf("after copy-config: %q", got)
+	}
+	if r, _ := nc.DeleteConfig("running"); r.Failed == nil {
+		t.Error("delete-config running accepted")
+	}
+	if r, err := nc.DeleteConfig("candidate"); err != nil || r.Failed != nil {
+		t.Fatalf("delete-config candidate: %v %v", err, r.Result)
+	}
+}

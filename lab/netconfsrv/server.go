@@ -321,6 +321,22 @@ func (s *session) operation(ctx context.Context, rpc, op *node) (body []byte, do
 			return errorReply(fromErr(e)...), false, nil
 		}
 		return okReply, false, nil
+	case "copy-config":
+		return s.copyConfig(rpc, op), false, nil
+	case "delete-config":
+		t, rerr := target(op, "target")
+		if rerr != nil {
+			return errorReply(*rerr), false, nil
+		}
+		// RFC 6241 7.4: the running configuration cannot be deleted; the
+		// candidate is reset to running (it cannot be empty either).
+		if t == datastore.Running {
+			return errorReply(rpcError{Type: "protocol", Tag: "operation-not-supported", Message: "the running datastore cannot be deleted"}), false, nil
+		}
+		if e := st.Discard(sid); e != nil {
+			return errorReply(fromErr(e)...), false, nil
+		}
+		return okReply, false, nil
 	case "close-session":
 		return okReply, true, nil
 	case "kill-session":
@@ -458,6 +474,51 @@ func (s *session) editConfig(rpc, op *node) []byte {
 }
 
 var errTestOnly = errors.New("test-only")
+
+// copyConfig copies running, candidate or an inline <config> over the
+// target datastore as a whole (replace semantics), validated like an edit.
+func (s *session) copyConfig(rpc, op *node) []byte {
+	t, rerr := target(op, "target")
+	if rerr != nil {
+		return errorReply(*rerr)
+	}
+	src := op.child("source")
+	if src == nil || len(src.Children) != 1 {
+		return errorReply(rpcError{Type: "protocol", Tag: "missing-element", Message: "copy-config needs <source>", Info: "<bad-element>source</bad-element>"})
+	}
+	var from *yang.Tree
+	switch c := &src.Children[0]; c.XMLName.Local {
+	case "running", "candidate":
+		from, _ = s.store().Get(datastore.Target(c.XMLName.Local))
+	case "config":
+		edit, err := yang.DecodeEdit(wrap("config", c, src, op, rpc))
+		if err != nil {
+			return errorReply(fromErr(err)...)
+		}
+		from = yang.NewTree()
+		if err := from.ApplyEdit(edit, "merge"); err != nil {
+			return errorReply(fromErr(err)...)
+		}
+	default:
+		return errorReply(rpcError{Type: "protocol", Tag: "invalid-value", Message: fmt.Sprintf("copy-config source %q is not supported (running, candidate, config)", c.XMLName.Local)})
+	}
+	err := s.store().Edit(t, s.id, "netconf", func(tr *yang.Tree) error {
+		tr.Delete(yang.Path{})
+		for _, c := range yang.Diff(tr, from) {
+			if err := yang.Apply(tr, []yang.Change{c}); err != nil {
+				return err
+			}
+		}
+		if t == datastore.Running {
+			return yang.Validate(tr)
+		}
+		return nil
+	})
+	if err != nil {
+		return errorReply(fromErr(err)...)
+	}
+	return okReply
+}
 
 func (s *session) validateInline(rpc, op, cfg *node) []byte {
 	edit, err := yang.DecodeEdit(wrap("config", cfg, op.child("source"), op, rpc))
