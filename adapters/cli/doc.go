@@ -28,6 +28,11 @@
 // say enough (leaf creations, updates and deletions of interfaces,
 // addresses and routes); entry deletions and BGP read show running-config.
 //
+// Monitor polls: configuration paths with show running-config, interface
+// state and counters (/interfaces/interface[...]/state) with show
+// interface(s), parsed by ParseInterfaces; other paths are ErrUnsupported
+// (the failover layer then serves them through another protocol).
+//
 // Transactions are participant-side (no candidate, no confirm timer):
 // Prepare reads running, renders and validates without sending; Commit
 // sends; Abort and Rollback apply the inverse commands of what the

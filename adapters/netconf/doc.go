@@ -22,6 +22,11 @@
 // ErrLocked, access-denied to ErrAuth, operation-not-supported to
 // ErrUnsupported, everything else to ErrRejected).
 //
+// Monitor polls: configuration paths of the model with get-config,
+// anything else (state, counters, platform data; "*" key wildcards) with
+// <get> and a subtree filter, the reply flattened into one update per leaf
+// (Flatten). Ping is a get-config whose filter selects nothing.
+//
 // Encoding: OpenConfig XML when the hello lists openconfig-interfaces,
 // else the IETF mapping (ietf-interfaces, ietf-ip, ietf-routing) when it
 // lists ietf-interfaces; the inventory's encoding field overrides.
@@ -30,6 +35,14 @@
 // (re-dialled after a failure); RPCs on it are serialised, and one writer
 // (a Configure, or a transaction from Prepare to its end) holds the device
 // at a time. A ctx that ends mid-RPC kills the session, so nothing more is
-// read or sent; whether the change was applied is then unknown and the
-// error is not Retryable.
+// read or sent. The error is Retryable only where that RPC could not have
+// applied anything (a lock, a read, an edit of the candidate); a commit
+// that got no answer is ambiguous. Close waits for every goroutine,
+// scrapligo's reader included (TestNoLeaks).
+//
+// yuma123's netconfd is recognised by its modules in the hello; its two
+// known quirks are worked around: an RPC that arrives with the client's
+// hello is dropped (the session pauses 50ms after the hello), and a commit
+// after <validate> loses the candidate (Prepare skips validate there; the
+// commit validates).
 package netconf
