@@ -215,8 +215,19 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, prepare bo
 	}
 	// Only an edit of running can be applied by a failed RPC; a candidate is discarded.
 	if _, err := s.rpc(ctx, adapters.PhaseStage, rpc, s.candidate, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
+		if !s.candidate && s.rollbackOnError {
+			// An edit of running is all or nothing only when asked to be.
+			return d.RPC(opoptions.WithFilter(`<edit-config><target><running/></target>` +
+				`<error-option>rollback-on-error</error-option>` + string(payload) + `</edit-config>`))
+		}
 		return d.EditConfig(target, string(payload))
 	}); err != nil {
+		var de *adapters.DeviceError
+		if !s.candidate && !s.rollbackOnError && errors.As(err, &de) {
+			// Without :rollback-on-error an edit of running stops at the
+			// refused node and keeps what came before it.
+			de.NotApplied = false
+		}
 		a.cleanup(ctx, tx)
 		return fmt.Errorf("netconf edit-config %s: %w", a.t.Device, err)
 	}

@@ -35,6 +35,7 @@ const (
 // caps is what a server's hello offers.
 type caps struct {
 	candidate, validate, confirmed, running bool
+	rollbackOnError                         bool
 	encoding                                string
 	// yuma: the server is yuma123's netconfd (its modules are in the
 	// hello), whose quirks the session works around.
@@ -56,6 +57,8 @@ func parseCaps(list []string, force string) (caps, error) {
 			c.confirmed = true
 		case strings.HasPrefix(base, "urn:ietf:params:netconf:capability:writable-running:"):
 			c.running = true
+		case strings.HasPrefix(base, "urn:ietf:params:netconf:capability:rollback-on-error:"):
+			c.rollbackOnError = true
 		case base == yang.NSInterfaces || strings.Contains(s, "module=openconfig-interfaces"):
 			oc = true
 		case base == nsIETFIf || strings.Contains(s, "module=ietf-interfaces"):
