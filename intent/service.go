@@ -373,7 +373,14 @@ func (s *Service) rescan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	for _, id := range ids {
+		s.mu.Lock()
+		r, waiting := s.retries[id]
+		s.mu.Unlock()
+		if waiting && r.at.After(now) {
+			continue // its retry is due later
+		}
 		s.enqueue(id)
 	}
 	return nil
