@@ -94,7 +94,8 @@
 // personality (scrapligo platform nokia_srl) has SR Linux's two-line
 // prompts, enter candidate private, set / delete with paths, commit
 // now|stay|validate|confirmed, discard now|stay, diff, info [flat] [from ...] and show
-// interface; it does not model static routes (next-hop groups). Commands and
+// interface; static routes go through next-hop groups as on SR Linux (info
+// shows one group per route, named static-<prefix>). Commands and
 // outputs are listed in clisrv's documentation; bad input gets a "% ..."
 // line and the session goes on.
 //

@@ -39,9 +39,13 @@
 // running|candidate] [/ PATH],
 // show interface [NAME], show version, show lab ...; quit. Paths:
 // interface NAME {admin-state, description, mtu, subinterface I [ipv4
-// address A/M]} and network-instance default protocols bgp
+// address A/M]}, network-instance default protocols bgp
 // {autonomous-system, router-id, neighbor IP {peer-as, description,
-// admin-state}}. Errors start "Error:".
+// admin-state}}, network-instance default static-routes route PREFIX
+// next-hop-group G and next-hop-groups group G {nexthop N ip-address A |
+// blackhole}. The model keeps next hops on the route, so a group's hops are
+// copied onto every route using it, and info names one group per route
+// (static-<prefix>). Errors start "Error:".
 //
 // Errors: FRR prints "% Unknown command: LINE", "% Command incomplete:
 // LINE", "% Invalid configuration: REASON"; EOS prints "% Invalid input",

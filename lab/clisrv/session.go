@@ -49,6 +49,7 @@ type Session struct {
 	sessNm  string
 	ctx     context.Context
 	dropped bool
+	groups  srlGroups // SR Linux next-hop groups of the candidate
 }
 
 // NewSession starts a session in privileged exec mode.

@@ -2,6 +2,7 @@ package clisrv
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,7 @@ func FuzzSession(f *testing.F) {
 		"\x00\x01 % ! \t\n conf t \n int \n",
 		"enter candidate\nset / interface eth1 description \"a b\"\nset / interface eth1 subinterface 0 ipv4 address 10.1.1.1/24\ncommit stay\ninfo\ninfo flat from candidate",
 		"enter candidate\nset / network-instance default protocols bgp neighbor 10.0.0.1 peer-as 3\ndelete / interface eth1\ndiff\ncommit now",
+		"enter candidate\nset / network-instance default next-hop-groups group g nexthop 1 ip-address 10.0.0.1\nset / network-instance default static-routes route 192.0.2.0/24 next-hop-group g\ndelete / network-instance default next-hop-groups group g nexthop 1\ncommit stay\ninfo",
 	} {
 		for p := uint8(0); p < 3; p++ {
 			f.Add(seed, p)
@@ -266,5 +268,59 @@ func TestCommitTimers(t *testing.T) {
 				t.Errorf("description = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestSRLStaticRoutes(t *testing.T) {
+	t.Parallel()
+	s, st := newSession(t, SRL)
+	for _, l := range []string{
+		"enter candidate",
+		"set / network-instance default next-hop-groups group g1 nexthop 1 ip-address 10.0.0.1",
+		"set / network-instance default next-hop-groups group g1 nexthop 2 ip-address 10.0.0.1",
+		"set / network-instance default static-routes route 192.0.2.0/24 next-hop-group g1",
+		"set / network-instance default next-hop-groups group bh blackhole",
+		"set / network-instance default static-routes route 198.51.100.0/24 next-hop-group bh",
+		"commit now",
+	} {
+		if out, _ := s.Exec(l); strings.HasPrefix(out, "Error") {
+			t.Fatalf("%q: %s", l, out)
+		}
+	}
+	r := st.Running()
+	base := "/network-instances/network-instance[name=DEFAULT]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=%s]/next-hops/next-hop[index=%s]/config/next-hop"
+	for _, c := range []struct{ prefix, idx, want string }{{"192.0.2.0/24", "0", "10.0.0.1"}, {"192.0.2.0/24", "1", "10.0.0.1"}, {"198.51.100.0/24", "0", "DROP"}} {
+		if v, _ := r.GetPath(fmt.Sprintf(base, c.prefix, c.idx)); v != c.want {
+			t.Errorf("%s hop %s = %v, want %s\n%s", c.prefix, c.idx, v, c.want, r)
+		}
+	}
+	flat, _ := s.Exec("info flat")
+	for _, want := range []string{
+		"set / network-instance default static-routes route 192.0.2.0/24 next-hop-group static-192-0-2-0_24",
+		"set / network-instance default next-hop-groups group static-192-0-2-0_24 nexthop 0 ip-address 10.0.0.1",
+		"set / network-instance default next-hop-groups group static-198-51-100-0_24 blackhole generate-icmp false",
+	} {
+		if !strings.Contains(flat, want+"\n") {
+			t.Errorf("info flat lacks %q:\n%s", want, flat)
+		}
+	}
+	// Replaying the flat configuration into an empty candidate rebuilds it.
+	s2, st2 := newSession(t, SRL)
+	s2.Exec("enter candidate")
+	for _, l := range strings.Split(strings.TrimSpace(flat), "\n") {
+		if out, _ := s2.Exec(l); strings.HasPrefix(out, "Error") {
+			t.Fatalf("replay %q: %s", l, out)
+		}
+	}
+	if out, _ := s2.Exec("commit now"); strings.HasPrefix(out, "Error") {
+		t.Fatal(out)
+	}
+	if d := cmp.Diff(st.Running().String(), st2.Running().String()); d != "" {
+		t.Errorf("replayed configuration differs (-orig +replay):\n%s", d)
+	}
+	// A group in use cannot be deleted.
+	s.Exec("enter candidate")
+	if out, _ := s.Exec("delete / network-instance default next-hop-groups group static-192-0-2-0_24"); !strings.HasPrefix(out, "Error: group") {
+		t.Errorf("deleting a group in use: %q", out)
 	}
 }

@@ -3,6 +3,7 @@ package clisrv
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,7 @@ func (s *Session) execSRL(line string) (string, bool) {
 		case len(toks) >= 2 && toks[1] == "candidate":
 			if !cand {
 				s.sess = s.env.Store.Running()
+				s.groups = groupsOf(s.sess)
 			}
 			return "", false
 		case len(toks) == 2 && toks[1] == "running":
@@ -108,7 +110,12 @@ func (s *Session) execSRL(line string) (string, bool) {
 			return srlErr("%s needs an absolute path starting with '/'", toks[0]), false
 		}
 		c := s.sess.Clone()
-		if err := srlEdit(c, toks[2:], toks[0] == "delete"); err != nil {
+		if s.groups.hops == nil {
+			s.groups = groupsOf(s.sess)
+		}
+		saved := s.groups.clone()
+		if err := s.srlEdit(c, toks[2:], toks[0] == "delete"); err != nil {
+			s.groups = saved
 			return srlErr("%v", err), false
 		}
 		s.sess = c
@@ -131,6 +138,7 @@ func (s *Session) execSRL(line string) (string, bool) {
 			}
 			if arg == "stay" {
 				s.sess = s.env.Store.Running()
+				s.groups = groupsOf(s.sess)
 			}
 			return "All changes have been committed. " + map[string]string{"now": "Leaving candidate mode.", "stay": "Starting new transaction."}[arg] + "\n", false
 		case "confirmed":
@@ -164,6 +172,7 @@ func (s *Session) execSRL(line string) (string, bool) {
 		}
 		if len(toks) > 1 && toks[1] == "stay" {
 			s.sess = s.env.Store.Running()
+			s.groups = groupsOf(s.sess)
 			return "", false
 		}
 		s.sess = nil
@@ -202,7 +211,7 @@ func (s *Session) execSRL(line string) (string, bool) {
 }
 
 // srlEdit applies one set or delete path (the words after "/") to t.
-func srlEdit(t *yang.Tree, p []string, del bool) error {
+func (s *Session) srlEdit(t *yang.Tree, p []string, del bool) error {
 	need := func(n int) error {
 		if len(p) < n {
 			return fmt.Errorf("incomplete path: %s", strings.Join(p, " "))
@@ -247,8 +256,10 @@ func srlEdit(t *yang.Tree, p []string, del bool) error {
 		switch rest[0] {
 		case "type", "admin-state":
 			return nil
-		case "static-routes", "next-hop-groups":
-			return fmt.Errorf("static routes are not modelled by this simulator's SR Linux CLI; configure them over NETCONF or gNMI")
+		case "static-routes":
+			return s.srlStatic(t, rest[1:], del)
+		case "next-hop-groups":
+			return s.srlGroup(t, rest[1:], del)
 		case "protocols":
 			if len(rest) < 2 || rest[1] != "bgp" {
 				return fmt.Errorf("unknown token '%s'. Options are ['bgp']", strings.Join(rest[1:], " "))
@@ -447,6 +458,7 @@ func srlFlat(t *yang.Tree) []string {
 			}
 		}
 	}
+	out = append(out, srlStaticFlat(t)...)
 	if as, ok := str(t, yang.BGPPath().Leaf("global", "config", "as")); ok {
 		pre := "set / network-instance default protocols bgp"
 		out = append(out, pre+" autonomous-system "+as)
@@ -518,7 +530,8 @@ func (s *Session) srlInfo(args []string) string {
 // Lists (interface, subinterface, address, neighbor, network-instance) take
 // their key on the same line.
 func srlTree(lines []string) string {
-	keyed := map[string]bool{"interface": true, "subinterface": true, "network-instance": true, "neighbor": true, "address": true}
+	keyed := map[string]bool{"interface": true, "subinterface": true, "network-instance": true, "neighbor": true, "address": true,
+		"route": true, "group": true, "nexthop": true}
 	var b strings.Builder
 	var open []string
 	for _, l := range lines {
@@ -638,4 +651,192 @@ func (s *Session) srlShowInterface(only string) string {
 		b.WriteString(line)
 	}
 	return b.String()
+}
+
+// srlGroups is a candidate's next-hop groups (SR Linux keeps static route
+// next hops in named groups; the canonical model keeps them on the route).
+// Routes name a group; a group's next hops are materialised onto every
+// route that uses it.
+type srlGroups struct {
+	hops   map[string]map[int]hop // group -> nexthop index -> hop
+	routes map[string]string      // prefix -> group
+}
+
+func (g srlGroups) clone() srlGroups {
+	c := srlGroups{hops: map[string]map[int]hop{}, routes: map[string]string{}}
+	for name, hs := range g.hops {
+		c.hops[name] = map[int]hop{}
+		for i, h := range hs {
+			c.hops[name][i] = h
+		}
+	}
+	for p, name := range g.routes {
+		c.routes[p] = name
+	}
+	return c
+}
+
+// groupName is the group a route's next hops are shown in.
+func groupName(prefix string) string {
+	return "static-" + strings.NewReplacer("/", "_", ".", "-").Replace(prefix)
+}
+
+func staticPrefixes(t *yang.Tree) []string {
+	var out []string
+	for _, r := range t.EntriesOf(yang.ProtocolPath(yang.StaticProtocol, yang.StaticProtocol).Leaf("static-routes", "static")) {
+		out = append(out, r.KeyValue("prefix"))
+	}
+	return out
+}
+
+// groupsOf derives the groups of t's static routes: one per route.
+func groupsOf(t *yang.Tree) srlGroups {
+	g := srlGroups{hops: map[string]map[int]hop{}, routes: map[string]string{}}
+	for _, p := range staticPrefixes(t) {
+		name := groupName(p)
+		g.routes[p] = name
+		g.hops[name] = map[int]hop{}
+		for i, h := range hopsOf(t, p) {
+			g.hops[name][i] = h
+		}
+	}
+	return g
+}
+
+// materialise writes group name's hops onto every route using it.
+func (g srlGroups) materialise(t *yang.Tree, name string) error {
+	idx := make([]int, 0, len(g.hops[name]))
+	for i := range g.hops[name] {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	hops := make([]hop, 0, len(idx))
+	for _, i := range idx {
+		hops = append(hops, g.hops[name][i])
+	}
+	for p, n := range g.routes {
+		if n != name {
+			continue
+		}
+		if err := setHops(t, p, hops); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// srlStatic handles static-routes route PREFIX [next-hop-group G | admin-state X].
+func (s *Session) srlStatic(t *yang.Tree, r []string, del bool) error {
+	if len(r) < 2 || r[0] != "route" {
+		return fmt.Errorf("incomplete path: static-routes route PREFIX")
+	}
+	pfx, err := netip.ParsePrefix(r[1])
+	if err != nil || !pfx.Addr().Is4() || pfx.Masked() != pfx {
+		return fmt.Errorf("route %q is not an IPv4 prefix without host bits", r[1])
+	}
+	prefix := pfx.String()
+	rest := r[2:]
+	switch {
+	case len(rest) == 0 && del:
+		delete(s.groups.routes, prefix)
+		return setHops(t, prefix, nil)
+	case len(rest) == 0:
+		return nil
+	case rest[0] == "admin-state" || rest[0] == "metric" || rest[0] == "preference":
+		return nil
+	case rest[0] == "next-hop-group" && del:
+		delete(s.groups.routes, prefix)
+		return setHops(t, prefix, nil)
+	case rest[0] == "next-hop-group" && len(rest) == 2:
+		s.groups.routes[prefix] = rest[1]
+		if s.groups.hops[rest[1]] == nil {
+			s.groups.hops[rest[1]] = map[int]hop{}
+		}
+		return s.groups.materialise(t, rest[1])
+	}
+	return fmt.Errorf("unknown token '%s'. Options are ['admin-state', 'next-hop-group']", strings.Join(rest, " "))
+}
+
+// srlGroup handles next-hop-groups group G [nexthop N ip-address A | blackhole | admin-state X].
+func (s *Session) srlGroup(t *yang.Tree, r []string, del bool) error {
+	if len(r) < 2 || r[0] != "group" {
+		return fmt.Errorf("incomplete path: next-hop-groups group NAME")
+	}
+	name, rest := r[1], r[2:]
+	g := s.groups.hops[name]
+	if g == nil {
+		g = map[int]hop{}
+		s.groups.hops[name] = g
+	}
+	switch {
+	case len(rest) == 0 && del:
+		for p, n := range s.groups.routes {
+			if n == name {
+				return fmt.Errorf("group %s is used by route %s", name, p)
+			}
+		}
+		delete(s.groups.hops, name)
+		return nil
+	case len(rest) == 0 || rest[0] == "admin-state":
+		return nil
+	case rest[0] == "blackhole":
+		if del {
+			for i, h := range g {
+				if h.nh == "DROP" {
+					delete(g, i)
+				}
+			}
+		} else {
+			for i := range g {
+				delete(g, i)
+			}
+			g[0] = hop{nh: "DROP"}
+		}
+		return s.groups.materialise(t, name)
+	case rest[0] == "nexthop" && len(rest) >= 2:
+		i, err := strconv.ParseUint(rest[1], 10, 16)
+		if err != nil {
+			return fmt.Errorf("nexthop index %q is not a number", rest[1])
+		}
+		switch {
+		case del && len(rest) == 2:
+			delete(g, int(i))
+		case !del && len(rest) == 4 && rest[2] == "ip-address":
+			a, err := netip.ParseAddr(rest[3])
+			if err != nil || !a.Is4() {
+				return fmt.Errorf("ip-address %q is not an IPv4 address", rest[3])
+			}
+			if h, ok := g[0]; ok && h.nh == "DROP" {
+				delete(g, 0)
+			}
+			g[int(i)] = hop{nh: a.String()}
+		case len(rest) >= 3 && (rest[2] == "admin-state" || rest[2] == "resolve"):
+			return nil
+		default:
+			return fmt.Errorf("unknown token '%s'. Options are ['ip-address']", strings.Join(rest[2:], " "))
+		}
+		return s.groups.materialise(t, name)
+	}
+	return fmt.Errorf("unknown token '%s'. Options are ['admin-state', 'blackhole', 'nexthop']", rest[0])
+}
+
+// srlStaticFlat renders t's static routes as SR Linux set lines, one group
+// per route.
+func srlStaticFlat(t *yang.Tree) []string {
+	var out, groups []string
+	pre := "set / network-instance default "
+	for _, p := range staticPrefixes(t) {
+		name := groupName(p)
+		out = append(out, pre+"static-routes route "+p+" admin-state enable", pre+"static-routes route "+p+" next-hop-group "+name)
+		groups = append(groups, pre+"next-hop-groups group "+name+" admin-state enable")
+		for i, h := range hopsOf(t, p) {
+			switch {
+			case h.nh == "DROP":
+				groups = append(groups, pre+"next-hop-groups group "+name+" blackhole generate-icmp false")
+			case h.nh != "LOCAL_LINK":
+				groups = append(groups, pre+"next-hop-groups group "+name+" nexthop "+strconv.Itoa(i)+" ip-address "+h.nh)
+			}
+		}
+	}
+	return append(out, groups...)
 }
