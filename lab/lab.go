@@ -69,7 +69,7 @@ type Endpoint struct {
 	Host     string `json:"host"`
 	Port     int    `json:"port"`
 	TLS      bool   `json:"tls,omitempty"`
-	Platform string `json:"platform,omitempty"` // cli only: frr | eos
+	Platform string `json:"platform,omitempty"` // cli only: frr | eos | srl
 }
 
 // Addr is host:port.
@@ -83,6 +83,19 @@ type DeviceInfo struct {
 	Endpoints []Endpoint        `json:"endpoints"` // in preference order
 	// HostKey is the device's SSH host public key in authorized_keys form.
 	HostKey string `json:"host_key"`
+}
+
+// clone returns a copy sharing no map or slice with d.
+func (d DeviceInfo) clone() DeviceInfo {
+	c := d
+	c.Endpoints = append([]Endpoint(nil), d.Endpoints...)
+	if d.Labels != nil {
+		c.Labels = make(map[string]string, len(d.Labels))
+		for k, v := range d.Labels {
+			c.Labels[k] = v
+		}
+	}
+	return c
 }
 
 // Endpoint returns the device's endpoint for protocol p.
@@ -133,7 +146,6 @@ type Lab struct {
 	tlsCfg  *tls.Config
 	tlsErr  error
 
-	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -301,7 +313,6 @@ func (l *Lab) Close() error {
 			}()
 		}
 		wg.Wait()
-		l.wg.Wait()
 		l.closeErr = errors.Join(errs...)
 	})
 	return l.closeErr
@@ -343,7 +354,7 @@ func (l *Lab) AdminAddr() string {
 func (l *Lab) Devices() []DeviceInfo {
 	out := make([]DeviceInfo, len(l.devices))
 	for i, d := range l.devices {
-		out[i] = d.info
+		out[i] = d.info.clone()
 	}
 	return out
 }
@@ -354,7 +365,7 @@ func (l *Lab) Device(name string) (DeviceInfo, bool) {
 	if !ok {
 		return DeviceInfo{}, false
 	}
-	return d.info, true
+	return d.info.clone(), true
 }
 
 func (l *Lab) device(name string) (*device, error) {
