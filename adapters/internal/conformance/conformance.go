@@ -217,6 +217,17 @@ func Run(t *testing.T, l *lab.Lab, inv *adapters.Inventory, o Options, open adap
 				record("configure+read back: "+c.Name, false, "Query differs")
 				t.Fatalf("Query differs from the device (-want +got):\n%s", cmp.Diff(want.String(), got.String()))
 			}
+			// Query of one subtree returns exactly that subtree.
+			sub := []yang.Path{yang.InterfacePath("eth1")}
+			part, err := d.Query(ctx, sub)
+			if err != nil {
+				record("configure+read back: "+c.Name, false, err.Error())
+				t.Fatalf("Query(%s): %v", sub[0], err)
+			}
+			if wantPart := normalize(adapters.Restrict(want, sub)); !normalize(part).Equal(wantPart) {
+				record("configure+read back: "+c.Name, false, "Query of a subtree differs")
+				t.Fatalf("Query(%s) (-want +got):\n%s", sub[0], cmp.Diff(wantPart.String(), normalize(part).String()))
+			}
 			record("configure+read back: "+c.Name, true, "")
 		})
 	}
