@@ -76,7 +76,7 @@
 // subtrees, state as scalar leaves), Set (atomic: all of it or nothing,
 // validated), Subscribe ONCE, POLL and STREAM (SAMPLE with sample_interval
 // >= 100ms, ON_CHANGE pushed at once for configuration and within a second
-// for state, suppress_redundant, updates_only). Set honours the
+// for state, suppress_redundant, heartbeat_interval, updates_only). Set honours the
 // commit-confirmed extension (gnmi_ext.Commit: commit with a rollback
 // duration, confirm, cancel, set-rollback-duration), the device-side
 // confirm timer of two-phase commit over gNMI. The username and password

@@ -372,3 +372,35 @@ func TestGNMICommitConfirmed(t *testing.T) {
 		t.Errorf("after cancel: %q", got)
 	}
 }
+
+func TestGNMIHeartbeat(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	c, ctx := gnmiClient(t, l, "r1", nil)
+	s, err := c.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{
+		Mode: gpb.SubscriptionList_STREAM, Subscription: []*gpb.Subscription{{Path: gpath(t, "/interfaces/interface[name=e1-1]/config/description"),
+			Mode: gpb.SubscriptionMode_ON_CHANGE, HeartbeatInterval: uint64(200 * time.Millisecond)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r, err := s.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetSyncResponse() {
+			break
+		}
+	}
+	// Nothing changes, yet the heartbeat re-sends the value.
+	r, err := s.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ups := r.GetUpdate().GetUpdate(); len(ups) != 1 || ups[0].GetVal().GetStringVal() != "to r2:eth1" {
+		t.Errorf("heartbeat update: %v", r)
+	}
+}

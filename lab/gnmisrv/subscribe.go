@@ -25,8 +25,12 @@ type sub struct {
 	mode     gpb.SubscriptionMode
 	interval time.Duration
 	suppress bool
-	next     time.Time
-	last     map[string]*gpb.TypedValue // what was sent, by path string
+	// heartbeat re-sends every value, changed or not, at least this often
+	// (ON_CHANGE and suppress_redundant SAMPLE); 0 means never.
+	heartbeat time.Duration
+	lastFull  time.Time
+	next      time.Time
+	last      map[string]*gpb.TypedValue // what was sent, by path string
 }
 
 // Subscribe serves ONCE, POLL and STREAM (SAMPLE, ON_CHANGE, TARGET_DEFINED)
@@ -47,7 +51,11 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 	}
 	var subs []*sub
 	for _, x := range sl.GetSubscription() {
-		sb := &sub{path: join(sl.GetPrefix(), x.GetPath()), mode: x.GetMode(), interval: time.Duration(x.GetSampleInterval()), suppress: x.GetSuppressRedundant(), last: map[string]*gpb.TypedValue{}}
+		sb := &sub{path: join(sl.GetPrefix(), x.GetPath()), mode: x.GetMode(), interval: time.Duration(x.GetSampleInterval()),
+			suppress: x.GetSuppressRedundant(), heartbeat: time.Duration(x.GetHeartbeatInterval()), last: map[string]*gpb.TypedValue{}}
+		if sb.heartbeat != 0 && sb.heartbeat < MinSampleInterval {
+			return status.Errorf(codes.InvalidArgument, "gnmi %s: subscribe: heartbeat interval %v is below the minimum %v", s.cfg.Device, sb.heartbeat, MinSampleInterval)
+		}
 		if sb.mode == gpb.SubscriptionMode_SAMPLE {
 			if sb.interval == 0 {
 				sb.interval = DefaultSampleInterval
@@ -139,6 +147,7 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 	}
 	now := time.Now()
 	for _, sb := range subs {
+		sb.lastFull = now
 		sb.next = now.Add(sb.interval)
 		if sb.mode != gpb.SubscriptionMode_SAMPLE {
 			sb.next = now.Add(onChangePoll)
@@ -184,7 +193,12 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 					}
 				}
 			}
-			ups, dels := sb.diff(pts, onChange || sb.suppress)
+			onlyChanged := onChange || sb.suppress
+			if sb.heartbeat > 0 && now.Sub(sb.lastFull) >= sb.heartbeat {
+				onlyChanged = false
+				sb.lastFull = now
+			}
+			ups, dels := sb.diff(pts, onlyChanged)
 			if err := send(ups, dels); err != nil {
 				return err
 			}
