@@ -7,8 +7,8 @@
 //
 // # Starting a lab
 //
-//	t, _ := topo.ReadFile("lab/topologies/leaf-spine.clab.yml")
-//	l, err := lab.Start(ctx, t, lab.Options{Dir: t.TempDir()})
+//	tp, _ := topo.Parse(topologies.LeafSpine) // or topo.ReadFile(path)
+//	l, err := lab.Start(ctx, tp, lab.Options{Dir: t.TempDir()})
 //	defer l.Close()
 //	d, _ := l.Device("leaf1")
 //	ep, _ := d.Endpoint(lab.ProtoNETCONF) // ep.Addr() is 127.0.0.1:port
@@ -65,8 +65,8 @@
 // commit (confirmed, confirm-timeout, persist, persist-id), cancel-commit,
 // discard-changes, copy-config (running, candidate or inline config to
 // running or candidate), delete-config (candidate: reset to running),
-// kill-session, close-session. Errors are rpc-errors as RFC
-// 6241 appendix A describes; lock-denied names the holder in
+// kill-session, close-session. Errors are rpc-errors as RFC 6241 appendix
+// A describes; lock-denied names the holder in
 // <error-info><session-id>. A malformed message gets a malformed-message
 // rpc-error and the session goes on. The running datastore is validated
 // with yang.Validate on every edit; the candidate at commit (or at edit with
@@ -76,8 +76,8 @@
 // subtrees, state as scalar leaves), Set (atomic: all of it or nothing,
 // validated), Subscribe ONCE, POLL and STREAM (SAMPLE with sample_interval
 // >= 100ms, ON_CHANGE pushed at once for configuration and within a second
-// for state, suppress_redundant, heartbeat_interval, updates_only). Set honours the
-// commit-confirmed extension (gnmi_ext.Commit: commit with a rollback
+// for state, suppress_redundant, heartbeat_interval, updates_only). Set
+// honours the commit-confirmed extension (gnmi_ext.Commit: commit with a rollback
 // duration, confirm, cancel, set-rollback-duration), the device-side
 // confirm timer of two-phase commit over gNMI. The username and password
 // metadata are checked on every call; TLS is optional.
@@ -90,14 +90,14 @@
 // starts privileged (r2#, r2(config-if-eth1)#, scrapligo platform
 // arista_eos) and adds configure session / commit / abort and the
 // confirmed commit "commit timer HH:MM:SS" (confirmed with "configure
-// session NAME commit"). The SR Linux
-// personality (scrapligo platform nokia_srl) has SR Linux's two-line
-// prompts, enter candidate private, set / delete with paths, commit
-// now|stay|validate|confirmed, discard now|stay, diff, info [flat] [from ...] and show
-// interface; static routes go through next-hop groups as on SR Linux (info
-// shows one group per route, named static-<prefix>). Commands and
-// outputs are listed in clisrv's documentation; bad input gets a "% ..."
-// line and the session goes on.
+// session NAME commit"). The SR Linux personality (scrapligo platform
+// nokia_srl) has SR Linux's two-line prompts, enter candidate private, set /
+// delete with paths, commit now|stay|validate|confirmed, discard now|stay,
+// diff, info [flat] [from ...] and show interface; static routes go through
+// next-hop groups as on SR Linux (info shows one group per route, named
+// static-<prefix>). Commands and outputs are listed in clisrv's
+// documentation; bad input gets a "% ..." (SR Linux: "Error: ...") line and
+// the session goes on.
 //
 // Writes through gNMI and the CLI go to running at once; they are refused
 // while a NETCONF session holds a lock on running or candidate.
@@ -133,10 +133,11 @@
 // 100%, takes both ends oper-down, and records a route convergence time on
 // every device (40-200 ms at the link's ends, 100-300 ms more elsewhere,
 // deterministic per seed and event). Scripted anomalies (Options.Anomalies,
-// AddAnomaly, POST /v1/anomalies, `netagent lab fault anomaly`): cpu-spike (+Magnitude points), latency-climb
-// (+Magnitude ms per second), loss-burst (+Magnitude %), psu-fail (PSU2
-// INACTIVE), traffic-surge (x Magnitude traffic and sessions), each from
-// Start for Duration (0: for ever).
+// AddAnomaly, POST /v1/anomalies, `netagent lab fault anomaly`):
+// cpu-spike (+Magnitude points), latency-climb (+Magnitude ms per second),
+// loss-burst (+Magnitude %), psu-fail (PSU2 INACTIVE), traffic-surge
+// (x Magnitude traffic and sessions), each from Start for Duration (0: for
+// ever).
 //
 // # Faults
 //
@@ -184,5 +185,6 @@
 // A Lab is safe for concurrent use. Each device's datastore serialises its
 // writers; every front end owns its goroutines and Close waits for them.
 // Errors name the lab, device and operation and wrap sentinels
-// (ErrUnknownDevice, ErrUnknownLink, topo.ErrInvalid, fault.ErrBadFault).
+// (ErrUnknownDevice, ErrUnknownLink, topo.ErrInvalid, fault.ErrBadFault,
+// synth.ErrBadAnomaly).
 package lab
