@@ -2,7 +2,6 @@ package intent
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -349,13 +348,4 @@ func (p *parser) number() (any, *InvalidError) {
 		return nil, p.fail("a number is longer than 64 characters")
 	}
 	return json.Number(d[start:p.pos]), nil
-}
-
-// marshalValue renders a generic value (as parseStrict returns) as JSON.
-func marshalValue(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("intent: encode: %w", err)
-	}
-	return b, nil
 }
