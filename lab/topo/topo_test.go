@@ -116,5 +116,38 @@ func TestGenerate(t *testing.T) {
 	if _, err := Generate("gen", 1); err == nil {
 		t.Error("Generate 1 node: want an error")
 	}
-	_ = os.Getenv
+}
+
+// FuzzParse: the parser never panics; what it accepts has known kinds,
+// unique nodes and links between existing nodes, and errors carry a line.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("../topologies/*.clab.yml")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    a: {kind: linux}\n"))
+	f.Add([]byte("name: x\ntopology:\n  nodes:\n    a: {kind: toaster}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		tp, err := Parse(src)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error is not ErrInvalid: %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, n := range tp.Nodes {
+			if !KnownKind(n.Kind) || seen[n.Name] || !validName(n.Name) {
+				t.Fatalf("accepted bad node %+v", n)
+			}
+			seen[n.Name] = true
+		}
+		for _, l := range tp.Links {
+			if !seen[l.A.Node] || !seen[l.B.Node] {
+				t.Fatalf("accepted link to an unknown node: %+v", l)
+			}
+		}
+	})
 }
