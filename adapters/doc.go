@@ -94,19 +94,23 @@
 // Results (go test -run TestConformance ./adapters/...; NETAGENT_CONFORMANCE_OUT
 // collects the tables):
 //
-//	check                                  netconf  gnmi   cli frr  cli eos
-//	configure+read back: interface         pass     pass   pass     pass
-//	configure+read back: loopback+address  pass     pass   pass     pass
-//	configure+read back: static route      pass     pass   pass     pass
-//	configure+read back: bgp + neighbour   pass     pass   pass     pass
-//	configure+read back: delete address    pass     pass   pass     pass
-//	prepare/commit/confirm                 pass     pass   pass     pass
-//	abort                                  pass     pass   pass     pass
-//	rollback after commit                  pass     pass   pass     pass
-//	rollback after confirm                 pass     pass   pass     pass
-//	confirm timer expiry (device reverts)  pass     n/a*   n/a*     n/a*
+//	check                                  netconf  gnmi   cli frr  cli eos  failover*
+//	configure+read back: interface         pass     pass   pass     pass     pass
+//	configure+read back: loopback+address  pass     pass   pass     pass     pass
+//	configure+read back: static route      pass     pass   pass     pass     pass
+//	configure+read back: bgp + neighbour   pass     pass   pass     pass     pass
+//	configure+read back: delete address    pass     pass   pass     pass     pass
+//	prepare/commit/confirm                 pass     pass   pass     pass     pass
+//	abort                                  pass     pass   pass     pass     pass
+//	rollback after commit                  pass     pass   pass     pass     pass
+//	rollback after confirm                 pass     pass   pass     pass     pass
+//	confirm timer expiry (device reverts)  pass     n/a*   n/a*     n/a*     pass
 //
-// * the lab's gNMI target does not announce the commit-confirmed extension
+// failover*: the suite run through OpenDevice over the device's NETCONF
+// and gNMI (TestFailoverConformance), which also checks that a prepared
+// transaction keeps every other writer out.
+//
+// n/a*: the lab's gNMI target does not announce the commit-confirmed extension
 // and CLIs have no timer: those participants roll back themselves (the
 // inverse change), and Caps.ConfirmTimer says so. The gNMI adapter's use of
 // the extension (commit, confirm, cancel, expiry) is tested against a

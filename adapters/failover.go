@@ -74,6 +74,7 @@ type Failover struct {
 	current string     // protocol last reported as serving
 	txs     map[string]*member
 	txOrder []string // txs keys, oldest first, bounded by maxTxs
+	holding string   // the transaction holding the writer slot, "" when none
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -529,10 +530,18 @@ func (f *Failover) closeMembers() error {
 }
 
 // --- transactions: pinned to the protocol that prepared them ---
+//
+// A transaction holds the device's writer slot from Prepare until it ends
+// (Confirm, Abort, Rollback, a Commit without a confirm timeout, or a
+// failure that ended it in the adapter), so no Configure through another
+// protocol can interleave with it.
 
 // Prepare prepares through the best protocol that supports transactions;
 // the transaction stays on that protocol until it ends.
 func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
+	if err := f.acquire(ctx); err != nil {
+		return err
+	}
 	var errs []error
 	for _, m := range f.order() {
 		d, err := f.usable(ctx, m)
@@ -552,6 +561,7 @@ func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change
 				f.txOrder = append(f.txOrder, tx)
 			}
 			f.txs[tx] = m
+			f.holding = tx
 			// Rollback of a confirmed transaction routes here later; keep
 			// the most recent ones (the adapters keep as many).
 			for len(f.txOrder) > maxTxs {
@@ -563,10 +573,12 @@ func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change
 		}
 		errs = append(errs, err)
 		if !Failed(err) || !Retryable(err) || ctx.Err() != nil {
+			f.release()
 			return err
 		}
 		f.failed(m, err)
 	}
+	f.release()
 	return fmt.Errorf("prepare %s: %w", f.name, errors.Join(append(errs, ErrUnsupported)...))
 }
 
@@ -599,13 +611,37 @@ func (f *Failover) forget(tx string) {
 	f.mu.Unlock()
 }
 
+// holds reports whether tx holds the writer slot.
+func (f *Failover) holds(tx string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.holding == tx && tx != ""
+}
+
+// endTx gives the writer slot back if tx holds it.
+func (f *Failover) endTx(tx string) {
+	f.mu.Lock()
+	held := f.holding == tx && tx != ""
+	if held {
+		f.holding = ""
+	}
+	f.mu.Unlock()
+	if held {
+		f.release()
+	}
+}
+
 // Commit commits on the protocol that prepared tx.
 func (f *Failover) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
 	d, err := f.pinned(tx, PhaseCommit)
 	if err != nil {
 		return err
 	}
-	return d.Commit(ctx, tx, confirmTimeout)
+	err = d.Commit(ctx, tx, confirmTimeout)
+	if (err == nil && confirmTimeout <= 0) || (err != nil && Retryable(err)) {
+		f.endTx(tx) // the adapter ended the transaction
+	}
+	return err
 }
 
 // Confirm confirms on the protocol that prepared tx.
@@ -614,7 +650,11 @@ func (f *Failover) Confirm(ctx context.Context, tx string) error {
 	if err != nil {
 		return err
 	}
-	return d.Confirm(ctx, tx)
+	err = d.Confirm(ctx, tx)
+	if err == nil || errors.Is(err, ErrRejected) || errors.Is(err, ErrNoTransaction) {
+		f.endTx(tx) // confirmed, expired, or unknown to the adapter: over
+	}
+	return err
 }
 
 // Abort aborts on the protocol that prepared tx; an unknown tx succeeds.
@@ -629,11 +669,14 @@ func (f *Failover) Abort(ctx context.Context, tx string) error {
 	if err := d.Abort(ctx, tx); err != nil {
 		return err
 	}
+	f.endTx(tx)
 	f.forget(tx)
 	return nil
 }
 
-// Rollback rolls back on the protocol that prepared tx; an unknown tx succeeds.
+// Rollback rolls back on the protocol that prepared tx; an unknown tx
+// succeeds. A transaction that already ended takes the writer slot again
+// for its inverse.
 func (f *Failover) Rollback(ctx context.Context, tx string) error {
 	d, err := f.pinned(tx, PhaseRollback)
 	if errors.Is(err, ErrNoTransaction) {
@@ -642,7 +685,17 @@ func (f *Failover) Rollback(ctx context.Context, tx string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Rollback(ctx, tx); err != nil {
+	if !f.holds(tx) {
+		if err := f.acquire(ctx); err != nil {
+			return err
+		}
+		f.mu.Lock()
+		f.holding = tx
+		f.mu.Unlock()
+	}
+	err = d.Rollback(ctx, tx)
+	f.endTx(tx)
+	if err != nil {
 		return err
 	}
 	f.forget(tx)

@@ -2,6 +2,7 @@ package adapters_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -140,5 +141,52 @@ func failoverOnLab(t *testing.T, f fault.Fault, source string, strict bool) {
 		}
 	} else if len(events) < 3 || events[0] != ">netconf" || events[1] != "netconf>gnmi" || !strings.HasSuffix(events[len(events)-1], ">netconf") {
 		t.Errorf("events = %v, want >netconf, netconf>gnmi, ..., >netconf", events)
+	}
+}
+
+// TestFailoverConformance runs the conformance suite through the failover
+// device (NETCONF preferred, then gNMI), and checks that a prepared
+// transaction keeps other writers out.
+func TestFailoverConformance(t *testing.T) {
+	l, inv := conformance.StartLab(t)
+	open := func(ctx context.Context, _ adapters.Target) (adapters.Device, error) {
+		ts, err := inv.Targets("nc", adapters.TargetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		var only []adapters.Target
+		for _, tg := range ts {
+			if tg.Protocol.Name != adapters.CLI {
+				only = append(only, tg)
+			}
+		}
+		return adapters.OpenDevice(ctx, registry(t), only, adapters.FailoverOptions{})
+	}
+	rs := conformance.Run(t, l, inv, conformance.Options{Device: "nc", Protocol: adapters.NETCONF, Label: "failover", ConfirmTimer: true}, open)
+	conformance.WriteTable(t, rs)
+
+	d, err := open(t.Context(), adapters.Target{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tx := d.(adapters.Transactional)
+	mtu := yang.InterfacePath("eth1").Leaf("config", "mtu")
+	cur, _ := l.Running("nc")
+	old, _ := cur.Get(mtu)
+	if err := tx.Prepare(t.Context(), "held", []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: old, New: uint64(7000)}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	err = d.Configure(ctx, []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: old, New: uint64(7100)}})
+	cancel()
+	if !errors.Is(err, adapters.ErrLocked) || !adapters.Retryable(err) {
+		t.Fatalf("Configure during a prepared transaction: %v, want a retryable ErrLocked", err)
+	}
+	if err := tx.Abort(t.Context(), "held"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Configure(t.Context(), []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: old, New: uint64(7100)}}); err != nil {
+		t.Fatalf("Configure after the transaction ended: %v", err)
 	}
 }
