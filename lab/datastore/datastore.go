@@ -28,6 +28,9 @@ var (
 	ErrClosed        = errors.New("datastore closed")
 )
 
+// sharedEdits marks a candidate edited by more than one session.
+const sharedEdits = ^uint32(0)
+
 // LockError says who holds a lock.
 type LockError struct {
 	Target Target
@@ -73,7 +76,8 @@ type Store struct {
 	mu        sync.Mutex // protects following fields
 	running   *yang.Tree
 	candidate *yang.Tree
-	dirty     bool // candidate differs from running by edits
+	dirty     bool   // candidate differs from running by edits
+	editor    uint32 // the one session whose edits the candidate holds; sharedEdits when several
 	locks     map[Target]uint32
 	pend      *pending
 	pendGen   uint64
@@ -183,7 +187,7 @@ func (s *Store) Unlock(t Target, sid uint32) error {
 	// RFC 6241 7.6: unlocking a candidate with changes discards them.
 	if t == Candidate && s.dirty {
 		s.candidate = s.running.Clone()
-		s.dirty = false
+		s.dirty, s.editor = false, 0
 	}
 	return nil
 }
@@ -215,6 +219,14 @@ func (s *Store) Edit(t Target, sid uint32, source string, fn func(*yang.Tree) er
 		}
 		s.candidate = c
 		s.dirty = !c.Equal(s.running)
+		switch {
+		case !s.dirty:
+			s.editor = 0
+		case s.editor == 0:
+			s.editor = sid
+		case s.editor != sid:
+			s.editor = sharedEdits
+		}
 		return nil
 	case Running:
 		// Writing running directly also respects a candidate lock held by
@@ -238,8 +250,8 @@ func (s *Store) setRunning(r *yang.Tree, source string) {
 	s.running = r
 	if !s.dirty {
 		s.candidate = r.Clone()
-	} else {
-		s.dirty = !s.candidate.Equal(s.running)
+	} else if s.dirty = !s.candidate.Equal(s.running); !s.dirty {
+		s.editor = 0
 	}
 	if len(changes) == 0 {
 		return
@@ -267,7 +279,7 @@ func (s *Store) Discard(sid uint32) error {
 		return err
 	}
 	s.candidate = s.running.Clone()
-	s.dirty = false
+	s.dirty, s.editor = false, 0
 	return nil
 }
 
@@ -308,7 +320,7 @@ func (s *Store) Commit(sid uint32, source string, confirm *ConfirmOptions, persi
 		s.pend = nil
 	}
 	s.setRunning(s.candidate.Clone(), source)
-	s.dirty = false
+	s.dirty, s.editor = false, 0
 	if confirm == nil {
 		return nil
 	}
@@ -340,7 +352,7 @@ func (s *Store) revertLocked(source string) {
 	p := s.pend
 	s.pend = nil
 	p.timer.Stop()
-	s.dirty = false
+	s.dirty, s.editor = false, 0
 	s.setRunning(p.before.Clone(), source)
 	s.candidate = s.running.Clone()
 	s.reverts++
@@ -387,9 +399,16 @@ func (s *Store) SessionEnded(sid uint32) {
 			delete(s.locks, t)
 			if t == Candidate && s.dirty {
 				s.candidate = s.running.Clone()
-				s.dirty = false
+				s.dirty, s.editor = false, 0
 			}
 		}
+	}
+	// Uncommitted candidate edits of this session alone go with it, so a
+	// session that dies mid-change does not leave the candidate unlockable.
+	if s.dirty && s.editor == sid && sid != 0 {
+		s.candidate = s.running.Clone()
+		s.dirty, s.editor = false, 0
+		s.editor = 0
 	}
 	if s.pend != nil && s.pend.persist == "" && s.pend.session == sid && !s.closed {
 		s.revertLocked("session-end")

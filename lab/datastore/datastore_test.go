@@ -149,3 +149,24 @@ func TestCommitValidates(t *testing.T) {
 		t.Errorf("candidate after discard: %v", err)
 	}
 }
+
+func TestSessionEndDiscardsItsEdits(t *testing.T) {
+	t.Parallel()
+	s := New("d", initial(t))
+	_ = s.Edit(Candidate, 7, "test", setDescr("abandoned"))
+	s.SessionEnded(7)
+	if v := get(t, s, Candidate); v != "start" {
+		t.Errorf("edits of an ended session survive: %v", v)
+	}
+	if err := s.Lock(Candidate, 8); err != nil {
+		t.Errorf("lock after the editor left: %v", err)
+	}
+	_ = s.Unlock(Candidate, 8)
+	// Edits shared by two sessions stay when one of them ends.
+	_ = s.Edit(Candidate, 1, "test", setDescr("a"))
+	_ = s.Edit(Candidate, 2, "test", setDescr("b"))
+	s.SessionEnded(1)
+	if v := get(t, s, Candidate); v != "b" {
+		t.Errorf("shared edits dropped: %v", v)
+	}
+}

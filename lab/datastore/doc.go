@@ -10,7 +10,10 @@
 // the configuration from before it and restores it when its timer fires,
 // when it is cancelled, or (if not persistent) when its session ends.
 // Writes to running from gNMI or the CLI (session id 0) are refused while a
-// NETCONF session holds a lock on running or candidate.
+// NETCONF session holds a lock on running or candidate. When a session ends,
+// its locks go, and so do uncommitted candidate edits made by it alone (a
+// client that dies mid-change does not leave the candidate unlockable);
+// edits several sessions made stay until commit or discard.
 //
 // Watchers call Changed to get a channel closed at the next change of
 // running; LastEvent tells what changed. Close stops the revert timer.
