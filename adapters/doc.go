@@ -139,7 +139,7 @@
 //
 //	session set-up: netconf 4.4 ms, gnmi 1.4 ms, cli on the lab 8.4 ms, cli on FRR via OpenSSH 159 ms
 //
-// The first two rows and the Python clients come from one run (TestRatios,
+// The first two rows and the Python clients come from one run (TestInteropRatios,
 // -tags interop); the others from go test -bench . ./adapters/... Figures
 // move with the machine's load; the ratios hold.
 //

@@ -76,13 +76,13 @@ print(n / (time.time() - start))
 c.disconnect()
 `
 
-// TestRatios measures, in one run, configure+commit operations per second
+// TestInteropRatios measures, in one run, configure+commit operations per second
 // on one warm session: the adapters, the bare scrapligo loop doing the same
 // RPCs or lines on the same device, and python3-ncclient / python3-netmiko,
 // and reports the ratios (the issue's aim: adapters within 10% of bare
 // scrapligo, so at least 50x ncclient and 100x netmiko). It reports; it
 // asserts no timing (the machine is shared).
-func TestRatios(t *testing.T) {
+func TestInteropRatios(t *testing.T) {
 	const d = 3 * time.Second
 	// NETCONF on the lab.
 	_, inv := conformance.StartLab(t)
