@@ -101,13 +101,14 @@ func newLabGenCmd() *cobra.Command {
 }
 
 // findLab locates the state of a running lab: dir if given, else the only
-// clab-*/lab.json under the working directory (up to two levels down).
+// clab-*/lab.json under the working directory (up to two levels down) or
+// lab started by `netagent serve` under .netagent/lab/.
 func findLab(dir string) (lab.State, error) {
 	if dir != "" {
 		return lab.ReadState(dir)
 	}
 	var found []string
-	for _, pat := range []string{"clab-*/lab.json", "*/clab-*/lab.json", "*/*/clab-*/lab.json"} {
+	for _, pat := range []string{"clab-*/lab.json", "*/clab-*/lab.json", "*/*/clab-*/lab.json", ".netagent/lab/*/lab.json"} {
 		m, _ := filepath.Glob(pat)
 		found = append(found, m...)
 	}
