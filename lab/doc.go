@@ -109,10 +109,10 @@
 // two labs with the same seed report the same series. Figures and where
 // they appear (gNMI Subscribe/Get, NETCONF get, CLI show):
 //
-//	/system/cpus/cpu[index=ALL]/state/total/instant            CPU %          show lab resources
+//	/system/cpus/cpu[index=ALL]/state/total/instant            CPU %          show lab resources, EOS show processes top once
 //	/system/memory/state/physical, .../used                    bytes          show lab resources
 //	/lab/system/state/memory-util                              memory %       show lab resources
-//	/components/component[name=PSU1|PSU2]/state/oper-status    ACTIVE|INACTIVE show lab resources
+//	/components/component[name=PSU1|PSU2]/state/oper-status    ACTIVE|INACTIVE show lab resources, EOS show environment power
 //	/components/component[name=PSUn]/power-supply/state/output-power  W
 //	/interfaces/interface[name=X]/state/admin-status, oper-status   UP|DOWN   show interface(s)
 //	/interfaces/interface[name=X]/state/counters/{in,out}-octets, {in,out}-pkts, in-errors, in-discards

@@ -57,6 +57,14 @@ func TestLinkDownEverywhere(t *testing.T) {
 	if !strings.Contains(sr.Result, "CPU utilization:") || !strings.Contains(sr.Result, "Power supply PSU1: ACTIVE") {
 		t.Errorf("show lab resources:\n%s", sr.Result)
 	}
+	sr, _ = drv.SendCommand("show processes top once")
+	if !strings.Contains(sr.Result, "%Cpu(s):") || !strings.Contains(sr.Result, "KiB Mem :") {
+		t.Errorf("show processes top once:\n%s", sr.Result)
+	}
+	sr, _ = drv.SendCommand("show environment power")
+	if !strings.Contains(sr.Result, "PWR-500AC-R") || !strings.Contains(sr.Result, " Ok") {
+		t.Errorf("show environment power:\n%s", sr.Result)
+	}
 	if err := l.SetLink("r1:e1-1", true); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@
 //	        terminal length N | terminal width N | enable | disable (eos)
 //	        show running-config | show interface[s] [NAME] | show ip route
 //	        show ip bgp summary | show bgp summary (frr) | show version
+//	        show environment power | show processes top once (eos)
 //	        show lab resources | show lab links | show lab traffic
 //	        write [memory] | copy running-config startup-config | exit | quit
 //	config: interface NAME | no interface NAME | ip route PREFIX HOP [HOP]

@@ -304,6 +304,8 @@ func grammar() []command {
 		{"show ip bgp summary", modeExec | modeUser, "", func(s *Session, _ []string) string { return s.showBGP() }},
 		{"show bgp summary", modeExec | modeUser, FRR, func(s *Session, _ []string) string { return s.showBGP() }},
 		{"show version", modeExec | modeUser, "", func(s *Session, _ []string) string { return s.showVersion() }},
+		{"show environment power", modeExec | modeUser, EOS, func(s *Session, _ []string) string { return s.showEnvPower() }},
+		{"show processes top once", modeExec | modeUser, EOS, func(s *Session, _ []string) string { return s.showTop() }},
 		{"show lab resources", modeExec | modeUser, "", func(s *Session, _ []string) string { return s.showResources() }},
 		{"show lab links", modeExec | modeUser, "", func(s *Session, _ []string) string { return s.showLinks() }},
 		{"show lab traffic", modeExec | modeUser, "", func(s *Session, _ []string) string { return s.showTraffic() }},

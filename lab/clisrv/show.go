@@ -345,7 +345,12 @@ func fmtDur(d time.Duration) string {
 func (s *Session) showVersion() string {
 	up := fmtDur(time.Since(s.env.Started).Truncate(time.Second))
 	if s.env.Platform == EOS {
-		return fmt.Sprintf("Arista cEOSLab\nSoftware image version: 4.33.0F (netagent lab)\nHostname: %s\nUptime: %s\n", s.env.Hostname, up)
+		out := fmt.Sprintf("Arista cEOSLab\nSoftware image version: 4.33.0F (netagent lab)\nHostname: %s\nUptime: %s\n", s.env.Hostname, up)
+		if s.env.Telemetry.Device != nil {
+			d := s.env.Telemetry.Device(time.Now())
+			out += fmt.Sprintf("Total memory:           %d kB\nFree memory:            %d kB\n", d.MemPhysical/1024, (d.MemPhysical-d.MemUsed)/1024)
+		}
+		return out
 	}
 	return fmt.Sprintf("FRRouting 10.2.1 (%s) on Linux (netagent lab).\nUptime: %s\n", s.env.Hostname, up)
 }
@@ -390,4 +395,33 @@ func (s *Session) showTraffic() string {
 		fmt.Fprintf(&b, "  %-8s %6.2f%%\n", a.Name, 100*a.Share)
 	}
 	return b.String()
+}
+
+// showEnvPower is EOS's "show environment power": one line per supply.
+func (s *Session) showEnvPower() string {
+	if s.env.Telemetry.Device == nil {
+		return ""
+	}
+	d := s.env.Telemetry.Device(time.Now())
+	var b strings.Builder
+	b.WriteString("Power                       Input    Output    Output\nSupply  Model        Capacity  Current  Current    Power  Status\n------- ------------ -------- -------- -------- -------- ------\n")
+	for i, p := range d.PSU {
+		status := "Ok"
+		if p.Status != "ACTIVE" {
+			status = "Failed"
+		}
+		fmt.Fprintf(&b, "%-7d %-12s %8s %8s %8s %7.1fW %s\n", i+1, "PWR-500AC-R", "500W", "-", "-", p.Watts, status)
+	}
+	return b.String()
+}
+
+// showTop is EOS's "show processes top once": the summary lines.
+func (s *Session) showTop() string {
+	if s.env.Telemetry.Device == nil {
+		return ""
+	}
+	d := s.env.Telemetry.Device(time.Now())
+	up := fmtDur(time.Since(s.env.Started).Truncate(time.Second))
+	return fmt.Sprintf("top - %s up %s,  1 user\n%%Cpu(s): %5.1f us,  0.0 sy,  0.0 ni, %5.1f id,  0.0 wa\nKiB Mem : %d total, %d free, %d used\n",
+		time.Now().UTC().Format("15:04:05"), up, d.CPU, 100-d.CPU, d.MemPhysical/1024, (d.MemPhysical-d.MemUsed)/1024, d.MemUsed/1024)
 }
