@@ -9,22 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/internal/agent"
 	"github.com/netagent/netagent/yang"
 )
 
 // newRegistry registers every protocol adapter.
-func newRegistry() (*adapters.Registry, error) {
-	reg := adapters.NewRegistry()
-	for name, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(name, o); err != nil {
-			return nil, err
-		}
-	}
-	return reg, nil
-}
+func newRegistry() (*adapters.Registry, error) { return agent.Registry() }
 
 type deviceFlags struct {
 	inventory  string

@@ -32,7 +32,7 @@ type network struct {
 // Registry returns the protocol adapters netagent ships, registered once each.
 func Registry() (*adapters.Registry, error) {
 	reg := adapters.NewRegistry()
-	for proto, o := range map[string]adapters.Opener{"netconf": netconf.Opener, "gnmi": gnmi.Opener, "cli": cli.Opener} {
+	for proto, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
 		if err := reg.Register(proto, o); err != nil {
 			return nil, err
 		}
