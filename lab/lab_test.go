@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/netagent/netagent/lab/topo"
 )
 
@@ -143,3 +145,43 @@ func TestInitialConfigValid(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
+
+func TestPersonalities(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		node      string
+		want      []string
+		platform  string
+		wantError bool
+	}{
+		{"{kind: nokia_srlinux}", []string{"gnmi", "netconf"}, "", false},
+		{"{kind: arista_ceos}", []string{"gnmi", "cli"}, "eos", false},
+		{"{kind: linux}", []string{"cli"}, "frr", false},
+		{"{kind: juniper_crpd}", []string{"netconf", "gnmi"}, "", false},
+		{"{kind: bridge}", nil, "", false},
+		{`{kind: linux, labels: {netagent.protocols: "netconf,cli", netagent.cli-platform: eos}}`, []string{"netconf", "cli"}, "eos", false},
+		{`{kind: nokia_srlinux, labels: {netagent.protocols: "cli"}}`, []string{"cli"}, "srl", false},
+		{`{kind: linux, labels: {netagent.protocols: "snmp"}}`, nil, "", true},
+		{`{kind: linux, labels: {netagent.cli-platform: junos}}`, nil, "", true},
+	}
+	for _, tc := range tests {
+		tp, err := topo.Parse([]byte("name: p\ntopology:\n  nodes:\n    n1: " + tc.node + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := resolvePersonality(tp.Nodes[0])
+		if (err != nil) != tc.wantError {
+			t.Errorf("%s: error %v", tc.node, err)
+			continue
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), "line 4") {
+				t.Errorf("%s: error does not name the line: %v", tc.node, err)
+			}
+			continue
+		}
+		if d := cmp.Diff(tc.want, p.protocols); d != "" || p.platform != tc.platform {
+			t.Errorf("%s: protocols (-want +got):\n%s platform %q", tc.node, d, p.platform)
+		}
+	}
+}
