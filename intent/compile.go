@@ -32,8 +32,10 @@ type Inventory interface {
 // Device is what the intent service needs of one device: read its current
 // configuration, and push changes. adapters.Device has these methods.
 type Device interface {
-	// Query returns the configuration at or below paths, in a tree the
-	// caller owns; no paths means the whole configuration.
+	// Query returns the configuration at or below paths; no paths means
+	// the whole configuration. The intent service never modifies the tree
+	// it gets (it clones it to build the desired one), so a device may hand
+	// out a shared snapshot, if concurrent reads of it are safe.
 	Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error)
 	// Configure applies changes in order, all or nothing on the device.
 	Configure(ctx context.Context, changes []yang.Change) error
@@ -227,7 +229,7 @@ func interfaceSettings(device string, cur *yang.Tree, s *InterfaceSpec) (DeviceP
 		sets[n] = setting{"enabled", *s.Enabled}
 		n++
 	}
-	dp := DevicePlan{Device: device, Before: cur}
+	dp := DevicePlan{Device: device, Before: cur, Changes: make([]yang.Change, 0, n)}
 	var undoDeletes, undoUpdates []yang.Change
 	for _, st := range sets[:n] {
 		p := base.Leaf("config", st.leaf)

@@ -3,6 +3,7 @@ package intent_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -189,4 +190,41 @@ type failingDevices struct{}
 
 func (failingDevices) Device(ctx context.Context, name string) (intent.Device, error) {
 	return nil, errUnreachable
+}
+
+// TestConcurrentCompiles plans intents on the same device from many
+// goroutines (run with -race): shared device snapshots are only read.
+func TestConcurrentCompiles(t *testing.T) {
+	net := intenttest.Lab()
+	c := &intent.Compiler{Inventory: net, Devices: net}
+	bodies := []string{
+		`{"kind":"interface","targets":{"devices":["leaf1"]},"spec":{"name":"eth2","mtu":9000}}`,
+		`{"kind":"interface","targets":{"devices":["leaf1"]},"spec":{"name":"lo7","type":"softwareLoopback"}}`,
+		`{"kind":"interface","targets":{"devices":["leaf1"]},"spec":{"name":"eth3","ipv4":["10.3.0.1/24"]}}`,
+		`{"kind":"static-route","targets":{"selector":{"pod":"1"}},"spec":{"prefix":"192.0.2.0/24","next_hops":[{"next_hop":"DROP"}]}}`,
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				in, err := intent.Decode([]byte(bodies[(g+i)%len(bodies)]))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if _, err := c.Compile(context.Background(), in); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

@@ -21,9 +21,10 @@ const (
 // nesting deeper than MaxDepth and anything after the value, and reports
 // where with a JSON pointer.
 type parser struct {
-	data []byte
-	pos  int
-	path []string // reference tokens of the value being parsed
+	data  []byte
+	pos   int
+	path  []string          // reference tokens of the value being parsed
+	words map[string]string // known strings, shared instead of copied
 }
 
 // parseStrict parses data as exactly one JSON value.
@@ -34,6 +35,9 @@ func parseStrict(data []byte) (any, *InvalidError) {
 		return nil, e
 	}
 	p := &parser{data: data}
+	if set, err := loadSchemas(); err == nil {
+		p.words = set.words
+	}
 	p.skipSpace()
 	if p.pos == len(data) {
 		return nil, invalid(StageSyntax, "", "the document is empty; an intent is a JSON object")
@@ -210,6 +214,9 @@ func (p *parser) string() (any, *InvalidError) {
 		if c == '"' {
 			s := p.data[start:p.pos]
 			p.pos++
+			if w, ok := p.words[string(s)]; ok {
+				return w, nil
+			}
 			if !utf8.Valid(s) {
 				return nil, p.fail("a string is not valid UTF-8")
 			}

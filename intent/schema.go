@@ -30,6 +30,41 @@ type schemaSet struct {
 	// fast holds, per kind, the fast evaluator (see fastNode); a kind
 	// without one is always validated by the authority.
 	fast map[Kind]*fastNode
+	// words are the member names and enumerated values the schemas know,
+	// so that decoding shares one copy of each instead of allocating.
+	words map[string]string
+}
+
+// collectWords adds to words every property name and string enum or const
+// value in a schema document.
+func collectWords(v any, words map[string]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		if props, ok := x["properties"].(map[string]any); ok {
+			for k := range props {
+				words[k] = k
+			}
+		}
+		for _, kw := range []string{"enum", "const"} {
+			switch e := x[kw].(type) {
+			case string:
+				words[e] = e
+			case []any:
+				for _, w := range e {
+					if s, ok := w.(string); ok {
+						words[s] = s
+					}
+				}
+			}
+		}
+		for _, c := range x {
+			collectWords(c, words)
+		}
+	case []any:
+		for _, c := range x {
+			collectWords(c, words)
+		}
+	}
 }
 
 var (
@@ -50,7 +85,7 @@ func buildSchemas() (*schemaSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("intent: schema envelope: %w", err)
 	}
-	set := &schemaSet{docs: map[Kind][]byte{}, compiled: map[Kind]*jsonschema.Schema{}, fast: map[Kind]*fastNode{}}
+	set := &schemaSet{docs: map[Kind][]byte{}, compiled: map[Kind]*jsonschema.Schema{}, fast: map[Kind]*fastNode{}, words: map[string]string{}}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	for _, k := range Kinds() {
@@ -83,6 +118,7 @@ func buildSchemas() (*schemaSet, error) {
 		if fast, err := compileFast(plain); err == nil {
 			set.fast[k] = fast
 		}
+		collectWords(plain, set.words)
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 		if err != nil {
 			return nil, fmt.Errorf("intent: schema %s: %w", k, err)

@@ -115,7 +115,8 @@ type handle struct {
 var _ intent.Device = (*handle)(nil)
 
 // Query returns the configuration at or below paths (no paths, or the
-// root path: all of it).
+// root path: all of it). A query of paths is answered from a snapshot
+// shared until the next change, which callers must not modify.
 func (h *handle) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -135,7 +136,7 @@ func (h *handle) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, erro
 		key += p.String() + "\x00"
 	}
 	if v, ok := h.d.views[key]; ok {
-		return v.Clone(), nil
+		return v, nil // a shared snapshot: callers do not modify it
 	}
 	out := yang.NewTree()
 	for _, p := range paths {
@@ -148,7 +149,8 @@ func (h *handle) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, erro
 	if h.d.views == nil {
 		h.d.views = map[string]*yang.Tree{}
 	}
-	h.d.views[key] = out.Clone()
+	out.Leaves() // sort once now, so that concurrent readers only read
+	h.d.views[key] = out
 	return out, nil
 }
 
