@@ -56,7 +56,10 @@
 // NETCONF (package netconfsrv): SSH subsystem "netconf", RFC 6242 framing
 // chosen from the client's hello (1.0 end-of-message or 1.1 chunked);
 // capabilities base 1.0/1.1, :candidate, :writable-running,
-// :confirmed-commit:1.1, :validate:1.1, :rollback-on-error and the module
+// :confirmed-commit:1.1, :validate:1.1, :rollback-on-error, :notification
+// (create-subscription on the NETCONF stream sends an RFC 6470
+// netconf-config-change for every change of running, whoever made it) and
+// the module
 // capabilities of openconfig-interfaces, openconfig-if-ip,
 // openconfig-network-instance and netagent-lab. Operations: get (config and
 // state, subtree filter), get-config (running, candidate; subtree filter),

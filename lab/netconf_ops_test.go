@@ -107,3 +107,37 @@ func TestNETCONFCopyAndDeleteConfig(t *testing.T) {
 		t.Fatalf("delete-config candidate: %v %v", err, r.Result)
 	}
 }
+
+func TestNETCONFConfigChangeNotifications(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	fr, done := rawSession(t, l, "r1")
+	defer done()
+	if err := fr.WriteMsg([]byte(`<rpc message-id="1" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><create-subscription xmlns="urn:ietf:params:xml:ns:netconf:notification:1.0"/></rpc>`)); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := fr.ReadMsg(); err != nil || !strings.Contains(string(reply), "<ok/>") {
+		t.Fatalf("create-subscription: %v %s", err, reply)
+	}
+	// A change made over the CLI arrives as a netconf-config-change.
+	drv := cliOpen(t, l, "r1", frrSubmodes)
+	if _, err := drv.SendConfigs([]string{"interface e1-1", "mtu 9000", "exit"}); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := fr.ReadMsg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<netconf-config-change", "<datastore>running</datastore>", "<target>/interfaces/interface[name='e1-1']/config/mtu</target><operation>merge</operation>"} {
+		if !strings.Contains(string(msg), want) {
+			t.Errorf("notification lacks %q: %s", want, msg)
+		}
+	}
+	// The session still answers RPCs.
+	if err := fr.WriteMsg([]byte(`<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><create-subscription xmlns="urn:ietf:params:xml:ns:netconf:notification:1.0"/></rpc>`)); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := fr.ReadMsg(); err != nil || !strings.Contains(string(reply), "operation-failed") {
+		t.Errorf("second subscription: %v %s", err, reply)
+	}
+}

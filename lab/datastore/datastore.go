@@ -84,6 +84,7 @@ type Store struct {
 	seq       uint64
 	changed   chan struct{} // closed and replaced on every change of running
 	lastEvent Event
+	events    []Event // the latest changes of running, oldest first, at most maxEvents
 	closed    bool
 	reverts   uint64
 }
@@ -139,6 +140,23 @@ func (s *Store) LastEvent() Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastEvent
+}
+
+// maxEvents bounds the change history EventsSince can return.
+const maxEvents = 256
+
+// EventsSince returns the changes of running after sequence number seq,
+// oldest first (at most the latest 256).
+func (s *Store) EventsSince(seq uint64) []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Event
+	for _, e := range s.events {
+		if e.Seq > seq {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // Reverts counts confirmed commits rolled back (timer, cancel or session end).
@@ -258,6 +276,10 @@ func (s *Store) setRunning(r *yang.Tree, source string) {
 	}
 	s.seq++
 	s.lastEvent = Event{Seq: s.seq, Time: time.Now(), Changes: changes, Source: source}
+	s.events = append(s.events, s.lastEvent)
+	if len(s.events) > maxEvents {
+		s.events = append([]Event(nil), s.events[len(s.events)-maxEvents:]...)
+	}
 	close(s.changed)
 	s.changed = make(chan struct{})
 }

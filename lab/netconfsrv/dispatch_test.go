@@ -34,6 +34,10 @@ func FuzzDispatch(f *testing.F) {
 		var out bytes.Buffer
 		s := &session{id: 1, srv: srv, fr: NewFramer(nil, &out)}
 		_, err := s.dispatch(context.Background(), msg)
+		if s.stopNotify != nil {
+			s.stopNotify()
+			<-s.notifyDone
+		}
 		if err != nil {
 			t.Fatalf("dispatch: %v", err)
 		}

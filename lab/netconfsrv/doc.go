@@ -14,6 +14,10 @@
 // the holder's session-id, *yang.EditError to its tag, *yang.ValidationError
 // to one invalid-value rpc-error per field with an XPath error-path.
 //
+// After create-subscription a session also receives netconf-config-change
+// notifications (RFC 5277 / RFC 6470); a goroutine per subscribed session
+// sends them and ends with the session. Writes to a session are serialised.
+//
 // A session ends with close-session, kill-session from another session,
 // the client closing, or the server closing; its locks are released and a
 // non-persistent confirmed commit it issued is reverted. Server is safe for

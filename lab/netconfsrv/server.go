@@ -33,6 +33,8 @@ var Capabilities = []string{
 	"urn:ietf:params:netconf:capability:confirmed-commit:1.1",
 	"urn:ietf:params:netconf:capability:validate:1.1",
 	"urn:ietf:params:netconf:capability:rollback-on-error:1.0",
+	"urn:ietf:params:netconf:capability:notification:1.0",
+	"urn:ietf:params:xml:ns:yang:ietf-netconf-notifications?module=ietf-netconf-notifications&revision=2012-02-06",
 	yang.NSInterfaces + "?module=openconfig-interfaces&revision=2023-11-06",
 	yang.NSIfIP + "?module=openconfig-if-ip&revision=2023-08-14",
 	yang.NSNetworkInstance + "?module=openconfig-network-instance&revision=2023-11-03",
@@ -102,7 +104,16 @@ type session struct {
 	id  uint32
 	srv *Server
 	ss  *sshsrv.Session
-	fr  *Framer
+
+	wmu sync.Mutex // serialises writes: replies and notifications
+
+	// subscribe is set by create-subscription; the notifier starts after
+	// the reply is written, so no notification overtakes it.
+	subscribe  bool
+	subscribed bool
+	stopNotify context.CancelFunc
+	notifyDone chan struct{}
+	fr         *Framer
 }
 
 func (s *Server) handle(ctx context.Context, ss *sshsrv.Session) {
@@ -116,7 +127,12 @@ func (s *Server) handle(ctx context.Context, ss *sshsrv.Session) {
 		s.mu.Unlock()
 		s.cfg.Store.SessionEnded(sess.id)
 	}()
-	if err := sess.run(ctx); err != nil && !errors.Is(err, io.EOF) {
+	err := sess.run(ctx)
+	if sess.stopNotify != nil {
+		sess.stopNotify()
+		<-sess.notifyDone
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
 		s.cfg.Log.Debug("netconf session ended", "device", s.cfg.Device, "session", sess.id, "err", err)
 	}
 }
@@ -196,7 +212,13 @@ func (s *session) reply(rpc *node, body []byte) error {
 	b.WriteString(">")
 	b.Write(body)
 	b.WriteString("</rpc-reply>")
-	return s.fr.WriteMsg(b.Bytes())
+	return s.write(b.Bytes())
+}
+
+func (s *session) write(msg []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.fr.WriteMsg(msg)
 }
 
 var okReply = []byte("<ok/>")
@@ -228,6 +250,10 @@ func (s *session) dispatch(ctx context.Context, msg []byte) (done bool, err erro
 	}
 	if werr := s.reply(&rpc, body); werr != nil {
 		return true, werr
+	}
+	if s.subscribe && !s.subscribed {
+		s.subscribed = true
+		s.startNotifier(ctx)
 	}
 	return done, nil
 }
@@ -336,6 +362,18 @@ func (s *session) operation(ctx context.Context, rpc, op *node) (body []byte, do
 		if e := st.Discard(sid); e != nil {
 			return errorReply(fromErr(e)...), false, nil
 		}
+		return okReply, false, nil
+	case "create-subscription":
+		if s.subscribe {
+			return errorReply(rpcError{Type: "protocol", Tag: "operation-failed", Message: "this session already has a subscription"}), false, nil
+		}
+		if st := op.child("stream"); st != nil && strings.TrimSpace(st.Text) != "NETCONF" {
+			return errorReply(rpcError{Type: "application", Tag: "invalid-value", Message: fmt.Sprintf("stream %q does not exist (NETCONF)", strings.TrimSpace(st.Text))}), false, nil
+		}
+		if op.child("startTime") != nil {
+			return errorReply(rpcError{Type: "protocol", Tag: "operation-failed", Message: "replay is not supported"}), false, nil
+		}
+		s.subscribe = true
 		return okReply, false, nil
 	case "close-session":
 		return okReply, true, nil
@@ -696,4 +734,67 @@ func escText(b *bytes.Buffer, s string) {
 			b.WriteRune(r)
 		}
 	}
+}
+
+// NSNotification is RFC 5277's namespace; NSConfigChange RFC 6470's.
+const (
+	NSNotification = "urn:ietf:params:xml:ns:netconf:notification:1.0"
+	NSConfigChange = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
+)
+
+// startNotifier sends a netconf-config-change notification (RFC 6470) for
+// every change of running from now on, until the session ends.
+func (s *session) startNotifier(parent context.Context) {
+	ctx, cancel := context.WithCancel(parent)
+	s.stopNotify, s.notifyDone = cancel, make(chan struct{})
+	st := s.store()
+	ch, seq := st.Changed()
+	go func() {
+		defer close(s.notifyDone)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ch:
+			}
+			ch, _ = st.Changed()
+			for _, ev := range st.EventsSince(seq) {
+				seq = ev.Seq
+				if err := s.write(configChange(ev, s.srv.cfg.Username)); err != nil {
+					return
+				}
+			}
+		}
+	}()
+}
+
+// configChange renders a change of running as an RFC 6470 notification.
+func configChange(ev datastore.Event, user string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><notification xmlns="` + NSNotification + `"><eventTime>`)
+	b.WriteString(ev.Time.UTC().Format(time.RFC3339Nano))
+	b.WriteString(`</eventTime><netconf-config-change xmlns="` + NSConfigChange + `"><changed-by>`)
+	switch ev.Source {
+	case "confirm-timeout", "cancel-commit", "session-end":
+		b.WriteString("<server/>")
+	default:
+		b.WriteString("<username>")
+		escText(&b, user)
+		b.WriteString("</username><session-id>0</session-id>")
+	}
+	b.WriteString("</changed-by><datastore>running</datastore>")
+	for _, c := range ev.Changes {
+		op := "merge"
+		switch c.Op {
+		case yang.OpCreate:
+			op = "create"
+		case yang.OpDelete:
+			op = "delete"
+		}
+		b.WriteString("<edit><target>")
+		escText(&b, xpath(c.Path.String()))
+		b.WriteString("</target><operation>" + op + "</operation></edit>")
+	}
+	b.WriteString("</netconf-config-change></notification>")
+	return b.Bytes()
 }
