@@ -346,7 +346,8 @@ func (b *builder) staticRoute(s *StaticRouteSpec) {
 	b.owners = append(b.owners, owner{path: route, pointer: "/spec/prefix"})
 	// The intent's next hops replace the route's.
 	b.t.Delete(route.Leaf("next-hops"))
-	b.set("/spec/prefix", route.Leaf("config", "prefix"), s.Prefix)
+	// Setting a next hop's leaves creates the route, the next hop and their
+	// key leaves (config/prefix, config/index) on the way.
 	seen := map[string]int{}
 	for i, h := range s.NextHops {
 		ptr := "/spec/next_hops/" + strconv.Itoa(i)
@@ -361,7 +362,9 @@ func (b *builder) staticRoute(s *StaticRouteSpec) {
 		seen[idx] = i
 		hop := yang.NextHopPath(s.Prefix, idx)
 		b.owners = append(b.owners, owner{path: hop, pointer: ptr})
-		b.set(ptr, hop.Leaf("config", "index"), idx)
+		if h.NextHop == "" && h.Interface == "" {
+			b.set(ptr, hop.Leaf("config", "index"), idx)
+		}
 		if h.NextHop != "" {
 			b.set(ptr+"/next_hop", hop.Leaf("config", "next-hop"), h.NextHop)
 		}
