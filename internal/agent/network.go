@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/cli"
 	"github.com/netagent/netagent/adapters/gnmi"
 	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/intent/fleet"
 	"github.com/netagent/netagent/intent/nl"
 	"github.com/netagent/netagent/intent/rest"
 	"github.com/netagent/netagent/internal/config"
@@ -81,13 +81,13 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 				log.Warn("protocol switch", "device", e.Device, "from", e.From, "to", e.To, "reason", e.Reason)
 			},
 		})
-	invView := inventoryView{inv}
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: invView, Devices: poolView{pool}, Log: log})
+	fl := fleet.New(inv, pool)
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log})
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	parser, err := nl.New(invView)
+	parser, err := nl.New(fl)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -103,27 +103,4 @@ func (n *network) close() error {
 		return perr
 	}
 	return derr
-}
-
-// inventoryView is the adapters' inventory as the intent package sees it.
-type inventoryView struct{ inv *adapters.Inventory }
-
-func (v inventoryView) Devices() []intent.DeviceInfo {
-	out := make([]intent.DeviceInfo, len(v.inv.Devices))
-	for i, d := range v.inv.Devices {
-		out[i] = intent.DeviceInfo{Name: d.Name, Labels: d.Labels}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// poolView hands the intent service pooled devices.
-type poolView struct{ pool *adapters.Pool }
-
-func (v poolView) Device(ctx context.Context, name string) (intent.Device, error) {
-	d, err := v.pool.Device(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
 }
