@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/yang"
 )
 
 // Patterns of "show interfaces" in FRR and EOS (and the lab's renderings
@@ -81,7 +82,7 @@ func escapeKey(v string) string {
 // read from show interfaces.
 func servesState(paths []string) bool {
 	for _, s := range paths {
-		p, err := adapters.ParseAnyPath(s)
+		p, err := yang.ParseAnyPath(s)
 		if err != nil || len(p) < 2 || p[0].Name != "interfaces" || p[1].Name != "interface" {
 			return false
 		}
@@ -95,12 +96,12 @@ func servesState(paths []string) bool {
 // selected reports whether update path u lies at or below one of paths
 // (a key value "*" matches any).
 func selected(u string, paths []string) bool {
-	up, err := adapters.ParseAnyPath(u)
+	up, err := yang.ParseAnyPath(u)
 	if err != nil {
 		return false
 	}
 	for _, s := range paths {
-		p, err := adapters.ParseAnyPath(s)
+		p, err := yang.ParseAnyPath(s)
 		if err != nil || len(p) > len(up) {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/yang"
 )
 
 func TestParseInterfaces(t *testing.T) {
@@ -67,7 +68,7 @@ func FuzzParseInterfaces(f *testing.F) {
 	f.Add("Ethernet1 is up, line protocol is up (connected)\n     15 packets input, 1234 bytes\n")
 	f.Fuzz(func(t *testing.T, out string) {
 		for _, u := range ParseInterfaces(out) {
-			if _, err := adapters.ParseAnyPath(u.Path); err != nil {
+			if _, err := yang.ParseAnyPath(u.Path); err != nil {
 				t.Fatalf("unparsable path %q: %v", u.Path, err)
 			}
 		}

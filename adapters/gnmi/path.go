@@ -10,28 +10,19 @@ import (
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/yang"
 )
 
-// ParsePath parses a gNMI path string (/a/b[k=v]/c, with \] and \\ escapes
-// in key values) into a gNMI path, without checking it against a schema:
-// subscriptions may name state and counters outside the configuration model.
+// ParsePath parses a gNMI path string (yang.ParseAnyPath: /a/b[k=v]/c, with
+// \] and \\ escapes in key values) into a gNMI path, without checking it
+// against a schema: subscriptions may name state and counters outside the
+// configuration model.
 func ParsePath(s string) (*gpb.Path, error) {
-	yp, err := adapters.ParseAnyPath(s)
+	p, err := yang.ParseAnyPath(s)
 	if err != nil {
 		return nil, err
 	}
-	p := &gpb.Path{}
-	for _, e := range yp {
-		pe := &gpb.PathElem{Name: e.Name}
-		for _, k := range e.Keys {
-			if pe.Key == nil {
-				pe.Key = map[string]string{}
-			}
-			pe.Key[k.Name] = k.Value
-		}
-		p.Elem = append(p.Elem, pe)
-	}
-	return p, nil
+	return p.GNMI(), nil
 }
 
 // PathString formats prefix+p as a gNMI path string (keys sorted, ']' and

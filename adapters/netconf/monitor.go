@@ -54,7 +54,7 @@ func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit f
 	}
 	paths := make([]yang.Path, 0, len(sub.Paths))
 	for _, s := range sub.Paths {
-		p, err := adapters.ParseAnyPath(s)
+		p, err := yang.ParseAnyPath(s)
 		if err != nil {
 			return a.t.Err(adapters.PhaseMonitor, adapters.ErrRejected, true, err, "bad subscription path")
 		}

@@ -46,7 +46,7 @@ func TestFlatten(t *testing.T) {
 }
 
 func mustAny(s string) yang.Path {
-	p, err := adapters.ParseAnyPath(s)
+	p, err := yang.ParseAnyPath(s)
 	if err != nil {
 		panic(err)
 	}
@@ -62,7 +62,7 @@ func FuzzFlatten(f *testing.F) {
 			return
 		}
 		for _, u := range ups {
-			if _, err := adapters.ParseAnyPath(u.Path); err != nil {
+			if _, err := yang.ParseAnyPath(u.Path); err != nil {
 				t.Fatalf("Flatten produced an unparsable path %q: %v", u.Path, err)
 			}
 		}
