@@ -80,8 +80,8 @@
 // transiently, again in rounds for FailoverOptions.RetryFor. A change is
 // never sent twice: an error that is not Retryable (the change may have been
 // applied) is followed by a read-back through the next protocol, and only
-// the changes not yet in effect are sent. Every switch is an Event
-// (OnEvent and the log). Transactions stay on the protocol that prepared
+// the changes not yet in effect are sent. Every switch is reported once:
+// as an Event to OnEvent, or, without one, in the log. Transactions stay on the protocol that prepared
 // them. A Pool opens each device once and shares it.
 //
 // # Conformance (R17, R19; run on the simulated lab)

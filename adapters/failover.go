@@ -29,8 +29,11 @@ type FailoverOptions struct {
 	// hung session's lock is released only when the device reaps it).
 	// Every round reads back first. Default 5s; the ctx deadline wins.
 	RetryFor time.Duration
-	OnEvent  func(Event) // called synchronously for every switch; may be nil
-	Logger   *slog.Logger
+	// OnEvent is called synchronously for every switch. When it is nil the
+	// switch is logged instead: each switch is reported once, by one of the
+	// two (a caller that logs its events would otherwise see them twice).
+	OnEvent func(Event)
+	Logger  *slog.Logger
 }
 
 type member struct {
@@ -216,15 +219,15 @@ func (f *Failover) reselect(reason string) {
 	if from == to {
 		return
 	}
-	ev := Event{Time: time.Now(), Device: f.name, From: from, To: to, Reason: reason}
+	if f.opts.OnEvent != nil {
+		f.opts.OnEvent(Event{Time: time.Now(), Device: f.name, From: from, To: to, Reason: reason})
+		return
+	}
 	level := slog.LevelWarn
 	if from == "" && to != "" {
 		level = slog.LevelInfo // first selection, or recovery from all down
 	}
 	f.log.Log(context.Background(), level, "protocol switch", "from", from, "to", to, "reason", reason)
-	if f.opts.OnEvent != nil {
-		f.opts.OnEvent(ev)
-	}
 }
 
 // Active returns the protocol currently serving the device ("" if none).

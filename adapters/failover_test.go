@@ -3,6 +3,8 @@ package adapters
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -267,5 +269,94 @@ func TestFailoverMonitorMoves(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{GNMI, NETCONF}, served); d != "" {
 		t.Errorf("served by (-want +got):\n%s", d)
+	}
+}
+
+// recorder is a slog.Handler that keeps the records it is given.
+type recorder struct {
+	mu   sync.Mutex
+	recs []string
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	s := rec.Message
+	rec.Attrs(func(a slog.Attr) bool {
+		s += " " + a.Key + "=" + a.Value.String()
+		return true
+	})
+	r.mu.Lock()
+	r.recs = append(r.recs, s)
+	r.mu.Unlock()
+	return nil
+}
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *recorder) WithGroup(string) slog.Handler      { return r }
+
+func (r *recorder) switches() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, s := range r.recs {
+		if strings.HasPrefix(s, "protocol switch") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestFailoverOpenedOnce: opening a device reports its first protocol
+// once: as one Event when the caller takes events (and then not again in
+// the log, which the caller's handler may write to), else as one log record.
+func TestFailoverOpenedOnce(t *testing.T) {
+	tests := []struct {
+		name       string
+		onEvent    bool
+		wantEvents []string
+		wantLog    []string
+	}{
+		{"with OnEvent", true, []string{"r1: >netconf opened"}, nil},
+		{"without OnEvent", false, nil, []string{"protocol switch from= to=netconf reason=opened"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			st := &store{tree: yang.NewTree()}
+			var targets []Target
+			for _, n := range []string{NETCONF, GNMI} {
+				p := &fakeProto{name: n, st: st}
+				if err := reg.Register(n, func(context.Context, Target) (Device, error) { return p, nil }); err != nil {
+					t.Fatal(err)
+				}
+				targets = append(targets, Target{Device: "r1", Protocol: ProtocolSpec{Name: n}})
+			}
+			rec := &recorder{}
+			var mu sync.Mutex
+			var events []string
+			opts := FailoverOptions{Logger: slog.New(rec), Health: HealthConfig{Interval: 5 * time.Millisecond}}
+			if tc.onEvent {
+				opts.OnEvent = func(e Event) {
+					mu.Lock()
+					events = append(events, e.Device+": "+e.From+">"+e.To+" "+e.Reason)
+					mu.Unlock()
+				}
+			}
+			f, err := OpenDevice(context.Background(), reg, targets, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond) // health checks run; nothing switches
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if d := cmp.Diff(tc.wantEvents, events); d != "" {
+				t.Errorf("events (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantLog, rec.switches()); d != "" {
+				t.Errorf("logged switches (-want +got):\n%s", d)
+			}
+		})
 	}
 }
