@@ -2,7 +2,6 @@ package yang
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -161,34 +160,4 @@ func Invert(before *Tree, changes []Change) ([]Change, error) {
 		return nil, err
 	}
 	return Diff(after, before), nil
-}
-
-// Paths returns the distinct top-level entries (interfaces, routes,
-// neighbours) that changes touch, sorted: the scope of a change set.
-func Paths(changes []Change) []string {
-	seen := map[string]bool{}
-	for _, c := range changes {
-		// The scope is the deepest entry among the first two list levels.
-		var scope Path
-		n := 0
-		for i := range c.Path {
-			if len(c.Path[i].Keys) > 0 {
-				scope = c.Path[:i+1]
-				n++
-				if c.Path[i].Name != "network-instance" && c.Path[i].Name != "protocol" {
-					break
-				}
-			}
-		}
-		if scope == nil {
-			scope = c.Path
-		}
-		seen[scope.String()] = true
-	}
-	out := make([]string, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
