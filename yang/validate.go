@@ -20,7 +20,7 @@ type FieldError struct {
 
 func (e FieldError) Error() string { return e.Path + ": " + e.Reason }
 
-// ValidationError lists every problem found in a tree, in canonical order.
+// ValidationError lists every problem found in a tree, sorted by path.
 type ValidationError struct {
 	Errors []FieldError
 }
