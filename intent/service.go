@@ -56,6 +56,8 @@ type Service struct {
 	retries  map[string]retry // intents whose planning met a device error
 	changed  chan struct{}    // closed and replaced on every transition
 	devLocks map[string]*sync.Mutex
+	subs     map[int]func(Event) // Subscribe's callbacks
+	nextSub  int
 }
 
 // New returns a service over cfg, migrating its tables in the store.
@@ -82,6 +84,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		changed:  make(chan struct{}),
 		devLocks: map[string]*sync.Mutex{},
 		retries:  map[string]retry{},
+		subs:     map[int]func(Event){},
 	}
 	if s.exec == nil {
 		s.exec = DeviceExecutor{Devices: cfg.Devices}
@@ -187,6 +190,9 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 		return s.duplicate(existing, dg)
 	}
 	s.log.Info("intent accepted", "id", rec.ID, "kind", rec.Kind, "source", src.Channel, "state", rec.State)
+	for _, t := range rec.History {
+		s.emit(Event{ID: rec.ID, Kind: rec.Kind, State: t.State, Reason: t.Reason, At: t.At, Source: rec.Source})
+	}
 	s.notify()
 	s.enqueue(rec.ID)
 	return rec, nil
@@ -243,7 +249,7 @@ func (s *Service) Transition(ctx context.Context, id string, to State, reason st
 	default:
 		return nil, fmt.Errorf("%w: only assured, drifted and breached are set from outside, not %s", ErrConflict, to)
 	}
-	if err := s.recs.update(ctx, id, rec.State, to, reason, s.now().UTC(), nil, ""); err != nil {
+	if err := s.move(ctx, rec, rec.State, to, reason, s.now().UTC(), nil, ""); err != nil {
 		return nil, err
 	}
 	s.notify()
@@ -257,7 +263,7 @@ func (s *Service) Reconcile(ctx context.Context, id, reason string) (*Record, er
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recs.update(ctx, id, rec.State, StatePlanned, "reconcile: "+reason, s.now().UTC(), nil, ""); err != nil {
+	if err := s.move(ctx, rec, rec.State, StatePlanned, "reconcile: "+reason, s.now().UTC(), nil, ""); err != nil {
 		return nil, err
 	}
 	s.notify()
@@ -287,7 +293,7 @@ func (s *Service) Withdraw(ctx context.Context, id, reason string) (*Record, err
 	case StateApplying:
 		return nil, fmt.Errorf("%w: intent %s is being applied; withdraw it when it is done", ErrConflict, id)
 	}
-	if err := s.recs.update(ctx, id, rec.State, to, reason, s.now().UTC(), nil, ""); err != nil {
+	if err := s.move(ctx, rec, rec.State, to, reason, s.now().UTC(), nil, ""); err != nil {
 		return nil, err
 	}
 	s.notify()
@@ -437,6 +443,54 @@ func (s *Service) worker(ctx context.Context) {
 	}
 }
 
+// Event is one stored lifecycle transition, as subscribers see it.
+type Event struct {
+	ID     string    `json:"id"`
+	Kind   Kind      `json:"kind"`
+	State  State     `json:"state"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+	Source Source    `json:"source"`
+}
+
+// Subscribe calls fn after every stored transition, in the goroutine that
+// made it; fn must return quickly and not call back into the service's
+// mutating methods. The returned cancel stops the calls.
+func (s *Service) Subscribe(fn func(Event)) (cancel func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextSub
+	s.nextSub++
+	s.subs[id] = fn
+	return func() {
+		s.mu.Lock()
+		delete(s.subs, id)
+		s.mu.Unlock()
+	}
+}
+
+func (s *Service) emit(e Event) {
+	s.mu.Lock()
+	fns := make([]func(Event), 0, len(s.subs))
+	for _, fn := range s.subs {
+		fns = append(fns, fn)
+	}
+	s.mu.Unlock()
+	for _, fn := range fns {
+		fn(e)
+	}
+}
+
+// move stores a transition of rec (compare-and-set on from) and tells
+// subscribers.
+func (s *Service) move(ctx context.Context, rec *Record, from, to State, reason string, at time.Time, plan *Plan, errText string) error {
+	if err := s.recs.update(ctx, rec.ID, from, to, reason, at, plan, errText); err != nil {
+		return err
+	}
+	s.emit(Event{ID: rec.ID, Kind: rec.Kind, State: to, Reason: reason, At: at, Source: rec.Source})
+	return nil
+}
+
 // retry is a planning attempt to repeat after a device error.
 type retry struct {
 	attempts int
@@ -516,7 +570,7 @@ func (s *Service) process(ctx context.Context, id string) {
 
 func (s *Service) fail(ctx context.Context, rec *Record, from State, reason string) error {
 	s.log.Warn("intent failed", "id", rec.ID, "reason", reason)
-	return s.recs.update(ctx, rec.ID, from, StateFailed, reason, s.now().UTC(), nil, reason)
+	return s.move(ctx, rec, from, StateFailed, reason, s.now().UTC(), nil, reason)
 }
 
 func (s *Service) apply(ctx context.Context, rec *Record) error {
@@ -547,9 +601,9 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 	now := s.now().UTC()
 	switch state {
 	case StateAccepted:
-		err = s.recs.update(ctx, rec.ID, state, StatePlanned, summary(plan), now, plan, "")
+		err = s.move(ctx, rec, state, StatePlanned, summary(plan), now, plan, "")
 	case StateApplying:
-		err = s.recs.update(ctx, rec.ID, state, StatePlanned, "re-planned after a restart: "+summary(plan), now, plan, "")
+		err = s.move(ctx, rec, state, StatePlanned, "re-planned after a restart: "+summary(plan), now, plan, "")
 	default:
 		err = s.recs.setPlan(ctx, rec.ID, state, plan, now)
 	}
@@ -557,9 +611,9 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		return err
 	}
 	if plan.Len() == 0 {
-		return s.recs.update(ctx, rec.ID, StatePlanned, StateApplied, "nothing to change: the intent is already satisfied", s.now().UTC(), nil, "")
+		return s.move(ctx, rec, StatePlanned, StateApplied, "nothing to change: the intent is already satisfied", s.now().UTC(), nil, "")
 	}
-	if err := s.recs.update(ctx, rec.ID, StatePlanned, StateApplying, "applying "+summary(plan), s.now().UTC(), nil, ""); err != nil {
+	if err := s.move(ctx, rec, StatePlanned, StateApplying, "applying "+summary(plan), s.now().UTC(), nil, ""); err != nil {
 		return err
 	}
 	s.notify()
@@ -568,12 +622,12 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 	switch {
 	case err == nil:
 		s.log.Info("intent applied", "id", rec.ID, "changes", plan.Len())
-		return s.recs.update(ctx, rec.ID, StateApplying, StateApplied, "applied "+summary(plan), now, nil, "")
+		return s.move(ctx, rec, StateApplying, StateApplied, "applied "+summary(plan), now, nil, "")
 	case ctx.Err() != nil:
 		// Shutting down: the next Run re-plans from what the devices hold.
 		return ctx.Err()
 	case errors.Is(err, ErrRolledBack):
-		return s.recs.update(ctx, rec.ID, StateApplying, StateRolledBack, err.Error(), now, nil, err.Error())
+		return s.move(ctx, rec, StateApplying, StateRolledBack, err.Error(), now, nil, err.Error())
 	default:
 		return s.fail(ctx, rec, StateApplying, err.Error())
 	}
@@ -583,7 +637,7 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 // except where the configuration has changed since.
 func (s *Service) withdraw(ctx context.Context, rec *Record) error {
 	if rec.Plan == nil {
-		return s.recs.update(ctx, rec.ID, StateWithdrawing, StateWithdrawn, "nothing was configured", s.now().UTC(), nil, "")
+		return s.move(ctx, rec, StateWithdrawing, StateWithdrawn, "nothing was configured", s.now().UTC(), nil, "")
 	}
 	var names []string
 	for _, d := range rec.Plan.Devices {
@@ -611,7 +665,7 @@ func (s *Service) withdraw(ctx context.Context, rec *Record) error {
 		}
 		return s.fail(ctx, rec, StateWithdrawing, "withdraw: "+err.Error())
 	}
-	return s.recs.update(ctx, rec.ID, StateWithdrawing, StateWithdrawn, "removed "+summary(wplan), s.now().UTC(), nil, "")
+	return s.move(ctx, rec, StateWithdrawing, StateWithdrawn, "removed "+summary(wplan), s.now().UTC(), nil, "")
 }
 
 // undoUnchanged applies to desired the undo changes whose leaves still hold

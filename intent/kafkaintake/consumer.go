@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -70,8 +71,10 @@ func New(cfg Config) (*Consumer, error) {
 // Result is what the consumer publishes on the results topic for each
 // message, keyed by the intent id.
 type Result struct {
-	ID     string `json:"id,omitempty"`
-	Status string `json:"status"` // accepted, duplicate or rejected
+	ID string `json:"id,omitempty"`
+	// Status is accepted, duplicate or rejected when the message is
+	// handled, and outcome for a later lifecycle outcome (State says which).
+	Status string `json:"status"`
 	State  string `json:"state,omitempty"`
 	// Errors lists why a rejected intent was refused.
 	Errors []intent.Problem `json:"errors,omitempty"`
@@ -124,6 +127,28 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 	c.log.Info("kafka intake started", "topic", c.cfg.Topic, "group", c.cfg.GroupID)
+
+	// Outcomes of intents that came from Kafka go to the results topic too.
+	outcomes := make(chan intent.Event, 1024)
+	unsubscribe := c.cfg.Service.Subscribe(func(e intent.Event) {
+		if e.Source.Channel != "kafka" || !outcome(e.State) {
+			return
+		}
+		select {
+		case outcomes <- e:
+		default:
+			c.log.Warn("kafka outcome not published: queue full", "id", e.ID, "state", e.State)
+		}
+	})
+	defer unsubscribe()
+	pctx, stopPublisher := context.WithCancel(ctx)
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		c.publishOutcomes(pctx, w, outcomes)
+	}()
+	defer func() { stopPublisher(); <-published }()
+
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
@@ -180,6 +205,47 @@ func (c *Consumer) handle(ctx context.Context, w *kafka.Writer, m kafka.Message)
 		c.log.Warn("kafka intent rejected", "source", src.Ref, "reason", res.Reason)
 	}
 	return retry(ctx, c.log, "publish result", func() error { return w.WriteMessages(ctx, out...) })
+}
+
+// outcome reports whether a state is an outcome callers hear about on the
+// results topic (acceptance is answered when the message is handled).
+func outcome(s intent.State) bool {
+	switch s {
+	case intent.StateApplied, intent.StateFailed, intent.StateRolledBack, intent.StateWithdrawn,
+		intent.StateAssured, intent.StateDrifted, intent.StateBreached:
+		return true
+	}
+	return false
+}
+
+// publishOutcomes writes lifecycle outcomes until ctx ends.
+func (c *Consumer) publishOutcomes(ctx context.Context, w *kafka.Writer, events <-chan intent.Event) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-events:
+			res := Result{ID: e.ID, Status: "outcome", State: string(e.State), Reason: e.Reason, Source: sourcePosition(e.Source.Ref)}
+			err := retry(ctx, c.log, "publish outcome", func() error {
+				return w.WriteMessages(ctx, kafka.Message{Topic: c.cfg.ResultsTopic, Key: []byte(e.ID), Value: mustJSON(res)})
+			})
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+// sourcePosition parses the topic/partition/offset reference of a Kafka source.
+func sourcePosition(ref string) Position {
+	var p Position
+	parts := strings.Split(ref, "/")
+	if len(parts) == 3 {
+		p.Topic = parts[0]
+		p.Partition, _ = strconv.Atoi(parts[1])
+		p.Offset, _ = strconv.ParseInt(parts[2], 10, 64)
+	}
+	return p
 }
 
 // permanent reports whether an error will recur on every delivery.

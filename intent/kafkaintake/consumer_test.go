@@ -28,6 +28,7 @@ type rig struct {
 	w       *kafka.Writer
 	results *kafka.Reader
 	dlq     *kafka.Reader
+	pending [2][]kafkaintake.Result // read but not yet asked for: answers, outcomes
 }
 
 func newRig(t *testing.T) *rig {
@@ -119,22 +120,46 @@ func (r *rig) produce(msgs ...kafka.Message) {
 	}
 }
 
-func (r *rig) nextResult() kafkaintake.Result {
+// nextResult returns the next answer to a message, and nextOutcome the
+// next lifecycle outcome; the two kinds interleave on the topic.
+func (r *rig) nextResult() kafkaintake.Result { return r.next(false) }
+
+func (r *rig) nextOutcome() kafkaintake.Result { return r.next(true) }
+
+func (r *rig) next(outcome bool) kafkaintake.Result {
 	r.t.Helper()
+	if q := &r.pending[boolIndex(outcome)]; len(*q) > 0 {
+		res := (*q)[0]
+		*q = (*q)[1:]
+		return res
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	m, err := r.results.ReadMessage(ctx)
-	if err != nil {
-		r.t.Fatalf("reading results: %v", err)
+	for {
+		m, err := r.results.ReadMessage(ctx)
+		if err != nil {
+			r.t.Fatalf("reading results: %v", err)
+		}
+		var res kafkaintake.Result
+		if err := json.Unmarshal(m.Value, &res); err != nil {
+			r.t.Fatal(err)
+		}
+		if string(m.Key) != res.ID {
+			r.t.Errorf("result key %q, id %q", m.Key, res.ID)
+		}
+		if (res.Status == "outcome") == outcome {
+			return res
+		}
+		q := &r.pending[boolIndex(!outcome)]
+		*q = append(*q, res)
 	}
-	var res kafkaintake.Result
-	if err := json.Unmarshal(m.Value, &res); err != nil {
-		r.t.Fatal(err)
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
 	}
-	if string(m.Key) != res.ID {
-		r.t.Errorf("result key %q, id %q", m.Key, res.ID)
-	}
-	return res
+	return 0
 }
 
 const kIntent = `{"id":"k-mtu","kind":"interface","targets":{"devices":["leaf2"]},"spec":{"name":"eth2","mtu":9000}}`
@@ -149,6 +174,10 @@ func TestDuplicateDeliveryAppliesOnce(t *testing.T) {
 	}
 	if second.Status != "duplicate" || second.ID != "k-mtu" {
 		t.Errorf("second result = %+v, want duplicate k-mtu", second)
+	}
+	// The outcome follows on the results topic.
+	if out := r.nextOutcome(); out.State != "applied" || out.ID != "k-mtu" || out.Source.Offset != 0 {
+		t.Errorf("outcome = %+v, want applied for k-mtu from offset 0", out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

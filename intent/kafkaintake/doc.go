@@ -12,6 +12,12 @@
 //     (stable across redeliveries). A redelivered id is answered from the
 //     stored record ("duplicate") and applies nothing.
 //
+// Each message is answered on the results topic when it is handled
+// (accepted, duplicate or rejected), and each outcome of an intent that
+// came from Kafka (applied, failed, rolled-back, withdrawn, assured,
+// drifted, breached) follows there as a result with status "outcome"; the
+// stored record (GET /v1/intents/{id}) remains the authority.
+//
 // Errors that may pass (the store is busy, a broker is away) are retried
 // with backoff on the same message, never skipped. Run blocks until its
 // context ends and closes the reader and writer it opened before returning.
