@@ -55,7 +55,9 @@
 // drifted, breached (set by assurance through Transition; Reconcile
 // re-applies a drifted intent); and withdrawing, withdrawn (Withdraw
 // removes what the intent configured, keeping later changes by others).
-// Every transition is stored with its time and reason. After a restart,
+// Every transition is stored with its time and reason, and Subscribe
+// hears of each one (the Kafka intake publishes outcomes with it; progress
+// streams and audit can too). After a restart,
 // Run resumes every pending intent; one that was being applied is planned
 // again against what the devices hold, so nothing is applied twice.
 // Device errors while planning are retried with backoff before the intent
