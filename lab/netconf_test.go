@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/netagent/netagent/lab/datastore"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/netconfsrv"
 )
@@ -188,6 +189,17 @@ func TestNETCONFErrors(t *testing.T) {
 			r, err := nc.RPC(opoptions.WithFilter(`<frobnicate/>`))
 			return r.Result, err
 		}, "operation-not-supported", ""},
+		{"persist-id without a pending confirmed commit", func() (string, error) {
+			if r, err := nc.EditConfig("candidate", fmt.Sprintf(editDescr, "not committed")); err != nil || r.Failed != nil {
+				return r.Result, err
+			}
+			r, err := nc.Commit(opoptions.WithCommitConfirmedPersistID("X"))
+			_, _ = nc.Discard()
+			if got := descrOf(t, l, "r1"); got != "to r2:eth1" {
+				return "running changed to " + got, err
+			}
+			return r.Result, err
+		}, "invalid-value", "<bad-element>persist-id</bad-element>"},
 		{"cancel without pending", func() (string, error) {
 			r, err := nc.RPC(opoptions.WithFilter(`<cancel-commit/>`))
 			return r.Result, err
@@ -443,3 +455,76 @@ func TestNETCONFFaults(t *testing.T) {
 }
 
 func withFilter(s string) util.Option { return opoptions.WithFilter(s) }
+
+// rawRPC sends one rpc with body over a raw session and returns the reply.
+func rawRPC(t *testing.T, fr *netconfsrv.Framer, id int, body string) string {
+	t.Helper()
+	if err := fr.WriteMsg([]byte(fmt.Sprintf(`<rpc message-id="%d" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">%s</rpc>`, id, body))); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := fr.ReadMsg()
+	if err != nil {
+		t.Fatalf("rpc %s: %v", body, err)
+	}
+	return string(reply)
+}
+
+// A session whose transport closes while a request hangs is torn down at
+// once: its locks are released and its non-persistent confirmed commit
+// reverts, while the fault is still active.
+func TestNETCONFDisconnectWhileHanging(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		fault fault.Fault
+		rpc   string // the request that hangs
+	}{
+		{"hang", fault.Fault{Kind: fault.Hang, Protocol: fault.NETCONF}, `<get-config><source><running/></source></get-config>`},
+		{"slow commit", fault.Fault{Kind: fault.SlowCommit, Protocol: fault.NETCONF, Delay: time.Hour}, `<commit/>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := startLab(t, twoNode)
+			st, err := l.Store("r1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fr, done := rawSession(t, l, "r1")
+			defer done()
+			for i, body := range []string{
+				`<lock><target><running/></target></lock>`,
+				`<lock><target><candidate/></target></lock>`,
+				`<edit-config><target><candidate/></target>` + fmt.Sprintf(editDescr, "provisional") + `</edit-config>`,
+				`<commit><confirmed/><confirm-timeout>600</confirm-timeout></commit>`,
+			} {
+				if r := rawRPC(t, fr, i+1, body); !strings.Contains(r, "<ok/>") {
+					t.Fatalf("%s: %s", body, r)
+				}
+			}
+			if got := descrOf(t, l, "r1"); got != "provisional" {
+				t.Fatalf("running after confirmed commit: %q", got)
+			}
+			if err := l.InjectFault("r1", tc.fault); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _, _ = l.ClearFaults("r1", fault.NETCONF, "") })
+			if err := fr.WriteMsg([]byte(`<rpc message-id="9" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">` + tc.rpc + `</rpc>`)); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the request to hang", 5*time.Second, func() bool { return faultHit(l, "r1", tc.fault) })
+			done()
+			waitFor(t, "the session's teardown", 5*time.Second, func() bool {
+				return st.LockHolder(datastore.Running) == 0 && st.LockHolder(datastore.Candidate) == 0
+			})
+			if p, _ := st.Pending(); p || descrOf(t, l, "r1") != "to r2:eth1" {
+				t.Errorf("after the session ended: pending %v, description %q (want the confirmed commit reverted)", p, descrOf(t, l, "r1"))
+			}
+		})
+	}
+}
+
+// faultHit reports whether f has fired on dev.
+func faultHit(l *Lab, dev string, f fault.Fault) bool {
+	hits, _ := l.FaultHits(dev)
+	return hits[string(f.Protocol)+"/"+string(f.Kind)] > 0
+}

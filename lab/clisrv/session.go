@@ -205,7 +205,10 @@ func (s *Session) applyConfirmed(fn func(t *yang.Tree) error, id string, timeout
 	}
 	f := s.env.Faults
 	if sf, ok := f.Take(fault.CLI, fault.SlowCommit); ok {
-		_ = fault.Sleep(s.ctx, sf.Delay)
+		if err := fault.Sleep(s.ctx, sf.Delay); err != nil {
+			// The session is gone: nothing is applied.
+			return s.errConfig("commit abandoned: " + err.Error())
+		}
 	}
 	if rf, ok := f.Take(fault.CLI, fault.RejectCommit); ok {
 		msg := rf.Message

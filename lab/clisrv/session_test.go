@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/netagent/netagent/lab/datastore"
+	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -322,5 +323,33 @@ func TestSRLStaticRoutes(t *testing.T) {
 	s.Exec("enter candidate")
 	if out, _ := s.Exec("delete / network-instance default next-hop-groups group static-192-0-2-0_24"); !strings.HasPrefix(out, "Error: group") {
 		t.Errorf("deleting a group in use: %q", out)
+	}
+}
+
+// A slow commit whose session ends while it waits applies nothing.
+func TestSlowCommitAbandonedWithTheSession(t *testing.T) {
+	t.Parallel()
+	tr := yang.NewTree()
+	_ = tr.Set(yang.InterfacePath("eth1").Leaf("config", "name"), "eth1")
+	st := datastore.New("r1", tr)
+	defer st.Close()
+	faults := fault.NewSet()
+	if err := faults.Inject(fault.Fault{Kind: fault.SlowCommit, Protocol: fault.CLI, Delay: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := NewSession(ctx, &Env{Hostname: "r1", Platform: FRR, Store: st, Faults: faults})
+	for _, l := range []string{"configure terminal", "interface eth1"} {
+		if out, _ := s.Exec(l); out != "" {
+			t.Fatalf("%q: %s", l, out)
+		}
+	}
+	cancel() // the transport closed while the commit waits
+	out, _ := s.Exec("description never")
+	if !strings.HasPrefix(out, "% ") {
+		t.Errorf("want a %% error for the abandoned commit, got %q", out)
+	}
+	if v, ok := st.Running().GetPath("/interfaces/interface[name=eth1]/config/description"); ok {
+		t.Errorf("the abandoned commit was applied: description %v", v)
 	}
 }

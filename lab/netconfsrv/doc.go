@@ -20,6 +20,8 @@
 //
 // A session ends with close-session, kill-session from another session,
 // the client closing, or the server closing; its locks are released and a
-// non-persistent confirmed commit it issued is reverted. Server is safe for
+// non-persistent confirmed commit it issued is reverted. The client closing
+// ends the session at once even while a request hangs (a hang, latency or
+// slow-commit fault): the session's context ends with its transport. Server is safe for
 // concurrent use; Close waits for every session.
 package netconfsrv

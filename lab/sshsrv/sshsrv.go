@@ -42,7 +42,10 @@ type Session struct {
 func (s *Session) Close() error { return s.conn.Close() }
 
 // Handler serves one session; it returns when the session is over. ctx ends
-// when the server closes.
+// when the server closes or the session's transport does (the client closes
+// the channel or the connection, or Session.Close drops it), even while the
+// handler is busy and not reading: a handler blocked on a fault or a slow
+// operation must return when ctx ends.
 type Handler func(ctx context.Context, s *Session)
 
 // Config configures a Server.
@@ -187,6 +190,11 @@ func (s *Server) serveConn(c net.Conn) {
 
 func (s *Server) serveChannel(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
+	// sctx ends with the server or when the channel's request stream closes,
+	// which x/crypto/ssh does when the peer closes the channel or the
+	// connection is lost (a half-close, EOF, leaves it open).
+	sctx, scancel := context.WithCancel(s.ctx)
+	defer scancel()
 	pty := false
 	command := ""
 	started := make(chan struct{})
@@ -198,7 +206,7 @@ func (s *Server) serveChannel(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *s
 			go func() {
 				defer close(done)
 				sess := &Session{ID: s.cfg.Sessions.Add(1), User: sc.User(), Remote: sc.RemoteAddr(), Channel: ch, PTY: pty, Command: command, conn: sc}
-				s.cfg.Handler(s.ctx, sess)
+				s.cfg.Handler(sctx, sess)
 				_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
 				_ = ch.Close()
 			}()
@@ -208,6 +216,7 @@ func (s *Server) serveChannel(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *s
 		select {
 		case req, ok := <-reqs:
 			if !ok {
+				scancel()
 				select {
 				case <-started:
 					<-done
