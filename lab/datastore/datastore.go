@@ -310,7 +310,9 @@ func (s *Store) Discard(sid uint32) error {
 // the timeout expires without a confirming commit, or (unless persistent)
 // when session sid ends first. A commit while a confirmed commit is pending
 // confirms it (confirm nil) or extends it (confirm non-nil); when the pending
-// one is persistent, persistID (or confirm.PersistID) must match it.
+// one is persistent, persistID (or confirm.PersistID) must match it. A
+// persistID with no persistent confirmed commit pending fails with
+// ErrPersistID and commits nothing.
 func (s *Store) Commit(sid uint32, source string, confirm *ConfirmOptions, persistID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -323,14 +325,19 @@ func (s *Store) Commit(sid uint32, source string, confirm *ConfirmOptions, persi
 	if err := s.checkLock(Candidate, sid); err != nil {
 		return err
 	}
-	if p := s.pend; p != nil && p.persist != "" {
-		id := persistID
-		if confirm != nil && confirm.PersistID != "" {
-			id = confirm.PersistID
-		}
-		if id != p.persist {
-			return fmt.Errorf("%s: commit: %w", s.name, ErrPersistID)
-		}
+	// RFC 6241 8.4.5.1: a persist-id must name the pending persistent
+	// confirmed commit, and a persistent one is confirmed only by its id.
+	id := persistID
+	if confirm != nil && confirm.PersistID != "" {
+		id = confirm.PersistID
+	}
+	switch {
+	case id != "" && s.pend == nil:
+		return fmt.Errorf("%s: commit with persist-id %q: %w (%w)", s.name, id, ErrPersistID, ErrNoPending)
+	case id != "" && s.pend.persist == "":
+		return fmt.Errorf("%s: commit with persist-id %q: the pending confirmed commit is not persistent: %w", s.name, id, ErrPersistID)
+	case s.pend != nil && id != s.pend.persist:
+		return fmt.Errorf("%s: commit: %w", s.name, ErrPersistID)
 	}
 	if err := yang.Validate(s.candidate); err != nil {
 		return err

@@ -170,3 +170,45 @@ func TestSessionEndDiscardsItsEdits(t *testing.T) {
 		t.Errorf("shared edits dropped: %v", v)
 	}
 }
+
+// A commit naming a persist-id must match a pending persistent confirmed
+// commit (RFC 6241 8.4.5.1); otherwise it fails and commits nothing.
+func TestCommitPersistIDWithoutMatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		pending *ConfirmOptions // a confirmed commit made first; nil: none
+		confirm *ConfirmOptions
+		id      string
+	}{
+		{"nothing pending", nil, nil, "X"},
+		{"nothing pending, confirmed with persist-id", nil, &ConfirmOptions{PersistID: "X"}, ""},
+		{"non-persistent pending", &ConfirmOptions{Timeout: time.Minute}, nil, "X"},
+		{"other persist id", &ConfirmOptions{Timeout: time.Minute, Persist: "Y"}, nil, "X"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := New("d", initial(t))
+			defer s.Close()
+			want := "start"
+			if tc.pending != nil {
+				_ = s.Edit(Candidate, 1, "test", setDescr("pending"))
+				if err := s.Commit(1, "test", tc.pending, ""); err != nil {
+					t.Fatal(err)
+				}
+				want = "pending"
+			}
+			_ = s.Edit(Candidate, 1, "test", setDescr("new"))
+			if err := s.Commit(1, "test", tc.confirm, tc.id); !errors.Is(err, ErrPersistID) {
+				t.Errorf("Commit: want ErrPersistID, got %v", err)
+			}
+			if v := get(t, s, Running); v != want {
+				t.Errorf("running: want %q, got %v", want, v)
+			}
+			if p, _ := s.Pending(); p != (tc.pending != nil) {
+				t.Errorf("pending: %v", p)
+			}
+		})
+	}
+}
