@@ -120,8 +120,8 @@ func TestGNMIConformance(t *testing.T) {
 		t.Fatal(r.Result)
 	}
 	_, err = c.Set(ctx, &gpb.SetRequest{Delete: []*gpb.Path{descr}})
-	if status.Code(err) != codes.Unavailable {
-		t.Errorf("set under a netconf lock: %v", err)
+	if status.Code(err) != codes.Aborted {
+		t.Errorf("set under a netconf lock: want Aborted (nothing applied, retry later), got %v", err)
 	}
 	_, _ = nc.Unlock("running")
 	if _, err := c.Set(ctx, &gpb.SetRequest{Delete: []*gpb.Path{descr}}); err != nil {

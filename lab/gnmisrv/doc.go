@@ -1,7 +1,7 @@
 // Package gnmisrv is the lab's gNMI server for one simulated device, on a
 // shared datastore.Store: Capabilities, Get (configuration as JSON_IETF,
 // state as scalar typed values), Set (atomic, validated, refused with
-// Unavailable while a NETCONF session holds a lock; with the
+// Aborted while a NETCONF session holds a lock; with the
 // commit-confirmed extension it reverts by itself unless confirmed in time:
 // AlreadyExists while another is pending, FailedPrecondition for an unknown
 // id) and Subscribe (ONCE,
@@ -11,7 +11,14 @@
 // Every RPC checks the "username" and "password" metadata (Unauthenticated
 // otherwise) and then the device's faults (hang, latency). Errors carry gRPC
 // codes: InvalidArgument for bad paths and invalid configuration, NotFound
-// for Get of nothing, Aborted for an injected commit rejection.
+// for Get of nothing. A refused Set applied nothing, and its code says why:
+// Aborted for a lock conflict (gRPC's code for a concurrency conflict: retry
+// once the holder is done), FailedPrecondition for an injected commit
+// rejection (Aborted when its error-tag is lock-denied or in-use,
+// InvalidArgument for tags about the request's content). Unavailable is kept
+// for what the transport did: a drop-commit fault (applied, then the reply
+// lost) and a server stopping, so a client can tell "nothing applied, retry
+// later" from "connection lost, outcome unknown".
 //
 // Serve blocks until Close; Close ends every stream. Server is safe for
 // concurrent use.

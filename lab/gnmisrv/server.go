@@ -246,7 +246,7 @@ func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse
 		if tag == "" {
 			tag = "operation-failed"
 		}
-		return nil, status.Errorf(codes.Aborted, "gnmi %s: set: %s: %s", s.cfg.Device, tag, msg)
+		return nil, status.Errorf(rejectCode(tag), "gnmi %s: set: %s: %s", s.cfg.Device, tag, msg)
 	}
 	for _, p := range allPaths(req) {
 		if o := p.GetOrigin(); o != "" && o != "openconfig" {
@@ -284,16 +284,7 @@ func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse
 		err = fmt.Errorf("commit extension %q without an action", commit.GetId())
 	}
 	if err != nil {
-		var le *datastore.LockError
-		switch {
-		case errors.As(err, &le):
-			return nil, status.Errorf(codes.Unavailable, "gnmi %s: set: %v", s.cfg.Device, err)
-		case errors.Is(err, datastore.ErrPending):
-			return nil, status.Errorf(codes.AlreadyExists, "gnmi %s: set: %v", s.cfg.Device, err)
-		case errors.Is(err, datastore.ErrNoPending), errors.Is(err, datastore.ErrPersistID):
-			return nil, status.Errorf(codes.FailedPrecondition, "gnmi %s: set: %v", s.cfg.Device, err)
-		}
-		return nil, status.Errorf(codes.InvalidArgument, "gnmi %s: set: %v", s.cfg.Device, err)
+		return nil, status.Errorf(setCode(err), "gnmi %s: set: %v", s.cfg.Device, err)
 	}
 	if _, ok := f.Take(fault.GNMI, fault.DropCommit); ok {
 		return nil, status.Errorf(codes.Unavailable, "gnmi %s: set: transport is closing", s.cfg.Device)
@@ -309,6 +300,38 @@ func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse
 		resp.Response = append(resp.Response, &gpb.UpdateResult{Path: u.GetPath(), Op: gpb.UpdateResult_UPDATE})
 	}
 	return resp, nil
+}
+
+// setCode is the gRPC code of a Set the datastore refused; nothing was
+// applied in every case. A lock conflict is Aborted (gRPC's code for a
+// concurrency conflict the client retries at a higher level, once the
+// holder is done), never Unavailable, which means the transport failed and
+// the outcome may be unknown.
+func setCode(err error) codes.Code {
+	switch {
+	case errors.Is(err, datastore.ErrLocked):
+		return codes.Aborted
+	case errors.Is(err, datastore.ErrPending):
+		return codes.AlreadyExists
+	case errors.Is(err, datastore.ErrNoPending), errors.Is(err, datastore.ErrPersistID):
+		return codes.FailedPrecondition
+	}
+	return codes.InvalidArgument
+}
+
+// rejectCode is the gRPC code of an injected commit rejection with a
+// NETCONF error-tag: lock-denied and in-use are lock conflicts (Aborted, as
+// setCode), tags about the request's content are InvalidArgument, and the
+// rest (operation-failed, resource-denied, ...) FailedPrecondition: the
+// device refused and applied nothing.
+func rejectCode(tag string) codes.Code {
+	switch tag {
+	case "lock-denied", "in-use":
+		return codes.Aborted
+	case "invalid-value", "bad-element", "unknown-element", "missing-element", "bad-attribute", "unknown-attribute", "missing-attribute", "malformed-message", "data-exists", "data-missing":
+		return codes.InvalidArgument
+	}
+	return codes.FailedPrecondition
 }
 
 func allPaths(req *gpb.SetRequest) []*gpb.Path {

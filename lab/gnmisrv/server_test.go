@@ -1,12 +1,17 @@
 package gnmisrv
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/netagent/netagent/lab/datastore"
 )
 
 func TestMatch(t *testing.T) {
@@ -60,6 +65,32 @@ func TestTyped(t *testing.T) {
 	for _, tc := range tests {
 		if d := cmp.Diff(tc.want, typed(tc.in), protocmp.Transform()); d != "" {
 			t.Errorf("typed(%v) (-want +got):\n%s", tc.in, d)
+		}
+	}
+}
+
+func TestSetCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want codes.Code
+	}{
+		{"lock conflict", fmt.Errorf("set: %w", &datastore.LockError{Target: datastore.Running, Holder: 7}), codes.Aborted},
+		{"confirmed commit pending", fmt.Errorf("x: %w", datastore.ErrPending), codes.AlreadyExists},
+		{"nothing pending", datastore.ErrNoPending, codes.FailedPrecondition},
+		{"wrong id", datastore.ErrPersistID, codes.FailedPrecondition},
+		{"invalid", errors.New("mtu out of range"), codes.InvalidArgument},
+	}
+	for _, tc := range tests {
+		if got := setCode(tc.err); got != tc.want {
+			t.Errorf("%s: setCode = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for tag, want := range map[string]codes.Code{"": codes.FailedPrecondition, "operation-failed": codes.FailedPrecondition,
+		"resource-denied": codes.FailedPrecondition, "lock-denied": codes.Aborted, "invalid-value": codes.InvalidArgument} {
+		if got := rejectCode(tag); got != want {
+			t.Errorf("rejectCode(%q) = %v, want %v", tag, got, want)
 		}
 	}
 }
