@@ -23,7 +23,10 @@
 //	        switchport | no switchport (eos)
 //	router: neighbor IP remote-as AS | neighbor IP description TEXT
 //	        neighbor IP shutdown | no neighbor IP [shutdown|description]
-//	        bgp router-id IP | router-id IP
+//	        bgp router-id IP | router-id IP | no bgp router-id | no router-id
+//
+// Removing an interface's last address (no ip address) removes its
+// subinterface 0 too when nothing else is configured on it.
 //
 // A HOP is an IPv4 address, an interface name, or blackhole / Null0
 // (DROP). Static route next hops are indexed "0", "1", ... in the order

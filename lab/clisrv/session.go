@@ -440,6 +440,7 @@ func grammar() []command {
 		}},
 		{"no ip address [prefix]", modeIf, "", func(s *Session, a []string) string {
 			return s.edit(func(t *yang.Tree) error {
+				defer dropEmptySubinterface(t, s.iface, 0)
 				if a[0] == "" {
 					t.Delete(yang.SubinterfacePath(s.iface, 0).Leaf("ipv4"))
 					return nil
@@ -458,9 +459,8 @@ func grammar() []command {
 		// router bgp
 		{"bgp router-id <ip>", modeRouter, "", func(s *Session, a []string) string { return s.routerID(a[0]) }},
 		{"router-id <ip>", modeRouter, "", func(s *Session, a []string) string { return s.routerID(a[0]) }},
-		{"no bgp router-id [ip]", modeRouter, "", func(s *Session, a []string) string {
-			return s.edit(func(t *yang.Tree) error { t.Delete(yang.BGPPath().Leaf("global", "config", "router-id")); return nil })
-		}},
+		{"no bgp router-id [ip]", modeRouter, "", (*Session).noRouterID},
+		{"no router-id [ip]", modeRouter, "", (*Session).noRouterID},
 		{"neighbor <ip> remote-as <as>", modeRouter, "", func(s *Session, a []string) string {
 			as, err := strconv.ParseUint(a[1], 10, 32)
 			if err != nil || as == 0 {
@@ -529,6 +529,23 @@ func (s *Session) commitSessionConfirmed(id string, timeout time.Duration) strin
 	}
 	s.sess, s.mode = nil, modeExec
 	return ""
+}
+
+func (s *Session) noRouterID([]string) string {
+	return s.edit(func(t *yang.Tree) error { t.Delete(yang.BGPPath().Leaf("global", "config", "router-id")); return nil })
+}
+
+// dropEmptySubinterface removes subinterface idx of iface when nothing but
+// its index is left (its last address went), as a device shows no empty
+// subinterface 0 once an interface has no address.
+func dropEmptySubinterface(t *yang.Tree, iface string, idx uint32) {
+	sp := yang.SubinterfacePath(iface, idx)
+	for _, lf := range t.Subtree(sp) {
+		if rel := lf.Path[len(sp):].String(); rel != "/index" && rel != "/config/index" {
+			return
+		}
+	}
+	t.Delete(sp)
 }
 
 func (s *Session) routerID(ip string) string {

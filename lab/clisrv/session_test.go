@@ -67,6 +67,28 @@ func TestSessionTranscript(t *testing.T) {
 			{"frob", "% Invalid input\n", "r1(config-if-eth1)#"},
 			{"end", "", "r1#"},
 		}, "/interfaces/interface[name=eth1]/config/enabled", false},
+		{"frr no ip address drops the empty subinterface", FRR, []step{
+			{"configure terminal", "", "r1(config)#"},
+			{"interface eth1", "", "r1(config-if)#"},
+			{"no ip address", "", "r1(config-if)#"},
+		}, "/interfaces/interface[name=eth1]/subinterfaces/subinterface[index=0]/index", nil},
+		{"eos removing the last address drops the empty subinterface", EOS, []step{
+			{"configure", "", "r1(config)#"},
+			{"interface eth1", "", "r1(config-if-eth1)#"},
+			{"no ip address 10.0.0.0/31", "", "r1(config-if-eth1)#"},
+		}, "/interfaces/interface[name=eth1]/subinterfaces/subinterface[index=0]/config/index", nil},
+		{"eos no router-id", EOS, []step{
+			{"configure", "", "r1(config)#"},
+			{"router bgp 65001", "", "r1(config-router-bgp)#"},
+			{"router-id 10.9.9.9", "", "r1(config-router-bgp)#"},
+			{"no router-id", "", "r1(config-router-bgp)#"},
+		}, "/network-instances/network-instance[name=DEFAULT]/protocols/protocol[identifier=BGP][name=BGP]/bgp/global/config/router-id", nil},
+		{"frr no bgp router-id", FRR, []step{
+			{"configure terminal", "", "r1(config)#"},
+			{"router bgp 65001", "", "r1(config-router)#"},
+			{"bgp router-id 10.9.9.9", "", "r1(config-router)#"},
+			{"no bgp router-id", "", "r1(config-router)#"},
+		}, "/network-instances/network-instance[name=DEFAULT]/protocols/protocol[identifier=BGP][name=BGP]/bgp/global/config/router-id", nil},
 		{"eos invalid address", EOS, []step{
 			{"configure terminal", "", "r1(config)#"},
 			{"interface lo0", "", "r1(config-if-lo0)#"},
