@@ -400,21 +400,17 @@ func pathString(p *gpb.Path) string {
 // match reports whether the point at path lies at or below pattern (which
 // may hold "*" names, "*" key values and "..."), and returns its elements.
 func match(pattern *gpb.Path, path string) ([]*gpb.PathElem, bool) {
-	elems, err := synth.ParsePath(path)
+	elems, err := yang.ParseAnyPath(path)
 	if err != nil {
 		return nil, false
 	}
 	if !matchElems(pattern.GetElem(), elems) {
 		return nil, false
 	}
-	out := make([]*gpb.PathElem, len(elems))
-	for i, e := range elems {
-		out[i] = &gpb.PathElem{Name: e.Name, Key: e.Keys}
-	}
-	return out, true
+	return elems.GNMI().GetElem(), true
 }
 
-func matchElems(pat []*gpb.PathElem, elems []synth.PathElem) bool {
+func matchElems(pat []*gpb.PathElem, elems yang.Path) bool {
 	if len(pat) == 0 {
 		return true
 	}
@@ -442,11 +438,21 @@ func matchElems(pat []*gpb.PathElem, elems []synth.PathElem) bool {
 		if v == "*" {
 			continue
 		}
-		if got, ok := e.Keys[k]; !ok || got != v {
+		if got, ok := keyValue(e, k); !ok || got != v {
 			return false
 		}
 	}
 	return matchElems(pat[1:], elems[1:])
+}
+
+// keyValue returns the value of e's key name.
+func keyValue(e yang.Elem, name string) (string, bool) {
+	for _, k := range e.Keys {
+		if k.Name == name {
+			return k.Value, true
+		}
+	}
+	return "", false
 }
 
 func typed(v any) *gpb.TypedValue {

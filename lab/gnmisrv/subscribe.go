@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/netagent/netagent/lab/synth"
+	"github.com/netagent/netagent/yang"
 )
 
 // DefaultSampleInterval is used when a SAMPLE subscription gives none.
@@ -242,12 +243,8 @@ func (sb *sub) diff(pts []synth.Point, onlyChanged bool) ([]*gpb.Update, []*gpb.
 			continue
 		}
 		delete(sb.last, p)
-		if elems, err := synth.ParsePath(p); err == nil {
-			pe := make([]*gpb.PathElem, len(elems))
-			for i, e := range elems {
-				pe[i] = &gpb.PathElem{Name: e.Name, Key: e.Keys}
-			}
-			dels = append(dels, &gpb.Path{Elem: pe})
+		if elems, err := yang.ParseAnyPath(p); err == nil {
+			dels = append(dels, elems.GNMI())
 		}
 	}
 	return ups, dels

@@ -667,15 +667,15 @@ func errorReply(errs ...rpcError) []byte {
 
 // xpath turns a gNMI path string into an XPath for error-path.
 func xpath(p string) string {
-	elems, err := synth.ParsePath(p)
+	elems, err := yang.ParseAnyPath(p)
 	if err != nil {
 		return p
 	}
 	var b strings.Builder
 	for _, e := range elems {
 		b.WriteString("/" + e.Name)
-		for _, k := range sortedKeys(e.Keys) {
-			fmt.Fprintf(&b, "[%s='%s']", k, e.Keys[k])
+		for _, k := range e.Keys {
+			fmt.Fprintf(&b, "[%s='%s']", k.Name, k.Value)
 		}
 	}
 	return b.String()

@@ -3,11 +3,9 @@ package netconfsrv
 import (
 	"bytes"
 	"encoding/xml"
-	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/netagent/netagent/lab/synth"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -135,7 +133,7 @@ var topNS = map[string]string{
 
 // addPoint adds a leaf at a gNMI path string.
 func (e *xel) addPoint(path string, v any) {
-	elems, err := synth.ParsePath(path)
+	elems, err := yang.ParseAnyPath(path)
 	if err != nil || len(elems) == 0 {
 		return
 	}
@@ -158,16 +156,7 @@ func (e *xel) addPoint(path string, v any) {
 			}
 		}
 		s = cs
-		keys := make([]yang.Key, 0, len(pe.Keys))
-		names := make([]string, 0, len(pe.Keys))
-		for k := range pe.Keys {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			keys = append(keys, yang.Key{Name: k, Value: pe.Keys[k]})
-		}
-		cur = cur.child(pe.Name, ns, keys)
+		cur = cur.child(pe.Name, ns, pe.Keys)
 		if i == len(elems)-1 {
 			cur.text, cur.hasText = yang.FormatValue(v), true
 			if f, ok := v.(float64); ok {
@@ -305,12 +294,3 @@ func (e *xel) match(f node) *xel {
 }
 
 func strconvFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"sort"
 	"testing"
 	"time"
 
@@ -82,48 +81,4 @@ func TestAnomalies(t *testing.T) {
 	if total < 0.999 || total > 1.001 {
 		t.Errorf("application mix sums to %v", total)
 	}
-}
-
-// FuzzParsePath: parse, print, parse again gives the same elements.
-func FuzzParsePath(f *testing.F) {
-	for _, s := range []string{"/a/b[k=v]/c", `/interfaces/interface[name=e\]1]/state`, "/lab/links/link[local=r1:e1-1]/state/up", "/", "", "/a[", "/a[k=v][j=w]"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		elems, err := ParsePath(s)
-		if err != nil {
-			return
-		}
-		var b []byte
-		for _, e := range elems {
-			b = append(b, '/')
-			b = append(b, e.Name...)
-			for _, k := range sortedNames(e.Keys) {
-				b = append(b, '[')
-				b = append(b, k...)
-				b = append(b, '=')
-				b = append(b, escapeKey(e.Keys[k])...)
-				b = append(b, ']')
-			}
-		}
-		if len(elems) == 0 {
-			return
-		}
-		again, err := ParsePath(string(b))
-		if err != nil {
-			t.Fatalf("%q printed as %q does not parse: %v", s, b, err)
-		}
-		if !cmp.Equal(elems, again) {
-			t.Fatalf("%q -> %q: %v != %v", s, b, elems, again)
-		}
-	})
-}
-
-func sortedNames(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
