@@ -15,6 +15,7 @@ import (
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/internal/sshconn"
+	"github.com/netagent/netagent/adapters/internal/txbook"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -175,22 +176,6 @@ func (s *session) doClose() {
 	s.tr.Kill()
 }
 
-type txPhase uint8
-
-const (
-	txPrepared txPhase = iota + 1
-	txCommitted
-)
-
-type txState struct {
-	id      string
-	phase   txPhase
-	changes []yang.Change
-	before  *yang.Tree
-}
-
-const maxDone = 16
-
 // Adapter is a Device over an SSH CLI. It pools one session. It is safe
 // for concurrent use; writes are serialised.
 type Adapter struct {
@@ -198,16 +183,15 @@ type Adapter struct {
 	p   *Platform
 	log *slog.Logger
 
-	writer chan struct{}
+	// txs holds the writer slot and the transactions (no device timer:
+	// txbook.Pending is never used).
+	txs *txbook.Book[*txbook.Tx]
 	// closing counts broken sessions being closed in the background.
 	closing sync.WaitGroup
 
-	mu      sync.Mutex // protects following fields
-	sess    *session
-	closed  bool
-	tx      *txState
-	done    map[string]*txState
-	doneIDs []string
+	mu     sync.Mutex // protects following fields
+	sess   *session
+	closed bool
 }
 
 // Opener opens a CLI adapter; register it as adapters.CLI.
@@ -225,7 +209,7 @@ func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{t: t, p: p, log: t.Log(), writer: make(chan struct{}, 1), sess: s, done: map[string]*txState{}}, nil
+	return &Adapter{t: t, p: p, log: t.Log(), txs: txbook.New[*txbook.Tx](t), sess: s}, nil
 }
 
 func (a *Adapter) session(ctx context.Context) (*session, error) {
@@ -255,17 +239,6 @@ func (a *Adapter) session(ctx context.Context) (*session, error) {
 }
 
 func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
-
-func (a *Adapter) acquire(ctx context.Context, phase adapters.Phase) error {
-	select {
-	case a.writer <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return a.t.Err(phase, adapters.ErrLocked, true, ctx.Err(), "another write to this device is in progress")
-	}
-}
-
-func (a *Adapter) release() { <-a.writer }
 
 // Capabilities: no candidate, no device timer; a Configure is applied line
 // by line (a refused line is undone by the inverse commands).
@@ -309,10 +282,10 @@ func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
 		return err
 	}
-	defer a.release()
+	defer a.txs.Release()
 	s, err := a.session(ctx)
 	if err != nil {
 		return err
@@ -517,21 +490,21 @@ func (a *Adapter) Close() error {
 // the dialect cannot express fails here) and validates the result with
 // netagent's model. Nothing is sent.
 func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
-	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
 		return err
 	}
 	s, err := a.session(ctx)
 	if err != nil {
-		a.release()
+		a.txs.Release()
 		return err
 	}
 	before, err := a.read(ctx, s)
 	if err != nil {
-		a.release()
+		a.txs.Release()
 		return err
 	}
 	if _, err := Render(a.p, before, changes); err != nil {
-		a.release()
+		a.txs.Release()
 		return a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "")
 	}
 	after := before.Clone()
@@ -540,138 +513,71 @@ func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change)
 		err = yang.Validate(after)
 	}
 	if err != nil {
-		a.release()
+		a.txs.Release()
 		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change would leave an invalid configuration")
 	}
-	a.mu.Lock()
-	a.tx = &txState{id: tx, phase: txPrepared, changes: changes, before: before}
-	a.mu.Unlock()
+	a.txs.Begin(&txbook.Tx{ID: tx, Phase: txbook.Prepared, Changes: changes, Before: before})
 	return nil
-}
-
-func (a *Adapter) current(tx string, phase adapters.Phase) (*txState, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.tx == nil || a.tx.id != tx {
-		return nil, a.t.Err(phase, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not prepared here")
-	}
-	return a.tx, nil
-}
-
-func (a *Adapter) end(st *txState, keep bool) {
-	a.mu.Lock()
-	if a.tx == st {
-		a.tx = nil
-	}
-	if keep {
-		if _, ok := a.done[st.id]; !ok {
-			a.doneIDs = append(a.doneIDs, st.id)
-		}
-		a.done[st.id] = st
-		if len(a.doneIDs) > maxDone {
-			delete(a.done, a.doneIDs[0])
-			a.doneIDs = a.doneIDs[1:]
-		}
-	} else {
-		delete(a.done, st.id)
-	}
-	a.mu.Unlock()
-	a.release()
 }
 
 // Commit sends the commands. No device timer exists: with confirmTimeout >
 // 0 the transaction stays open for Confirm or Rollback.
 func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
-	st, err := a.current(tx, adapters.PhaseCommit)
+	st, err := a.txs.Prepared(tx)
 	if err != nil {
 		return err
-	}
-	if st.phase != txPrepared {
-		return a.t.Err(adapters.PhaseCommit, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is already committed")
 	}
 	s, err := a.session(ctx)
 	if err == nil {
-		err = a.apply(ctx, s, adapters.PhaseCommit, st.before, st.changes)
+		err = a.apply(ctx, s, adapters.PhaseCommit, st.Before, st.Changes)
 	}
 	if err != nil {
 		if adapters.Retryable(err) {
-			a.end(st, false)
+			a.txs.End(st, false)
 		}
 		return err
 	}
-	st.phase = txCommitted
-	if confirmTimeout <= 0 {
-		a.end(st, true)
-	}
+	a.txs.Committed(st, confirmTimeout)
 	return nil
 }
 
-// Confirm ends a committed transaction.
+// Confirm ends a committed transaction (without a device timer there is
+// nothing to send).
 func (a *Adapter) Confirm(ctx context.Context, tx string) error {
-	st, err := a.current(tx, adapters.PhaseConfirm)
-	if err != nil {
-		return err
-	}
-	if st.phase != txCommitted {
-		return a.t.Err(adapters.PhaseConfirm, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not committed yet")
-	}
-	a.end(st, true)
-	return nil
+	_, err := a.txs.Confirm(tx)
+	return err
 }
 
 // Abort drops a prepared change, or undoes a committed one.
 func (a *Adapter) Abort(ctx context.Context, tx string) error {
-	a.mu.Lock()
-	st := a.tx
-	a.mu.Unlock()
-	if st == nil || st.id != tx {
-		return nil
-	}
-	return a.undo(ctx, st, adapters.PhaseAbort)
+	return a.txs.Abort(ctx, tx, a.undo)
 }
 
 // Rollback applies the inverse commands of a committed change.
 func (a *Adapter) Rollback(ctx context.Context, tx string) error {
-	a.mu.Lock()
-	st, active := a.tx, true
-	if st == nil || st.id != tx {
-		st, active = a.done[tx], false
-	}
-	a.mu.Unlock()
-	if st == nil {
-		return nil
-	}
-	if !active {
-		if err := a.acquire(ctx, adapters.PhaseRollback); err != nil {
-			return err
-		}
-		a.mu.Lock()
-		a.tx = st
-		a.mu.Unlock()
-	}
-	return a.undo(ctx, st, adapters.PhaseRollback)
+	return a.txs.Rollback(ctx, tx, a.undo)
 }
 
-func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) error {
-	if st.phase == txPrepared {
-		a.end(st, false)
+func (a *Adapter) undo(ctx context.Context, st *txbook.Tx, phase adapters.Phase) error {
+	if st.Phase == txbook.Prepared {
+		a.txs.End(st, false)
 		return nil
 	}
 	s, err := a.session(ctx)
 	if err != nil {
-		a.end(st, true)
+		a.txs.End(st, true)
 		return err
 	}
 	cur, err := a.read(ctx, s)
 	if err != nil {
-		a.end(st, true)
+		a.txs.End(st, true)
 		return err
 	}
 	// Undo only what this transaction changed: the inverse, computed on what
 	// the device holds now.
-	inv, err := yang.Invert(st.before, st.changes)
+	inv, err := yang.Invert(st.Before, st.Changes)
 	if err != nil {
-		a.end(st, true)
+		a.txs.End(st, true)
 		return a.t.Err(phase, adapters.ErrUnsupported, true, err, "cannot invert the change")
 	}
 	var pending []yang.Change
@@ -681,9 +587,9 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 		}
 	}
 	if err := a.apply(ctx, s, phase, cur, pending); err != nil {
-		a.end(st, true)
-		return fmt.Errorf("cli rollback %s tx %s: %w", a.t.Device, st.id, err)
+		a.txs.End(st, true)
+		return fmt.Errorf("cli rollback %s tx %s: %w", a.t.Device, st.ID, err)
 	}
-	a.end(st, false)
+	a.txs.End(st, false)
 	return nil
 }

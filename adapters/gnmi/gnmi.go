@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/internal/txbook"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -34,25 +35,6 @@ var (
 	_ adapters.Pinger        = (*Adapter)(nil)
 	_ adapters.Opener        = Opener
 )
-
-type txPhase uint8
-
-const (
-	txPrepared  txPhase = iota + 1
-	txPending           // committed under the commit-confirmed extension
-	txCommitted         // committed plainly; the snapshot undoes it
-)
-
-type txState struct {
-	id      string
-	phase   txPhase
-	changes []yang.Change
-	before  *yang.Tree // snapshot of the paths the change touches
-	// deadline is when the target's rollback timer fires (txPending).
-	deadline time.Time
-}
-
-const maxDone = 16
 
 // Adapter is a Device over gNMI. It holds one gRPC connection (HTTP/2
 // multiplexes every RPC over it). It is safe for concurrent use; writes are
@@ -68,13 +50,13 @@ type Adapter struct {
 	// whose state containers the decoder skips.
 	getAll atomic.Bool
 
-	writer chan struct{}
+	// txs holds the writer slot and the transactions: Pending is a commit
+	// under the commit-confirmed extension (Deadline is the target's
+	// rollback timer); a Committed one is undone from its snapshot.
+	txs *txbook.Book[*txbook.Tx]
 
-	mu      sync.Mutex // protects following fields
-	closed  bool
-	tx      *txState
-	done    map[string]*txState
-	doneIDs []string
+	mu     sync.Mutex // protects following fields
+	closed bool
 }
 
 // Opener opens a gNMI adapter; register it as adapters.GNMI.
@@ -112,7 +94,7 @@ func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
 	if err != nil {
 		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnreachable, true, err, "")
 	}
-	a := &Adapter{t: t, log: t.Log(), conn: conn, client: gpb.NewGNMIClient(conn), writer: make(chan struct{}, 1), done: map[string]*txState{}}
+	a := &Adapter{t: t, log: t.Log(), conn: conn, client: gpb.NewGNMIClient(conn), txs: txbook.New[*txbook.Tx](t)}
 	cctx, cancel := context.WithTimeout(ctx, to.Connect+to.Auth)
 	defer cancel()
 	caps, err := a.client.Capabilities(cctx, &gpb.CapabilityRequest{})
@@ -175,17 +157,6 @@ func (a *Adapter) rpcErr(phase adapters.Phase, notApplied bool, err error) *adap
 
 func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
 
-func (a *Adapter) acquire(ctx context.Context, phase adapters.Phase) error {
-	select {
-	case a.writer <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return a.t.Err(phase, adapters.ErrLocked, true, ctx.Err(), "another write to this device is in progress")
-	}
-}
-
-func (a *Adapter) release() { <-a.writer }
-
 // Capabilities: gNMI Set is atomic per call; a confirm timer exists when
 // the target announced the commit-confirmed extension.
 func (a *Adapter) Capabilities() adapters.Caps {
@@ -219,10 +190,10 @@ func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
 	if err != nil {
 		return a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "cannot encode the change")
 	}
-	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
 		return err
 	}
-	defer a.release()
+	defer a.txs.Release()
 	if err := a.set(ctx, adapters.PhaseCommit, req); err != nil {
 		return fmt.Errorf("gnmi set %s: %w", a.t.Device, err)
 	}
@@ -352,57 +323,25 @@ func (a *Adapter) Close() error {
 // configuration and validates it: gNMI has no candidate, so validation
 // is netagent's own model check. The writer slot stays taken.
 func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
-	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
 		return err
 	}
 	full, err := a.Query(ctx, nil)
 	if err != nil {
-		a.release()
+		a.txs.Release()
 		return fmt.Errorf("gnmi prepare %s: %w", a.t.Device, err)
 	}
 	after := full.Clone()
 	if err := yang.Apply(after, changes); err != nil {
-		a.release()
+		a.txs.Release()
 		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change does not apply to the running configuration")
 	}
 	if err := yang.Validate(after); err != nil {
-		a.release()
+		a.txs.Release()
 		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change would leave an invalid configuration")
 	}
-	a.mu.Lock()
-	a.tx = &txState{id: tx, phase: txPrepared, changes: changes, before: full}
-	a.mu.Unlock()
+	a.txs.Begin(&txbook.Tx{ID: tx, Phase: txbook.Prepared, Changes: changes, Before: full})
 	return nil
-}
-
-func (a *Adapter) current(tx string, phase adapters.Phase) (*txState, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.tx == nil || a.tx.id != tx {
-		return nil, a.t.Err(phase, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not prepared here")
-	}
-	return a.tx, nil
-}
-
-func (a *Adapter) end(st *txState, keep bool) {
-	a.mu.Lock()
-	if a.tx == st {
-		a.tx = nil
-	}
-	if keep {
-		if _, ok := a.done[st.id]; !ok {
-			a.doneIDs = append(a.doneIDs, st.id)
-		}
-		a.done[st.id] = st
-		if len(a.doneIDs) > maxDone {
-			delete(a.done, a.doneIDs[0])
-			a.doneIDs = a.doneIDs[1:]
-		}
-	} else {
-		delete(a.done, st.id)
-	}
-	a.mu.Unlock()
-	a.release()
 }
 
 func commitExt(id string, action any) []*gnmi_ext.Extension {
@@ -421,16 +360,13 @@ func commitExt(id string, action any) []*gnmi_ext.Extension {
 // Commit sends the change; with confirmTimeout > 0 and the extension
 // announced, as a confirmed commit with id tx.
 func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
-	st, err := a.current(tx, adapters.PhaseCommit)
+	st, err := a.txs.Prepared(tx)
 	if err != nil {
 		return err
 	}
-	if st.phase != txPrepared {
-		return a.t.Err(adapters.PhaseCommit, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is already committed")
-	}
-	req, err := encodeSet(st.changes)
+	req, err := encodeSet(st.Changes)
 	if err != nil {
-		a.end(st, false)
+		a.txs.End(st, false)
 		return a.t.Err(adapters.PhaseCommit, adapters.ErrUnsupported, true, err, "cannot encode the change")
 	}
 	timer := confirmTimeout > 0 && a.commitConfirmed
@@ -440,38 +376,26 @@ func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Dur
 	start := time.Now()
 	if err := a.set(ctx, adapters.PhaseCommit, req); err != nil {
 		if adapters.Retryable(err) {
-			a.end(st, false)
+			a.txs.End(st, false)
 		}
 		return fmt.Errorf("gnmi commit %s tx %s: %w", a.t.Device, tx, err)
 	}
-	switch {
-	case timer:
-		st.phase = txPending
-		st.deadline = start.Add(confirmTimeout)
-	case confirmTimeout > 0:
-		st.phase = txCommitted
-	default:
-		st.phase = txCommitted
-		a.end(st, true)
+	if timer {
+		st.Phase, st.Deadline = txbook.Pending, start.Add(confirmTimeout)
+		return nil
 	}
+	a.txs.Committed(st, confirmTimeout)
 	return nil
 }
 
 // Confirm confirms a pending commit and ends the transaction.
 func (a *Adapter) Confirm(ctx context.Context, tx string) error {
-	st, err := a.current(tx, adapters.PhaseConfirm)
-	if err != nil {
-		return err
+	st, err := a.txs.Confirm(tx)
+	if st == nil {
+		return err // not committed yet, or committed without a timer: over
 	}
-	switch st.phase {
-	case txPrepared:
-		return a.t.Err(adapters.PhaseConfirm, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not committed yet")
-	case txCommitted:
-		a.end(st, true)
-		return nil
-	}
-	if !time.Now().Before(st.deadline) {
-		a.end(st, false)
+	if !time.Now().Before(st.Deadline) {
+		a.txs.End(st, false)
 		return fmt.Errorf("gnmi confirm %s tx %s: %w", a.t.Device, tx, &adapters.DeviceError{Device: a.t.Device,
 			Protocol: adapters.GNMI, Phase: adapters.PhaseConfirm, Kind: adapters.ErrRejected, Tag: "confirm-timeout",
 			NotApplied: true, Message: "confirm timer expired, the target rolled the change back"})
@@ -479,64 +403,41 @@ func (a *Adapter) Confirm(ctx context.Context, tx string) error {
 	if err := a.set(ctx, adapters.PhaseConfirm, &gpb.SetRequest{Extension: commitExt(tx, &gnmi_ext.CommitConfirm{})}); err != nil {
 		var de *adapters.DeviceError
 		if errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected) {
-			a.end(st, false)
+			a.txs.End(st, false)
 			de.Message = "confirm timer expired, the device reverted the change: " + de.Message
 		}
 		return fmt.Errorf("gnmi confirm %s tx %s: %w", a.t.Device, tx, err)
 	}
-	st.phase = txCommitted
-	a.end(st, true)
+	st.Phase = txbook.Committed
+	a.txs.End(st, true)
 	return nil
 }
 
 // Abort drops a prepared change or cancels a pending commit.
 func (a *Adapter) Abort(ctx context.Context, tx string) error {
-	a.mu.Lock()
-	st := a.tx
-	a.mu.Unlock()
-	if st == nil || st.id != tx {
-		return nil
-	}
-	return a.undo(ctx, st, adapters.PhaseAbort)
+	return a.txs.Abort(ctx, tx, a.undo)
 }
 
 // Rollback cancels a pending commit or restores the snapshot.
 func (a *Adapter) Rollback(ctx context.Context, tx string) error {
-	a.mu.Lock()
-	st, active := a.tx, true
-	if st == nil || st.id != tx {
-		st, active = a.done[tx], false
-	}
-	a.mu.Unlock()
-	if st == nil {
-		return nil
-	}
-	if !active {
-		if err := a.acquire(ctx, adapters.PhaseRollback); err != nil {
-			return err
-		}
-		a.mu.Lock()
-		a.tx = st
-		a.mu.Unlock()
-	}
-	return a.undo(ctx, st, adapters.PhaseRollback)
+	return a.txs.Rollback(ctx, tx, a.undo)
 }
 
-func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) error {
-	switch st.phase {
-	case txPrepared:
-		a.end(st, false)
+func (a *Adapter) undo(ctx context.Context, st *txbook.Tx, phase adapters.Phase) error {
+	switch st.Phase {
+	case txbook.Prepared:
+		a.txs.End(st, false)
 		return nil
-	case txPending:
-		err := a.set(ctx, phase, &gpb.SetRequest{Extension: commitExt(st.id, &gnmi_ext.CommitCancel{})})
+	case txbook.Pending:
+		err := a.set(ctx, phase, &gpb.SetRequest{Extension: commitExt(st.ID, &gnmi_ext.CommitCancel{})})
 		var de *adapters.DeviceError
 		if err != nil && !(errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected)) {
-			return fmt.Errorf("gnmi cancel %s tx %s: %w", a.t.Device, st.id, err)
+			return fmt.Errorf("gnmi cancel %s tx %s: %w", a.t.Device, st.ID, err)
 		}
-		a.end(st, false)
+		a.txs.End(st, false)
 		return nil
 	}
-	inv, err := yang.Invert(st.before, st.changes)
+	inv, err := yang.Invert(st.Before, st.Changes)
 	if err == nil && len(inv) > 0 {
 		var req *gpb.SetRequest
 		if req, err = encodeSet(inv); err == nil {
@@ -544,10 +445,10 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 		}
 	}
 	if err != nil {
-		a.end(st, true)
-		return fmt.Errorf("gnmi rollback %s tx %s: %w", a.t.Device, st.id, err)
+		a.txs.End(st, true)
+		return fmt.Errorf("gnmi rollback %s tx %s: %w", a.t.Device, st.ID, err)
 	}
-	a.end(st, false)
+	a.txs.End(st, false)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/scrapli/scrapligo/response"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/internal/txbook"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -25,27 +26,14 @@ var (
 	_ adapters.Opener        = Opener
 )
 
-type txPhase uint8
-
-const (
-	txPrepared  txPhase = iota + 1
-	txPending           // committed with a device confirm timer running
-	txCommitted         // committed without a device timer; inverse kept
-)
-
+// txState is a transaction (or a one-shot Configure's staging) on the
+// device: Pending is a confirmed commit whose device timer runs until
+// Deadline; a Committed one is undone by its inverse.
 type txState struct {
-	id      string
-	phase   txPhase
-	changes []yang.Change
-	before  *yang.Tree
-	locked  bool
-	sess    *session // the session holding the lock and the candidate
-	// deadline is when the device's confirm timer expires (txPending).
-	deadline time.Time
+	txbook.Tx
+	locked bool
+	sess   *session // the session holding the lock and the candidate
 }
-
-// maxDone is how many confirmed transactions Rollback can still undo.
-const maxDone = 16
 
 // Adapter is a Device over NETCONF. It keeps one pooled session, re-dialled
 // when it breaks. It is safe for concurrent use; writes are serialised.
@@ -53,16 +41,13 @@ type Adapter struct {
 	t   adapters.Target
 	log *slog.Logger
 
-	writer chan struct{} // the one-writer slot
+	txs *txbook.Book[*txState] // the one-writer slot and the transactions
 	// closing counts broken sessions being closed in the background.
 	closing sync.WaitGroup
 
-	mu      sync.Mutex // protects following fields
-	sess    *session
-	closed  bool
-	tx      *txState
-	done    map[string]*txState
-	doneIDs []string
+	mu     sync.Mutex // protects following fields
+	sess   *session
+	closed bool
 }
 
 // Opener opens a NETCONF adapter; register it as adapters.NETCONF.
@@ -72,7 +57,7 @@ func Opener(ctx context.Context, t adapters.Target) (adapters.Device, error) { r
 // naming the device and what failed (unreachable, host key, auth).
 func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
 	t.Protocol.Name = adapters.NETCONF
-	a := &Adapter{t: t, log: t.Log(), writer: make(chan struct{}, 1), done: map[string]*txState{}}
+	a := &Adapter{t: t, log: t.Log(), txs: txbook.New[*txState](t)}
 	s, err := dial(ctx, t, nil)
 	if err != nil {
 		return nil, err
@@ -115,18 +100,6 @@ func (s *session) isBroken() bool {
 	return s.broken || s.tr.Closed()
 }
 
-// acquire takes the writer slot.
-func (a *Adapter) acquire(ctx context.Context, phase adapters.Phase) error {
-	select {
-	case a.writer <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return a.t.Err(phase, adapters.ErrLocked, true, ctx.Err(), "another write to this device is in progress")
-	}
-}
-
-func (a *Adapter) release() { <-a.writer }
-
 // Capabilities reports what the device's hello offered.
 func (a *Adapter) Capabilities() adapters.Caps {
 	a.mu.Lock()
@@ -148,15 +121,15 @@ func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
 		return err
 	}
-	defer a.release()
+	defer a.txs.Release()
 	s, err := a.session(ctx)
 	if err != nil {
 		return err
 	}
-	tx := &txState{changes: changes, sess: s}
+	tx := &txState{Tx: txbook.Tx{Changes: changes}, sess: s}
 	if err := a.stage(ctx, s, tx, false); err != nil {
 		return err
 	}
@@ -199,14 +172,14 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, prepare bo
 			a.cleanup(ctx, tx)
 			return err
 		}
-		tx.before = before
+		tx.Before = before
 	}
 	var payload []byte
 	var err error
 	if s.encoding == EncodingIETF {
-		payload, err = yang.EncodeEditConfigIETF(tx.before, tx.changes)
+		payload, err = yang.EncodeEditConfigIETF(tx.Before, tx.Changes)
 	} else {
-		payload, err = yang.EncodeEditConfig(tx.changes)
+		payload, err = yang.EncodeEditConfig(tx.Changes)
 	}
 	if err != nil {
 		a.cleanup(ctx, tx)
@@ -376,11 +349,11 @@ func (a *Adapter) Close() error {
 	a.closed = true
 	s := a.sess
 	a.sess = nil
-	var txs *session
-	if a.tx != nil && a.tx.sess != s {
-		txs = a.tx.sess
-	}
 	a.mu.Unlock()
+	var txs *session
+	if h := a.txs.Holder(); h != nil && h.sess != s {
+		txs = h.sess
+	}
 	if s != nil {
 		s.close()
 	}
@@ -397,70 +370,34 @@ func (a *Adapter) Close() error {
 // the candidate and validates it. The writer slot stays taken until the
 // transaction ends.
 func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
-	if err := a.acquire(ctx, adapters.PhaseLock); err != nil {
+	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
 		return err
 	}
 	s, err := a.session(ctx)
 	if err != nil {
-		a.release()
+		a.txs.Release()
 		return err
 	}
-	st := &txState{id: tx, changes: changes, sess: s}
+	st := &txState{Tx: txbook.Tx{ID: tx, Changes: changes}, sess: s}
 	if err := a.stage(ctx, s, st, true); err != nil {
-		a.release()
+		a.txs.Release()
 		return err
 	}
-	st.phase = txPrepared
-	a.mu.Lock()
-	a.tx = st
-	a.mu.Unlock()
+	st.Phase = txbook.Prepared
+	a.txs.Begin(st)
 	return nil
-}
-
-func (a *Adapter) current(tx string, phase adapters.Phase) (*txState, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.tx == nil || a.tx.id != tx {
-		return nil, a.t.Err(phase, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not prepared here")
-	}
-	return a.tx, nil
-}
-
-// end forgets the current transaction, remembers it for Rollback, and
-// frees the writer slot.
-func (a *Adapter) end(st *txState, keep bool) {
-	a.mu.Lock()
-	if a.tx == st {
-		a.tx = nil
-	}
-	if keep {
-		if _, ok := a.done[st.id]; !ok {
-			a.doneIDs = append(a.doneIDs, st.id)
-		}
-		a.done[st.id] = st
-		if len(a.doneIDs) > maxDone {
-			delete(a.done, a.doneIDs[0])
-			a.doneIDs = a.doneIDs[1:]
-		}
-	}
-	a.mu.Unlock()
-	a.release()
 }
 
 // Commit commits the candidate; with confirmTimeout > 0 and a device that
 // supports confirmed-commit:1.1 it is a confirmed commit persisted under tx.
 func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
-	st, err := a.current(tx, adapters.PhaseCommit)
+	st, err := a.txs.Prepared(tx)
 	if err != nil {
 		return err
-	}
-	if st.phase != txPrepared {
-		return a.t.Err(adapters.PhaseCommit, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is already committed")
 	}
 	s := st.sess
 	if !s.candidate {
 		// Edits of running took effect at Prepare.
-		st.phase = txCommitted
 		return a.unlockKeep(ctx, st, confirmTimeout)
 	}
 	timer := confirmTimeout > 0 && s.confirmed
@@ -476,16 +413,14 @@ func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Dur
 	if err != nil {
 		if adapters.Retryable(err) {
 			a.cleanup(ctx, st)
-			a.end(st, false)
+			a.txs.End(st, false)
 		}
 		return fmt.Errorf("netconf commit %s tx %s: %w", a.t.Device, tx, err)
 	}
 	if timer {
-		st.phase = txPending
-		st.deadline = start.Add(confirmTimeout)
+		st.Phase, st.Deadline = txbook.Pending, start.Add(confirmTimeout)
 		return nil
 	}
-	st.phase = txCommitted
 	return a.unlockKeep(ctx, st, confirmTimeout)
 }
 
@@ -497,31 +432,22 @@ func (a *Adapter) unlockKeep(ctx context.Context, st *txState, confirmTimeout ti
 		target = "running"
 	}
 	_ = a.unlock(ctx, st, target)
-	if confirmTimeout <= 0 {
-		a.end(st, true)
-	}
+	a.txs.Committed(st, confirmTimeout)
 	return nil
 }
 
 // Confirm confirms a pending confirmed commit (from any session: the
 // persist-id is tx) and ends the transaction.
 func (a *Adapter) Confirm(ctx context.Context, tx string) error {
-	st, err := a.current(tx, adapters.PhaseConfirm)
-	if err != nil {
-		return err
+	st, err := a.txs.Confirm(tx)
+	if st == nil {
+		return err // not committed yet, or committed without a timer: over
 	}
-	switch st.phase {
-	case txPrepared:
-		return a.t.Err(adapters.PhaseConfirm, adapters.ErrNoTransaction, true, nil, "transaction "+tx+" is not committed yet")
-	case txCommitted:
-		a.end(st, true)
-		return nil
-	}
-	if !time.Now().Before(st.deadline) {
+	if !time.Now().Before(st.Deadline) {
 		// Never send a confirming commit after the timer: the device has
 		// reverted, and a commit now would commit whatever the candidate holds.
 		a.cleanup(ctx, st)
-		a.end(st, false)
+		a.txs.End(st, false)
 		return fmt.Errorf("netconf confirm %s tx %s: %w", a.t.Device, tx, &adapters.DeviceError{Device: a.t.Device,
 			Protocol: adapters.NETCONF, Phase: adapters.PhaseConfirm, Kind: adapters.ErrRejected, Tag: "confirm-timeout",
 			NotApplied: true, Message: "confirm timer expired, the device reverted the change"})
@@ -540,61 +466,37 @@ func (a *Adapter) Confirm(ctx context.Context, tx string) error {
 		if errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected) {
 			// The device has no such pending commit: its timer expired and it reverted.
 			a.cleanup(ctx, st)
-			a.end(st, false)
+			a.txs.End(st, false)
 			de.Message = "confirm timer expired, the device reverted the change: " + de.Message
 		}
 		return fmt.Errorf("netconf confirm %s tx %s: %w", a.t.Device, tx, err)
 	}
 	_ = a.unlock(ctx, st, "candidate")
-	st.phase = txCommitted
-	a.end(st, true)
+	st.Phase = txbook.Committed
+	a.txs.End(st, true)
 	return nil
 }
 
 // Abort discards a prepared change, or cancels a pending confirmed commit.
 // Aborting an unknown transaction succeeds.
 func (a *Adapter) Abort(ctx context.Context, tx string) error {
-	a.mu.Lock()
-	st := a.tx
-	a.mu.Unlock()
-	if st == nil || st.id != tx {
-		return nil
-	}
-	return a.undo(ctx, st, adapters.PhaseAbort)
+	return a.txs.Abort(ctx, tx, a.undo)
 }
 
 // Rollback cancels a pending confirmed commit or applies the inverse of a
 // committed change (kept for the last 16 transactions). Rolling back an
 // unknown transaction succeeds.
 func (a *Adapter) Rollback(ctx context.Context, tx string) error {
-	a.mu.Lock()
-	st, active := a.tx, true
-	if st == nil || st.id != tx {
-		st, active = a.done[tx], false
-	}
-	a.mu.Unlock()
-	if st == nil {
-		return nil
-	}
-	if !active {
-		// A finished transaction: take the writer slot for the inverse.
-		if err := a.acquire(ctx, adapters.PhaseRollback); err != nil {
-			return err
-		}
-		a.mu.Lock()
-		a.tx = st
-		a.mu.Unlock()
-	}
-	return a.undo(ctx, st, adapters.PhaseRollback)
+	return a.txs.Rollback(ctx, tx, a.undo)
 }
 
 func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) error {
-	switch st.phase {
-	case txPrepared:
+	switch st.Phase {
+	case txbook.Prepared:
 		a.cleanup(ctx, st)
-		a.end(st, false)
+		a.txs.End(st, false)
 		return nil
-	case txPending:
+	case txbook.Pending:
 		s := st.sess
 		var err error
 		if s.isBroken() {
@@ -603,49 +505,43 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 			}
 		}
 		_, err = s.rpc(ctx, phase, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-			return d.RPC(opoptions.WithFilter(`<cancel-commit><persist-id>` + xmlEscape(st.id) + `</persist-id></cancel-commit>`))
+			return d.RPC(opoptions.WithFilter(`<cancel-commit><persist-id>` + xmlEscape(st.ID) + `</persist-id></cancel-commit>`))
 		})
 		var de *adapters.DeviceError
 		if err != nil && !(errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected)) {
-			return fmt.Errorf("netconf cancel-commit %s tx %s: %w", a.t.Device, st.id, err)
+			return fmt.Errorf("netconf cancel-commit %s tx %s: %w", a.t.Device, st.ID, err)
 		}
 		// Rejected: nothing pending any more (the timer expired); either way reverted.
 		a.cleanup(ctx, st)
-		a.mu.Lock()
-		delete(a.done, st.id)
-		a.mu.Unlock()
-		a.end(st, false)
+		a.txs.End(st, false)
 		return nil
 	}
-	inv, err := yang.Invert(st.before, st.changes)
+	inv, err := yang.Invert(st.Before, st.Changes)
 	if err != nil {
-		a.end(st, true)
+		a.txs.End(st, true)
 		return a.t.Err(phase, adapters.ErrUnsupported, true, err, "cannot invert the change")
 	}
 	s, err := a.session(ctx)
 	if err != nil {
-		a.end(st, true)
+		a.txs.End(st, true)
 		return err
 	}
-	undo := &txState{changes: inv, sess: s}
+	undo := &txState{Tx: txbook.Tx{Changes: inv}, sess: s}
 	if err := a.stage(ctx, s, undo, false); err != nil {
-		a.end(st, true)
-		return fmt.Errorf("netconf rollback %s tx %s: %w", a.t.Device, st.id, err)
+		a.txs.End(st, true)
+		return fmt.Errorf("netconf rollback %s tx %s: %w", a.t.Device, st.ID, err)
 	}
 	if s.candidate {
 		if _, err := s.rpc(ctx, phase, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) { return d.Commit() }); err != nil {
 			a.cleanup(ctx, undo)
-			a.end(st, true)
-			return fmt.Errorf("netconf rollback commit %s tx %s: %w", a.t.Device, st.id, err)
+			a.txs.End(st, true)
+			return fmt.Errorf("netconf rollback commit %s tx %s: %w", a.t.Device, st.ID, err)
 		}
 		_ = a.unlock(ctx, undo, "candidate")
 	} else {
 		_ = a.unlock(ctx, undo, "running")
 	}
-	a.mu.Lock()
-	delete(a.done, st.id)
-	a.mu.Unlock()
-	a.end(st, false)
+	a.txs.End(st, false)
 	return nil
 }
 
