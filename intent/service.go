@@ -222,7 +222,11 @@ func summary(p *Plan) string {
 			devs = append(devs, fmt.Sprintf("%s (%d)", d.Device, len(d.Changes)))
 		}
 	}
-	return fmt.Sprintf("%d changes on %s", n, strings.Join(devs, ", "))
+	noun := "changes"
+	if n == 1 {
+		noun = "change"
+	}
+	return fmt.Sprintf("%d %s on %s", n, noun, strings.Join(devs, ", "))
 }
 
 // Get returns the record with id, or ErrNotFound.
