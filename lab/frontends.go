@@ -11,6 +11,7 @@ import (
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/gnmisrv"
 	"github.com/netagent/netagent/lab/netconfsrv"
+	"github.com/netagent/netagent/lab/sshsrv"
 	"github.com/netagent/netagent/lab/synth"
 	"github.com/netagent/netagent/yang"
 )
@@ -37,15 +38,16 @@ func (l *Lab) stateFunc(d *device) func(time.Time) []synth.Point {
 	return func(now time.Time) []synth.Point { return l.model.State(d.info.Name, d.store.Running(), now) }
 }
 
+// sshConfig is what d's SSH front ends share.
+func (l *Lab) sshConfig(d *device) sshsrv.Config {
+	return sshsrv.Config{Device: d.info.Name, HostKey: d.signer, Username: l.creds.Username, Password: l.creds.Password, Sessions: &l.sessions, Log: l.log}
+}
+
 // serve starts the front end for proto on ln.
 func (l *Lab) serve(d *device, proto string, ln *fault.Listener) (io.Closer, error) {
 	switch proto {
 	case ProtoNETCONF:
-		srv, err := netconfsrv.New(netconfsrv.Config{
-			Device: d.info.Name, Store: d.store, Faults: d.faults, State: l.stateFunc(d),
-			HostKey: d.signer, Username: l.creds.Username, Password: l.creds.Password,
-			Sessions: &l.sessions, Log: l.log,
-		})
+		srv, err := netconfsrv.New(netconfsrv.Config{Config: l.sshConfig(d), Store: d.store, Faults: d.faults, State: l.stateFunc(d)})
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +79,7 @@ func (l *Lab) serve(d *device, proto string, ln *fault.Listener) (io.Closer, err
 			},
 			Started: l.model.Epoch(),
 		}
-		srv, err := clisrv.New(clisrv.Config{Env: env, HostKey: d.signer, Username: l.creds.Username, Password: l.creds.Password, Sessions: &l.sessions, Log: l.log})
+		srv, err := clisrv.New(clisrv.Config{Config: l.sshConfig(d), Env: env})
 		if err != nil {
 			return nil, err
 		}

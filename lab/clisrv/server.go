@@ -5,12 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"strings"
-	"sync/atomic"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/sshsrv"
@@ -18,19 +13,18 @@ import (
 
 // Config configures the SSH CLI of one device.
 type Config struct {
-	Env      Env
-	HostKey  ssh.Signer
-	Username string
-	Password string
-	Sessions *atomic.Uint32
-	Log      *slog.Logger
+	// Host key, login, session id source and log; Device defaults to
+	// Env.Hostname.
+	sshsrv.Config
+	Env Env
 }
 
 // Server serves the CLI over SSH (shell channels, with or without a pty).
-// It is safe for concurrent use.
+// It is safe for concurrent use. Serve accepts connections on a listener
+// until Close; Close drops every session and waits for them.
 type Server struct {
+	*sshsrv.Server
 	cfg Config
-	ssh *sshsrv.Server
 }
 
 // New returns a server; Serve starts it.
@@ -46,23 +40,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Env.Faults == nil {
 		cfg.Env.Faults = fault.NewSet()
 	}
+	if cfg.Device == "" {
+		cfg.Device = cfg.Env.Hostname
+	}
 	s := &Server{cfg: cfg}
-	srv, err := sshsrv.New(sshsrv.Config{
-		Device: cfg.Env.Hostname, HostKey: cfg.HostKey, Username: cfg.Username, Password: cfg.Password,
-		Mode: sshsrv.Shell, Handler: s.handle, Log: cfg.Log, Sessions: cfg.Sessions,
-	})
-	if err != nil {
+	var err error
+	if s.Server, err = sshsrv.New(cfg.Config, sshsrv.Shell, s.handle); err != nil {
 		return nil, err
 	}
-	s.ssh = srv
 	return s, nil
 }
-
-// Serve accepts connections on ln until Close.
-func (s *Server) Serve(ln net.Listener) error { return s.ssh.Serve(ln) }
-
-// Close drops every session and waits for them.
-func (s *Server) Close() error { return s.ssh.Close() }
 
 func (s *Server) banner() string {
 	switch s.cfg.Env.Platform {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/netagent/netagent/lab/datastore"
 	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/sshsrv"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -30,7 +31,7 @@ func FuzzDispatch(f *testing.F) {
 		_ = tr.Set(yang.InterfacePath("e1").Leaf("config", "mtu"), uint64(1500))
 		st := datastore.New("fuzz", tr)
 		defer st.Close()
-		srv := &Server{cfg: Config{Device: "fuzz", Store: st, Faults: fault.NewSet()}, sessions: map[uint32]*session{}}
+		srv := &Server{cfg: Config{Config: sshsrv.Config{Device: "fuzz"}, Store: st, Faults: fault.NewSet()}, sessions: map[uint32]*session{}}
 		var out bytes.Buffer
 		s := &session{id: 1, srv: srv, fr: NewFramer(nil, &out)}
 		_, err := s.dispatch(context.Background(), msg)

@@ -7,15 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/netagent/netagent/lab/datastore"
 	"github.com/netagent/netagent/lab/fault"
@@ -43,22 +38,20 @@ var Capabilities = []string{
 
 // Config configures a NETCONF server for one device.
 type Config struct {
-	Device   string
-	Store    *datastore.Store
-	Faults   *fault.Set // nil: no faults
-	State    func(now time.Time) []synth.Point
-	HostKey  ssh.Signer
-	Username string
-	Password string
-	Sessions *atomic.Uint32 // session id source shared by the device's servers
-	Log      *slog.Logger
+	// Device name, host key, login, session id source (shared by the
+	// device's servers) and log.
+	sshsrv.Config
+	Store  *datastore.Store
+	Faults *fault.Set // nil: no faults
+	State  func(now time.Time) []synth.Point
 }
 
 // Server serves NETCONF over SSH (subsystem "netconf") for one device. It
-// is safe for concurrent use.
+// is safe for concurrent use. Serve accepts connections on a listener until
+// Close; Close drops every session and waits for them.
 type Server struct {
+	*sshsrv.Server
 	cfg Config
-	ssh *sshsrv.Server
 
 	mu       sync.Mutex // protects following fields
 	sessions map[uint32]*session
@@ -72,26 +65,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Faults == nil {
 		cfg.Faults = fault.NewSet()
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Config = cfg.Config.WithDefaults()
 	s := &Server{cfg: cfg, sessions: map[uint32]*session{}}
-	srv, err := sshsrv.New(sshsrv.Config{
-		Device: cfg.Device, HostKey: cfg.HostKey, Username: cfg.Username, Password: cfg.Password,
-		Mode: sshsrv.Subsystem, Handler: s.handle, Log: cfg.Log, Sessions: cfg.Sessions,
-	})
-	if err != nil {
+	var err error
+	if s.Server, err = sshsrv.New(cfg.Config, sshsrv.Subsystem, s.handle); err != nil {
 		return nil, err
 	}
-	s.ssh = srv
 	return s, nil
 }
-
-// Serve accepts connections on ln until Close.
-func (s *Server) Serve(ln net.Listener) error { return s.ssh.Serve(ln) }
-
-// Close drops every session and waits for them.
-func (s *Server) Close() error { return s.ssh.Close() }
 
 // SessionCount is the number of NETCONF sessions open.
 func (s *Server) SessionCount() int {

@@ -48,14 +48,14 @@ func (s *Session) Close() error { return s.conn.Close() }
 // operation must return when ctx ends.
 type Handler func(ctx context.Context, s *Session)
 
-// Config configures a Server.
+// Config is what every SSH front end of a device shares: the device's
+// name, host key and login, its session id source and the log. The NETCONF
+// and CLI servers embed it in their own configuration.
 type Config struct {
 	Device   string // for logs and errors
 	HostKey  ssh.Signer
 	Username string
 	Password string
-	Mode     Mode
-	Handler  Handler
 	Log      *slog.Logger // nil: discard
 	// Sessions issues session ids; nil: a process-wide counter.
 	Sessions *atomic.Uint32
@@ -63,11 +63,25 @@ type Config struct {
 
 var globalSessions atomic.Uint32
 
+// WithDefaults returns c with a discarding Log and the process-wide session
+// counter where c has none.
+func (c Config) WithDefaults() Config {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Sessions == nil {
+		c.Sessions = &globalSessions
+	}
+	return c
+}
+
 // Server is an SSH server for one device and one protocol. It is safe for
 // concurrent use.
 type Server struct {
-	cfg    Config
-	ssh    *ssh.ServerConfig
+	cfg     Config
+	mode    Mode
+	handler Handler
+	ssh     *ssh.ServerConfig
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -77,17 +91,13 @@ type Server struct {
 	lns   []net.Listener
 }
 
-// New returns a server; call Serve to accept connections.
-func New(cfg Config) (*Server, error) {
-	if cfg.HostKey == nil || cfg.Handler == nil || cfg.Mode == 0 {
+// New returns a server that hands every session of mode to h; call Serve
+// to accept connections.
+func New(cfg Config, mode Mode, h Handler) (*Server, error) {
+	if cfg.HostKey == nil || h == nil || mode == 0 {
 		return nil, fmt.Errorf("sshsrv %s: host key, handler and mode are required", cfg.Device)
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Sessions == nil {
-		cfg.Sessions = &globalSessions
-	}
+	cfg = cfg.WithDefaults()
 	sc := &ssh.ServerConfig{
 		PasswordCallback: func(md ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 			userOK := subtle.ConstantTimeCompare([]byte(md.User()), []byte(cfg.Username)) == 1
@@ -111,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	sc.AddHostKey(cfg.HostKey)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, ssh: sc, ctx: ctx, cancel: cancel, conns: map[*ssh.ServerConn]struct{}{}}, nil
+	return &Server{cfg: cfg, mode: mode, handler: h, ssh: sc, ctx: ctx, cancel: cancel, conns: map[*ssh.ServerConn]struct{}{}}, nil
 }
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
@@ -206,7 +216,7 @@ func (s *Server) serveChannel(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *s
 			go func() {
 				defer close(done)
 				sess := &Session{ID: s.cfg.Sessions.Add(1), User: sc.User(), Remote: sc.RemoteAddr(), Channel: ch, PTY: pty, Command: command, conn: sc}
-				s.cfg.Handler(sctx, sess)
+				s.handler(sctx, sess)
 				_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
 				_ = ch.Close()
 			}()
@@ -232,20 +242,20 @@ func (s *Server) serveChannel(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *s
 				_ = req.Reply(true, nil)
 			case "subsystem":
 				var p struct{ Name string }
-				ok := ssh.Unmarshal(req.Payload, &p) == nil && s.cfg.Mode == Subsystem && p.Name == "netconf"
+				ok := ssh.Unmarshal(req.Payload, &p) == nil && s.mode == Subsystem && p.Name == "netconf"
 				_ = req.Reply(ok, nil)
 				if ok {
 					start()
 				}
 			case "shell":
-				ok := s.cfg.Mode == Shell
+				ok := s.mode == Shell
 				_ = req.Reply(ok, nil)
 				if ok {
 					start()
 				}
 			case "exec":
 				var p struct{ Command string }
-				ok := ssh.Unmarshal(req.Payload, &p) == nil && s.cfg.Mode == Shell && p.Command != ""
+				ok := ssh.Unmarshal(req.Payload, &p) == nil && s.mode == Shell && p.Command != ""
 				_ = req.Reply(ok, nil)
 				if ok {
 					command = p.Command
