@@ -204,18 +204,13 @@ func (s *Session) applyConfirmed(fn func(t *yang.Tree) error, id string, timeout
 		return ""
 	}
 	f := s.env.Faults
-	if sf, ok := f.Take(fault.CLI, fault.SlowCommit); ok {
-		if err := fault.Sleep(s.ctx, sf.Delay); err != nil {
-			// The session is gone: nothing is applied.
-			return s.errConfig("commit abandoned: " + err.Error())
-		}
+	rf, err := f.BeforeCommit(s.ctx, fault.CLI)
+	if err != nil {
+		// The session is gone: nothing is applied.
+		return s.errConfig("commit abandoned: " + err.Error())
 	}
-	if rf, ok := f.Take(fault.CLI, fault.RejectCommit); ok {
-		msg := rf.Message
-		if msg == "" {
-			msg = "commit rejected (injected fault)"
-		}
-		return s.errConfig(msg)
+	if rf != nil {
+		return s.errConfig(rf.Message)
 	}
 	checked := func(t *yang.Tree) error {
 		if err := fn(t); err != nil {
@@ -223,7 +218,6 @@ func (s *Session) applyConfirmed(fn func(t *yang.Tree) error, id string, timeout
 		}
 		return yang.Validate(t)
 	}
-	var err error
 	if id == "" {
 		err = s.env.Store.Edit(datastore.Running, 0, "cli", checked)
 	} else {

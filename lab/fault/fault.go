@@ -264,6 +264,30 @@ func (s *Set) HangWhile(ctx context.Context, p Protocol) error {
 	}
 }
 
+// BeforeCommit applies the commit faults on p in the order every front end
+// obeys them: a slow-commit waits its Delay first (returning ctx's error,
+// and rejecting nothing, when ctx ends before), then a reject-commit fires.
+// rejected is non-nil when the commit must fail; its ErrorTag defaults to
+// operation-failed and its Message to "commit rejected (injected fault)".
+func (s *Set) BeforeCommit(ctx context.Context, p Protocol) (rejected *Fault, err error) {
+	if f, ok := s.Take(p, SlowCommit); ok {
+		if err := sleep(ctx, f.Delay); err != nil {
+			return nil, err
+		}
+	}
+	f, ok := s.Take(p, RejectCommit)
+	if !ok {
+		return nil, nil
+	}
+	if f.ErrorTag == "" {
+		f.ErrorTag = "operation-failed"
+	}
+	if f.Message == "" {
+		f.Message = "commit rejected (injected fault)"
+	}
+	return &f, nil
+}
+
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -274,6 +298,3 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
-
-// Sleep waits d or until ctx ends.
-func Sleep(ctx context.Context, d time.Duration) error { return sleep(ctx, d) }

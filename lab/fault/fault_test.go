@@ -115,3 +115,34 @@ func TestListenerDown(t *testing.T) {
 	for range accepted {
 	}
 }
+
+func TestBeforeCommit(t *testing.T) {
+	t.Parallel()
+	s := NewSet()
+	if rf, err := s.BeforeCommit(context.Background(), NETCONF); rf != nil || err != nil {
+		t.Fatalf("no faults: %v %v", rf, err)
+	}
+	_ = s.Inject(Fault{Kind: RejectCommit, Protocol: GNMI})
+	_ = s.Inject(Fault{Kind: RejectCommit, Protocol: CLI, ErrorTag: "resource-denied", Message: "out of TCAM", Count: 1})
+	rf, err := s.BeforeCommit(context.Background(), GNMI)
+	if err != nil || rf == nil {
+		t.Fatalf("reject-commit on gnmi: %v %v", rf, err)
+	}
+	if rf.ErrorTag != "operation-failed" || rf.Message != "commit rejected (injected fault)" {
+		t.Errorf("defaults: tag %q, message %q", rf.ErrorTag, rf.Message)
+	}
+	if rf, _ := s.BeforeCommit(context.Background(), GNMI); rf != nil {
+		t.Error("the one-shot rejection fired twice")
+	}
+	// A slow commit whose context ends rejects nothing and keeps the rejection.
+	_ = s.Inject(Fault{Kind: SlowCommit, Protocol: CLI, Delay: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if rf, err := s.BeforeCommit(ctx, CLI); rf != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("slow commit, context ended: %v %v", rf, err)
+	}
+	s.Clear(CLI, SlowCommit)
+	if rf, _ := s.BeforeCommit(context.Background(), CLI); rf == nil || rf.ErrorTag != "resource-denied" || rf.Message != "out of TCAM" {
+		t.Errorf("reject-commit on cli: %+v", rf)
+	}
+}

@@ -232,21 +232,12 @@ func (s *Server) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse
 // Set applies the request atomically to running.
 func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse, error) {
 	f := s.cfg.Faults
-	if sf, ok := f.Take(fault.GNMI, fault.SlowCommit); ok {
-		if err := fault.Sleep(ctx, sf.Delay); err != nil {
-			return nil, status.FromContextError(err).Err()
-		}
+	rf, err := f.BeforeCommit(ctx, fault.GNMI)
+	if err != nil {
+		return nil, status.FromContextError(err).Err()
 	}
-	if rf, ok := f.Take(fault.GNMI, fault.RejectCommit); ok {
-		msg := rf.Message
-		if msg == "" {
-			msg = "commit rejected (injected fault)"
-		}
-		tag := rf.ErrorTag
-		if tag == "" {
-			tag = "operation-failed"
-		}
-		return nil, status.Errorf(rejectCode(tag), "gnmi %s: set: %s: %s", s.cfg.Device, tag, msg)
+	if rf != nil {
+		return nil, status.Errorf(rejectCode(rf.ErrorTag), "gnmi %s: set: %s: %s", s.cfg.Device, rf.ErrorTag, rf.Message)
 	}
 	for _, p := range allPaths(req) {
 		if o := p.GetOrigin(); o != "" && o != "openconfig" {

@@ -556,21 +556,12 @@ func (s *session) validateInline(rpc, op, cfg *node) []byte {
 
 func (s *session) commit(ctx context.Context, op *node) ([]byte, bool, error) {
 	f := s.srv.cfg.Faults
-	if sf, ok := f.Take(fault.NETCONF, fault.SlowCommit); ok {
-		if err := fault.Sleep(ctx, sf.Delay); err != nil {
-			return nil, true, err
-		}
+	rf, err := f.BeforeCommit(ctx, fault.NETCONF)
+	if err != nil {
+		return nil, true, err
 	}
-	if rf, ok := f.Take(fault.NETCONF, fault.RejectCommit); ok {
-		tag := rf.ErrorTag
-		if tag == "" {
-			tag = "operation-failed"
-		}
-		msg := rf.Message
-		if msg == "" {
-			msg = "commit rejected (injected fault)"
-		}
-		return errorReply(rpcError{Type: "application", Tag: tag, Message: msg}), false, nil
+	if rf != nil {
+		return errorReply(rpcError{Type: "application", Tag: rf.ErrorTag, Message: rf.Message}), false, nil
 	}
 	var opts *datastore.ConfirmOptions
 	persistID := ""

@@ -82,9 +82,9 @@ type Server struct {
 	mode    Mode
 	handler Handler
 	ssh     *ssh.ServerConfig
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 
 	mu    sync.Mutex // protects following fields
 	conns map[*ssh.ServerConn]struct{}
