@@ -2,16 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scrapli/scrapligo/driver/network"
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/platform"
-	"github.com/scrapli/scrapligo/util"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/internal/sshconn"
@@ -33,8 +32,8 @@ type session struct {
 	t         adapters.Target
 	tr        *sshconn.Transport
 	drv       *network.Driver
-	mu        sync.Mutex
-	broken    bool
+	mu        sync.Mutex // one exchange at a time; protects the driver's fields
+	broken    atomic.Bool
 	closeOnce sync.Once
 }
 
@@ -60,31 +59,45 @@ func dial(ctx context.Context, t adapters.Target, p *Platform, onAuth func()) (*
 	err = drv.Open()
 	stop()
 	if err != nil {
-		tr.Kill()
-		var de *adapters.DeviceError
-		if errors.As(err, &de) {
-			return nil, de
-		}
-		if ctx.Err() != nil || errors.Is(err, util.ErrTimeoutError) {
-			return nil, t.Err(adapters.PhaseConnect, adapters.ErrTimeout, true, err, "no "+p.Name+" prompt in time")
-		}
-		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnreachable, true, err, "CLI session set-up failed")
+		return nil, tr.OpenError(ctx, err, p.Name+" prompt", "CLI")
 	}
 	return &session{t: t, tr: tr, drv: drv}, nil
 }
 
-// run sends commands (config mode when config) and returns their outputs.
-func (s *session) run(ctx context.Context, phase adapters.Phase, d time.Duration, notApplied bool, config bool, cmds []string) ([]string, error) {
+// Broken reports whether the session can carry no more commands.
+func (s *session) Broken() bool { return s.broken.Load() || s.tr.Closed() }
+
+// begin takes the session for one exchange with timeout d (bounded by
+// ctx, whose end kills the transport); the caller defers end.
+func (s *session) begin(ctx context.Context, phase adapters.Phase, d time.Duration) (end func(), err error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.broken || s.tr.Closed() {
+	if s.Broken() {
+		s.mu.Unlock()
 		return nil, s.t.Err(phase, adapters.ErrClosed, true, nil, "session closed")
 	}
 	s.drv.Channel.TimeoutOps = adapters.Bound(ctx, d)
 	stop := context.AfterFunc(ctx, s.tr.Kill)
-	defer stop()
+	return func() { stop(); s.mu.Unlock() }, nil
+}
+
+// fail is sshconn's classification of an exchange's outcome; an error
+// leaves the session broken.
+func (s *session) fail(ctx context.Context, phase adapters.Phase, notApplied bool, err error) error {
+	if err := s.tr.ExchangeError(ctx, phase, notApplied, err, "no prompt from the device"); err != nil {
+		s.broken.Store(true)
+		return err
+	}
+	return nil
+}
+
+// run sends commands (config mode when config) and returns their outputs.
+func (s *session) run(ctx context.Context, phase adapters.Phase, d time.Duration, notApplied bool, config bool, cmds []string) ([]string, error) {
+	end, err := s.begin(ctx, phase, d)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	var outs []string
-	var err error
 	if config {
 		r, e := s.drv.SendConfigs(cmds)
 		err = e
@@ -103,55 +116,33 @@ func (s *session) run(ctx context.Context, phase adapters.Phase, d time.Duration
 			outs = append(outs, r.Result)
 		}
 	}
-	if err == nil && s.tr.Closed() {
-		err = errors.New("session killed")
-	}
-	if err != nil {
-		s.broken = true
-		kind := adapters.ErrTimeout
-		if !errors.Is(err, util.ErrTimeoutError) && ctx.Err() == nil {
-			kind = adapters.ErrUnreachable
-		}
-		return outs, s.t.Err(phase, kind, notApplied, err, "no prompt from the device")
-	}
-	return outs, nil
+	return outs, s.fail(ctx, phase, notApplied, err)
 }
 
 // runUntilError sends cmds one at a time from exec mode (they may change
 // mode themselves) and stops after the first output that bad flags.
 func (s *session) runUntilError(ctx context.Context, phase adapters.Phase, d time.Duration, cmds []string,
 	bad func(string) (string, bool), fromExec bool) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.broken || s.tr.Closed() {
-		return nil, s.t.Err(phase, adapters.ErrClosed, true, nil, "session closed")
+	end, err := s.begin(ctx, phase, d)
+	if err != nil {
+		return nil, err
 	}
-	s.drv.Channel.TimeoutOps = adapters.Bound(ctx, d)
-	stop := context.AfterFunc(ctx, s.tr.Kill)
-	defer stop()
+	defer end()
 	// The commands move between modes behind the driver's back: make it
 	// read the prompt again before its next command.
 	defer func() { s.drv.CurrentPriv = "" }()
 	if fromExec {
 		if err := s.drv.AcquirePriv(s.drv.DefaultDesiredPriv); err != nil {
-			s.broken = true
+			s.broken.Store(true)
 			return nil, s.t.Err(phase, adapters.ErrTimeout, true, err, "no privileged prompt")
 		}
 	}
 	var outs []string
 	for i, c := range cmds {
 		r, err := s.drv.Channel.SendInput(c)
-		if err == nil && s.tr.Closed() {
-			err = errors.New("session killed")
-		}
-		if err != nil {
-			s.broken = true
-			kind := adapters.ErrTimeout
-			if !errors.Is(err, util.ErrTimeoutError) && ctx.Err() == nil {
-				kind = adapters.ErrUnreachable
-			}
-			// Nothing is committed before the last command.
-			return outs, s.t.Err(phase, kind, i < len(cmds)-1, err, "no prompt from the device")
+		// Nothing is committed before the last command.
+		if err := s.fail(ctx, phase, i < len(cmds)-1, err); err != nil {
+			return outs, err
 		}
 		outs = append(outs, string(r))
 		if _, b := bad(string(r)); b {
@@ -161,12 +152,13 @@ func (s *session) runUntilError(ctx context.Context, phase adapters.Phase, d tim
 	return outs, nil
 }
 
-func (s *session) close() { s.closeOnce.Do(s.doClose) }
+// Close ends the session; it is idempotent.
+func (s *session) Close() { s.closeOnce.Do(s.doClose) }
 
 func (s *session) doClose() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.broken = true
+	s.broken.Store(true)
 	s.drv.Channel.TimeoutOps = time.Second
 	if s.tr.Closed() {
 		_ = s.drv.Channel.Close()
@@ -185,13 +177,8 @@ type Adapter struct {
 
 	// txs holds the writer slot and the transactions (no device timer:
 	// txbook.Pending is never used).
-	txs *txbook.Book[*txbook.Tx]
-	// closing counts broken sessions being closed in the background.
-	closing sync.WaitGroup
-
-	mu     sync.Mutex // protects following fields
-	sess   *session
-	closed bool
+	txs   *txbook.Book[*txbook.Tx]
+	conns *sshconn.Pool[*session]
 }
 
 // Opener opens a CLI adapter; register it as adapters.CLI.
@@ -209,34 +196,11 @@ func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{t: t, p: p, log: t.Log(), txs: txbook.New[*txbook.Tx](t), sess: s}, nil
+	redial := func(ctx context.Context) (*session, error) { return dial(ctx, t, p, nil) }
+	return &Adapter{t: t, p: p, log: t.Log(), txs: txbook.New[*txbook.Tx](t), conns: sshconn.NewPool(t, s, redial)}, nil
 }
 
-func (a *Adapter) session(ctx context.Context) (*session, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return nil, a.t.Err(adapters.PhaseConnect, adapters.ErrClosed, true, nil, "")
-	}
-	if a.sess != nil && !a.sess.broken && !a.sess.tr.Closed() {
-		return a.sess, nil
-	}
-	if a.sess != nil {
-		old := a.sess
-		a.closing.Add(1)
-		go func() { // Close waits for it
-			defer a.closing.Done()
-			old.close()
-		}()
-	}
-	s, err := dial(ctx, a.t, a.p, nil)
-	if err != nil {
-		a.sess = nil
-		return nil, err
-	}
-	a.sess = s
-	return s, nil
-}
+func (a *Adapter) session(ctx context.Context) (*session, error) { return a.conns.Get(ctx) }
 
 func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
 
@@ -468,19 +432,7 @@ func (a *Adapter) Ping(ctx context.Context) error {
 
 // Close ends the session.
 func (a *Adapter) Close() error {
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return nil
-	}
-	a.closed = true
-	s := a.sess
-	a.sess = nil
-	a.mu.Unlock()
-	if s != nil {
-		s.close()
-	}
-	a.closing.Wait()
+	a.conns.Close(nil)
 	return nil
 }
 
@@ -490,34 +442,28 @@ func (a *Adapter) Close() error {
 // the dialect cannot express fails here) and validates the result with
 // netagent's model. Nothing is sent.
 func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
-	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
-		return err
-	}
-	s, err := a.session(ctx)
-	if err != nil {
-		a.txs.Release()
-		return err
-	}
-	before, err := a.read(ctx, s)
-	if err != nil {
-		a.txs.Release()
-		return err
-	}
-	if _, err := Render(a.p, before, changes); err != nil {
-		a.txs.Release()
-		return a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "")
-	}
-	after := before.Clone()
-	err = yang.Apply(after, changes)
-	if err == nil {
-		err = yang.Validate(after)
-	}
-	if err != nil {
-		a.txs.Release()
-		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change would leave an invalid configuration")
-	}
-	a.txs.Begin(&txbook.Tx{ID: tx, Phase: txbook.Prepared, Changes: changes, Before: before})
-	return nil
+	return a.txs.Prepare(ctx, func() (*txbook.Tx, error) {
+		s, err := a.session(ctx)
+		if err != nil {
+			return nil, err
+		}
+		before, err := a.read(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := Render(a.p, before, changes); err != nil {
+			return nil, a.t.Err(adapters.PhaseStage, adapters.ErrUnsupported, true, err, "")
+		}
+		after := before.Clone()
+		err = yang.Apply(after, changes)
+		if err == nil {
+			err = yang.Validate(after)
+		}
+		if err != nil {
+			return nil, a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change would leave an invalid configuration")
+		}
+		return &txbook.Tx{ID: tx, Changes: changes, Before: before}, nil
+	})
 }
 
 // Commit sends the commands. No device timer exists: with confirmTimeout >

@@ -323,25 +323,20 @@ func (a *Adapter) Close() error {
 // configuration and validates it: gNMI has no candidate, so validation
 // is netagent's own model check. The writer slot stays taken.
 func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
-	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
-		return err
-	}
-	full, err := a.Query(ctx, nil)
-	if err != nil {
-		a.txs.Release()
-		return fmt.Errorf("gnmi prepare %s: %w", a.t.Device, err)
-	}
-	after := full.Clone()
-	if err := yang.Apply(after, changes); err != nil {
-		a.txs.Release()
-		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change does not apply to the running configuration")
-	}
-	if err := yang.Validate(after); err != nil {
-		a.txs.Release()
-		return a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change would leave an invalid configuration")
-	}
-	a.txs.Begin(&txbook.Tx{ID: tx, Phase: txbook.Prepared, Changes: changes, Before: full})
-	return nil
+	return a.txs.Prepare(ctx, func() (*txbook.Tx, error) {
+		full, err := a.Query(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("gnmi prepare %s: %w", a.t.Device, err)
+		}
+		after := full.Clone()
+		if err := yang.Apply(after, changes); err != nil {
+			return nil, a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change does not apply to the running configuration")
+		}
+		if err := yang.Validate(after); err != nil {
+			return nil, a.t.Err(adapters.PhaseValidate, adapters.ErrRejected, true, err, "the change would leave an invalid configuration")
+		}
+		return &txbook.Tx{ID: tx, Changes: changes, Before: full}, nil
+	})
 }
 
 func commitExt(id string, action any) []*gnmi_ext.Extension {

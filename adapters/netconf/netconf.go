@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	ncdriver "github.com/scrapli/scrapligo/driver/netconf"
@@ -13,6 +12,7 @@ import (
 	"github.com/scrapli/scrapligo/response"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/internal/sshconn"
 	"github.com/netagent/netagent/adapters/internal/txbook"
 	"github.com/netagent/netagent/yang"
 )
@@ -41,13 +41,8 @@ type Adapter struct {
 	t   adapters.Target
 	log *slog.Logger
 
-	txs *txbook.Book[*txState] // the one-writer slot and the transactions
-	// closing counts broken sessions being closed in the background.
-	closing sync.WaitGroup
-
-	mu     sync.Mutex // protects following fields
-	sess   *session
-	closed bool
+	txs   *txbook.Book[*txState] // the one-writer slot and the transactions
+	conns *sshconn.Pool[*session]
 }
 
 // Opener opens a NETCONF adapter; register it as adapters.NETCONF.
@@ -62,39 +57,17 @@ func Open(ctx context.Context, t adapters.Target) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.sess = s
+	a.conns = sshconn.NewPool(t, s, func(ctx context.Context) (*session, error) { return dial(ctx, t, nil) })
 	a.log.Debug("netconf session open", "encoding", s.encoding, "candidate", s.candidate, "confirmed_commit", s.confirmed)
 	return a, nil
 }
 
 // session returns the pooled session, dialling a new one if needed.
-func (a *Adapter) session(ctx context.Context) (*session, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return nil, a.t.Err(adapters.PhaseConnect, adapters.ErrClosed, true, nil, "")
-	}
-	if a.sess != nil && !a.sess.isBroken() {
-		return a.sess, nil
-	}
-	if a.sess != nil {
-		old := a.sess
-		a.closing.Add(1)
-		go func() { // bounded (see session.close); Close waits for it
-			defer a.closing.Done()
-			old.close()
-		}()
-	}
-	s, err := dial(ctx, a.t, nil)
-	if err != nil {
-		a.sess = nil
-		return nil, err
-	}
-	a.sess = s
-	return s, nil
-}
+func (a *Adapter) session(ctx context.Context) (*session, error) { return a.conns.Get(ctx) }
 
-func (s *session) isBroken() bool {
+// Broken reports whether the session can carry no more RPCs (waiting for
+// one in flight).
+func (s *session) Broken() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.broken || s.tr.Closed()
@@ -102,11 +75,9 @@ func (s *session) isBroken() bool {
 
 // Capabilities reports what the device's hello offered.
 func (a *Adapter) Capabilities() adapters.Caps {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	c := adapters.Caps{Protocol: adapters.NETCONF, AtomicPerCall: true}
-	if a.sess != nil {
-		c.Candidate, c.Validate, c.ConfirmTimer = a.sess.candidate, a.sess.validate, a.sess.candidate && a.sess.confirmed
+	if s := a.conns.Peek(); s != nil {
+		c.Candidate, c.Validate, c.ConfirmTimer = s.candidate, s.validate, s.candidate && s.confirmed
 	}
 	return c
 }
@@ -219,7 +190,7 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, prepare bo
 // that still works (a broken one releases both when it closes).
 func (a *Adapter) cleanup(ctx context.Context, tx *txState) {
 	s := tx.sess
-	if s == nil || s.isBroken() {
+	if s == nil || s.Broken() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.to().RPC)
@@ -341,26 +312,13 @@ func (a *Adapter) Ping(ctx context.Context) error {
 
 // Close ends the session and waits for its goroutines.
 func (a *Adapter) Close() error {
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return nil
+	// A transaction's session may have left the pool (it broke and was
+	// replaced) while the transaction still holds it.
+	var held *session
+	if h := a.txs.Holder(); h != nil {
+		held = h.sess
 	}
-	a.closed = true
-	s := a.sess
-	a.sess = nil
-	a.mu.Unlock()
-	var txs *session
-	if h := a.txs.Holder(); h != nil && h.sess != s {
-		txs = h.sess
-	}
-	if s != nil {
-		s.close()
-	}
-	if txs != nil {
-		txs.close()
-	}
-	a.closing.Wait()
+	a.conns.Close(held)
 	return nil
 }
 
@@ -370,22 +328,14 @@ func (a *Adapter) Close() error {
 // the candidate and validates it. The writer slot stays taken until the
 // transaction ends.
 func (a *Adapter) Prepare(ctx context.Context, tx string, changes []yang.Change) error {
-	if err := a.txs.Acquire(ctx, adapters.PhaseLock); err != nil {
-		return err
-	}
-	s, err := a.session(ctx)
-	if err != nil {
-		a.txs.Release()
-		return err
-	}
-	st := &txState{Tx: txbook.Tx{ID: tx, Changes: changes}, sess: s}
-	if err := a.stage(ctx, s, st, true); err != nil {
-		a.txs.Release()
-		return err
-	}
-	st.Phase = txbook.Prepared
-	a.txs.Begin(st)
-	return nil
+	return a.txs.Prepare(ctx, func() (*txState, error) {
+		s, err := a.session(ctx)
+		if err != nil {
+			return nil, err
+		}
+		st := &txState{Tx: txbook.Tx{ID: tx, Changes: changes}, sess: s}
+		return st, a.stage(ctx, s, st, true)
+	})
 }
 
 // Commit commits the candidate; with confirmTimeout > 0 and a device that
@@ -453,7 +403,7 @@ func (a *Adapter) Confirm(ctx context.Context, tx string) error {
 			NotApplied: true, Message: "confirm timer expired, the device reverted the change"})
 	}
 	s := st.sess
-	if s.isBroken() {
+	if s.Broken() {
 		if s, err = a.session(ctx); err != nil {
 			return err
 		}
@@ -499,7 +449,7 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 	case txbook.Pending:
 		s := st.sess
 		var err error
-		if s.isBroken() {
+		if s.Broken() {
 			if s, err = a.session(ctx); err != nil {
 				return err
 			}

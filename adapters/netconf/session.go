@@ -10,7 +10,6 @@ import (
 	ncdriver "github.com/scrapli/scrapligo/driver/netconf"
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/response"
-	"github.com/scrapli/scrapligo/util"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/internal/sshconn"
@@ -113,20 +112,12 @@ func dial(ctx context.Context, t adapters.Target, onAuth func()) (*session, erro
 		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, err, "netconf driver options")
 	}
 	if err := drv.Open(); err != nil {
-		tr.Kill()
-		var de *adapters.DeviceError
-		if errors.As(err, &de) {
-			return nil, de
-		}
-		if ctx.Err() != nil || errors.Is(err, util.ErrTimeoutError) {
-			return nil, t.Err(adapters.PhaseConnect, adapters.ErrTimeout, true, err, "no NETCONF hello in time")
-		}
-		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnreachable, true, err, "NETCONF session set-up failed")
+		return nil, tr.OpenError(ctx, err, "NETCONF hello", "NETCONF")
 	}
 	s := &session{t: t, tr: tr, drv: drv}
 	c, err := parseCaps(drv.ServerCapabilities(), t.Protocol.Encoding)
 	if err != nil {
-		s.close()
+		s.Close()
 		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, nil, err.Error())
 	}
 	s.caps = c
@@ -155,16 +146,9 @@ func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration
 	stop := context.AfterFunc(ctx, s.tr.Kill)
 	r, err := call(s.drv)
 	stop()
-	if err == nil && s.tr.Closed() {
-		err = errors.New("session killed")
-	}
-	if err != nil {
+	if err := s.tr.ExchangeError(ctx, phase, notApplied, err, "no reply from the device"); err != nil {
 		s.broken = true
-		kind := adapters.ErrTimeout
-		if !errors.Is(err, util.ErrTimeoutError) && ctx.Err() == nil {
-			kind = adapters.ErrUnreachable
-		}
-		return "", s.t.Err(phase, kind, notApplied, err, "no reply from the device")
+		return "", err
 	}
 	if r.Failed != nil {
 		errs, _ := ParseRPCErrors(r.RawResult)
@@ -182,14 +166,14 @@ func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration
 	return r.Result, nil
 }
 
-// close ends the session and waits for the driver's goroutines.
+// Close ends the session and waits for the driver's goroutines.
 //
 // scrapligo's NETCONF reader, once the transport is gone, blocks handing
 // its error to an RPC that is waiting for a reply, and its Close blocks
 // until that reader stops. So close kills the transport first, then feeds
 // the reader throw-away RPCs (the dead transport swallows their writes)
 // until Close returns. This is bounded: each round waits at most 50ms.
-func (s *session) close() { s.closeOnce.Do(s.doClose) }
+func (s *session) Close() { s.closeOnce.Do(s.doClose) }
 
 func (s *session) doClose() {
 	s.mu.Lock()

@@ -80,6 +80,24 @@ func (b *Book[S]) Begin(st S) {
 	b.mu.Unlock()
 }
 
+// Prepare takes the writer slot (ErrLocked if ctx ends first) and runs
+// stage. The transaction stage returns becomes the current one, Prepared,
+// and holds the slot until it ends; when stage fails the slot is given
+// back.
+func (b *Book[S]) Prepare(ctx context.Context, stage func() (S, error)) error {
+	if err := b.Acquire(ctx, adapters.PhaseLock); err != nil {
+		return err
+	}
+	st, err := stage()
+	if err != nil {
+		b.Release()
+		return err
+	}
+	st.Base().Phase = Prepared
+	b.Begin(st)
+	return nil
+}
+
 // Holder returns the current transaction, or the zero S.
 func (b *Book[S]) Holder() S {
 	b.mu.Lock()
