@@ -1,9 +1,3 @@
-// Package conformance is the one suite every protocol adapter runs against
-// the simulated lab: configure and read back every construct of the yang
-// model, prepare/commit/confirm, abort, rollback, and a confirm timer that
-// expires. Tests call Run with an opener for their protocol; the suite
-// checks the device's own datastore (lab.Running) as well as Query, so an
-// adapter cannot pass by agreeing with itself.
 package conformance
 
 import (

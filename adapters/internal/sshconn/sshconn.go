@@ -1,14 +1,3 @@
-// Package sshconn is the SSH transport the netconf and cli adapters hand to
-// scrapligo (as its custom transport): x/crypto/ssh with the device's
-// known_hosts check, separate connect and auth timeouts, a context for the
-// dial, and errors classified into *adapters.DeviceError (unreachable,
-// host key, auth, timeout) so callers never parse strings.
-//
-// The host key is checked during the key exchange, before user
-// authentication: a refused key means no credential left netagent.
-//
-// A Transport is used by one scrapligo driver; Kill may be called from any
-// goroutine to abort a hung session.
 package sshconn
 
 import (
