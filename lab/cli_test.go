@@ -8,8 +8,6 @@ import (
 	"github.com/scrapli/scrapligo/driver/network"
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/platform"
-	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/netagent/netagent/lab/fault"
 )
@@ -256,17 +254,7 @@ topology:
 func TestCLIExec(t *testing.T) {
 	t.Parallel()
 	l := startLab(t, twoNode)
-	d, _ := l.Device("r1")
-	ep, _ := d.Endpoint(ProtoCLI)
-	hk, err := knownhosts.New(l.KnownHostsPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := l.Credentials()
-	cl, err := ssh.Dial("tcp", ep.Addr(), &ssh.ClientConfig{User: c.Username, Auth: []ssh.AuthMethod{ssh.Password(c.Password)}, HostKeyCallback: hk, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := sshDial(t, l, "r1", ProtoCLI)
 	defer cl.Close()
 	s, err := cl.NewSession()
 	if err != nil {

@@ -129,33 +129,44 @@ func TestGNMIConformance(t *testing.T) {
 	}
 }
 
+// subscribe opens a Subscribe stream on c and sends sl.
+func subscribe(ctx context.Context, t *testing.T, c gpb.GNMIClient, sl *gpb.SubscriptionList) gpb.GNMI_SubscribeClient {
+	t.Helper()
+	s, err := c.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: sl}}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// recvUntilSync reads s up to its sync_response and returns the updates.
+func recvUntilSync(t *testing.T, s gpb.GNMI_SubscribeClient) []*gpb.Update {
+	t.Helper()
+	var ups []*gpb.Update
+	for {
+		r, err := s.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetSyncResponse() {
+			return ups
+		}
+		ups = append(ups, r.GetUpdate().GetUpdate()...)
+	}
+}
+
 func TestGNMISubscribe(t *testing.T) {
 	t.Parallel()
 	l := startLab(t, twoNode)
 	c, ctx := gnmiClient(t, l, "r1", nil)
 	ifPath := &gpb.Path{Elem: []*gpb.PathElem{{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": "e1-1"}}}}
 
-	recvUntilSync := func(s gpb.GNMI_SubscribeClient) []*gpb.Update {
-		t.Helper()
-		var ups []*gpb.Update
-		for {
-			r, err := s.Recv()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.GetSyncResponse() {
-				return ups
-			}
-			ups = append(ups, r.GetUpdate().GetUpdate()...)
-		}
-	}
 	t.Run("once", func(t *testing.T) {
-		s, err := c.Subscribe(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{Mode: gpb.SubscriptionList_ONCE, Subscription: []*gpb.Subscription{{Path: ifPath}}}}})
-		ups := recvUntilSync(s)
+		s := subscribe(ctx, t, c, &gpb.SubscriptionList{Mode: gpb.SubscriptionList_ONCE, Subscription: []*gpb.Subscription{{Path: ifPath}}})
+		ups := recvUntilSync(t, s)
 		if !hasLeaf(ups, "in-octets") || !hasLeaf(ups, "description") {
 			t.Errorf("once: %d updates, want config and counters", len(ups))
 		}
@@ -164,15 +175,11 @@ func TestGNMISubscribe(t *testing.T) {
 		}
 	})
 	t.Run("poll", func(t *testing.T) {
-		s, err := c.Subscribe(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{Mode: gpb.SubscriptionList_POLL, Subscription: []*gpb.Subscription{{Path: ifPath}}}}})
-		recvUntilSync(s)
+		s := subscribe(ctx, t, c, &gpb.SubscriptionList{Mode: gpb.SubscriptionList_POLL, Subscription: []*gpb.Subscription{{Path: ifPath}}})
+		recvUntilSync(t, s)
 		for i := 0; i < 2; i++ {
 			_ = s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Poll{Poll: &gpb.Poll{}}})
-			if ups := recvUntilSync(s); !hasLeaf(ups, "oper-status") {
+			if ups := recvUntilSync(t, s); !hasLeaf(ups, "oper-status") {
 				t.Errorf("poll %d: no oper-status", i)
 			}
 		}
@@ -181,15 +188,11 @@ func TestGNMISubscribe(t *testing.T) {
 	t.Run("stream on-change and sample", func(t *testing.T) {
 		sctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		s, err := c.Subscribe(sctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{Mode: gpb.SubscriptionList_STREAM, Subscription: []*gpb.Subscription{
+		s := subscribe(sctx, t, c, &gpb.SubscriptionList{Mode: gpb.SubscriptionList_STREAM, Subscription: []*gpb.Subscription{
 			{Path: &gpb.Path{Elem: append(ifPath.Elem, &gpb.PathElem{Name: "config"})}, Mode: gpb.SubscriptionMode_ON_CHANGE},
 			{Path: &gpb.Path{Elem: append(ifPath.Elem[:2:2], &gpb.PathElem{Name: "state"}, &gpb.PathElem{Name: "counters"}, &gpb.PathElem{Name: "in-octets"})}, Mode: gpb.SubscriptionMode_SAMPLE, SampleInterval: uint64(100 * time.Millisecond)},
-		}}}})
-		recvUntilSync(s)
+		}})
+		recvUntilSync(t, s)
 		c2, ctx2 := gnmiClient(t, l, "r1", nil)
 		if _, err := c2.Set(ctx2, &gpb.SetRequest{Update: []*gpb.Update{{Path: gpath(t, "/interfaces/interface[name=e1-1]/config/description"), Val: &gpb.TypedValue{Value: &gpb.TypedValue_StringVal{StringVal: "changed"}}}}}); err != nil {
 			t.Fatal(err)
@@ -263,27 +266,12 @@ topology:
     - endpoints: ["a:e2", "c:e1"]
 `)
 	c, ctx := gnmiClient(t, l, "a", nil)
-	s, err := c.Subscribe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &gpb.Path{Elem: []*gpb.PathElem{{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": "*"}}, {Name: "state"}, {Name: "oper-status"}}}
-	if err := s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{
-		Mode: gpb.SubscriptionList_STREAM, Subscription: []*gpb.Subscription{{Path: p, Mode: gpb.SubscriptionMode_TARGET_DEFINED}}}}}); err != nil {
-		t.Fatal(err)
-	}
+	s := subscribe(ctx, t, c, &gpb.SubscriptionList{
+		Mode: gpb.SubscriptionList_STREAM, Subscription: []*gpb.Subscription{{Path: p, Mode: gpb.SubscriptionMode_TARGET_DEFINED}}})
 	got := map[string]string{}
-	for {
-		r, err := s.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.GetSyncResponse() {
-			break
-		}
-		for _, u := range r.GetUpdate().GetUpdate() {
-			got[u.GetPath().GetElem()[1].GetKey()["name"]] = u.GetVal().GetStringVal()
-		}
+	for _, u := range recvUntilSync(t, s) {
+		got[u.GetPath().GetElem()[1].GetKey()["name"]] = u.GetVal().GetStringVal()
 	}
 	if len(got) != 2 || got["e1"] != "UP" || got["e2"] != "UP" {
 		t.Fatalf("initial oper-status: %v", got)
@@ -377,24 +365,10 @@ func TestGNMIHeartbeat(t *testing.T) {
 	t.Parallel()
 	l := startLab(t, twoNode)
 	c, ctx := gnmiClient(t, l, "r1", nil)
-	s, err := c.Subscribe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{
+	s := subscribe(ctx, t, c, &gpb.SubscriptionList{
 		Mode: gpb.SubscriptionList_STREAM, Subscription: []*gpb.Subscription{{Path: gpath(t, "/interfaces/interface[name=e1-1]/config/description"),
-			Mode: gpb.SubscriptionMode_ON_CHANGE, HeartbeatInterval: uint64(200 * time.Millisecond)}}}}}); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		r, err := s.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.GetSyncResponse() {
-			break
-		}
-	}
+			Mode: gpb.SubscriptionMode_ON_CHANGE, HeartbeatInterval: uint64(200 * time.Millisecond)}}})
+	recvUntilSync(t, s)
 	// Nothing changes, yet the heartbeat re-sends the value.
 	r, err := s.Recv()
 	if err != nil {

@@ -540,25 +540,16 @@ func writeFile(path string, data []byte, mode os.FileMode) error {
 // address).
 func initialConfig(t *topo.Topology, name string) *yang.Tree {
 	tr := yang.NewTree()
-	for i, lk := range t.Links {
-		for side, e := range []topo.Endpoint{lk.A, lk.B} {
-			if e.Node != name {
-				continue
-			}
-			peer := lk.B
-			if side == 1 {
-				peer = lk.A
-			}
-			ip := linkAddr(i, side)
-			p := yang.InterfacePath(e.Interface)
-			_ = tr.Set(p.Leaf("config", "name"), e.Interface)
-			_ = tr.Set(p.Leaf("config", "type"), "ethernetCsmacd")
-			_ = tr.Set(p.Leaf("config", "description"), "to "+peer.String())
-			_ = tr.Set(p.Leaf("config", "enabled"), true)
-			_ = tr.Set(p.Leaf("config", "mtu"), uint64(1500))
-			a := yang.AddressPath(e.Interface, 0, ip)
-			_ = tr.Set(a.Leaf("config", "prefix-length"), uint64(31))
-		}
+	for _, le := range t.Ends(name) {
+		ifc := le.Local.Interface
+		p := yang.InterfacePath(ifc)
+		_ = tr.Set(p.Leaf("config", "name"), ifc)
+		_ = tr.Set(p.Leaf("config", "type"), "ethernetCsmacd")
+		_ = tr.Set(p.Leaf("config", "description"), "to "+le.Peer.String())
+		_ = tr.Set(p.Leaf("config", "enabled"), true)
+		_ = tr.Set(p.Leaf("config", "mtu"), uint64(1500))
+		a := yang.AddressPath(ifc, 0, linkAddr(le.Link, le.Side))
+		_ = tr.Set(a.Leaf("config", "prefix-length"), uint64(31))
 	}
 	return tr
 }

@@ -259,23 +259,31 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// confirmedCommit starts a lab, opens a NETCONF session to r1 with framing
+// version, sets the description in the candidate and commits it as a
+// confirmed commit with the timeout (seconds) and opts.
+func confirmedCommit(t *testing.T, version, descr string, timeout uint, opts ...util.Option) (*Lab, *ncConn) {
+	t.Helper()
+	l := startLab(t, twoNode)
+	nc := ncOpen(t, l, "r1", version)
+	if r, err := nc.EditConfig("candidate", fmt.Sprintf(editDescr, descr)); err != nil || r.Failed != nil {
+		t.Fatalf("edit-config: %v %s", err, r.Result)
+	}
+	opts = append([]util.Option{opoptions.WithCommitConfirmed(), opoptions.WithCommitConfirmTimeout(timeout)}, opts...)
+	if r, err := nc.Commit(opts...); err != nil || r.Failed != nil {
+		t.Fatalf("confirmed commit: %v %s", err, r.Result)
+	}
+	if got := descrOf(t, l, "r1"); got != descr {
+		t.Fatalf("running after confirmed commit: %q", got)
+	}
+	return l, nc
+}
+
 func TestNETCONFConfirmedCommit(t *testing.T) {
 	t.Parallel()
 	t.Run("reverts on its own", func(t *testing.T) {
 		t.Parallel()
-		l := startLab(t, twoNode)
-		nc := ncOpen(t, l, "r1", "1.1")
-		r, _ := nc.EditConfig("candidate", fmt.Sprintf(editDescr, "provisional"))
-		if r.Failed != nil {
-			t.Fatal(r.Result)
-		}
-		r, err := nc.Commit(opoptions.WithCommitConfirmed(), opoptions.WithCommitConfirmTimeout(1))
-		if err != nil || r.Failed != nil {
-			t.Fatalf("confirmed commit: %v %s", err, r.Result)
-		}
-		if got := descrOf(t, l, "r1"); got != "provisional" {
-			t.Fatalf("running after confirmed commit: %q", got)
-		}
+		l, _ := confirmedCommit(t, "1.1", "provisional", 1)
 		waitFor(t, "the revert", 5*time.Second, func() bool { return descrOf(t, l, "r1") == "to r2:eth1" })
 		st, _ := l.Store("r1")
 		if st.Reverts() != 1 {
@@ -284,12 +292,7 @@ func TestNETCONFConfirmedCommit(t *testing.T) {
 	})
 	t.Run("confirmed by a later commit", func(t *testing.T) {
 		t.Parallel()
-		l := startLab(t, twoNode)
-		nc := ncOpen(t, l, "r1", "1.0")
-		_, _ = nc.EditConfig("candidate", fmt.Sprintf(editDescr, "kept"))
-		if r, _ := nc.Commit(opoptions.WithCommitConfirmed(), opoptions.WithCommitConfirmTimeout(1)); r.Failed != nil {
-			t.Fatal(r.Result)
-		}
+		l, nc := confirmedCommit(t, "1.0", "kept", 1)
 		if r, _ := nc.Commit(); r.Failed != nil {
 			t.Fatal(r.Result)
 		}
@@ -300,12 +303,7 @@ func TestNETCONFConfirmedCommit(t *testing.T) {
 	})
 	t.Run("persist survives the session, persist-id confirms", func(t *testing.T) {
 		t.Parallel()
-		l := startLab(t, twoNode)
-		a := ncOpen(t, l, "r1", "1.1")
-		_, _ = a.EditConfig("candidate", fmt.Sprintf(editDescr, "persistent"))
-		if r, _ := a.Commit(opoptions.WithCommitConfirmed(), opoptions.WithCommitConfirmTimeout(60), opoptions.WithCommitConfirmedPersist("tx42")); r.Failed != nil {
-			t.Fatal(r.Result)
-		}
+		l, a := confirmedCommit(t, "1.1", "persistent", 60, opoptions.WithCommitConfirmedPersist("tx42"))
 		a.Close()
 		b := ncOpen(t, l, "r1", "1.1")
 		if r, _ := b.Commit(); r.Failed == nil {
@@ -320,12 +318,7 @@ func TestNETCONFConfirmedCommit(t *testing.T) {
 	})
 	t.Run("cancel-commit reverts now", func(t *testing.T) {
 		t.Parallel()
-		l := startLab(t, twoNode)
-		nc := ncOpen(t, l, "r1", "1.1")
-		_, _ = nc.EditConfig("candidate", fmt.Sprintf(editDescr, "cancelled"))
-		if r, _ := nc.Commit(opoptions.WithCommitConfirmed(), opoptions.WithCommitConfirmTimeout(60)); r.Failed != nil {
-			t.Fatal(r.Result)
-		}
+		l, nc := confirmedCommit(t, "1.1", "cancelled", 60)
 		if r, _ := nc.RPC(opoptions.WithFilter("<cancel-commit/>")); r.Failed != nil {
 			t.Fatal(r.Result)
 		}
@@ -335,12 +328,7 @@ func TestNETCONFConfirmedCommit(t *testing.T) {
 	})
 	t.Run("session end reverts a non-persistent one", func(t *testing.T) {
 		t.Parallel()
-		l := startLab(t, twoNode)
-		nc := ncOpen(t, l, "r1", "1.1")
-		_, _ = nc.EditConfig("candidate", fmt.Sprintf(editDescr, "gone with the session"))
-		if r, _ := nc.Commit(opoptions.WithCommitConfirmed(), opoptions.WithCommitConfirmTimeout(60)); r.Failed != nil {
-			t.Fatal(r.Result)
-		}
+		l, nc := confirmedCommit(t, "1.1", "gone with the session", 60)
 		nc.Close()
 		waitFor(t, "the revert at session end", 5*time.Second, func() bool { return descrOf(t, l, "r1") == "to r2:eth1" })
 	})
@@ -355,12 +343,15 @@ func mustStore(t *testing.T, l *Lab, dev string) interface{ Pending() (bool, str
 	return s
 }
 
-// rawSession opens an SSH netconf subsystem without a NETCONF library, to
-// send what no library would.
-func rawSession(t *testing.T, l *Lab, dev string) (*netconfsrv.Framer, func()) {
+// sshDial opens an SSH connection to dev's proto port with the lab's
+// credentials, checking the host key against the lab's known_hosts.
+func sshDial(t *testing.T, l *Lab, dev, proto string) *ssh.Client {
 	t.Helper()
 	d, _ := l.Device(dev)
-	ep, _ := d.Endpoint(ProtoNETCONF)
+	ep, ok := d.Endpoint(proto)
+	if !ok {
+		t.Fatalf("%s has no %s", dev, proto)
+	}
 	hk, err := knownhosts.New(l.KnownHostsPath())
 	if err != nil {
 		t.Fatal(err)
@@ -370,6 +361,14 @@ func rawSession(t *testing.T, l *Lab, dev string) (*netconfsrv.Framer, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cl
+}
+
+// rawSession opens an SSH netconf subsystem without a NETCONF library, to
+// send what no library would.
+func rawSession(t *testing.T, l *Lab, dev string) (*netconfsrv.Framer, func()) {
+	t.Helper()
+	cl := sshDial(t, l, dev, ProtoNETCONF)
 	s, err := cl.NewSession()
 	if err != nil {
 		t.Fatal(err)

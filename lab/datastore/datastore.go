@@ -175,6 +175,20 @@ func (s *Store) checkLock(t Target, sid uint32) error {
 	return nil
 }
 
+// writable fails when the store is closed or another session than sid
+// holds a lock on one of ts. Callers hold mu.
+func (s *Store) writable(sid uint32, ts ...Target) error {
+	if s.closed {
+		return ErrClosed
+	}
+	for _, t := range ts {
+		if err := s.checkLock(t, sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Lock takes the lock on t for session sid.
 func (s *Store) Lock(t Target, sid uint32) error {
 	s.mu.Lock()
@@ -223,10 +237,7 @@ func (s *Store) LockHolder(t Target) uint32 {
 func (s *Store) Edit(t Target, sid uint32, source string, fn func(*yang.Tree) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if err := s.checkLock(t, sid); err != nil {
+	if err := s.writable(sid, t); err != nil {
 		return err
 	}
 	switch t {
@@ -316,13 +327,7 @@ func (s *Store) Discard(sid uint32) error {
 func (s *Store) Commit(sid uint32, source string, confirm *ConfirmOptions, persistID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if err := s.checkLock(Running, sid); err != nil {
-		return err
-	}
-	if err := s.checkLock(Candidate, sid); err != nil {
+	if err := s.writable(sid, Running, Candidate); err != nil {
 		return err
 	}
 	// RFC 6241 8.4.5.1: a persist-id must name the pending persistent
@@ -466,20 +471,14 @@ var ErrPending = errors.New("a confirmed commit is already pending")
 func (s *Store) EditConfirmed(source, id string, timeout time.Duration, fn func(*yang.Tree) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
 	if id == "" || timeout <= 0 {
 		return fmt.Errorf("%s: confirmed edit needs an id and a positive timeout", s.name)
 	}
+	if err := s.writable(0, Running, Candidate); err != nil {
+		return err
+	}
 	if s.pend != nil {
 		return fmt.Errorf("%s: confirmed edit %q: %w", s.name, id, ErrPending)
-	}
-	if err := s.checkLock(Running, 0); err != nil {
-		return err
-	}
-	if err := s.checkLock(Candidate, 0); err != nil {
-		return err
 	}
 	r := s.running.Clone()
 	if err := fn(r); err != nil {

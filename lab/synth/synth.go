@@ -406,47 +406,39 @@ func (m *Model) Links(dev string, now time.Time) []Link {
 	links := append([]linkState(nil), m.links...)
 	m.mu.Unlock()
 	var out []Link
-	for i, lk := range m.topo.Links {
-		for side, e := range []topo.Endpoint{lk.A, lk.B} {
-			if e.Node != dev {
-				continue
-			}
-			peer := lk.B
-			if side == 1 {
-				peer = lk.A
-			}
-			key := lk.A.String() + "--" + lk.B.String()
-			l := Link{Local: e.String(), Remote: peer.String(), Up: links[i].up}
-			if !l.Up {
-				l.LossPct = 100
-				out = append(out, l)
-				continue
-			}
-			lat := 0.2 + 1.8*m.unit("lat", key) + 0.2*m.smooth(el, "latn", key)
-			jit := 0.05 + 0.25*m.unit("jit", key) + 0.05*m.smooth(el, "jitn", key)
-			loss := 0.0
-			if m.smooth(el, "lossn", key) > 0.9 {
-				loss = 0.01
-			}
-			for _, a := range an {
-				if a.Target != lk.A.String() && a.Target != lk.B.String() {
-					continue
-				}
-				s, ok := a.activeAt(el)
-				if !ok {
-					continue
-				}
-				switch a.Kind {
-				case LatencyClimb:
-					lat += a.Magnitude * s
-					jit += a.Magnitude * s / 10
-				case LossBurst:
-					loss += a.Magnitude
-				}
-			}
-			l.LatencyMs, l.JitterMs, l.LossPct = round4(lat), round4(jit), round4(math.Min(loss, 100))
+	for _, le := range m.topo.Ends(dev) {
+		lk := m.topo.Links[le.Link]
+		key := lk.A.String() + "--" + lk.B.String()
+		l := Link{Local: le.Local.String(), Remote: le.Peer.String(), Up: links[le.Link].up}
+		if !l.Up {
+			l.LossPct = 100
 			out = append(out, l)
+			continue
 		}
+		lat := 0.2 + 1.8*m.unit("lat", key) + 0.2*m.smooth(el, "latn", key)
+		jit := 0.05 + 0.25*m.unit("jit", key) + 0.05*m.smooth(el, "jitn", key)
+		loss := 0.0
+		if m.smooth(el, "lossn", key) > 0.9 {
+			loss = 0.01
+		}
+		for _, a := range an {
+			if a.Target != lk.A.String() && a.Target != lk.B.String() {
+				continue
+			}
+			s, ok := a.activeAt(el)
+			if !ok {
+				continue
+			}
+			switch a.Kind {
+			case LatencyClimb:
+				lat += a.Magnitude * s
+				jit += a.Magnitude * s / 10
+			case LossBurst:
+				loss += a.Magnitude
+			}
+		}
+		l.LatencyMs, l.JitterMs, l.LossPct = round4(lat), round4(jit), round4(math.Min(loss, 100))
+		out = append(out, l)
 	}
 	return out
 }

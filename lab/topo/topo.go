@@ -94,15 +94,34 @@ func (t *Topology) Node(name string) (Node, bool) {
 	return Node{}, false
 }
 
+// LinkEnd is one end of a link, seen from its node.
+type LinkEnd struct {
+	Link  int // index in Topology.Links
+	Side  int // 0 for the link's A end, 1 for its B end
+	Local Endpoint
+	Peer  Endpoint
+}
+
+// Ends returns the link ends on node name, in link order (A before B when
+// a link loops back to its node).
+func (t *Topology) Ends(name string) []LinkEnd {
+	var out []LinkEnd
+	for i, l := range t.Links {
+		if l.A.Node == name {
+			out = append(out, LinkEnd{Link: i, Side: 0, Local: l.A, Peer: l.B})
+		}
+		if l.B.Node == name {
+			out = append(out, LinkEnd{Link: i, Side: 1, Local: l.B, Peer: l.A})
+		}
+	}
+	return out
+}
+
 // Interfaces returns the interfaces of node name that links use, sorted.
 func (t *Topology) Interfaces(name string) []string {
 	var out []string
-	for _, l := range t.Links {
-		for _, e := range []Endpoint{l.A, l.B} {
-			if e.Node == name {
-				out = append(out, e.Interface)
-			}
-		}
+	for _, e := range t.Ends(name) {
+		out = append(out, e.Local.Interface)
 	}
 	sort.Strings(out)
 	return out

@@ -151,3 +151,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestEnds(t *testing.T) {
+	t.Parallel()
+	a1, a2, b1, c1 := Endpoint{"a", "e1"}, Endpoint{"a", "e2"}, Endpoint{"b", "e1"}, Endpoint{"c", "e1"}
+	tp := &Topology{Links: []Link{{A: a1, B: b1}, {A: c1, B: a2}, {A: b1, B: c1}}}
+	want := []LinkEnd{{Link: 0, Side: 0, Local: a1, Peer: b1}, {Link: 1, Side: 1, Local: a2, Peer: c1}}
+	if d := cmp.Diff(want, tp.Ends("a")); d != "" {
+		t.Errorf("Ends(a) (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"e1", "e2"}, tp.Interfaces("a")); d != "" {
+		t.Errorf("Interfaces(a) (-want +got):\n%s", d)
+	}
+	if got := tp.Ends("z"); len(got) != 0 {
+		t.Errorf("Ends(z) = %v", got)
+	}
+}
