@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -56,6 +57,7 @@ func TestMain(m *testing.M) {
 func runAgent() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	inv, err := adapters.LoadInventory(os.Getenv("AGENT_INVENTORY"), adapters.LoadOptions{})
 	if err != nil {
 		return err
@@ -87,7 +89,7 @@ func runAgent() error {
 		return err
 	}
 	srv := &http.Server{Handler: rest.New(svc, parser, nil).Serve(), ReadHeaderTimeout: 5 * time.Second}
-	consumer, err := kafkaintake.New(kafkaintake.Config{Brokers: strings.Split(os.Getenv("AGENT_BROKERS"), ","), Service: svc})
+	consumer, err := kafkaintake.New(kafkaintake.Config{Brokers: strings.Split(os.Getenv("AGENT_BROKERS"), ","), Service: svc, Log: log})
 	if err != nil {
 		return err
 	}
@@ -132,8 +134,13 @@ func startAgentProc(t *testing.T, env []string, addrFile string) *agentProc {
 	_ = os.Remove(addrFile)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), env...)
+	logf, err := os.CreateTemp(filepath.Dir(addrFile), "agent-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Stderr = io.MultiWriter(&stderr, logf)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -336,6 +343,14 @@ func TestSIGKILLWhileIntentsArrive(t *testing.T) {
 		}
 	}
 	if len(pending) > 0 {
+		logs, _ := filepath.Glob(filepath.Join(dir, "agent-*.log"))
+		for _, lf := range logs {
+			b, _ := os.ReadFile(lf)
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			t.Logf("%s:\n%s", lf, b)
+		}
 		t.Fatalf("%d acknowledged intents not applied after restarts (e.g. %v)", len(pending), firstKeys(pending, 5))
 	}
 
