@@ -70,7 +70,11 @@
 // running or candidate), delete-config (candidate: reset to running),
 // kill-session, close-session. Errors are rpc-errors as RFC 6241 appendix
 // A describes; lock-denied names the holder in
-// <error-info><session-id>. A malformed message gets a malformed-message
+// <error-info><session-id>; a commit whose persist-id names no pending
+// persistent confirmed commit fails with invalid-value (RFC 6241 8.4.5.1).
+// A session whose client disconnects is torn down at once, even while a
+// request hangs under a fault: its locks go and its non-persistent
+// confirmed commit reverts. A malformed message gets a malformed-message
 // rpc-error and the session goes on. The running datastore is validated
 // with yang.Validate on every edit; the candidate at commit (or at edit with
 // test-option test-then-set).
@@ -103,7 +107,8 @@
 // the session goes on.
 //
 // Writes through gNMI and the CLI go to running at once; they are refused
-// while a NETCONF session holds a lock on running or candidate.
+// while a NETCONF session holds a lock on running or candidate (gNMI:
+// Aborted, so a client can tell it from Unavailable, a lost connection).
 //
 // # Telemetry model
 //

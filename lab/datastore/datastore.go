@@ -492,16 +492,25 @@ func (s *Store) EditConfirmed(source, id string, timeout time.Duration, fn func(
 	return nil
 }
 
+// pendingIs fails unless a confirmed commit with persist id id is pending.
+// Callers hold mu.
+func (s *Store) pendingIs(op, id string) error {
+	if s.pend == nil {
+		return fmt.Errorf("%s: %s %q: %w", s.name, op, id, ErrNoPending)
+	}
+	if s.pend.persist != id {
+		return fmt.Errorf("%s: %s %q: %w", s.name, op, id, ErrPersistID)
+	}
+	return nil
+}
+
 // ConfirmPending confirms the pending confirmed commit with persist id id
 // without committing anything else.
 func (s *Store) ConfirmPending(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pend == nil {
-		return fmt.Errorf("%s: confirm %q: %w", s.name, id, ErrNoPending)
-	}
-	if s.pend.persist != id {
-		return fmt.Errorf("%s: confirm %q: %w", s.name, id, ErrPersistID)
+	if err := s.pendingIs("confirm", id); err != nil {
+		return err
 	}
 	s.pend.timer.Stop()
 	s.pend = nil
@@ -513,11 +522,8 @@ func (s *Store) ConfirmPending(id string) error {
 func (s *Store) ExtendPending(id string, timeout time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pend == nil {
-		return fmt.Errorf("%s: extend %q: %w", s.name, id, ErrNoPending)
-	}
-	if s.pend.persist != id {
-		return fmt.Errorf("%s: extend %q: %w", s.name, id, ErrPersistID)
+	if err := s.pendingIs("extend", id); err != nil {
+		return err
 	}
 	if timeout <= 0 {
 		return fmt.Errorf("%s: extend %q: timeout must be positive", s.name, id)

@@ -2,7 +2,8 @@
 // counts how often each fired: down, hang, latency, reject-commit,
 // drop-commit and slow-commit, per protocol (netconf, gnmi, cli) or for all
 // of them. The front ends consult a Set at the points where a real device
-// would fail; Listener enforces down (closing and reopening the port) and
+// would fail (BeforeCommit applies slow-commit then reject-commit the same
+// way for all of them); Listener enforces down (closing and reopening the port) and
 // hang (accepting and parking connections) below the servers.
 //
 // Set and Listener are safe for concurrent use. One-shot faults

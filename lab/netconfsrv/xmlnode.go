@@ -3,6 +3,7 @@ package netconfsrv
 import (
 	"bytes"
 	"encoding/xml"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -102,25 +103,13 @@ type xel struct {
 
 func (e *xel) child(name, ns string, keys []yang.Key) *xel {
 	for _, c := range e.children {
-		if c.name == name && keysEq(c.keys, keys) {
+		if c.name == name && slices.Equal(c.keys, keys) {
 			return c
 		}
 	}
 	c := &xel{name: name, ns: ns, keys: keys}
 	e.children = append(e.children, c)
 	return c
-}
-
-func keysEq(a, b []yang.Key) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 var topNS = map[string]string{
