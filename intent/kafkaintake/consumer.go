@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -31,6 +32,8 @@ type Config struct {
 	Topic, ResultsTopic, DLQTopic, GroupID string
 	// Service receives every intent. Required.
 	Service *intent.Service
+	// Concurrency is how many messages are handled at once; default 8.
+	Concurrency int
 	// Dialer and Transport carry TLS and SASL settings; nil uses plain TCP.
 	Dialer    *kafka.Dialer
 	Transport kafka.RoundTripper
@@ -60,6 +63,9 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	if cfg.GroupID == "" {
 		cfg.GroupID = DefaultGroupID
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
 	}
 	log := cfg.Log
 	if log == nil {
@@ -149,24 +155,74 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}()
 	defer func() { stopPublisher(); <-published }()
 
+	return c.consume(ctx, r, w)
+}
+
+// job is one message being handled.
+type job struct {
+	m    kafka.Message
+	done chan struct{} // closed when handled
+	err  error
+}
+
+// consume reads messages and hands each to its own handler, at most
+// Concurrency at a time, and commits them in the order they were read: a
+// message's offset is committed only once it and every message before it
+// are handled, so a crash redelivers exactly what was not finished.
+func (c *Consumer) consume(ctx context.Context, r *kafka.Reader, w *kafka.Writer) error {
+	hctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan *job, c.cfg.Concurrency)
+	var handlers sync.WaitGroup
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		stopped := false
+		for j := range jobs {
+			<-j.done
+			if stopped {
+				continue // after a failure nothing more is committed
+			}
+			if j.err == nil {
+				j.err = retry(hctx, c.log, "commit", func() error { return r.CommitMessages(hctx, j.m) })
+			}
+			if j.err != nil {
+				stopped = true
+				cancel() // stop reading; this message and the rest are redelivered
+			}
+		}
+	}()
+	var ferr error
 	for {
-		m, err := r.FetchMessage(ctx)
+		m, err := r.FetchMessage(hctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+			if hctx.Err() == nil {
+				ferr = fmt.Errorf("kafkaintake: fetch from %s: %w", c.cfg.Topic, err)
 			}
-			return fmt.Errorf("kafkaintake: fetch from %s: %w", c.cfg.Topic, err)
+			break
 		}
-		if err := c.handle(ctx, w, m); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
+		j := &job{m: m, done: make(chan struct{})}
+		sent := false
+		select {
+		case jobs <- j: // waits while Concurrency messages are in hand
+			sent = true
+		case <-hctx.Done():
 		}
-		if err := retry(ctx, c.log, "commit", func() error { return r.CommitMessages(ctx, m) }); err != nil {
-			return nil // only ctx ends retry
+		if !sent {
+			break
 		}
+		handlers.Add(1)
+		go func() {
+			defer handlers.Done()
+			defer close(j.done)
+			j.err = c.handle(hctx, w, j.m)
+		}()
 	}
+	cancel()
+	handlers.Wait()
+	close(jobs)
+	<-committed
+	return ferr
 }
 
 // handle accepts one message into the service, answers it on the results

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
@@ -168,16 +169,22 @@ func TestDuplicateDeliveryAppliesOnce(t *testing.T) {
 	r := newRig(t)
 	r.startConsumer()
 	r.produce(kafka.Message{Value: []byte(kIntent)}, kafka.Message{Value: []byte(kIntent)})
-	first, second := r.nextResult(), r.nextResult()
-	if first.Status != "accepted" || first.ID != "k-mtu" || first.Diff == "" {
-		t.Errorf("first result = %+v, want accepted k-mtu with a diff", first)
+	// The two deliveries are handled concurrently: one is accepted, the
+	// other answered as a duplicate, in either order.
+	got := map[string]string{}
+	for range 2 {
+		res := r.nextResult()
+		got[res.Status] = res.ID
+		if res.Diff == "" {
+			t.Errorf("result without the plan's diff: %+v", res)
+		}
 	}
-	if second.Status != "duplicate" || second.ID != "k-mtu" {
-		t.Errorf("second result = %+v, want duplicate k-mtu", second)
+	if diff := cmp.Diff(map[string]string{"accepted": "k-mtu", "duplicate": "k-mtu"}, got); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
 	}
 	// The outcome follows on the results topic.
-	if out := r.nextOutcome(); out.State != "applied" || out.ID != "k-mtu" || out.Source.Offset != 0 {
-		t.Errorf("outcome = %+v, want applied for k-mtu from offset 0", out)
+	if out := r.nextOutcome(); out.State != "applied" || out.ID != "k-mtu" {
+		t.Errorf("outcome = %+v, want applied for k-mtu", out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -185,7 +192,7 @@ func TestDuplicateDeliveryAppliesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Source.Channel != "kafka" || rec.Source.Ref != "intents/0/0" {
+	if rec.Source.Channel != "kafka" || (rec.Source.Ref != "intents/0/0" && rec.Source.Ref != "intents/0/1") {
 		t.Errorf("source = %+v", rec.Source)
 	}
 	if n, _ := r.net.Applied("leaf2"); n != 1 {
@@ -235,6 +242,7 @@ func TestOffsetsCommittedAcrossRestart(t *testing.T) {
 	for range 2 {
 		ids = append(ids, r.nextResult().ID)
 	}
+	sort.Strings(ids)
 	if diff := cmp.Diff([]string{"by-key", "kafka-intents-0-1"}, ids); diff != "" {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}

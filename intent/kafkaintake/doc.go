@@ -2,11 +2,14 @@
 // intents topic (kafka-go), one result per message on intent-results, and
 // messages that can never succeed on intents-dlq with the reason.
 //
-// Delivery is at least once and application exactly once:
+// Messages are handled concurrently (Config.Concurrency, default 8) and
+// their offsets committed in the order they were read. Delivery is at
+// least once and application exactly once:
 //
 //   - a message's offset is committed only after intent.Service has stored
 //     the intent durably (or the message has been answered as refused and
-//     copied to the dead-letter topic); a crash before that redelivers it;
+//     copied to the dead-letter topic), and after every message read before
+//     it; a crash before that redelivers it;
 //   - the intent's id is its idempotency key: the id in the message, else
 //     the message key, else one derived from topic, partition and offset
 //     (stable across redeliveries). A redelivered id is answered from the
