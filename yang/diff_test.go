@@ -257,3 +257,15 @@ func TestSetRefusesKeyMismatchAndWrongType(t *testing.T) {
 		t.Errorf("failed Sets left %d leaves", tr.Len())
 	}
 }
+
+func TestInterfaceType(t *testing.T) {
+	for name, want := range map[string]string{
+		"lo0": "softwareLoopback", "Loopback1": "softwareLoopback", "Port-Channel10": "ieee8023adLag",
+		"po1": "ieee8023adLag", "bond0": "ieee8023adLag", "Vlan100": "l3ipvlan",
+		"eth1": "ethernetCsmacd", "Ethernet1/1": "ethernetCsmacd", "e1-1": "ethernetCsmacd",
+	} {
+		if got := InterfaceType(name); got != want {
+			t.Errorf("InterfaceType(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package yang
 
 import (
 	"sort"
+	"strings"
 )
 
 // Namespaces of the modules the canonical model uses.
@@ -320,4 +321,21 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// InterfaceType guesses the iana-if-type identity of an interface from its
+// name, as CLIs that never show a type imply it: lo* is a loopback, po*,
+// bond* and port-channel* are LAGs, vlan* is an L3 VLAN interface, anything
+// else is Ethernet.
+func InterfaceType(name string) string {
+	l := strings.ToLower(name)
+	switch {
+	case strings.HasPrefix(l, "lo"):
+		return "softwareLoopback"
+	case strings.HasPrefix(l, "po") || strings.HasPrefix(l, "bond") || strings.HasPrefix(l, "port-channel"):
+		return "ieee8023adLag"
+	case strings.HasPrefix(l, "vlan"):
+		return "l3ipvlan"
+	}
+	return "ethernetCsmacd"
 }

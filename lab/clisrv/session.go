@@ -248,20 +248,6 @@ func (s *Session) current() *yang.Tree {
 	return s.env.Store.Running()
 }
 
-// inferType is the interface type its name implies.
-func inferType(name string) string {
-	l := strings.ToLower(name)
-	switch {
-	case strings.HasPrefix(l, "lo"):
-		return "softwareLoopback"
-	case strings.HasPrefix(l, "po") || strings.HasPrefix(l, "bond") || strings.HasPrefix(l, "port-channel"):
-		return "ieee8023adLag"
-	case strings.HasPrefix(l, "vlan"):
-		return "l3ipvlan"
-	}
-	return "ethernetCsmacd"
-}
-
 func ensureIface(t *yang.Tree, name string) error {
 	p := yang.InterfacePath(name)
 	if t.Has(p) {
@@ -270,7 +256,7 @@ func ensureIface(t *yang.Tree, name string) error {
 	if err := t.Set(p.Leaf("config", "name"), name); err != nil {
 		return err
 	}
-	if err := t.Set(p.Leaf("config", "type"), inferType(name)); err != nil {
+	if err := t.Set(p.Leaf("config", "type"), yang.InterfaceType(name)); err != nil {
 		return err
 	}
 	return t.Set(p.Leaf("config", "enabled"), true)

@@ -45,7 +45,7 @@ func (s *Session) showRunning() string {
 		if m, ok := str(t, p.Leaf("config", "mtu")); ok {
 			b.WriteString(in + "mtu " + m + "\n")
 		}
-		if eos && inferType(name) == "ethernetCsmacd" {
+		if eos && yang.InterfaceType(name) == "ethernetCsmacd" {
 			b.WriteString(in + "no switchport\n")
 		}
 		for _, a := range addrsOf(t, name) {
