@@ -336,7 +336,7 @@ func (p *Parser) keywordCandidate(rules *compiled, m *matcher, ci compiledIntent
 				}
 			}
 		case "interface", "prefix", "ipv4", "text":
-			if v := regexp.MustCompile(`(?i)` + slotTypes[s.Type]).FindString(text); v != "" {
+			if v := slotFinders[s.Type].FindString(text); v != "" {
 				slots[name] = v
 			}
 		}
@@ -609,18 +609,14 @@ func detect(s string) string {
 
 // stripFillers removes politeness words: whole words in English, anywhere
 // in Chinese.
-func stripFillers(text string, fillers []string) string {
+func stripFillers(text string, fillers []filler) string {
 	for _, f := range fillers {
-		if f == "" {
-			continue
-		}
-		if isASCII(f) {
-			re := regexp.MustCompile(`(?i)(^|[\s,])` + regexp.QuoteMeta(f) + `([\s,.!?]|$)`)
-			for re.MatchString(text) {
-				text = re.ReplaceAllString(text, "$1$2")
+		if f.re != nil {
+			for f.re.MatchString(text) {
+				text = f.re.ReplaceAllString(text, "$1$2")
 			}
 		} else {
-			text = strings.ReplaceAll(text, f, "")
+			text = strings.ReplaceAll(text, f.word, "")
 		}
 	}
 	text = strings.Join(strings.Fields(text), " ")

@@ -83,7 +83,7 @@ type compiled struct {
 	raw       []byte
 	threshold float64
 	negations map[string][]string
-	fillers   map[string][]string
+	fillers   map[string][]filler
 	slots     map[string]SlotRule
 	intents   []compiledIntent
 }
@@ -123,7 +123,7 @@ func loadRules(data []byte) (*compiled, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRules, err)
 	}
-	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations, fillers: r.Fillers, slots: r.Slots}
+	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations, fillers: compileFillers(r.Fillers), slots: r.Slots}
 	if c.threshold == 0 {
 		c.threshold = 0.75
 	}
@@ -176,6 +176,41 @@ func loadRules(data []byte) (*compiled, error) {
 	}
 	return c, nil
 }
+
+// filler is a politeness word: English ones match whole words (re),
+// Chinese ones anywhere (word).
+type filler struct {
+	word string
+	re   *regexp.Regexp
+}
+
+func compileFillers(m map[string][]string) map[string][]filler {
+	out := map[string][]filler{}
+	for lang, words := range m {
+		for _, w := range words {
+			if w == "" {
+				continue
+			}
+			f := filler{word: w}
+			if isASCII(w) {
+				f.re = regexp.MustCompile(`(?i)(^|[\s,])` + regexp.QuoteMeta(w) + `([\s,.!?]|$)`)
+			}
+			out[lang] = append(out[lang], f)
+		}
+	}
+	return out
+}
+
+// slotFinders find a slot's value anywhere in a sentence (keyword readings).
+var slotFinders = func() map[string]*regexp.Regexp {
+	m := map[string]*regexp.Regexp{}
+	for t, expr := range slotTypes {
+		if expr != "" {
+			m[t] = regexp.MustCompile(`(?i)` + expr)
+		}
+	}
+	return m
+}()
 
 func knownKind(k string) bool {
 	for _, kk := range intent.Kinds() {
