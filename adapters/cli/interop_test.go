@@ -13,6 +13,7 @@ import (
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/cli"
+	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/internal/interop"
 	"github.com/netagent/netagent/yang"
 )
@@ -23,11 +24,8 @@ import (
 // with the device's "% ..." line and leaves nothing behind.
 func TestInteropFRR(t *testing.T) {
 	srv := interop.FRR(t)
-	tg := adapters.Target{Device: "frr", Address: srv.Host,
-		Protocol:    adapters.ProtocolSpec{Name: adapters.CLI, Port: srv.Port, Platform: "frr"},
-		Credentials: adapters.Credentials{Username: srv.User, Password: adapters.Secret(srv.Password)},
-		HostKeys:    adapters.NewHostKeys(srv.KnownHosts, false, nil),
-		Timeouts:    adapters.Timeouts{RPC: 20 * time.Second, Commit: 20 * time.Second}}
+	tg := conformance.ServerTarget("frr", srv, adapters.ProtocolSpec{Name: adapters.CLI, Platform: "frr"})
+	tg.Timeouts = adapters.Timeouts{RPC: 20 * time.Second, Commit: 20 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	a, err := cli.Open(ctx, tg)

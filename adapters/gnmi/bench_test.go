@@ -11,13 +11,10 @@ import (
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/gnmi"
+	"github.com/netagent/netagent/adapters/internal/benchops"
 	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/yang"
 )
-
-func mtuChanges(i int) []yang.Change {
-	return []yang.Change{{Op: yang.OpUpdate, Path: yang.InterfacePath("eth1").Leaf("config", "mtu"), Old: uint64(1500), New: uint64(1500 + i%1000)}}
-}
 
 // BenchmarkConfigure: one Set per op through the adapter on one warm connection.
 func BenchmarkConfigure(b *testing.B) {
@@ -27,13 +24,7 @@ func BenchmarkConfigure(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	ctx := context.Background()
-	for i := 0; b.Loop(); i++ {
-		if err := a.Configure(ctx, mtuChanges(i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	benchops.Configure(b, a, benchops.MTU)
 }
 
 // BenchmarkBareClient: the same Set with the generated gNMI client alone.
@@ -48,7 +39,7 @@ func BenchmarkBareClient(b *testing.B) {
 	c := gpb.NewGNMIClient(conn)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "username", tg.Credentials.Username, "password", tg.Credentials.Password.Reveal())
 	for i := 0; b.Loop(); i++ {
-		req, err := yang.EncodeSetRequest(mtuChanges(i))
+		req, err := yang.EncodeSetRequest(benchops.MTU(i))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -62,12 +53,5 @@ func BenchmarkBareClient(b *testing.B) {
 // BenchmarkSessionSetup: connection, Capabilities and the credential probe.
 func BenchmarkSessionSetup(b *testing.B) {
 	_, inv := conformance.StartLab(b)
-	tg := conformance.Target(b, inv, "gn", adapters.GNMI)
-	for b.Loop() {
-		a, err := gnmi.Open(context.Background(), tg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_ = a.Close()
-	}
+	benchops.SessionSetup(b, gnmi.Opener, conformance.Target(b, inv, "gn", adapters.GNMI))
 }

@@ -2,21 +2,13 @@ package netconf_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
-	ncdriver "github.com/scrapli/scrapligo/driver/netconf"
-	"github.com/scrapli/scrapligo/driver/options"
-
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/internal/benchops"
 	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/adapters/netconf"
-	"github.com/netagent/netagent/yang"
 )
-
-func mtuChanges(i int) []yang.Change {
-	return []yang.Change{{Op: yang.OpUpdate, Path: yang.InterfacePath("eth1").Leaf("config", "mtu"), Old: uint64(1500), New: uint64(1500 + i%1000)}}
-}
 
 // BenchmarkConfigure: lock + edit-config + commit + unlock through the
 // adapter on one warm session.
@@ -27,14 +19,7 @@ func BenchmarkConfigure(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if err := a.Configure(ctx, mtuChanges(i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	benchops.Configure(b, a, benchops.MTU)
 }
 
 // BenchmarkBareScrapligo: the same RPCs (lock, edit-config, commit,
@@ -43,52 +28,18 @@ func BenchmarkConfigure(b *testing.B) {
 func BenchmarkBareScrapligo(b *testing.B) {
 	_, inv := conformance.StartLab(b)
 	tg := conformance.Target(b, inv, "nc", adapters.NETCONF)
-	d, err := ncdriver.NewDriver(tg.Address, options.WithTransportType("standard"), options.WithPort(tg.Protocol.Port),
-		options.WithAuthUsername(tg.Credentials.Username), options.WithAuthPassword(tg.Credentials.Password.Reveal()),
-		options.WithSSHKnownHostsFile(inv.KnownHosts))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := d.Open(); err != nil {
-		b.Fatal(err)
-	}
+	d := benchops.Netconf(b, tg.Address, tg.Protocol.Port, tg.Credentials.Username, tg.Credentials.Password.Reveal(), inv.KnownHosts)
 	defer d.Close()
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		payload, _ := yang.EncodeEditConfig(mtuChanges(i))
-		for _, step := range []func() error{
-			func() error { r, err := d.Lock("candidate"); return failed(r.Failed, err) },
-			func() error { r, err := d.EditConfig("candidate", string(payload)); return failed(r.Failed, err) },
-			func() error { r, err := d.Commit(); return failed(r.Failed, err) },
-			func() error { r, err := d.Unlock("candidate"); return failed(r.Failed, err) },
-		} {
-			if err := step(); err != nil {
-				b.Fatal(err)
-			}
+		if err := benchops.NetconfOp(d, benchops.MTU(i)); err != nil {
+			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
 
-func failed(f, err error) error {
-	if err != nil {
-		return err
-	}
-	if f != nil {
-		return fmt.Errorf("rpc-error: %w", f)
-	}
-	return nil
-}
-
 // BenchmarkSessionSetup: TCP + SSH + host key check + login + hello.
 func BenchmarkSessionSetup(b *testing.B) {
 	_, inv := conformance.StartLab(b)
-	tg := conformance.Target(b, inv, "nc", adapters.NETCONF)
-	for b.Loop() {
-		a, err := netconf.Open(context.Background(), tg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_ = a.Close()
-	}
+	benchops.SessionSetup(b, netconf.Opener, conformance.Target(b, inv, "nc", adapters.NETCONF))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/internal/interop"
 	"github.com/netagent/netagent/yang"
@@ -23,11 +24,8 @@ import (
 // (ncclient), then rolled back.
 func TestInteropNetconfd(t *testing.T) {
 	srv := interop.Netconfd(t)
-	tg := adapters.Target{Device: "netconfd", Address: srv.Host,
-		Protocol:    adapters.ProtocolSpec{Name: adapters.NETCONF, Port: srv.Port},
-		Credentials: adapters.Credentials{Username: srv.User, Password: adapters.Secret(srv.Password)},
-		HostKeys:    adapters.NewHostKeys(srv.KnownHosts, false, nil),
-		Timeouts:    adapters.Timeouts{RPC: 20 * time.Second, Commit: 20 * time.Second}}
+	tg := conformance.ServerTarget("netconfd", srv, adapters.ProtocolSpec{Name: adapters.NETCONF})
+	tg.Timeouts = adapters.Timeouts{RPC: 20 * time.Second, Commit: 20 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	a, err := netconf.Open(ctx, tg)
