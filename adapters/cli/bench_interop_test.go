@@ -45,12 +45,7 @@ func BenchmarkFRRBareScrapligo(b *testing.B) {
 	srv := frr(b)
 	d := benchops.Vtysh(b, srv.Host, srv.Port, srv.User, srv.Password, srv.KnownHosts)
 	defer d.Close()
-	for i := 0; b.Loop(); i++ {
-		if err := benchops.SendLines(d, benchops.RouteMoveLines(hops, i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	benchops.MoveRoute(b, d, hops)
 }
 
 // BenchmarkFRRNetmiko: the same operation driven by python3-netmiko (ops/s

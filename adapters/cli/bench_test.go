@@ -49,12 +49,7 @@ func BenchmarkBareScrapligo(b *testing.B) {
 	_ = a.Close()
 	d := benchops.Vtysh(b, tg.Address, tg.Protocol.Port, tg.Credentials.Username, tg.Credentials.Password.Reveal(), inv.KnownHosts)
 	defer d.Close()
-	for i := 0; b.Loop(); i++ {
-		if err := benchops.SendLines(d, benchops.RouteMoveLines(labHops, i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	benchops.MoveRoute(b, d, labHops)
 }
 
 // BenchmarkSessionSetup: TCP + SSH + host key + login + prompt + terminal length.

@@ -90,6 +90,17 @@ func SendLines(d *network.Driver, lines []string) error {
 	return nil
 }
 
+// MoveRoute sends RouteMoveLines with d for every b.Loop iteration and
+// reports ops/s: the bare scrapligo CLI loop.
+func MoveRoute(b *testing.B, d *network.Driver, hops [2]string) {
+	for i := 0; b.Loop(); i++ {
+		if err := SendLines(d, RouteMoveLines(hops, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+}
+
 // Netconf opens a bare scrapligo NETCONF driver.
 func Netconf(tb testing.TB, host string, port int, user, password, knownHosts string) *ncdriver.Driver {
 	tb.Helper()

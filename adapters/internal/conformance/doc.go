@@ -28,7 +28,9 @@
 // HostKeyRefused checks that an SSH adapter's dial to a device whose host
 // key changed is refused before any credential is sent; NoLeaks checks
 // that an adapter's sessions, closed normally or killed mid-operation by a
-// cancelled ctx on a hung device, leave no goroutines behind.
+// cancelled ctx on a hung device, leave no goroutines behind. In interop
+// builds, ServerTarget is the target of a real server that make interop
+// started.
 //
 // Every helper reports through t (t.Fatal from the test goroutine only)
 // and leaves the lab as it found it: faults it injects are cleared.
