@@ -27,11 +27,7 @@ func seedRoute(b *testing.B, a *cli.Adapter) {
 // per op through the adapter, on one warm session to the lab's FRR CLI.
 func BenchmarkConfigure(b *testing.B) {
 	_, inv := conformance.StartLab(b)
-	a, err := cli.Open(context.Background(), conformance.Target(b, inv, "frr", adapters.CLI))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
+	a := conformance.Open(b, inv, "frr", adapters.CLI, cli.Open)
 	seedRoute(b, a)
 	benchops.Configure(b, a, labRouteOp)
 }

@@ -28,15 +28,11 @@ func TestMonitorState(t *testing.T) {
 	_, inv := conformance.StartLab(t)
 	for _, dev := range []string{"frr", "eos"} {
 		t.Run(dev, func(t *testing.T) {
-			a, err := cli.Open(t.Context(), conformance.Target(t, inv, dev, adapters.CLI))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
+			a := conformance.Open(t, inv, dev, adapters.CLI, cli.Open)
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			got := map[string]any{}
-			err = a.Monitor(ctx, adapters.Subscription{Paths: []string{"/interfaces/interface[name=eth1]/state"}, Interval: 50 * time.Millisecond},
+			err := a.Monitor(ctx, adapters.Subscription{Paths: []string{"/interfaces/interface[name=eth1]/state"}, Interval: 50 * time.Millisecond},
 				func(u adapters.Update) error {
 					if u.Sync {
 						cancel()
@@ -65,11 +61,7 @@ func TestRefusedLine(t *testing.T) {
 	l, inv := conformance.StartLab(t)
 	for _, dev := range []string{"frr", "eos"} {
 		t.Run(dev, func(t *testing.T) {
-			a, err := cli.Open(t.Context(), conformance.Target(t, inv, dev, adapters.CLI))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
+			a := conformance.Open(t, inv, dev, adapters.CLI, cli.Open)
 			before, err := l.Running(dev)
 			if err != nil {
 				t.Fatal(err)
@@ -100,15 +92,11 @@ func TestRefusedLine(t *testing.T) {
 // change against the model before anything is sent.
 func TestPrepareValidates(t *testing.T) {
 	l, inv := conformance.StartLab(t)
-	a, err := cli.Open(t.Context(), conformance.Target(t, inv, "frr", adapters.CLI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := conformance.Open(t, inv, "frr", adapters.CLI, cli.Open)
 	before, _ := l.Running("frr")
 	mtu := yang.InterfacePath("eth1").Leaf("config", "mtu")
 	old, _ := before.Get(mtu)
-	err = a.Prepare(t.Context(), "bad", []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: old, New: uint64(20)}})
+	err := a.Prepare(t.Context(), "bad", []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: old, New: uint64(20)}})
 	var de *adapters.DeviceError
 	if !errors.As(err, &de) || de.Phase != adapters.PhaseValidate || !errors.Is(err, adapters.ErrRejected) || !adapters.Retryable(err) {
 		t.Fatalf("err = %v, want a retryable validation rejection", err)

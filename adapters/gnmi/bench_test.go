@@ -19,11 +19,7 @@ import (
 // BenchmarkConfigure: one Set per op through the adapter on one warm connection.
 func BenchmarkConfigure(b *testing.B) {
 	_, inv := conformance.StartLab(b)
-	a, err := gnmi.Open(context.Background(), conformance.Target(b, inv, "gn", adapters.GNMI))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
+	a := conformance.Open(b, inv, "gn", adapters.GNMI, gnmi.Open)
 	benchops.Configure(b, a, benchops.MTU)
 }
 

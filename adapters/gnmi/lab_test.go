@@ -28,15 +28,11 @@ func TestConformance(t *testing.T) {
 // lab's gNMI target delivers values, then the sync marker.
 func TestMonitorCounters(t *testing.T) {
 	_, inv := conformance.StartLab(t)
-	a, err := gnmi.Open(t.Context(), conformance.Target(t, inv, "gn", adapters.GNMI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := conformance.Open(t, inv, "gn", adapters.GNMI, gnmi.Open)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	counters := 0
-	err = a.Monitor(ctx, adapters.Subscription{Paths: []string{"/interfaces/interface[name=eth1]/state/counters"}, Interval: 100 * time.Millisecond},
+	err := a.Monitor(ctx, adapters.Subscription{Paths: []string{"/interfaces/interface[name=eth1]/state/counters"}, Interval: 100 * time.Millisecond},
 		func(u adapters.Update) error {
 			if u.Sync {
 				cancel()

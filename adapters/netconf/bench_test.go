@@ -1,7 +1,6 @@
 package netconf_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/netagent/netagent/adapters"
@@ -14,11 +13,7 @@ import (
 // adapter on one warm session.
 func BenchmarkConfigure(b *testing.B) {
 	_, inv := conformance.StartLab(b)
-	a, err := netconf.Open(context.Background(), conformance.Target(b, inv, "nc", adapters.NETCONF))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
+	a := conformance.Open(b, inv, "nc", adapters.NETCONF, netconf.Open)
 	benchops.Configure(b, a, benchops.MTU)
 }
 

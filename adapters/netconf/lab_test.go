@@ -67,15 +67,11 @@ func TestMonitor(t *testing.T) {
 // subtree filter, flattened into updates.
 func TestMonitorState(t *testing.T) {
 	_, inv := conformance.StartLab(t)
-	a, err := netconf.Open(t.Context(), conformance.Target(t, inv, "nc", adapters.NETCONF))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := conformance.Open(t, inv, "nc", adapters.NETCONF, netconf.Open)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	got := map[string]any{}
-	err = a.Monitor(ctx, adapters.Subscription{
+	err := a.Monitor(ctx, adapters.Subscription{
 		Paths:    []string{"/interfaces/interface[name=*]/state/counters", "/system/memory/state"},
 		Interval: 50 * time.Millisecond,
 	}, func(u adapters.Update) error {

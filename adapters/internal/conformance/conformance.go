@@ -392,3 +392,15 @@ func WriteTable(t testing.TB, rs []Result) {
 	}
 	t.Log("\n" + Table(rs))
 }
+
+// Open opens an adapter with open on the lab device's target for protocol
+// (failing t if it cannot); it is closed when t ends.
+func Open[D adapters.Device](t testing.TB, inv *adapters.Inventory, device, protocol string, open func(context.Context, adapters.Target) (D, error)) D {
+	t.Helper()
+	d, err := open(context.Background(), Target(t, inv, device, protocol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}

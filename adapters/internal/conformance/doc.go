@@ -24,7 +24,8 @@
 //
 // StartLab starts Topology in a temporary directory and loads its
 // inventory; both are cleaned up with the test. Target returns a device's
-// target for one protocol (RPC and commit timeouts of 10s).
+// target for one protocol (RPC and commit timeouts of 10s), and Open an
+// adapter on it that is closed with the test.
 // HostKeyRefused checks that an SSH adapter's dial to a device whose host
 // key changed is refused before any credential is sent; NoLeaks checks
 // that an adapter's sessions, closed normally or killed mid-operation by a
