@@ -69,7 +69,7 @@ func ParseConfig(p *Platform, text string) (*yang.Tree, error) {
 					return nil, err
 				}
 				if _, ok := t.Get(ip.Leaf("config", "type")); !ok {
-					if err := set(n, ip.Leaf("config", "type"), inferType(cur)); err != nil {
+					if err := set(n, ip.Leaf("config", "type"), yang.InterfaceType(cur)); err != nil {
 						return nil, err
 					}
 				}

@@ -191,7 +191,7 @@ func Render(p *Platform, before *yang.Tree, changes []yang.Change) ([]string, er
 		if bi.exists && !ai.exists {
 			// A physical port cannot be deleted: clear what was set on it.
 			// Virtual interfaces (loopbacks, LAGs, VLANs) go entirely.
-			if inferType(name) != "ethernetCsmacd" {
+			if yang.InterfaceType(name) != "ethernetCsmacd" {
 				dels = append(dels, "no interface "+name)
 				continue
 			}
@@ -304,8 +304,8 @@ func checkSupported(p *Platform, c yang.Change) error {
 	}
 	last := path[len(path)-1].Name
 	if len(path) == 4 && path[0].Name == "interfaces" && last == "type" && c.Op != yang.OpDelete {
-		if v, _ := c.New.(string); v != inferType(path.KeyValue("name")) {
-			return bad(fmt.Sprintf("the interface type follows from its name (%s)", inferType(path.KeyValue("name"))))
+		if v, _ := c.New.(string); v != yang.InterfaceType(path.KeyValue("name")) {
+			return bad(fmt.Sprintf("the interface type follows from its name (%s)", yang.InterfaceType(path.KeyValue("name"))))
 		}
 	}
 	if len(path) >= 2 && path[0].Name == "network-instances" && len(path) <= 4 && last == "type" && c.Op != yang.OpDelete {
@@ -314,20 +314,6 @@ func checkSupported(p *Platform, c yang.Change) error {
 		}
 	}
 	return nil
-}
-
-// inferType is the interface type a CLI implies from the name.
-func inferType(name string) string {
-	l := strings.ToLower(name)
-	switch {
-	case strings.HasPrefix(l, "lo"):
-		return "softwareLoopback"
-	case strings.HasPrefix(l, "po") || strings.HasPrefix(l, "bond") || strings.HasPrefix(l, "port-channel"):
-		return "ieee8023adLag"
-	case strings.HasPrefix(l, "vlan"):
-		return "l3ipvlan"
-	}
-	return "ethernetCsmacd"
 }
 
 func (p *Platform) routeCmd(prefix string, nh nextHop) string {
