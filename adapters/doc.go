@@ -14,6 +14,14 @@
 // Pinger), found by type assertion. main registers the protocol packages
 // in a Registry; this package imports none of them.
 //
+// What the protocol packages share lives under adapters/internal, never in
+// this package: txbook (the writer slot and the transactions, so Prepare,
+// Commit, Confirm, Abort and Rollback keep one contract on every protocol),
+// sshconn (the SSH transport, its error classification and the session
+// pool of the NETCONF and CLI adapters), conformance (the suite and the
+// lab fixtures every adapter's tests use) and benchops (the benchmarked
+// operations and their bare-client and Python baselines).
+//
 // # Errors
 //
 // Every device failure is a *DeviceError naming the device, protocol,
