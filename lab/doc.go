@@ -73,8 +73,12 @@
 // <error-info><session-id>; a commit whose persist-id names no pending
 // persistent confirmed commit fails with invalid-value (RFC 6241 8.4.5.1).
 // A session whose client disconnects is torn down at once, even while a
-// request hangs under a fault: its locks go and its non-persistent
-// confirmed commit reverts. A malformed message gets a malformed-message
+// request hangs under a fault (hang, latency): its locks go and its
+// non-persistent confirmed commit reverts. A commit that has started is
+// not aborted by the client going away, as on a real device: one waiting
+// under the slow-commit fault completes, then the session is torn down
+// (its locks are held until then; a plain commit stays, a non-persistent
+// confirmed one reverts); kill-session aborts it. A malformed message gets a malformed-message
 // rpc-error and the session goes on. The running datastore is validated
 // with yang.Validate on every edit; the candidate at commit (or at edit with
 // test-option test-then-set).
@@ -162,7 +166,10 @@
 //	               before the reply (the client cannot know the outcome; a
 //	               dropped NETCONF session reverts its non-persistent
 //	               confirmed commit, as RFC 6241 requires)
-//	slow-commit    every commit waits Delay first
+//	slow-commit    every commit waits Delay first; a commit that has
+//	               started completes even if its client disconnects
+//	               meanwhile (NETCONF, gNMI Set, CLI alike), so a client
+//	               that timed out finds it in effect later
 //
 // FaultHits counts how often each fired, keyed "protocol/kind". SetLink
 // takes links down and up.

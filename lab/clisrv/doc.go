@@ -54,4 +54,9 @@
 // Errors: FRR prints "% Unknown command: LINE", "% Command incomplete:
 // LINE", "% Invalid configuration: REASON"; EOS prints "% Invalid input",
 // "% Incomplete command", "% Error: REASON". The session always goes on.
+//
+// A client that disconnects ends its session at once while a line hangs
+// under a hang or latency fault; a commit that has started (a line, an EOS
+// session commit or an SR Linux commit waiting under the slow-commit fault)
+// completes first, as on a real device, and only Close aborts it.
 package clisrv

@@ -25,6 +25,10 @@ type Config struct {
 type Server struct {
 	*sshsrv.Server
 	cfg Config
+	// life ends at Close: a commit that has started runs until it is done
+	// or life ends, whatever becomes of its session.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
 // New returns a server; Serve starts it.
@@ -48,7 +52,15 @@ func New(cfg Config) (*Server, error) {
 	if s.Server, err = sshsrv.New(cfg.Config, sshsrv.Shell, s.handle); err != nil {
 		return nil, err
 	}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	return s, nil
+}
+
+// Close aborts every commit still in progress, drops every session and
+// waits for them.
+func (s *Server) Close() error {
+	s.endLife()
+	return s.Server.Close()
 }
 
 func (s *Server) banner() string {
@@ -62,10 +74,13 @@ func (s *Server) banner() string {
 }
 
 // handle runs one interactive session: a line discipline (echo, backspace,
-// Ctrl-C, Ctrl-D) around a Session.
+// Ctrl-C, Ctrl-D) around a Session. ctx ends with the session's transport:
+// it ends a hang or latency fault at once; the Session's commits are bound
+// to the server's life instead, so a commit that has started completes
+// (then the session ends) when the client goes away meanwhile.
 func (s *Server) handle(ctx context.Context, ss *sshsrv.Session) {
 	env := s.cfg.Env
-	sess := NewSession(ctx, &env)
+	sess := NewSession(s.life, &env)
 	ch := ss.Channel
 	nl := "\n"
 	if ss.PTY {

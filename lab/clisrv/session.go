@@ -52,7 +52,11 @@ type Session struct {
 	groups  srlGroups // SR Linux next-hop groups of the candidate
 }
 
-// NewSession starts a session in privileged exec mode.
+// NewSession starts a session in privileged exec mode. ctx bounds the
+// commits the session starts (the wait of a slow-commit fault): a commit
+// abandoned because ctx ended applies nothing. The server passes its own
+// lifetime, not the session's transport, because a device completes a
+// commit it has begun even when the client that asked for it goes away.
 func NewSession(ctx context.Context, env *Env) *Session {
 	if env.Faults == nil {
 		env.Faults = fault.NewSet()
@@ -206,7 +210,7 @@ func (s *Session) applyConfirmed(fn func(t *yang.Tree) error, id string, timeout
 	f := s.env.Faults
 	rf, err := f.BeforeCommit(s.ctx, fault.CLI)
 	if err != nil {
-		// The session is gone: nothing is applied.
+		// The device is stopping: nothing is applied.
 		return s.errConfig("commit abandoned: " + err.Error())
 	}
 	if rf != nil {

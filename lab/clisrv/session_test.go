@@ -2,15 +2,20 @@ package clisrv
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/netagent/netagent/lab/datastore"
 	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/sshsrv"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -348,8 +353,84 @@ func TestSRLStaticRoutes(t *testing.T) {
 	}
 }
 
-// A slow commit whose session ends while it waits applies nothing.
-func TestSlowCommitAbandonedWithTheSession(t *testing.T) {
+// A commit that has started completes even when the client goes away while
+// it waits under the slow-commit fault, then the session ends. A real device
+// does not abort a commit because the session that asked for it closed (an
+// adapter that times out and disconnects must find the change in effect
+// when it reads back), so the lab does not either; only a hang or latency
+// fault, which holds a request before the device acts on it, ends with the
+// client. Before: the wait ended with the transport and the line was lost.
+func TestSlowCommitLandsAfterTheSessionEnds(t *testing.T) {
+	t.Parallel()
+	tr := yang.NewTree()
+	_ = tr.Set(yang.InterfacePath("eth1").Leaf("config", "name"), "eth1")
+	st := datastore.New("r1", tr)
+	defer st.Close()
+	faults := fault.NewSet()
+	if err := faults.Inject(fault.Fault{Kind: fault.SlowCommit, Protocol: fault.CLI, Delay: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Config: sshsrv.Config{HostKey: signer, Username: "admin", Password: "lab"},
+		Env: Env{Hostname: "r1", Platform: FRR, Store: st, Faults: faults}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		_ = srv.Close()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	cl, err := ssh.Dial("tcp", ln.Addr().String(), &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("lab")},
+		HostKeyCallback: ssh.FixedHostKey(signer.PublicKey()), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	sess, err := cl.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(in, "configure terminal\ninterface eth1\ndescription late\n"); err != nil {
+		t.Fatal(err)
+	}
+	descr := func() any {
+		v, _ := st.Running().GetPath("/interfaces/interface[name=eth1]/config/description")
+		return v
+	}
+	waitFor(t, "the commit to wait under the fault", func() bool { return faults.Hits()["cli/slow-commit"] > 0 })
+	if v := descr(); v != nil {
+		t.Fatalf("description %v before the slow commit's delay", v)
+	}
+	_ = cl.Close() // the client goes away while the commit waits
+	waitFor(t, "the commit to land", func() bool { return descr() == "late" })
+	waitFor(t, "the session to end", func() bool { return srv.Sessions() == 0 })
+}
+
+// A commit abandoned because the device stops (the session's ctx, the
+// server's life, ends) applies nothing.
+func TestSlowCommitAbandonedWhenTheDeviceStops(t *testing.T) {
 	t.Parallel()
 	tr := yang.NewTree()
 	_ = tr.Set(yang.InterfacePath("eth1").Leaf("config", "name"), "eth1")
@@ -366,12 +447,24 @@ func TestSlowCommitAbandonedWithTheSession(t *testing.T) {
 			t.Fatalf("%q: %s", l, out)
 		}
 	}
-	cancel() // the transport closed while the commit waits
+	cancel() // the server closes while the commit waits
 	out, _ := s.Exec("description never")
 	if !strings.HasPrefix(out, "% ") {
 		t.Errorf("want a %% error for the abandoned commit, got %q", out)
 	}
 	if v, ok := st.Running().GetPath("/interfaces/interface[name=eth1]/config/description"); ok {
 		t.Errorf("the abandoned commit was applied: description %v", v)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

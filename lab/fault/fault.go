@@ -267,6 +267,10 @@ func (s *Set) HangWhile(ctx context.Context, p Protocol) error {
 // BeforeCommit applies the commit faults on p in the order every front end
 // obeys them: a slow-commit waits its Delay first (returning ctx's error,
 // and rejecting nothing, when ctx ends before), then a reject-commit fires.
+// The commit has started when BeforeCommit is called: as on a real device,
+// it runs to its end even if the session that asked for it goes away, so
+// ctx should end when the device stops (its server closes, or another
+// session kills the requester), not when the requester's transport closes.
 // rejected is non-nil when the commit must fail; its ErrorTag defaults to
 // operation-failed and its Message to "commit rejected (injected fault)".
 func (s *Set) BeforeCommit(ctx context.Context, p Protocol) (rejected *Fault, err error) {

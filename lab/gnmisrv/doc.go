@@ -20,6 +20,12 @@
 // lost) and a server stopping, so a client can tell "nothing applied, retry
 // later" from "connection lost, outcome unknown".
 //
-// Serve blocks until Close; Close ends every stream. Server is safe for
-// concurrent use.
+// A Set that has started is not aborted by its client going away (a
+// cancelled or expired context, a closed connection): under the
+// slow-commit fault it waits its delay and lands, as a real device
+// completes a commit it has begun. The hang and latency faults hold a
+// request before it starts, so a client giving up ends those at once.
+//
+// Serve blocks until Close; Close aborts a Set still waiting and ends
+// every stream. Server is safe for concurrent use.
 package gnmisrv

@@ -63,6 +63,10 @@ type Server struct {
 	grpc *grpc.Server
 	stop chan struct{}
 	once sync.Once
+	// life ends at Close: a Set that has started runs until it is done or
+	// life ends, even if its client cancels or disconnects.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
 // New returns a server; Serve starts it.
@@ -77,6 +81,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, stop: make(chan struct{})}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	opts := []grpc.ServerOption{grpc.UnaryInterceptor(s.unary), grpc.StreamInterceptor(s.stream)}
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
@@ -98,6 +103,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // Close ends every stream and stops the server.
 func (s *Server) Close() error {
 	s.once.Do(func() { close(s.stop) })
+	s.endLife()
 	s.grpc.Stop()
 	return nil
 }
@@ -229,12 +235,15 @@ func (s *Server) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse
 	return &gpb.GetResponse{Notification: notes}, nil
 }
 
-// Set applies the request atomically to running.
-func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse, error) {
+// Set applies the request atomically to running. A Set that has started
+// runs to its end (under the slow-commit fault, after its delay) even if
+// the client cancels or disconnects meanwhile, as on a real device; only
+// Close aborts it.
+func (s *Server) Set(_ context.Context, req *gpb.SetRequest) (*gpb.SetResponse, error) {
 	f := s.cfg.Faults
-	rf, err := f.BeforeCommit(ctx, fault.GNMI)
+	rf, err := f.BeforeCommit(s.life, fault.GNMI)
 	if err != nil {
-		return nil, status.FromContextError(err).Err()
+		return nil, status.Errorf(codes.Unavailable, "gnmi %s: set: the server is closing", s.cfg.Device)
 	}
 	if rf != nil {
 		return nil, status.Errorf(rejectCode(rf.ErrorTag), "gnmi %s: set: %s: %s", s.cfg.Device, rf.ErrorTag, rf.Message)

@@ -1,17 +1,26 @@
 package gnmisrv
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"testing"
+	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/netagent/netagent/lab/datastore"
+	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/yang"
 )
 
 func TestMatch(t *testing.T) {
@@ -92,5 +101,71 @@ func TestSetCode(t *testing.T) {
 		if got := rejectCode(tag); got != want {
 			t.Errorf("rejectCode(%q) = %v, want %v", tag, got, want)
 		}
+	}
+}
+
+// A Set that has started lands even when its client gives up while it
+// waits under the slow-commit fault (here the client's deadline expires):
+// a device does not abort a commit it has begun because the caller went
+// away, and a client that timed out must find the change in effect when it
+// reads back. Before: the wait ended with the RPC's context and the Set
+// was lost.
+func TestSlowSetLandsAfterTheClientGivesUp(t *testing.T) {
+	t.Parallel()
+	tr := yang.NewTree()
+	_ = tr.Set(yang.InterfacePath("eth1").Leaf("config", "name"), "eth1")
+	st := datastore.New("r1", tr)
+	defer st.Close()
+	faults := fault.NewSet()
+	if err := faults.Inject(fault.Fault{Kind: fault.SlowCommit, Protocol: fault.GNMI, Delay: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Device: "r1", Store: st, Faults: faults, Username: "admin", Password: "lab"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		_ = srv.Close()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	mtu := yang.InterfacePath("eth1").Leaf("config", "mtu")
+	req, err := yang.EncodeSetRequest([]yang.Change{{Op: yang.OpCreate, Path: mtu, New: uint64(9000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "username", "admin", "password", "lab")
+	ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := gpb.NewGNMIClient(conn).Set(ctx, req); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("Set under a slow commit: %v, want DeadlineExceeded", err)
+	}
+	if v, ok := st.Running().Get(mtu); ok {
+		t.Fatalf("mtu %v before the slow commit's delay", v)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if v, _ := st.Running().Get(mtu); v == uint64(9000) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Set never landed after its client gave up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ev := st.LastEvent(); ev.Source != "gnmi" {
+		t.Errorf("the change landed through %q, want gnmi", ev.Source)
 	}
 }

@@ -21,7 +21,12 @@
 // A session ends with close-session, kill-session from another session,
 // the client closing, or the server closing; its locks are released and a
 // non-persistent confirmed commit it issued is reverted. The client closing
-// ends the session at once even while a request hangs (a hang, latency or
-// slow-commit fault): the session's context ends with its transport. Server is safe for
-// concurrent use; Close waits for every session.
+// ends the session at once even while a request hangs (a hang or latency
+// fault): the session's context ends with its transport. A commit that has
+// started (one waiting under the slow-commit fault) is not aborted by the
+// client going away, as on a real device: it completes, then the session is
+// torn down (so its locks are held until the commit is done, and a plain
+// commit stays while a non-persistent confirmed one reverts). kill-session
+// and Close abort it (RFC 6241 7.9). Server is safe for concurrent use;
+// Close waits for every session.
 package netconfsrv

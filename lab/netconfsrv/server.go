@@ -52,6 +52,10 @@ type Config struct {
 type Server struct {
 	*sshsrv.Server
 	cfg Config
+	// life ends when Close is called: a commit that has started runs until
+	// it is done or life ends, whatever becomes of its session.
+	life    context.Context
+	endLife context.CancelFunc
 
 	mu       sync.Mutex // protects following fields
 	sessions map[uint32]*session
@@ -71,7 +75,15 @@ func New(cfg Config) (*Server, error) {
 	if s.Server, err = sshsrv.New(cfg.Config, sshsrv.Subsystem, s.handle); err != nil {
 		return nil, err
 	}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	return s, nil
+}
+
+// Close ends every commit still in progress, drops every session and waits
+// for them.
+func (s *Server) Close() error {
+	s.endLife()
+	return s.Server.Close()
 }
 
 // SessionCount is the number of NETCONF sessions open.
@@ -85,6 +97,11 @@ type session struct {
 	id  uint32
 	srv *Server
 	ss  *sshsrv.Session
+	// work bounds the operations the session has started (a commit under
+	// the slow-commit fault): it ends with the server or a kill-session,
+	// not when the client goes away.
+	work context.Context
+	kill context.CancelFunc
 
 	wmu sync.Mutex // serialises writes: replies and notifications
 
@@ -99,6 +116,8 @@ type session struct {
 
 func (s *Server) handle(ctx context.Context, ss *sshsrv.Session) {
 	sess := &session{id: ss.ID, srv: s, ss: ss, fr: NewFramer(ss.Channel, ss.Channel)}
+	sess.work, sess.kill = context.WithCancel(s.life)
+	defer sess.kill()
 	s.mu.Lock()
 	s.sessions[sess.id] = sess
 	s.mu.Unlock()
@@ -222,7 +241,7 @@ func (s *session) dispatch(ctx context.Context, msg []byte) (done bool, err erro
 		return false, s.reply(&rpc, errorReply(rpcError{Type: "rpc", Tag: "malformed-message", Message: "an rpc holds exactly one operation"}))
 	}
 	op := &rpc.Children[0]
-	body, done, err := s.operation(ctx, &rpc, op)
+	body, done, err := s.operation(&rpc, op)
 	if err != nil {
 		return true, err
 	}
@@ -259,7 +278,7 @@ func target(op *node, elem string) (datastore.Target, *rpcError) {
 }
 
 // operation runs op; a nil body with no error means the session was dropped.
-func (s *session) operation(ctx context.Context, rpc, op *node) (body []byte, done bool, err error) {
+func (s *session) operation(rpc, op *node) (body []byte, done bool, err error) {
 	st := s.store()
 	sid := s.id
 	switch op.XMLName.Local {
@@ -313,7 +332,9 @@ func (s *session) operation(ctx context.Context, rpc, op *node) (body []byte, do
 		}
 		return okReply, false, nil
 	case "commit":
-		return s.commit(ctx, op)
+		// The commit runs to its end even if the client goes away meanwhile
+		// (the session is torn down after it), as on a real device.
+		return s.commit(s.work, op)
 	case "cancel-commit":
 		pid := ""
 		if p := op.child("persist-id"); p != nil {
@@ -373,6 +394,8 @@ func (s *session) operation(ctx context.Context, rpc, op *node) (body []byte, do
 		if victim == nil {
 			return errorReply(rpcError{Type: "protocol", Tag: "invalid-value", Message: fmt.Sprintf("no session %d", id)}), false, nil
 		}
+		// RFC 6241 7.9: the victim's operations in progress are aborted.
+		victim.kill()
 		_ = victim.ss.Close()
 		st.SessionEnded(uint32(id))
 		return okReply, false, nil
