@@ -4,7 +4,10 @@
 //
 // Configure is one SetRequest (JSON_IETF values, deletes first): gNMI
 // applies it atomically, so a refused Set changed nothing and its error is
-// Retryable; a Set that timed out is not. Query is a Get of type CONFIG;
+// Retryable; a Set that timed out is not. Aborted (the configuration is
+// locked by another session) and ResourceExhausted are ErrLocked, which
+// failover retries once the holder is done; Unavailable is ErrUnreachable,
+// DeadlineExceeded and Canceled ErrTimeout, the other refusals ErrRejected. Query is a Get of type CONFIG;
 // Monitor a STREAM subscription (SAMPLE or ON_CHANGE) on any path, state
 // and counters included; Ping is Capabilities.
 //

@@ -144,6 +144,12 @@ func (a *Adapter) rpcErr(phase adapters.Phase, notApplied bool, err error) *adap
 	case codes.ResourceExhausted:
 		// Set is atomic: a refused Set changed nothing.
 		de.Kind, de.NotApplied = adapters.ErrLocked, true
+	case codes.Aborted:
+		// A concurrency conflict (the configuration is locked by another
+		// session, as the lab and NETCONF-backed targets answer): the Set was
+		// refused whole, so nothing was applied and it may be retried once the
+		// holder is done.
+		de.Kind, de.NotApplied = adapters.ErrLocked, true
 	case codes.Unimplemented:
 		de.Kind, de.NotApplied = adapters.ErrUnsupported, true
 	default:
