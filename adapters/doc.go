@@ -130,8 +130,11 @@
 // exactly once (the device's change counter and the front end that made
 // it): through gNMI, or, when NETCONF did apply it, found in effect by the
 // read-back and not sent again. NETCONF serves again after recovery; every
-// switch is an event (>netconf, netconf>gnmi, ..., gnmi>netconf). Interop (build tag interop,
-// scripts/interop-adapters.sh): NETCONF against yuma123 netconfd with the
+// switch is an event (>netconf, netconf>gnmi, ..., gnmi>netconf).
+// TestFailoverWaitsForNETCONFLock: while a NETCONF session holds the lock,
+// the lab refuses gNMI Sets with Aborted (ErrLocked, nothing applied), and
+// a Configure through gNMI retries and lands once the lock is released.
+// Interop (build tag interop, scripts/interop-adapters.sh): NETCONF against yuma123 netconfd with the
 // IETF encoding (checked with ncclient), CLI against FRR vtysh through
 // OpenSSH, gNMI against gnxi's gnmi_target.
 //

@@ -3,6 +3,7 @@ package adapters_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/netagent/netagent/adapters/gnmi"
 	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/lab/datastore"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/yang"
 )
@@ -188,5 +190,95 @@ func TestFailoverConformance(t *testing.T) {
 	}
 	if err := d.Configure(t.Context(), []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: old, New: uint64(7100)}}); err != nil {
 		t.Fatalf("Configure after the transaction ended: %v", err)
+	}
+}
+
+// retryLog counts the failover's "retrying" records (every protocol failed
+// transiently, a new round follows).
+type retryLog struct {
+	mu     sync.Mutex
+	rounds int
+}
+
+func (h *retryLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h *retryLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *retryLog) WithGroup(string) slog.Handler            { return h }
+func (h *retryLog) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "retrying") {
+		h.mu.Lock()
+		h.rounds++
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+func (h *retryLog) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rounds
+}
+
+// TestFailoverWaitsForNETCONFLock: while a NETCONF session holds the
+// device's locks, the lab refuses a gNMI Set with Aborted; the gNMI
+// adapter reports it as a retryable ErrLocked (nothing was applied), so a
+// Configure through the failover device retries instead of giving up, and
+// the change lands through gNMI, exactly once, when the lock is released.
+func TestFailoverWaitsForNETCONFLock(t *testing.T) {
+	l, inv := conformance.StartLab(t)
+	store, err := l.Store("nc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mtu := yang.InterfacePath("eth1").Leaf("config", "mtu")
+	nc := conformance.Open(t, inv, "nc", adapters.NETCONF, netconf.Open)
+	// A prepared transaction holds the NETCONF locks until it ends.
+	if err := nc.Prepare(ctx, "hold", []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: uint64(1500), New: uint64(7000)}}); err != nil {
+		t.Fatal(err)
+	}
+	if store.LockHolder(datastore.Running) == 0 && store.LockHolder(datastore.Candidate) == 0 {
+		t.Fatal("the NETCONF transaction holds no lock")
+	}
+	log := &retryLog{}
+	d, err := adapters.OpenDevice(ctx, registry(t), []adapters.Target{conformance.Target(t, inv, "nc", adapters.GNMI)},
+		adapters.FailoverOptions{RetryFor: 30 * time.Second, Logger: slog.New(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	_, seq := store.Changed()
+	done := make(chan error, 1)
+	go func() {
+		done <- d.Configure(ctx, []yang.Change{{Op: yang.OpUpdate, Path: mtu, Old: uint64(1500), New: uint64(9000)}})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for log.count() < 2 {
+		select {
+		case err := <-done:
+			t.Fatalf("Configure ended while NETCONF holds the lock: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the failover device did not retry")
+		}
+	}
+	if _, now := store.Changed(); now != seq {
+		t.Fatalf("running changed %d times while NETCONF held the lock", now-seq)
+	}
+	if err := nc.Abort(ctx, "hold"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Configure after the lock was released: %v", err)
+	}
+	if _, now := store.Changed(); now != seq+1 {
+		t.Errorf("running changed %d times, want exactly once", now-seq)
+	}
+	if ev := store.LastEvent(); ev.Source != "gnmi" {
+		t.Errorf("the change landed through %q, want gnmi", ev.Source)
+	}
+	if v, _ := store.Running().Get(mtu); v != uint64(9000) {
+		t.Errorf("mtu = %v, want 9000", v)
 	}
 }
