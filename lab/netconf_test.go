@@ -533,3 +533,48 @@ func faultHit(l *Lab, dev string, f fault.Fault) bool {
 	hits, _ := l.FaultHits(dev)
 	return hits[string(f.Protocol)+"/"+string(f.Kind)] > 0
 }
+
+// kill-session aborts the victim's operations in progress (RFC 6241 7.9),
+// a commit waiting under the slow-commit fault included, unlike the
+// victim's client going away: its lock goes at once and the commit never
+// lands. (The candidate holds the killer's edit, which outlives the victim,
+// so a commit that went on would apply it.)
+func TestNETCONFKillSessionAbortsSlowCommit(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	st, err := l.Store("r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim, doneVictim := rawSession(t, l, "r1")
+	defer doneVictim()
+	killer, doneKiller := rawSession(t, l, "r1")
+	defer doneKiller()
+	if r := rawRPC(t, victim, 1, `<lock><target><running/></target></lock>`); !strings.Contains(r, "<ok/>") {
+		t.Fatalf("lock: %s", r)
+	}
+	sid := st.LockHolder(datastore.Running)
+	if r := rawRPC(t, killer, 1, `<edit-config><target><candidate/></target>`+fmt.Sprintf(editDescr, "committed by the killed session")+`</edit-config>`); !strings.Contains(r, "<ok/>") {
+		t.Fatalf("edit-config: %s", r)
+	}
+	const delay = time.Second
+	slow := fault.Fault{Kind: fault.SlowCommit, Protocol: fault.NETCONF, Delay: delay}
+	if err := l.InjectFault("r1", slow); err != nil {
+		t.Fatal(err)
+	}
+	if err := victim.WriteMsg([]byte(`<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><commit/></rpc>`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the commit to wait under the fault", 5*time.Second, func() bool { return faultHit(l, "r1", slow) })
+	if r := rawRPC(t, killer, 2, fmt.Sprintf(`<kill-session><session-id>%d</session-id></kill-session>`, sid)); !strings.Contains(r, "<ok/>") {
+		t.Fatalf("kill-session: %s", r)
+	}
+	if h := st.LockHolder(datastore.Running); h != 0 {
+		t.Errorf("running still locked by session %d after kill-session", h)
+	}
+	// Give a commit that was not aborted the time to land.
+	time.Sleep(2 * delay)
+	if got := descrOf(t, l, "r1"); got != "to r2:eth1" {
+		t.Errorf("description %q: the killed session's commit landed", got)
+	}
+}
