@@ -42,8 +42,8 @@ func TestFailoverOnLab(t *testing.T) {
 		fault  fault.Fault
 		source string // the front end that must have made the change
 		// strict: the events are exactly netconf, gnmi, netconf. Otherwise
-		// gNMI may go down in between (the lab refuses its Set with
-		// Unavailable while the hung NETCONF session holds the lock).
+		// gNMI may be marked down in between (the lab refuses its Set with
+		// Aborted, a lock error, while the hung NETCONF session holds the lock).
 		strict bool
 	}{
 		{"netconf hangs", fault.Fault{Kind: fault.Hang, Protocol: fault.NETCONF}, "gnmi", true},
