@@ -138,10 +138,11 @@ func startAgentProc(t *testing.T, env []string, addrFile string) *agentProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logf.Close()
-	var stderr bytes.Buffer
-	cmd.Stderr = io.MultiWriter(&stderr, logf)
-	if err := cmd.Start(); err != nil {
+	// The child writes its log straight into the file (no pipe to drain).
+	cmd.Stderr = logf
+	err = cmd.Start()
+	logf.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -152,7 +153,8 @@ func startAgentProc(t *testing.T, env []string, addrFile string) *agentProc {
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			t.Fatalf("agent did not start: %s", stderr.String())
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("agent did not start: %s", b)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -293,8 +295,23 @@ func TestSIGKILLWhileIntentsArrive(t *testing.T) {
 	}()
 
 	// Kill the agent twice while intents arrive, restarting it each time.
+	// Each agent is killed once it is at work on every channel: its Kafka
+	// consumer has joined the group and committed something.
+	kc := &kafka.Client{Addr: kafka.TCP(cluster.ListenAddrs()...)}
+	committed := func() int64 {
+		resp, err := kc.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: kafkaintake.DefaultGroupID,
+			Topics: map[string][]int{kafkaintake.DefaultTopic: {0}}})
+		if err != nil || len(resp.Topics[kafkaintake.DefaultTopic]) != 1 {
+			return -1
+		}
+		return resp.Topics[kafkaintake.DefaultTopic][0].CommittedOffset
+	}
 	for kill := range 2 {
-		time.Sleep(time.Duration(400+300*kill) * time.Millisecond)
+		before := committed()
+		for wait := time.Now().Add(90 * time.Second); committed() <= before && committed() < nKafka && time.Now().Before(wait); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(150+100*kill) * time.Millisecond)
 		mu.Lock()
 		if err := agent.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)

@@ -115,6 +115,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 		JoinGroupBackoff:  200 * time.Millisecond,
 		ReadBackoffMin:    50 * time.Millisecond,
 		ReadBackoffMax:    500 * time.Millisecond,
+		Logger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.log.Debug("kafka reader: " + fmt.Sprintf(msg, args...))
+		}),
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.log.Warn("kafka reader: " + fmt.Sprintf(msg, args...))
+		}),
 	})
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(c.cfg.Brokers...),
