@@ -271,8 +271,9 @@ func (s *Service) Reconcile(ctx context.Context, id, reason string) (*Record, er
 		return nil, err
 	}
 	s.notify()
+	out, err := s.recs.get(ctx, id)
 	s.enqueue(id)
-	return s.recs.get(ctx, id)
+	return out, err
 }
 
 // Withdraw withdraws an intent: what it configured is removed (changes
@@ -300,11 +301,14 @@ func (s *Service) Withdraw(ctx context.Context, id, reason string) (*Record, err
 	if err := s.move(ctx, rec, rec.State, to, reason, s.now().UTC(), nil, ""); err != nil {
 		return nil, err
 	}
+	// Read the record before the work is queued, so the answer shows the
+	// state this call set (withdrawing or withdrawn), not a later one.
+	out, err := s.recs.get(ctx, id)
 	s.notify()
 	if to == StateWithdrawing {
 		s.enqueue(id)
 	}
-	return s.recs.get(ctx, id)
+	return out, err
 }
 
 // Wait blocks until the record with id is in one of states (or, with no
