@@ -90,13 +90,19 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.serve(gctx) })
-	g.Go(func() error {
-		err := a.net.intent.Run(gctx)
-		if gctx.Err() != nil {
-			return nil
-		}
-		return err
-	})
+	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run}
+	if a.net.kafka != nil {
+		runs = append(runs, a.net.kafka.Run)
+	}
+	for _, run := range runs {
+		g.Go(func() error {
+			err := run(gctx)
+			if gctx.Err() != nil {
+				return nil
+			}
+			return err
+		})
+	}
 	err := g.Wait()
 	return errors.Join(err, a.net.close())
 }

@@ -5,10 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/netagent/netagent/intent/kafkaintake"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/topo"
@@ -34,10 +40,17 @@ func TestIntentLandsOnTheLab(t *testing.T) {
 	}
 	defer l.Close()
 
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, kafkaintake.DefaultTopic, kafkaintake.DefaultResultsTopic, kafkaintake.DefaultDLQTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.Inventory = l.InventoryPath()
+	cfg.Intake.KafkaBrokers = strings.Join(cluster.ListenAddrs(), ",")
 	a, err := New(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -80,13 +93,62 @@ func TestIntentLandsOnTheLab(t *testing.T) {
 		if state != "applied" {
 			t.Fatalf("intent %s ended %s", id.ID, state)
 		}
-		run, err := l.Running(tc.device)
+		checkRunning(t, l, tc.device, tc.path, tc.want)
+	}
+
+	// The same agent takes intents from files dropped in its inbox...
+	file := filepath.Join(cfg.InboxDir(), "descr.json")
+	body := `{"id":"qs-file","kind":"interface","targets":{"devices":["r1"]},"spec":{"name":"e1-1","description":"from a file"}}`
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitAccepted(ctx, t, addr, "qs-file")
+	if state := waitState(ctx, t, addr, "qs-file"); state != "applied" {
+		t.Fatalf("file intent ended %s", state)
+	}
+	checkRunning(t, l, "r1", "/interfaces/interface[name=e1-1]/config/description", "from a file")
+
+	// ...and from Kafka.
+	w := &kafka.Writer{Addr: kafka.TCP(cluster.ListenAddrs()...), Topic: kafkaintake.DefaultTopic, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	msg := `{"id":"qs-kafka","kind":"interface","targets":{"devices":["r2"]},"spec":{"name":"eth1","description":"from kafka"}}`
+	if err := w.WriteMessages(ctx, kafka.Message{Key: []byte("qs-kafka"), Value: []byte(msg)}); err != nil {
+		t.Fatal(err)
+	}
+	waitAccepted(ctx, t, addr, "qs-kafka")
+	if state := waitState(ctx, t, addr, "qs-kafka"); state != "applied" {
+		t.Fatalf("kafka intent ended %s", state)
+	}
+	checkRunning(t, l, "r2", "/interfaces/interface[name=eth1]/config/description", "from kafka")
+}
+
+func waitAccepted(ctx context.Context, t *testing.T, addr, id string) {
+	t.Helper()
+	for {
+		resp, err := http.Get("http://" + addr + "/v1/intents/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := run.Get(yang.MustParsePath(tc.path)); got != tc.want {
-			t.Errorf("%s %s = %v, want %v", tc.device, tc.path, got, tc.want)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return
 		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("intent %s was never accepted", id)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func checkRunning(t *testing.T, l *lab.Lab, device, path string, want any) {
+	t.Helper()
+	run, err := l.Running(device)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := run.Get(yang.MustParsePath(path)); got != want {
+		t.Errorf("%s %s = %v, want %v", device, path, got, want)
 	}
 }
 

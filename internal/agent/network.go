@@ -12,7 +12,9 @@ import (
 	"github.com/netagent/netagent/adapters/gnmi"
 	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/intent/fileintake"
 	"github.com/netagent/netagent/intent/fleet"
+	"github.com/netagent/netagent/intent/kafkaintake"
 	"github.com/netagent/netagent/intent/nl"
 	"github.com/netagent/netagent/intent/rest"
 	"github.com/netagent/netagent/internal/config"
@@ -27,6 +29,10 @@ type network struct {
 	db     *store.DB
 	intent *intent.Service
 	rest   *rest.Handler
+	// intakes besides REST, each a blocking Run(ctx); the Kafka consumer
+	// only when brokers are configured.
+	files *fileintake.Watcher
+	kafka *kafkaintake.Consumer
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -92,8 +98,19 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	log.Info("inventory loaded", "file", cfg.Inventory, "devices", len(inv.Devices))
-	return &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log)}, nil
+	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log)}
+	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Log: log}); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if brokers := cfg.Brokers(); len(brokers) > 0 {
+		if n.kafka, err = kafkaintake.New(kafkaintake.Config{Brokers: brokers, GroupID: cfg.Intake.KafkaGroup, Service: svc, Log: log}); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	log.Info("inventory loaded", "file", cfg.Inventory, "devices", len(inv.Devices), "inbox", cfg.InboxDir(), "kafka", cfg.Intake.KafkaBrokers)
+	return n, nil
 }
 
 func (n *network) close() error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -30,7 +31,39 @@ type Config struct {
 	Inventory string `yaml:"inventory"`
 
 	Lab      Lab      `yaml:"lab"`
+	Intake   Intake   `yaml:"intake"`
 	Timeouts Timeouts `yaml:"timeouts"`
+}
+
+// Intake configures the intent channels besides the REST API.
+type Intake struct {
+	// Inbox is the directory watched for intent files (JSON or YAML), the
+	// offline mode; empty means <data_dir>/inbox.
+	Inbox string `yaml:"inbox"`
+	// KafkaBrokers is a comma-separated list of host:port; empty disables
+	// the Kafka intake (topic intents, results on intent-results).
+	KafkaBrokers string `yaml:"kafka_brokers"`
+	// KafkaGroup is the consumer group; empty means netagent.
+	KafkaGroup string `yaml:"kafka_group"`
+}
+
+// InboxDir is where intent files are picked up.
+func (c Config) InboxDir() string {
+	if c.Intake.Inbox != "" {
+		return c.Intake.Inbox
+	}
+	return filepath.Join(c.DataDir, "inbox")
+}
+
+// Brokers splits KafkaBrokers; nil when Kafka intake is off.
+func (c Config) Brokers() []string {
+	var out []string
+	for _, b := range strings.Split(c.Intake.KafkaBrokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // Lab configures the simulated lab the agent starts when no inventory is given.

@@ -27,9 +27,10 @@ func TestLoadPrecedence(t *testing.T) {
 			c.Listen, c.LogLevel, c.Timeouts.RPC, c.Lab.Topology = "127.0.0.1:9000", "debug", 12*time.Second, "a.clab.yml"
 		}},
 		{name: "environment beats file", file: file,
-			environ: []string{"NETAGENT_LISTEN=127.0.0.1:9100", "NETAGENT_TIMEOUTS_RPC=3s", "NETAGENT_LAB_ENABLED=false", "OTHER=x"},
+			environ: []string{"NETAGENT_LISTEN=127.0.0.1:9100", "NETAGENT_TIMEOUTS_RPC=3s", "NETAGENT_LAB_ENABLED=false", "NETAGENT_INTAKE_KAFKA_BROKERS=127.0.0.1:9092, 127.0.0.1:9093", "OTHER=x"},
 			mutate: func(c *Config) {
 				c.Listen, c.LogLevel, c.Timeouts.RPC, c.Lab.Topology, c.Lab.Enabled = "127.0.0.1:9100", "debug", 3*time.Second, "a.clab.yml", false
+				c.Intake.KafkaBrokers = "127.0.0.1:9092, 127.0.0.1:9093"
 			}},
 	}
 	for _, tc := range tests {
@@ -71,5 +72,19 @@ func TestLoadErrorsNameTheField(t *testing.T) {
 				t.Fatalf("Load error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestDerivedSettings(t *testing.T) {
+	c := Default()
+	if got, want := c.InboxDir(), filepath.Join(".netagent", "inbox"); got != want {
+		t.Errorf("InboxDir = %q, want %q", got, want)
+	}
+	if got := c.Brokers(); got != nil {
+		t.Errorf("Brokers with none set = %v", got)
+	}
+	c.Intake.KafkaBrokers = " a:1 ,b:2,"
+	if diff := cmp.Diff([]string{"a:1", "b:2"}, c.Brokers()); diff != "" {
+		t.Errorf("Brokers (-want +got):\n%s", diff)
 	}
 }
