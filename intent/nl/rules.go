@@ -104,7 +104,7 @@ const genericDevice = `[A-Za-z][A-Za-z0-9_-]*[0-9]`
 
 var slotTypes = map[string]string{
 	"device":     `[A-Za-z][A-Za-z0-9_-]*[A-Za-z0-9]`,
-	"interface":  `(?:(?:ethernet|eth|ge|xe|et|swp|lo|loopback|port-channel|vlan)[-]?[0-9]+(?:[/.][0-9]+)*)`,
+	"interface":  `(?:(?:ethernet|eth|ge|xe|et|e|swp|lo|loopback|port-channel|vlan)[-]?[0-9]+(?:[/.-][0-9]+)*)`,
 	"integer":    `[0-9]{1,10}`,
 	"number":     `[0-9]{1,10}(?:\.[0-9]{1,6})?`,
 	"asn":        `[0-9]{1,10}`,
