@@ -112,17 +112,17 @@
 //	abort                                  pass     pass   pass     pass     pass
 //	rollback after commit                  pass     pass   pass     pass     pass
 //	rollback after confirm                 pass     pass   pass     pass     pass
-//	confirm timer expiry (device reverts)  pass     n/a*   n/a*     n/a*     pass
+//	confirm timer expiry (device reverts)  pass     pass   n/a*     n/a*     pass
 //
 // failover*: the suite run through OpenDevice over the device's NETCONF
 // and gNMI (TestFailoverConformance), which also checks that a prepared
 // transaction keeps every other writer out.
 //
-// n/a*: the lab's gNMI target does not announce the commit-confirmed extension
-// and CLIs have no timer: those participants roll back themselves (the
-// inverse change), and Caps.ConfirmTimer says so. The gNMI adapter's use of
-// the extension (commit, confirm, cancel, expiry) is tested against a
-// target that implements it (gnmi TestCommitConfirmed).
+// n/a*: the CLI adapters use no device-side timer (FRR has none; EOS's
+// `commit timer` is not driven yet): those participants roll back
+// themselves (the inverse change), and Caps.ConfirmTimer says so. The gNMI
+// adapter uses the commit-confirmed extension because the lab's target
+// announces it; gnmi TestCommitConfirmed also covers confirm and cancel.
 //
 // Failover on the lab (TestFailoverOnLab): NETCONF hung; NETCONF commit
 // applied with the reply lost; NETCONF commit hung mid-operation past its

@@ -20,6 +20,9 @@ func TestConformance(t *testing.T) {
 	}
 	timer := a.Capabilities().ConfirmTimer
 	_ = a.Close()
+	if !timer {
+		t.Fatal("the lab's gNMI target announces the commit-confirmed extension, but the adapter did not see it")
+	}
 	rs := conformance.Run(t, l, inv, conformance.Options{Device: "gn", Protocol: adapters.GNMI, ConfirmTimer: timer}, gnmi.Opener)
 	conformance.WriteTable(t, rs)
 }

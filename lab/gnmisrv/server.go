@@ -160,6 +160,9 @@ func (s *Server) Capabilities(context.Context, *gpb.CapabilityRequest) (*gpb.Cap
 		SupportedModels:    Models,
 		SupportedEncodings: []gpb.Encoding{gpb.Encoding_JSON_IETF, gpb.Encoding_JSON},
 		GNMIVersion:        Version,
+		// Set honours the commit-confirmed extension: say so, as targets
+		// that implement it do, so clients can rely on the device's timer.
+		Extension: []*gnmi_ext.Extension{{Ext: &gnmi_ext.Extension_Commit{Commit: &gnmi_ext.Commit{}}}},
 	}, nil
 }
 
