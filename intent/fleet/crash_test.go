@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,17 +22,10 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/intent"
-	"github.com/netagent/netagent/intent/fileintake"
-	"github.com/netagent/netagent/intent/fleet"
 	"github.com/netagent/netagent/intent/kafkaintake"
-	"github.com/netagent/netagent/intent/nl"
-	"github.com/netagent/netagent/intent/rest"
-	"github.com/netagent/netagent/internal/store"
+	netagent "github.com/netagent/netagent/internal/agent"
+	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/topo"
 	"github.com/netagent/netagent/lab/topologies"
@@ -41,8 +33,9 @@ import (
 )
 
 // The test binary doubles as the agent process the crash test kills: with
-// NETAGENT_TEST_AGENT set, TestMain runs the intent half of an agent (REST,
-// Kafka and file intake over the lab's devices) instead of the tests.
+// NETAGENT_TEST_AGENT set, TestMain runs the agent `netagent serve` runs
+// (internal/agent: REST, Kafka and file intake over the lab's devices)
+// instead of the tests.
 func TestMain(m *testing.M) {
 	if os.Getenv("NETAGENT_TEST_AGENT") != "" {
 		if err := runAgent(); err != nil {
@@ -58,70 +51,32 @@ func runAgent() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	inv, err := adapters.LoadInventory(os.Getenv("AGENT_INVENTORY"), adapters.LoadOptions{})
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = os.Getenv("AGENT_DATA_DIR")
+	cfg.Inventory = os.Getenv("AGENT_INVENTORY")
+	cfg.Intake.Inbox = os.Getenv("AGENT_INBOX")
+	cfg.Intake.InboxInterval = 50 * time.Millisecond
+	cfg.Intake.KafkaBrokers = os.Getenv("AGENT_BROKERS")
+	a, err := netagent.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	reg := adapters.NewRegistry()
-	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(n, o); err != nil {
-			return err
-		}
-	}
-	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
-	defer pool.Close()
-	f := fleet.New(inv, pool)
-	db, err := store.Open(ctx, os.Getenv("AGENT_DB"), store.Options{})
+	errc := make(chan error, 1)
+	go func() { errc <- a.Run(ctx) }()
+	addr, err := a.Addr(ctx)
 	if err != nil {
-		return err
+		return errors.Join(err, <-errc)
 	}
-	defer db.Close()
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f, Workers: 6})
-	if err != nil {
-		return err
-	}
-	parser, err := nl.New(f)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: rest.New(svc, parser, nil).Serve(), ReadHeaderTimeout: 5 * time.Second}
-	consumer, err := kafkaintake.New(kafkaintake.Config{Brokers: strings.Split(os.Getenv("AGENT_BROKERS"), ","), Service: svc, Log: log})
-	if err != nil {
-		return err
-	}
-	watcher, err := fileintake.New(fileintake.Config{Dir: os.Getenv("AGENT_INBOX"), Service: svc, Interval: 50 * time.Millisecond})
-	if err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for _, run := range []func(context.Context) error{svc.Run, consumer.Run, watcher.Run} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs <- run(ctx) }()
-	}
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
 	// Announce the address only once everything is listening.
 	addrFile := os.Getenv("AGENT_ADDR_FILE")
-	if err := os.WriteFile(addrFile+".tmp", []byte(ln.Addr().String()), 0o600); err != nil {
+	if err := os.WriteFile(addrFile+".tmp", []byte(addr), 0o600); err != nil {
 		return err
 	}
 	if err := os.Rename(addrFile+".tmp", addrFile); err != nil {
 		return err
 	}
-	<-ctx.Done()
-	_ = srv.Close()
-	wg.Wait()
-	close(errs)
-	var all []error
-	for e := range errs {
-		all = append(all, e)
-	}
-	return errors.Join(all...)
+	return <-errc
 }
 
 type agentProc struct {
@@ -189,7 +144,7 @@ func TestSIGKILLWhileIntentsArrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	addrFile := filepath.Join(dir, "agent.addr")
-	env := []string{"NETAGENT_TEST_AGENT=1", "AGENT_INVENTORY=" + l.InventoryPath(), "AGENT_DB=" + filepath.Join(dir, "netagent.db"),
+	env := []string{"NETAGENT_TEST_AGENT=1", "AGENT_INVENTORY=" + l.InventoryPath(), "AGENT_DATA_DIR=" + dir,
 		"AGENT_ADDR_FILE=" + addrFile, "AGENT_BROKERS=" + strings.Join(cluster.ListenAddrs(), ","), "AGENT_INBOX=" + inbox}
 
 	var mu sync.Mutex

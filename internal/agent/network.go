@@ -99,7 +99,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		return nil, err
 	}
 	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log)}
-	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Log: log}); err != nil {
+	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err
 	}

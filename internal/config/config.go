@@ -40,6 +40,8 @@ type Intake struct {
 	// Inbox is the directory watched for intent files (JSON or YAML), the
 	// offline mode; empty means <data_dir>/inbox.
 	Inbox string `yaml:"inbox"`
+	// InboxInterval is how often the inbox is scanned.
+	InboxInterval time.Duration `yaml:"inbox_interval"`
 	// KafkaBrokers is a comma-separated list of host:port; empty disables
 	// the Kafka intake (topic intents, results on intent-results).
 	KafkaBrokers string `yaml:"kafka_brokers"`
@@ -90,6 +92,7 @@ func Default() Config {
 		LogFormat: "text",
 		LogLevel:  "info",
 		Lab:       Lab{Enabled: true},
+		Intake:    Intake{InboxInterval: time.Second},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
 			Auth:    5 * time.Second,
@@ -201,9 +204,15 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel))
 	}
-	for name, d := range map[string]time.Duration{"connect": c.Timeouts.Connect, "auth": c.Timeouts.Auth, "rpc": c.Timeouts.RPC, "commit": c.Timeouts.Commit} {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("timeouts.%s: %s must be positive", name, d))
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"timeouts.connect", c.Timeouts.Connect}, {"timeouts.auth", c.Timeouts.Auth}, {"timeouts.rpc", c.Timeouts.RPC},
+		{"timeouts.commit", c.Timeouts.Commit}, {"intake.inbox_interval", c.Intake.InboxInterval},
+	} {
+		if d.d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
 		}
 	}
 	return errors.Join(errs...)
