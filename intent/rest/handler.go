@@ -15,6 +15,7 @@ import (
 
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/intent/nl"
+	"github.com/netagent/netagent/internal/auth"
 )
 
 //go:embed openapi.json
@@ -42,27 +43,28 @@ func New(svc *intent.Service, parser *nl.Parser, log *slog.Logger) *Handler {
 	return &Handler{svc: svc, nl: parser, log: log}
 }
 
-// Routes returns every route of the API, keyed by its net/http pattern.
-func (h *Handler) Routes() map[string]http.Handler {
-	return map[string]http.Handler{
-		"POST /v1/intents":        http.HandlerFunc(h.submit),
-		"POST /v1/intents:plan":   http.HandlerFunc(h.plan),
-		"POST /v1/intents:parse":  http.HandlerFunc(h.parse),
-		"GET /v1/intents":         http.HandlerFunc(h.list),
-		"GET /v1/intents/{id}":    http.HandlerFunc(h.get),
-		"DELETE /v1/intents/{id}": http.HandlerFunc(h.withdraw),
-		"GET /v1/schemas":         http.HandlerFunc(h.schemas),
-		"GET /v1/schemas/{kind}":  http.HandlerFunc(h.schema),
-		"GET /v1/nl/rules":        http.HandlerFunc(h.getRules),
-		"PUT /v1/nl/rules":        http.HandlerFunc(h.putRules),
-		"GET /v1/openapi.json":    http.HandlerFunc(h.openapi),
+// Routes returns every route of the API with the scope it requires.
+func (h *Handler) Routes() []auth.Route {
+	return []auth.Route{
+		{Pattern: "POST /v1/intents", Scope: auth.IntentsWrite, Handler: http.HandlerFunc(h.submit)},
+		{Pattern: "POST /v1/intents:plan", Scope: auth.IntentsRead, Handler: http.HandlerFunc(h.plan)},
+		{Pattern: "POST /v1/intents:parse", Scope: auth.IntentsRead, Handler: http.HandlerFunc(h.parse)},
+		{Pattern: "GET /v1/intents", Scope: auth.IntentsRead, Handler: http.HandlerFunc(h.list)},
+		{Pattern: "GET /v1/intents/{id}", Scope: auth.IntentsRead, Handler: http.HandlerFunc(h.get)},
+		{Pattern: "DELETE /v1/intents/{id}", Scope: auth.IntentsWrite, Handler: http.HandlerFunc(h.withdraw)},
+		{Pattern: "GET /v1/schemas", Scope: auth.IntentsRead, Handler: http.HandlerFunc(h.schemas)},
+		{Pattern: "GET /v1/schemas/{kind}", Scope: auth.IntentsRead, Handler: http.HandlerFunc(h.schema)},
+		{Pattern: "GET /v1/nl/rules", Scope: auth.IntentsRead, Handler: http.HandlerFunc(h.getRules)},
+		{Pattern: "PUT /v1/nl/rules", Scope: auth.Admin, Handler: http.HandlerFunc(h.putRules)},
+		{Pattern: "GET /v1/openapi.json", Scope: auth.Public, Handler: http.HandlerFunc(h.openapi)},
 	}
 }
 
-// Register adds every route to m: an *http.ServeMux or the agent.
+// Register adds every route to m, an *http.ServeMux, without checking
+// credentials: the agent mounts Routes behind its authentication layer.
 func (h *Handler) Register(m interface{ Handle(string, http.Handler) }) {
-	for pattern, handler := range h.Routes() {
-		m.Handle(pattern, handler)
+	for _, rt := range h.Routes() {
+		m.Handle(rt.Pattern, rt.Handler)
 	}
 }
 

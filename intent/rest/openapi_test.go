@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/netagent/netagent/intent/rest"
+	"github.com/netagent/netagent/internal/auth"
 )
 
 type openAPIDoc struct {
@@ -49,7 +49,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	s := newServer(t, false)
 	served := map[string]bool{}
-	for pattern := range s.h.Routes() {
+	for _, rt := range s.h.Routes() {
+		pattern := rt.Pattern
 		served[pattern] = true
 		if !described[pattern] {
 			t.Errorf("route %q is not in openapi.json", pattern)
@@ -163,9 +164,9 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 		}
 	}
 	var missing []string
-	for pattern := range s.h.Routes() {
-		if !exercised[pattern] {
-			missing = append(missing, pattern)
+	for _, rt := range s.h.Routes() {
+		if !exercised[rt.Pattern] {
+			missing = append(missing, rt.Pattern)
 		}
 	}
 	sort.Strings(missing)
@@ -179,8 +180,9 @@ func escape(s string) string {
 }
 
 // matchRoute finds the route pattern a request path matches.
-func matchRoute(routes map[string]http.Handler, method, path string) string {
-	for pattern := range routes {
+func matchRoute(routes []auth.Route, method, path string) string {
+	for _, rt := range routes {
+		pattern := rt.Pattern
 		m, p, _ := strings.Cut(pattern, " ")
 		if m != method {
 			continue

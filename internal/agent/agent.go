@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 )
 
@@ -24,7 +25,9 @@ type Agent struct {
 	cfg config.Config
 	log *slog.Logger
 	mux *http.ServeMux
-	net *network // nil when no inventory is configured
+	// routes is every route mounted on mux, with its scope.
+	routes []auth.Route
+	net    *network // nil when no inventory is configured
 
 	// ready is closed once the listener is bound; addr is set before.
 	ready chan struct{}
@@ -49,16 +52,31 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 			return nil, err
 		}
 		a.net = n
-		n.rest.Register(a.mux)
+		a.Mount(n.rest.Routes())
 	} else {
 		log.Warn("no inventory configured: serving health only")
 	}
-	a.mux.HandleFunc("GET /healthz", a.healthz)
-	a.mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"version": Version})
+	a.Mount([]auth.Route{
+		{Pattern: "GET /healthz", Scope: auth.Public, Handler: http.HandlerFunc(a.healthz)},
+		{Pattern: "GET /version", Scope: auth.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"version": Version})
+		})},
 	})
 	return a, nil
 }
+
+// Mount registers a surface's routes on the agent's API server. Each route
+// declares the scope it requires; the agent's authentication layer checks
+// it. Call Mount before Run.
+func (a *Agent) Mount(routes []auth.Route) {
+	for _, rt := range routes {
+		a.routes = append(a.routes, rt)
+		a.mux.Handle(rt.Pattern, rt.Handler)
+	}
+}
+
+// Routes lists every route mounted so far with its scope, health included.
+func (a *Agent) Routes() []auth.Route { return append([]auth.Route(nil), a.routes...) }
 
 // Handle registers an HTTP route (a net/http pattern such as
 // "POST /v1/intents") on the agent's API server. Call it before Run.
