@@ -35,54 +35,113 @@ func (e *Error) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
-// Kinds lists the containerlab node kinds the lab can simulate.
-var Kinds = []string{
-	"nokia_srlinux", "nokia_sros", "arista_ceos", "ceos", "linux", "frr",
-	"juniper_crpd", "juniper_vjunosrouter", "juniper_vjunosswitch", "juniper_vmx", "juniper_vqfx", "vr-vmx",
-	"cisco_xrd", "cisco_xrv9k", "cisco_csr1000v", "cisco_n9kv", "cumulus_cvx", "sonic-vs", "bridge", "host",
-}
-
-// KnownKind reports whether the lab can simulate nodes of kind k.
-func KnownKind(k string) bool {
-	for _, x := range Kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
 // Topology is a parsed containerlab topology.
 type Topology struct {
-	Name  string
-	Nodes []Node // in file order
-	Links []Link // in file order
-	File  string // the path it was read from, "" when parsed from bytes
-}
-
-// Node is one node of a topology. Kind, Image and Labels inherit the
-// topology's defaults and kinds sections as containerlab does.
-type Node struct {
 	Name   string
-	Kind   string
-	Image  string
-	Labels map[string]string
-	Line   int
+	Prefix string // containerlab's prefix setting, as written
+	Mgmt   Mgmt
+	Nodes  []Node // in file order
+	Links  []Link // in file order
+	File   string // the path it was read from, "" when parsed from bytes
+	// Warnings are problems the lab works around: an unknown kind (the
+	// node is treated as a host), an undefined group, a link type
+	// containerlab does not have (the link is left out). With
+	// Options.Strict they are errors instead.
+	Warnings []Warning
+	// Notes say which settings containerlab acts on are kept here without
+	// effect (startup-config, binds, env, mgmt addresses) or ignored.
+	Notes []Warning
 }
 
-// Endpoint is one end of a link: "leaf1:e1-1".
+// Mgmt is the topology's management network settings, kept as written
+// (the simulated lab listens on loopback whatever they say).
+type Mgmt struct {
+	Network    string
+	IPv4Subnet string
+	IPv6Subnet string
+}
+
+// Warning is a remark about one place of a topology file.
+type Warning struct {
+	File string // "" when parsed from bytes
+	Line int
+	Node string // "" when it is not about a node
+	Msg  string
+}
+
+func (w Warning) String() string {
+	loc := w.File
+	if loc == "" {
+		loc = "topology"
+	}
+	if w.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, w.Line)
+	}
+	if w.Node != "" {
+		return loc + ": node " + w.Node + ": " + w.Msg
+	}
+	return loc + ": " + w.Msg
+}
+
+// Node is one node of a topology. Its settings inherit as containerlab's
+// do: a setting of the node itself wins over its group's, the group's
+// over its kind's (the kinds section), the kind's over the defaults; labels
+// and env are merged in that order.
+type Node struct {
+	Name  string
+	Kind  string
+	Image string
+	Type  string
+	Group string
+	// Labels: netagent.protocols and netagent.cli-platform choose the
+	// node's personality in the simulated lab.
+	Labels map[string]string
+	// Kept as written; the simulated lab does not act on them.
+	StartupConfig string
+	Binds         []string
+	Env           map[string]string
+	MgmtIPv4      string
+	MgmtIPv6      string
+	Line          int
+}
+
+// Endpoint is one end of a link: "leaf1:e1-1". The far end of a host,
+// mgmt-net, macvlan, vxlan or dummy link is not a node of the topology:
+// its Node is the link type ("host", "mgmt-net", "macvlan", "vxlan",
+// "dummy") and its Interface the host interface ("vxlan": remote/vni).
 type Endpoint struct {
 	Node      string
 	Interface string
 }
 
-func (e Endpoint) String() string { return e.Node + ":" + e.Interface }
+func (e Endpoint) String() string {
+	if e.Interface == "" {
+		return e.Node
+	}
+	return e.Node + ":" + e.Interface
+}
 
-// Link joins two endpoints.
+// Link types (containerlab's names).
+const (
+	LinkVeth    = "veth"
+	LinkHost    = "host"
+	LinkMgmtNet = "mgmt-net"
+	LinkMacvlan = "macvlan"
+	LinkVxlan   = "vxlan"
+	LinkVxlanSt = "vxlan-stitch"
+	LinkDummy   = "dummy"
+)
+
+// Link joins two endpoints. A is always a node's; B is a node's for veth
+// links and the outside end for the others (see Endpoint).
 type Link struct {
 	A, B Endpoint
+	Type string // LinkVeth, LinkHost, ...
 	Line int
 }
+
+// External reports whether the link's B end lies outside the topology.
+func (l Link) External() bool { return l.Type != "" && l.Type != LinkVeth }
 
 // Node returns the node called name.
 func (t *Topology) Node(name string) (Node, bool) {
@@ -103,14 +162,15 @@ type LinkEnd struct {
 }
 
 // Ends returns the link ends on node name, in link order (A before B when
-// a link loops back to its node).
+// a link loops back to its node). The outside end of an external link is
+// nobody's.
 func (t *Topology) Ends(name string) []LinkEnd {
 	var out []LinkEnd
 	for i, l := range t.Links {
 		if l.A.Node == name {
 			out = append(out, LinkEnd{Link: i, Side: 0, Local: l.A, Peer: l.B})
 		}
-		if l.B.Node == name {
+		if l.B.Node == name && !l.External() {
 			out = append(out, LinkEnd{Link: i, Side: 1, Local: l.B, Peer: l.A})
 		}
 	}
@@ -127,13 +187,29 @@ func (t *Topology) Interfaces(name string) []string {
 	return out
 }
 
+// Options change how a topology is read. The zero value reads as
+// containerlab does and reports what it cannot simulate as warnings.
+type Options struct {
+	// Strict refuses what would otherwise be a warning (unknown kind,
+	// undefined group, unknown link type).
+	Strict bool
+	// LookupEnv resolves ${VAR} references (default os.LookupEnv).
+	LookupEnv func(string) (string, bool)
+}
+
+// ReadFile parses the topology file at path with default options.
+func ReadFile(path string) (*Topology, error) { return Options{}.ReadFile(path) }
+
+// Parse parses a containerlab topology document with default options.
+func Parse(data []byte) (*Topology, error) { return Options{}.Parse(data) }
+
 // ReadFile parses the topology file at path.
-func ReadFile(path string) (*Topology, error) {
+func (o Options) ReadFile(path string) (*Topology, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read topology: %w", err)
 	}
-	t, err := parse(data, path)
+	t, err := o.parse(data, path)
 	if err != nil {
 		return nil, err
 	}
@@ -141,140 +217,486 @@ func ReadFile(path string) (*Topology, error) {
 	return t, nil
 }
 
-// Parse parses a containerlab topology document. Unknown kinds, duplicate
-// nodes, links naming unknown nodes and interfaces used twice are refused
-// with an *Error naming the line.
-func Parse(data []byte) (*Topology, error) { return parse(data, "") }
+// Parse parses a containerlab topology document. Duplicate nodes, links
+// naming unknown nodes, interfaces used twice and malformed sections are
+// refused with an *Error naming the line; see Options.Strict for the rest.
+func (o Options) Parse(data []byte) (*Topology, error) { return o.parse(data, "") }
 
-type kindDefaults struct {
-	Kind   string            `yaml:"kind"`
-	Image  string            `yaml:"image"`
-	Labels map[string]string `yaml:"labels"`
+// def is one node definition (a node, a group, a kind's or the defaults).
+type def struct {
+	name string
+	m    *yaml.Node // mapping, or nil
 }
 
-func parse(data []byte, file string) (*Topology, error) {
-	fail := func(line int, format string, args ...any) error {
-		return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+func (d def) get(key string) *yaml.Node { return mapGet(d.m, key) }
+
+// scalar is the node's own value of key, "" when unset.
+func (d def) scalar(key string) (string, int) {
+	v := d.get(key)
+	if v == nil || v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		return "", 0
 	}
+	return v.Value, v.Line
+}
+
+// parser holds one parse's state.
+type parser struct {
+	file  string
+	opts  Options
+	t     *Topology
+	notes map[string]*noteAcc
+	order []string
+}
+
+type noteAcc struct {
+	first  Warning
+	others int
+}
+
+func (p *parser) fail(line int, format string, args ...any) error {
+	return &Error{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// warn records a warning, or fails in strict mode.
+func (p *parser) warn(line int, node, format string, args ...any) error {
+	w := Warning{File: p.file, Line: line, Node: node, Msg: fmt.Sprintf(format, args...)}
+	if p.opts.Strict {
+		msg := w.Msg
+		if node != "" {
+			msg = "node " + node + ": " + msg
+		}
+		return &Error{File: p.file, Line: line, Msg: msg + " (strict)"}
+	}
+	p.t.Warnings = append(p.t.Warnings, w)
+	return nil
+}
+
+// note records that setting key was kept or ignored, once per key.
+func (p *parser) note(key string, line int, node, msg string) {
+	if a, ok := p.notes[key]; ok {
+		a.others++
+		return
+	}
+	p.notes[key] = &noteAcc{first: Warning{File: p.file, Line: line, Node: node, Msg: msg}}
+	p.order = append(p.order, key)
+}
+
+func (p *parser) flushNotes() {
+	for _, k := range p.order {
+		a := p.notes[k]
+		w := a.first
+		if a.others > 0 {
+			w.Msg += fmt.Sprintf(" (and %d more)", a.others)
+		}
+		p.t.Notes = append(p.t.Notes, w)
+	}
+}
+
+// Node settings and what the simulated lab does with them.
+var (
+	usedKeys = map[string]bool{"kind": true, "image": true, "labels": true, "group": true, "type": true}
+	keptKeys = map[string]string{
+		"startup-config": "startup-config kept, not loaded: simulated devices start with one interface per link",
+		"binds":          "binds kept, not mounted",
+		"env":            "env kept, not applied",
+		"mgmt-ipv4":      "mgmt-ipv4 kept: simulated devices listen on the lab's host address",
+		"mgmt-ipv6":      "mgmt-ipv6 kept: simulated devices listen on the lab's host address",
+	}
+)
+
+func (o Options) parse(data []byte, file string) (*Topology, error) {
+	lookup := o.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	p := &parser{file: file, opts: o, t: &Topology{}, notes: map[string]*noteAcc{}}
+	data = []byte(expandEnv(string(data), lookup))
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
-			return nil, fail(0, "%v", te)
+			return nil, p.fail(0, "%v", te)
 		}
-		return nil, fail(lineOf(err.Error()), "not YAML: %v", err)
+		return nil, p.fail(lineOf(err.Error()), "not YAML: %v", err)
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fail(1, "a topology is a YAML mapping with name and topology")
+		return nil, p.fail(1, "a topology is a YAML mapping with name and topology")
 	}
 	root := doc.Content[0]
-	t := &Topology{}
+	t := p.t
 	nameNode := mapGet(root, "name")
 	if nameNode == nil || nameNode.Value == "" {
-		return nil, fail(root.Line, "the topology has no name")
+		return nil, p.fail(root.Line, "the topology has no name")
 	}
 	t.Name = nameNode.Value
 	if !validName(t.Name) {
-		return nil, fail(nameNode.Line, "name %q: use letters, digits, '-', '_' and '.'", t.Name)
+		return nil, p.fail(nameNode.Line, "name %q: use letters, digits, '-', '_' and '.'", t.Name)
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "name", "topology":
+		case "prefix":
+			t.Prefix = v.Value
+		case "mgmt":
+			if v.Kind != yaml.MappingNode {
+				return nil, p.fail(v.Line, "mgmt is a mapping (network, ipv4-subnet, ...)")
+			}
+			t.Mgmt = Mgmt{Network: scalarOf(mapGet(v, "network")), IPv4Subnet: scalarOf(mapGet(v, "ipv4-subnet")), IPv6Subnet: scalarOf(mapGet(v, "ipv6-subnet"))}
+			p.note("mgmt", k.Line, "", "mgmt kept (topology-data.json): simulated devices listen on the lab's host address")
+		default:
+			p.note("top:"+k.Value, k.Line, "", k.Value+" ignored")
+		}
 	}
 	tn := mapGet(root, "topology")
 	if tn == nil || tn.Kind != yaml.MappingNode {
-		return nil, fail(root.Line, "the topology has no topology section")
+		return nil, p.fail(root.Line, "the topology has no topology section")
 	}
-	var defaults kindDefaults
-	if d := mapGet(tn, "defaults"); d != nil {
-		if err := d.Decode(&defaults); err != nil {
-			return nil, fail(d.Line, "defaults: %v", err)
-		}
-	}
-	kinds := map[string]kindDefaults{}
-	if k := mapGet(tn, "kinds"); k != nil {
-		if err := k.Decode(&kinds); err != nil {
-			return nil, fail(k.Line, "kinds: %v", err)
+	defaults := def{name: "defaults"}
+	kinds := map[string]def{}
+	groups := map[string]def{}
+	for i := 0; i+1 < len(tn.Content); i += 2 {
+		k, v := tn.Content[i], tn.Content[i+1]
+		switch k.Value {
+		case "defaults":
+			if v.Kind != yaml.MappingNode && v.Tag != "!!null" {
+				return nil, p.fail(v.Line, "defaults is a mapping of node settings")
+			}
+			defaults.m = v
+		case "kinds", "groups":
+			if v.Kind != yaml.MappingNode && v.Tag != "!!null" {
+				return nil, p.fail(v.Line, "%s is a mapping of names to node settings", k.Value)
+			}
+			dst := kinds
+			if k.Value == "groups" {
+				dst = groups
+			}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				kn, vn := v.Content[j], v.Content[j+1]
+				if vn.Kind != yaml.MappingNode && vn.Tag != "!!null" {
+					return nil, p.fail(vn.Line, "%s %s: node settings are a mapping", k.Value, kn.Value)
+				}
+				dst[kn.Value] = def{name: kn.Value, m: vn}
+			}
+		case "nodes", "links":
+		default:
+			p.note("topology:"+k.Value, k.Line, "", "topology."+k.Value+" ignored")
 		}
 	}
 	nodes := mapGet(tn, "nodes")
 	if nodes == nil || nodes.Kind != yaml.MappingNode || len(nodes.Content) == 0 {
-		return nil, fail(tn.Line, "the topology has no nodes")
+		return nil, p.fail(tn.Line, "the topology has no nodes")
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(nodes.Content); i += 2 {
 		kn, vn := nodes.Content[i], nodes.Content[i+1]
 		name := kn.Value
 		if !validName(name) {
-			return nil, fail(kn.Line, "node name %q: use letters, digits, '-', '_' and '.'", name)
+			return nil, p.fail(kn.Line, "node name %q: use letters, digits, '-', '_' and '.'", name)
 		}
 		if first, dup := seen[name]; dup {
-			return nil, fail(kn.Line, "duplicate node %q (first defined on line %d)", name, first)
+			return nil, p.fail(kn.Line, "duplicate node %q (first defined on line %d)", name, first)
 		}
 		seen[name] = kn.Line
-		var nd kindDefaults
-		if vn.Kind == yaml.MappingNode {
-			if err := vn.Decode(&nd); err != nil {
-				return nil, fail(vn.Line, "node %s: %v", name, err)
-			}
-		} else if vn.Tag != "!!null" {
-			return nil, fail(vn.Line, "node %s: a node is a mapping (kind, image, labels)", name)
+		if vn.Kind != yaml.MappingNode && vn.Tag != "!!null" {
+			return nil, p.fail(vn.Line, "node %s: a node is a mapping (kind, image, labels)", name)
 		}
-		n := Node{Name: name, Kind: nd.Kind, Image: nd.Image, Line: kn.Line, Labels: map[string]string{}}
-		if n.Kind == "" {
-			n.Kind = defaults.Kind
-		}
-		kd := kinds[n.Kind]
-		if n.Image == "" {
-			n.Image = kd.Image
-		}
-		if n.Image == "" {
-			n.Image = defaults.Image
-		}
-		for _, src := range []map[string]string{defaults.Labels, kd.Labels, nd.Labels} {
-			for k, v := range src {
-				n.Labels[k] = v
-			}
-		}
-		line := kn.Line
-		if kl := mapGet(vn, "kind"); kl != nil {
-			line = kl.Line
-		}
-		if n.Kind == "" {
-			return nil, fail(line, "node %s has no kind", name)
-		}
-		if !KnownKind(n.Kind) {
-			return nil, fail(line, "node %s: unknown kind %q (known: %s)", name, n.Kind, strings.Join(Kinds, ", "))
+		n, err := p.node(name, kn.Line, def{name: name, m: vn}, defaults, kinds, groups)
+		if err != nil {
+			return nil, err
 		}
 		t.Nodes = append(t.Nodes, n)
 	}
-	if ln := mapGet(tn, "links"); ln != nil {
-		if ln.Kind != yaml.SequenceNode {
-			return nil, fail(ln.Line, "links is a list")
-		}
-		used := map[Endpoint]int{}
-		for _, item := range ln.Content {
-			eps := mapGet(item, "endpoints")
-			if eps == nil || eps.Kind != yaml.SequenceNode || len(eps.Content) != 2 {
-				return nil, fail(item.Line, "a link needs endpoints: [\"node:if\", \"node:if\"]")
-			}
-			var ends [2]Endpoint
-			for j, e := range eps.Content {
-				node, ifname, ok := strings.Cut(e.Value, ":")
-				if !ok || node == "" || ifname == "" {
-					return nil, fail(e.Line, "endpoint %q: want node:interface", e.Value)
-				}
-				if _, known := seen[node]; !known {
-					return nil, fail(e.Line, "endpoint %q: no node %q", e.Value, node)
-				}
-				ep := Endpoint{Node: node, Interface: ifname}
-				if first, dup := used[ep]; dup {
-					return nil, fail(e.Line, "endpoint %s is already used by the link on line %d", ep, first)
-				}
-				used[ep] = e.Line
-				ends[j] = ep
-			}
-			t.Links = append(t.Links, Link{A: ends[0], B: ends[1], Line: item.Line})
+	if err := p.links(mapGet(tn, "links"), seen); err != nil {
+		return nil, err
+	}
+	p.flushNotes()
+	return t, nil
+}
+
+// node resolves one node's settings through its group, kind and the
+// defaults.
+func (p *parser) node(name string, line int, nd, defaults def, kinds, groups map[string]def) (Node, error) {
+	n := Node{Name: name, Line: line, Labels: map[string]string{}}
+	// kind: node, its group, the defaults' group, the defaults
+	group, groupLine := nd.scalar("group")
+	kindLine := 0
+	n.Kind, kindLine = nd.scalar("kind")
+	if n.Kind == "" && group != "" {
+		n.Kind, kindLine = groups[group].scalar("kind")
+	}
+	if dg, _ := defaults.scalar("group"); n.Kind == "" && dg != "" {
+		n.Kind, kindLine = groups[dg].scalar("kind")
+	}
+	if n.Kind == "" {
+		n.Kind, kindLine = defaults.scalar("kind")
+	}
+	if kindLine == 0 {
+		kindLine = line
+	}
+	if n.Kind == "" {
+		return n, p.fail(kindLine, "node %s has no kind (set kind on the node, its group or the defaults)", name)
+	}
+	// group: node, its kind's, the defaults'
+	if group == "" {
+		group, groupLine = kinds[n.Kind].scalar("group")
+	}
+	if group == "" {
+		group, groupLine = defaults.scalar("group")
+	}
+	n.Group = group
+	gd, ok := groups[group]
+	if group != "" && !ok {
+		if err := p.warn(groupLine, name, "group %q is not defined under topology.groups", group); err != nil {
+			return n, err
 		}
 	}
-	return t, nil
+	chain := []def{nd, gd, kinds[n.Kind], defaults} // strongest first
+	for _, d := range chain {
+		if d.m == nil || d.m.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(d.m.Content); i += 2 {
+			k := d.m.Content[i]
+			switch msg, kept := keptKeys[k.Value]; {
+			case usedKeys[k.Value]:
+			case kept:
+				p.note(k.Value, k.Line, name, msg)
+			default:
+				p.note(k.Value, k.Line, name, k.Value+" ignored: the simulated device has no such setting")
+			}
+		}
+	}
+	first := func(key string) string {
+		for _, d := range chain {
+			if v, _ := d.scalar(key); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	n.Image = first("image")
+	n.Type = strings.TrimSpace(first("type"))
+	n.StartupConfig = first("startup-config")
+	n.MgmtIPv4 = first("mgmt-ipv4")
+	n.MgmtIPv6 = first("mgmt-ipv6")
+	for _, d := range chain {
+		if v := d.get("binds"); v != nil && v.Kind == yaml.SequenceNode {
+			for _, b := range v.Content {
+				n.Binds = append(n.Binds, b.Value)
+			}
+			break
+		}
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		d := chain[i]
+		lm, err := p.stringMap(d, "labels", name)
+		if err != nil {
+			return n, err
+		}
+		for k, v := range lm {
+			n.Labels[k] = v
+		}
+		em, _ := p.stringMap(d, "env", "")
+		for k, v := range em {
+			if n.Env == nil {
+				n.Env = map[string]string{}
+			}
+			n.Env[k] = v
+		}
+	}
+	if !KnownKind(n.Kind) {
+		if err := p.warn(kindLine, name, "unknown kind %q: treated as a host", n.Kind); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// stringMap reads d's key as a mapping of scalars. A malformed labels
+// section is an error when node is set (labels choose the personality);
+// anything else malformed is skipped.
+func (p *parser) stringMap(d def, key, node string) (map[string]string, error) {
+	v := d.get(key)
+	if v == nil || v.Tag == "!!null" {
+		return nil, nil
+	}
+	if v.Kind != yaml.MappingNode {
+		if node != "" {
+			return nil, p.fail(v.Line, "node %s: %s is a mapping of names to values", node, key)
+		}
+		return nil, nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		if val.Kind != yaml.ScalarNode {
+			if node != "" {
+				return nil, p.fail(val.Line, "node %s: %s %s: want a plain value", node, key, k.Value)
+			}
+			continue
+		}
+		out[k.Value] = val.Value
+	}
+	return out, nil
+}
+
+func scalarOf(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
+// links reads the links section: brief ("endpoints: [a:e1, b:e1]", with
+// host:, mgmt-net: and macvlan: ends) and extended (type: veth | host |
+// mgmt-net | macvlan | vxlan | vxlan-stitch | dummy) forms.
+func (p *parser) links(ln *yaml.Node, nodes map[string]int) error {
+	if ln == nil || ln.Tag == "!!null" {
+		return nil
+	}
+	if ln.Kind != yaml.SequenceNode {
+		return p.fail(ln.Line, "links is a list")
+	}
+	used := map[Endpoint]int{}
+	nodeEnd := func(ep Endpoint, line int, raw string) error {
+		if ep.Node == "" || ep.Interface == "" {
+			return p.fail(line, "endpoint %q: want node:interface", raw)
+		}
+		if _, known := nodes[ep.Node]; !known {
+			return p.fail(line, "endpoint %q: no node %q", raw, ep.Node)
+		}
+		if first, dup := used[ep]; dup {
+			return p.fail(line, "endpoint %s is already used by the link on line %d", ep, first)
+		}
+		used[ep] = line
+		return nil
+	}
+	for _, item := range ln.Content {
+		if item.Kind != yaml.MappingNode {
+			return p.fail(item.Line, "a link is a mapping with endpoints (or type and endpoint)")
+		}
+		typ := scalarOf(mapGet(item, "type"))
+		var lk Link
+		var err error
+		if typ == "" {
+			lk, err = p.briefLink(item, nodeEnd)
+		} else {
+			lk, err = p.extendedLink(item, typ, nodeEnd)
+		}
+		if err != nil {
+			return err
+		}
+		if lk.Type == "" {
+			continue // left out with a warning
+		}
+		p.t.Links = append(p.t.Links, lk)
+	}
+	return nil
+}
+
+// outsideEnds are the brief-form endpoint prefixes that are not nodes.
+var outsideEnds = map[string]bool{LinkHost: true, LinkMgmtNet: true, LinkMacvlan: true}
+
+func (p *parser) briefLink(item *yaml.Node, nodeEnd func(Endpoint, int, string) error) (Link, error) {
+	eps := mapGet(item, "endpoints")
+	if eps == nil || eps.Kind != yaml.SequenceNode || len(eps.Content) != 2 {
+		return Link{}, p.fail(item.Line, "a link needs endpoints: [\"node:if\", \"node:if\"] (or a type: veth, host, mgmt-net, macvlan, vxlan, dummy)")
+	}
+	var ends [2]Endpoint
+	outside := -1
+	for j, e := range eps.Content {
+		if e.Kind != yaml.ScalarNode {
+			return Link{}, p.fail(e.Line, "endpoint: want \"node:interface\"")
+		}
+		node, ifname, ok := strings.Cut(e.Value, ":")
+		if !ok || node == "" || ifname == "" {
+			return Link{}, p.fail(e.Line, "endpoint %q: want node:interface", e.Value)
+		}
+		ends[j] = Endpoint{Node: node, Interface: ifname}
+		if outsideEnds[node] && outside < 0 {
+			outside = j
+			continue
+		}
+	}
+	lk := Link{A: ends[0], B: ends[1], Type: LinkVeth, Line: item.Line}
+	if outside >= 0 {
+		lk = Link{A: ends[1-outside], B: ends[outside], Type: ends[outside].Node, Line: item.Line}
+		if outsideEnds[lk.A.Node] {
+			return Link{}, p.fail(item.Line, "link %s -- %s: one end must be a node", lk.A, lk.B)
+		}
+		return lk, nodeEnd(lk.A, eps.Content[1-outside].Line, eps.Content[1-outside].Value)
+	}
+	for j := range ends {
+		if err := nodeEnd(ends[j], eps.Content[j].Line, eps.Content[j].Value); err != nil {
+			return Link{}, err
+		}
+	}
+	return lk, nil
+}
+
+// endpointOf reads an extended-form endpoint {node, interface}.
+func endpointOf(n *yaml.Node) (Endpoint, string) {
+	ep := Endpoint{Node: scalarOf(mapGet(n, "node")), Interface: scalarOf(mapGet(n, "interface"))}
+	return ep, ep.String()
+}
+
+func (p *parser) extendedLink(item *yaml.Node, typ string, nodeEnd func(Endpoint, int, string) error) (Link, error) {
+	lk := Link{Type: typ, Line: item.Line}
+	single := func() error {
+		e := mapGet(item, "endpoint")
+		if e == nil || e.Kind != yaml.MappingNode {
+			return p.fail(item.Line, "a %s link needs endpoint: {node: N, interface: IF}", typ)
+		}
+		ep, raw := endpointOf(e)
+		lk.A = ep
+		return nodeEnd(ep, e.Line, raw)
+	}
+	switch typ {
+	case LinkVeth:
+		eps := mapGet(item, "endpoints")
+		if eps == nil || eps.Kind != yaml.SequenceNode || len(eps.Content) != 2 {
+			return lk, p.fail(item.Line, "a veth link needs endpoints: [{node: A, interface: IF}, {node: B, interface: IF}]")
+		}
+		var ends [2]Endpoint
+		for j, e := range eps.Content {
+			if e.Kind != yaml.MappingNode {
+				return lk, p.fail(e.Line, "a veth endpoint is a mapping {node, interface}")
+			}
+			ep, raw := endpointOf(e)
+			if err := nodeEnd(ep, e.Line, raw); err != nil {
+				return lk, err
+			}
+			ends[j] = ep
+		}
+		lk.A, lk.B = ends[0], ends[1]
+		return lk, nil
+	case LinkHost, LinkMgmtNet, LinkMacvlan:
+		hi := scalarOf(mapGet(item, "host-interface"))
+		if hi == "" {
+			return lk, p.fail(item.Line, "a %s link needs host-interface", typ)
+		}
+		lk.B = Endpoint{Node: typ, Interface: hi}
+		err := single()
+		return lk, err
+	case LinkVxlan, LinkVxlanSt:
+		remote, vni := scalarOf(mapGet(item, "remote")), scalarOf(mapGet(item, "vni"))
+		if remote == "" || vni == "" {
+			return lk, p.fail(item.Line, "a %s link needs remote and vni", typ)
+		}
+		lk.B = Endpoint{Node: LinkVxlan, Interface: remote + "/" + vni}
+		err := single()
+		return lk, err
+	case LinkDummy:
+		lk.B = Endpoint{Node: LinkDummy}
+		err := single()
+		return lk, err
+	}
+	if err := p.warn(item.Line, "", "link type %q is not one containerlab has (veth, host, mgmt-net, macvlan, vxlan, vxlan-stitch, dummy): link left out", typ); err != nil {
+		return lk, err
+	}
+	return Link{}, nil
 }
 
 func mapGet(m *yaml.Node, key string) *yaml.Node {

@@ -35,7 +35,7 @@ topology:
 			{Name: "leaf1", Kind: "nokia_srlinux", Image: "srl:1", Labels: map[string]string{"pod": "1", "vendor": "nokia", "role": "leaf"}, Line: 8},
 			{Name: "leaf2", Kind: "linux", Image: "frr:10", Labels: map[string]string{"pod": "1"}, Line: 11},
 		},
-		Links: []Link{{A: Endpoint{"leaf1", "e1-1"}, B: Endpoint{"leaf2", "eth1"}, Line: 13}},
+		Links: []Link{{A: Endpoint{"leaf1", "e1-1"}, B: Endpoint{"leaf2", "eth1"}, Type: LinkVeth, Line: 13}},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Parse (-want +got):\n%s", d)
@@ -48,20 +48,29 @@ func TestParseErrors(t *testing.T) {
 		name     string
 		src      string
 		wantLine int
+		strict   bool
 	}{
-		{"unknown kind", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    b:\n      kind: toaster\n", 6},
-		{"duplicate node", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    a: {kind: linux}\n", 5},
-		{"no kind", "name: x\ntopology:\n  nodes:\n    a: {image: foo}\n", 4},
-		{"link to unknown node", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - endpoints: [\"a:e1\", \"b:e1\"]\n", 6},
-		{"endpoint used twice", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    b: {kind: linux}\n  links:\n    - endpoints: [\"a:e1\", \"b:e1\"]\n    - endpoints: [\"a:e1\", \"b:e2\"]\n", 8},
-		{"bad endpoint", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - endpoints: [\"a\", \"a:e2\"]\n", 6},
-		{"no name", "topology:\n  nodes:\n    a: {kind: linux}\n", 1},
-		{"not yaml", "name: [x\n", 1},
+		{"unknown kind (strict)", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    b:\n      kind: toaster\n", 6, true},
+		{"undefined group (strict)", "name: x\ntopology:\n  defaults: {kind: linux}\n  nodes:\n    a: {group: nope}\n", 5, true},
+		{"unknown link type (strict)", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - type: wormhole\n      endpoint: {node: a, interface: e1}\n", 6, true},
+		{"group without kind", "name: x\ntopology:\n  groups:\n    g: {image: alpine}\n  nodes:\n    a: {group: g}\n", 6, false},
+		{"host link without node end", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - endpoints: [\"host:x\", \"mgmt-net:y\"]\n", 6, false},
+		{"extended host link without host-interface", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - type: host\n      endpoint: {node: a, interface: e1}\n", 6, false},
+		{"vxlan without vni", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - type: vxlan\n      remote: 192.0.2.1\n      endpoint: {node: a, interface: e1}\n", 6, false},
+		{"veth to unknown node", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - type: veth\n      endpoints:\n        - {node: a, interface: e1}\n        - {node: b, interface: e1}\n", 9, false},
+		{"labels not a mapping", "name: x\ntopology:\n  nodes:\n    a:\n      kind: linux\n      labels: [a, b]\n", 6, false},
+		{"duplicate node", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    a: {kind: linux}\n", 5, false},
+		{"no kind", "name: x\ntopology:\n  nodes:\n    a: {image: foo}\n", 4, false},
+		{"link to unknown node", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - endpoints: [\"a:e1\", \"b:e1\"]\n", 6, false},
+		{"endpoint used twice", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n    b: {kind: linux}\n  links:\n    - endpoints: [\"a:e1\", \"b:e1\"]\n    - endpoints: [\"a:e1\", \"b:e2\"]\n", 8, false},
+		{"bad endpoint", "name: x\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - endpoints: [\"a\", \"a:e2\"]\n", 6, false},
+		{"no name", "topology:\n  nodes:\n    a: {kind: linux}\n", 1, false},
+		{"not yaml", "name: [x\n", 1, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Parse([]byte(tc.src))
+			_, err := Options{Strict: tc.strict}.Parse([]byte(tc.src))
 			var te *Error
 			if !errors.As(err, &te) || !errors.Is(err, ErrInvalid) {
 				t.Fatalf("Parse: got %v, want a *topo.Error", err)
@@ -138,16 +147,23 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		seen := map[string]bool{}
+		warned := map[string]bool{}
+		for _, w := range tp.Warnings {
+			warned[w.Node] = true
+		}
 		for _, n := range tp.Nodes {
-			if !KnownKind(n.Kind) || seen[n.Name] || !validName(n.Name) {
+			if n.Kind == "" || seen[n.Name] || !validName(n.Name) || (!KnownKind(n.Kind) && !warned[n.Name]) {
 				t.Fatalf("accepted bad node %+v", n)
 			}
 			seen[n.Name] = true
 		}
 		for _, l := range tp.Links {
-			if !seen[l.A.Node] || !seen[l.B.Node] {
+			if !seen[l.A.Node] || (!l.External() && !seen[l.B.Node]) {
 				t.Fatalf("accepted link to an unknown node: %+v", l)
 			}
+		}
+		if _, err := (Options{Strict: true}).Parse(src); err == nil && len(tp.Warnings) > 0 {
+			t.Fatalf("strict accepted what has warnings: %v", tp.Warnings)
 		}
 	})
 }
