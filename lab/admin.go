@@ -16,7 +16,7 @@ import (
 
 // Admin API (JSON over HTTP on the lab's host; see the package doc):
 //
-//	GET    /v1/lab                              name, credentials, devices
+//	GET    /v1/lab                              name, credentials, devices, hosts
 //	GET    /v1/devices/{name}/faults            active faults and hit counters
 //	POST   /v1/devices/{name}/faults            inject a fault.Fault
 //	DELETE /v1/devices/{name}/faults?protocol=&kind=   clear faults
@@ -29,6 +29,7 @@ type LabInfo struct {
 	Dir         string       `json:"dir"`
 	Credentials Credentials  `json:"credentials"`
 	Devices     []DeviceInfo `json:"devices"`
+	Hosts       []HostInfo   `json:"hosts,omitempty"`
 }
 
 // FaultInfo is the answer of GET /v1/devices/{name}/faults.
@@ -135,7 +136,7 @@ func (a *adminServer) close() error {
 
 // Info describes the lab as the admin API and `netagent lab list` show it.
 func (l *Lab) Info() LabInfo {
-	return LabInfo{Name: l.topo.Name, Dir: l.dir, Credentials: l.creds, Devices: l.Devices()}
+	return LabInfo{Name: l.topo.Name, Dir: l.dir, Credentials: l.creds, Devices: l.Devices(), Hosts: l.Hosts()}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

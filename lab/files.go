@@ -313,3 +313,21 @@ func ListDevices(devs []DeviceInfo, creds Credentials) string {
 	fmt.Fprintf(&b, "credentials: username %s password %s\n", creds.Username, creds.Password)
 	return b.String()
 }
+
+// ListHosts renders hosts for people: one line per host ("" when there
+// are none).
+func ListHosts(hosts []HostInfo) string {
+	if len(hosts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-16s %-20s %-24s %s\n", "HOST", "KIND", "INTERFACES", "WHAT")
+	for _, h := range hosts {
+		ifs := strings.Join(h.Interfaces, ",")
+		if ifs == "" {
+			ifs = "-"
+		}
+		fmt.Fprintf(&b, "%-16s %-20s %-24s %s\n", h.Name, h.Kind, ifs, h.System)
+	}
+	return b.String()
+}

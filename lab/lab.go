@@ -85,6 +85,21 @@ type DeviceInfo struct {
 	HostKey string `json:"host_key"`
 }
 
+// HostInfo describes a node that takes part in the topology (its links,
+// name and labels) but is not a managed device: a Linux host, a bridge, an
+// appliance netagent does not configure, or a node of an unknown kind. It
+// serves nothing and is not in the inventory.
+type HostInfo struct {
+	Name   string            `json:"name"`
+	Kind   string            `json:"kind"`
+	Image  string            `json:"image,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// System is what the kind runs ("Linux host", "traffic generator").
+	System string `json:"system"`
+	// Interfaces are the interfaces its links use, sorted.
+	Interfaces []string `json:"interfaces,omitempty"`
+}
+
 // clone returns a copy sharing no map or slice with d.
 func (d DeviceInfo) clone() DeviceInfo {
 	c := d
@@ -138,6 +153,7 @@ type Lab struct {
 	log      *slog.Logger
 	devices  []*device
 	byName   map[string]*device
+	hosts    []HostInfo
 	sessions atomic.Uint32
 	model    *model
 	admin    *adminServer
@@ -200,7 +216,15 @@ func Start(ctx context.Context, t *topo.Topology, opts Options) (*Lab, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("lab %s: start: %w", t.Name, err)
 		}
-		d, err := l.startDevice(n, ports)
+		p, err := resolvePersonality(n)
+		if err != nil {
+			return nil, fmt.Errorf("lab %s: %w", t.Name, err)
+		}
+		if p.host {
+			l.hosts = append(l.hosts, HostInfo{Name: n.Name, Kind: n.Kind, Image: n.Image, Labels: n.Labels, System: p.system, Interfaces: t.Interfaces(n.Name)})
+			continue
+		}
+		d, err := l.startDevice(n, p, ports)
 		if err != nil {
 			return nil, err
 		}
@@ -226,15 +250,14 @@ func Start(ctx context.Context, t *topo.Topology, opts Options) (*Lab, error) {
 		}
 	}
 	ok = true
-	l.log.Info("lab started", "lab", t.Name, "devices", len(l.devices), "dir", abs)
+	for _, w := range t.Warnings {
+		l.log.Warn("topology", "warning", w.String())
+	}
+	l.log.Info("lab started", "lab", t.Name, "devices", len(l.devices), "hosts", len(l.hosts), "dir", abs)
 	return l, nil
 }
 
-func (l *Lab) startDevice(n topo.Node, ports *portAllocator) (*device, error) {
-	p, err := resolvePersonality(n)
-	if err != nil {
-		return nil, fmt.Errorf("lab %s: %w", l.topo.Name, err)
-	}
+func (l *Lab) startDevice(n topo.Node, p personality, ports *portAllocator) (*device, error) {
 	signer, err := l.hostKey(n.Name)
 	if err != nil {
 		return nil, err
@@ -355,6 +378,24 @@ func (l *Lab) Devices() []DeviceInfo {
 	out := make([]DeviceInfo, len(l.devices))
 	for i, d := range l.devices {
 		out[i] = d.info.clone()
+	}
+	return out
+}
+
+// Hosts returns the topology's nodes that are not devices, in topology
+// order.
+func (l *Lab) Hosts() []HostInfo {
+	out := make([]HostInfo, len(l.hosts))
+	for i, h := range l.hosts {
+		h.Interfaces = append([]string(nil), h.Interfaces...)
+		if h.Labels != nil {
+			m := make(map[string]string, len(h.Labels))
+			for k, v := range h.Labels {
+				m[k] = v
+			}
+			h.Labels = m
+		}
+		out[i] = h
 	}
 	return out
 }

@@ -28,22 +28,30 @@ func newLabCmd(g *globals) *cobra.Command {
 		Use:   "lab",
 		Short: "Run the simulated lab: devices speaking NETCONF, gNMI and SSH CLI from a containerlab topology",
 	}
-	cmd.AddCommand(newLabUpCmd(g), newLabListCmd(), newLabGenCmd(), newLabFaultCmd())
+	cmd.AddCommand(newLabUpCmd(g), newLabCheckCmd(), newLabListCmd(), newLabGenCmd(), newLabFaultCmd())
 	return cmd
 }
 
 func newLabUpCmd(g *globals) *cobra.Command {
 	var opts lab.Options
+	var strict bool
 	cmd := &cobra.Command{
 		Use:   "up TOPOLOGY",
 		Short: "Start one simulated device per node of a containerlab topology; Ctrl-C stops them",
 		Long: `Start the simulated lab. State (host keys, credentials, known_hosts, the netagent
 inventory, containerlab's topology-data.json and ansible-inventory.yml) goes to
 clab-<name>/ beside the topology file, or --dir. Host keys and the password
-persist across restarts.`,
+persist across restarts.
+
+Every containerlab kind is accepted. Network operating systems become
+devices serving the protocols the real system offers (see the kinds table in
+the README); hosts, bridges and appliances netagent does not configure take
+part in the links but are not in the inventory, and are listed as hosts. A
+node of a kind containerlab does not have is a host, with a warning naming
+it and its line; --strict refuses such a topology.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := topo.ReadFile(args[0])
+			t, err := topo.Options{Strict: strict}.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
@@ -53,8 +61,17 @@ persist across restarts.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "lab %s: %d devices\n\n", t.Name, len(l.Devices()))
+			fmt.Fprintf(out, "lab %s: %d devices, %d hosts\n\n", t.Name, len(l.Devices()), len(l.Hosts()))
 			fmt.Fprint(out, lab.ListDevices(l.Devices(), l.Credentials()))
+			if hs := lab.ListHosts(l.Hosts()); hs != "" {
+				fmt.Fprint(out, "\nhosts (in the topology, not managed):\n"+hs)
+			}
+			for _, w := range t.Warnings {
+				fmt.Fprintln(out, "warning:", w)
+			}
+			for _, n := range t.Notes {
+				fmt.Fprintln(out, "note:", n)
+			}
 			fmt.Fprintf(out, "\ninventory:   %s\nknown_hosts: %s\nadmin api:   http://%s\nCtrl-C stops the lab.\n",
 				l.InventoryPath(), l.KnownHostsPath(), l.AdminAddr())
 			<-cmd.Context().Done()
@@ -69,7 +86,83 @@ persist across restarts.`,
 	f.IntVar(&opts.BasePort, "base-port", 0, "first port to hand out (0: ephemeral ports)")
 	f.Int64Var(&opts.Seed, "seed", 1, "seed of the synthetic telemetry")
 	f.BoolVar(&opts.GNMITLS, "gnmi-tls", false, "serve gNMI over TLS (certificate in the state directory)")
+	f.BoolVar(&strict, "strict", false, "refuse unknown kinds, undefined groups and unknown link types instead of warning")
 	return cmd
+}
+
+func newLabCheckCmd() *cobra.Command {
+	var o lab.CheckOptions
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "check FILE|DIR...",
+		Short: "Start each containerlab topology briefly and report its devices, hosts and warnings",
+		Long: `Read each topology (a directory is searched for *.clab.yml and *.clab.yaml),
+start it as a simulated lab in a temporary directory, check that every
+device's endpoints answer, and stop it. One report per file; the exit status
+is non-zero when any topology fails.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files, err := lab.TopologyFiles(args)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			failed, devices, hosts, warnings := 0, 0, 0, 0
+			start := time.Now()
+			for _, f := range files {
+				r := lab.Check(cmd.Context(), f, o)
+				writeCheck(out, r, verbose)
+				if r.Err != nil {
+					failed++
+				}
+				devices, hosts, warnings = devices+len(r.Devices), hosts+len(r.Hosts), warnings+len(r.Warnings)
+			}
+			fmt.Fprintf(out, "%d topologies: %d ok, %d failed; %d devices, %d hosts, %d warnings (%s)\n",
+				len(files), len(files)-failed, failed, devices, hosts, warnings, time.Since(start).Round(time.Millisecond))
+			if failed > 0 {
+				return fmt.Errorf("lab check: %d of %d topologies failed", failed, len(files))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&o.Strict, "strict", false, "fail on unknown kinds, undefined groups and unknown link types")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also list the notes (settings kept or ignored)")
+	return cmd
+}
+
+// writeCheck renders one file's result of lab check.
+func writeCheck(out io.Writer, r lab.CheckResult, verbose bool) {
+	if r.Err != nil {
+		fmt.Fprintf(out, "FAIL %s\n", r.File)
+		for _, line := range strings.Split(r.Err.Error(), "\n") {
+			fmt.Fprintf(out, "       error   %s\n", line)
+		}
+		return
+	}
+	fmt.Fprintf(out, "ok   %s  lab %s: %d devices, %d hosts, %d links, %d warnings, %d notes (%s)\n",
+		r.File, r.Name, len(r.Devices), len(r.Hosts), r.Links, len(r.Warnings), len(r.Notes), r.Elapsed.Round(time.Millisecond))
+	for _, d := range r.Devices {
+		var ps []string
+		for _, e := range d.Endpoints {
+			p := e.Protocol
+			if e.Platform != "" {
+				p += "(" + e.Platform + ")"
+			}
+			ps = append(ps, p)
+		}
+		fmt.Fprintf(out, "       device  %-20s %-22s %s\n", d.Name, d.Kind, strings.Join(ps, " "))
+	}
+	for _, h := range r.Hosts {
+		fmt.Fprintf(out, "       host    %-20s %-22s %s\n", h.Name, h.Kind, h.System)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(out, "       warning %s\n", w)
+	}
+	if verbose {
+		for _, n := range r.Notes {
+			fmt.Fprintf(out, "       note    %s\n", n)
+		}
+	}
 }
 
 func newLabGenCmd() *cobra.Command {
