@@ -163,6 +163,22 @@ func TestPersonalities(t *testing.T) {
 		{`{kind: nokia_srlinux, labels: {netagent.protocols: "cli"}}`, []string{"cli"}, "srl", false},
 		{`{kind: linux, labels: {netagent.protocols: "snmp"}}`, nil, "", true},
 		{`{kind: linux, labels: {netagent.cli-platform: junos}}`, nil, "", true},
+		{"{kind: linux, image: quay.io/frrouting/frr:10.2.1}", []string{"cli"}, "frr", false},
+		{"{kind: linux, image: frr:10}", []string{"cli"}, "frr", false},
+		{"{kind: linux, image: wbitt/network-multitool:alpine-extra}", nil, "", false},
+		{`{kind: linux, image: alpine:3, labels: {netagent.cli-platform: frr}}`, []string{"cli"}, "frr", false},
+		{`{kind: linux, image: alpine:3, labels: {netagent.protocols: "netconf"}}`, []string{"netconf"}, "", false},
+		{`{kind: nokia_srlinux, labels: {netagent.protocols: ""}}`, nil, "", false},
+		{"{kind: nokia_srsim}", []string{"gnmi", "netconf"}, "", false},
+		{"{kind: vr-sros}", []string{"gnmi", "netconf"}, "", false},
+		{"{kind: cisco_xrv}", []string{"gnmi", "netconf"}, "", false},
+		{"{kind: cisco_c8000v}", []string{"netconf", "gnmi"}, "", false},
+		{"{kind: juniper_cjunosevolved}", []string{"netconf", "gnmi"}, "", false},
+		{"{kind: sonic-vs}", []string{"gnmi", "cli"}, "frr", false},
+		{"{kind: cvx}", []string{"cli"}, "frr", false},
+		{"{kind: fortinet_fortigate}", nil, "", false},
+		{"{kind: k8s-kind}", nil, "", false},
+		{"{kind: toaster}", nil, "", false},
 	}
 	for _, tc := range tests {
 		tp, err := topo.Parse([]byte("name: p\ntopology:\n  nodes:\n    n1: " + tc.node + "\n"))
@@ -179,6 +195,9 @@ func TestPersonalities(t *testing.T) {
 				t.Errorf("%s: error does not name the line: %v", tc.node, err)
 			}
 			continue
+		}
+		if host := tc.want == nil; p.host != host {
+			t.Errorf("%s: host = %v, want %v", tc.node, p.host, host)
 		}
 		if d := cmp.Diff(tc.want, p.protocols); d != "" || p.platform != tc.platform {
 			t.Errorf("%s: protocols (-want +got):\n%s platform %q", tc.node, d, p.platform)

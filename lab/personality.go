@@ -211,3 +211,64 @@ func resolvePersonality(n topo.Node) (personality, error) {
 	}
 	return p, nil
 }
+
+// KindsTable renders the personality table as Markdown: kinds, the
+// system, the protocols the lab serves for them and the adapters that
+// drive those (README's kinds table).
+func KindsTable() string {
+	var b strings.Builder
+	b.WriteString("| kinds | system | simulated as | adapters that drive it | notes |\n|---|---|---|---|---|\n")
+	for _, p := range personalities {
+		kinds := make([]string, len(p.Kinds))
+		for i, k := range p.Kinds {
+			kinds[i] = "`" + k + "`"
+		}
+		sim, drv := "host (links only)", "none"
+		if !p.Host {
+			var ps, ds []string
+			for _, pr := range p.Protocols {
+				switch pr {
+				case ProtoCLI:
+					ps = append(ps, "CLI ("+p.Platform+")")
+					ds = append(ds, "cli ("+p.Platform+")")
+				case ProtoNETCONF:
+					ps = append(ps, "NETCONF")
+					ds = append(ds, "netconf")
+				case ProtoGNMI:
+					ps = append(ps, "gNMI")
+					ds = append(ds, "gnmi")
+				}
+			}
+			sim, drv = strings.Join(ps, ", "), strings.Join(ds, ", ")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", strings.Join(kinds, " "), p.System, sim, drv, p.Note)
+	}
+	return b.String()
+}
+
+// KindsTopology is a topology with one node of every device personality
+// (its first kind, default labels; FRR also as kind linux with FRR's
+// image), each with an interface eth1 linked to another's, and a Linux
+// host. The adapters' conformance tests run their suite over it.
+func KindsTopology() []byte {
+	var b strings.Builder
+	b.WriteString("# one node per device personality (lab.KindsTopology)\nname: kinds\ntopology:\n  nodes:\n")
+	var names []string
+	for _, p := range personalities {
+		if p.Host {
+			continue
+		}
+		fmt.Fprintf(&b, "    %s: {kind: %s}\n", p.Name, p.Kinds[0])
+		names = append(names, p.Name)
+	}
+	b.WriteString("    linux-frr: {kind: linux, image: quay.io/frrouting/frr:10.2.1}\n    pc: {kind: linux, image: alpine:3}\n")
+	names = append(names, "linux-frr")
+	if len(names)%2 == 1 {
+		names = append(names, "pc")
+	}
+	b.WriteString("  links:\n")
+	for i := 0; i+1 < len(names); i += 2 {
+		fmt.Fprintf(&b, "    - endpoints: [\"%s:eth1\", \"%s:eth1\"]\n", names[i], names[i+1])
+	}
+	return []byte(b.String())
+}
