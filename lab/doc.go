@@ -31,20 +31,53 @@
 //
 // # Personalities
 //
-// A node's kind decides what it speaks; the labels netagent.protocols
-// ("netconf,gnmi,cli", in preference order) and netagent.cli-platform
-// (frr | eos | srl) override it:
+// Every kind containerlab knows (names and aliases, topo.Kinds) has a
+// personality (Personalities, rendered by KindsTable as the README's kinds
+// table). Network operating systems become devices that serve the
+// management protocols the real system offers, as far as netagent's
+// adapters drive them: NETCONF and gNMI over the one OpenConfig datastore,
+// so configuration works on every device through the netconf and gnmi
+// adapters; a CLI only in a dialect the CLI adapter renders for
+// (adapters/cli/platforms: frr and eos). Defaults, in preference order:
 //
-//	nokia_srlinux, nokia_sros, cisco_xrd, cisco_xrv9k, cisco_n9kv   gnmi, netconf
-//	arista_ceos, ceos                                               gnmi, cli (eos)
-//	linux, frr, cumulus_cvx, sonic-vs                               cli (frr)
-//	juniper_*, vr-vmx, cisco_csr1000v                               netconf, gnmi
-//	bridge, host                                                    nothing
+//	SR Linux (nokia_srlinux, srl)                        gnmi, netconf
+//	SR OS (nokia_sros, vr-sros, nokia_srsim)             gnmi, netconf     (MD-CLI: not rendered)
+//	Arista EOS (arista_ceos, ceos, arista_veos)          gnmi, cli (eos)
+//	IOS XR (cisco_xrd, xrd, cisco_xrv, cisco_xrv9k, c8000) gnmi, netconf   (XR CLI: not rendered)
+//	IOS XE (cisco_csr1000v, cisco_c8000v, cisco_cat9kv)  netconf, gnmi     (CLI: not rendered)
+//	NX-OS (cisco_n9kv)                                   gnmi, netconf     (CLI: not rendered)
+//	Junos (juniper_*, crpd, cjunosevolved)               netconf, gnmi     (Junos CLI: not rendered)
+//	SONiC (sonic-vs, sonic-vm, dell_sonic, plvision_sonic) gnmi, cli (frr: vtysh)
+//	Cumulus (nvidia_cumulusvx, cumulus_cvx, cvx)         cli (frr)
+//	FRR (frr; linux with an FRR image or none)           cli (frr)
+//	OcNOS, 6WIND VSR, ArcOS, SAOS                        netconf and gnmi
+//	Huawei VRP, RARE/freeRtr                             netconf
 //
-// An SR Linux node gets the SR Linux CLI ("srl") when its labels ask for
-// cli; it is not on by default because netagent's CLI adapter renders for
-// frr and eos only, and an inventory naming a platform it cannot drive is
-// refused.
+// Hosts and appliances without a configuration model netagent drives
+// (linux with any other image, bridge, ovs-bridge, host, ext-container,
+// k8s-kind, generic_vm, freebsd, openbsd, traffic generators, firewalls
+// and load balancers, and routers configured only through their own CLI
+// or REST API: VyOS, RouterOS, OpenWrt, VPP, osvbng, AOS-CX, OS10, IOL,
+// vIOS, SD-WAN) are hosts: they take part in the topology (their links,
+// names and labels; a device's interface facing one is described "to
+// HOST:IF") but serve nothing, are not in the netagent inventory, the
+// ansible inventory or the nodes of topology-data.json (so that readers
+// that take every node for a managed device leave them alone; their links
+// are there), and are listed by Hosts and `netagent lab up`. A node of a
+// kind containerlab does not have is a host too; topo warns naming it and
+// its line, and refuses it with Strict.
+//
+// The labels netagent.protocols ("netconf,gnmi,cli", in preference order;
+// empty makes a host) and netagent.cli-platform (frr | eos | srl; on a host
+// it makes a CLI device) override any kind. An SR Linux node gets the SR
+// Linux CLI ("srl") when its labels ask for cli; it is not on by default
+// because netagent's CLI adapter renders for frr and eos only, and an
+// inventory naming a platform it cannot drive is refused.
+//
+// KindsTopology has one node per device personality; the adapters'
+// conformance tests (TestKindConformance) run the whole suite on each over
+// every protocol it claims. Check starts a topology file briefly (`netagent
+// lab check`): devices, hosts, warnings, every endpoint answering.
 //
 // Every device starts with one interface per link endpoint (type
 // ethernetCsmacd, enabled, mtu 1500, described "to PEER:IF") carrying an

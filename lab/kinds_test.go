@@ -201,3 +201,29 @@ func TestKindsTopology(t *testing.T) {
 		}
 	}
 }
+
+// TestContainerlabExamplesComeUp: containerlab's own 48 example
+// topologies (../shared/clab-examples beside the repository; .ci/run
+// fails when they are missing) all come up, each device answering.
+func TestContainerlabExamplesComeUp(t *testing.T) {
+	dir := filepath.Join("..", "..", "shared", "clab-examples")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("no containerlab examples beside the repository")
+	}
+	files, err := TopologyFiles([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devices, hosts := 0, 0
+	for _, f := range files {
+		r := Check(context.Background(), f, CheckOptions{Strict: true, LookupEnv: func(string) (string, bool) { return "", false }})
+		if r.Err != nil {
+			t.Errorf("%s: %v", f, r.Err)
+		}
+		devices, hosts = devices+len(r.Devices), hosts+len(r.Hosts)
+	}
+	if len(files) != 48 {
+		t.Errorf("%d example topologies, want 48", len(files))
+	}
+	t.Logf("%d topologies: %d devices, %d hosts", len(files), devices, hosts)
+}

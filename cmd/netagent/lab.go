@@ -286,8 +286,14 @@ func newLabListCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			switch output {
 			case "table":
-				_, err := fmt.Fprint(out, lab.ListDevices(info.Devices, info.Credentials))
-				return err
+				if _, err := fmt.Fprint(out, lab.ListDevices(info.Devices, info.Credentials)); err != nil {
+					return err
+				}
+				if hs := lab.ListHosts(info.Hosts); hs != "" {
+					_, err := fmt.Fprint(out, "\nhosts (in the topology, not managed):\n"+hs)
+					return err
+				}
+				return nil
 			case "json":
 				list := []labListEntry{}
 				for _, d := range info.Devices {

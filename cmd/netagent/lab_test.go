@@ -119,3 +119,41 @@ func TestLabCommands(t *testing.T) {
 		t.Errorf("lab.json left behind: %v", err)
 	}
 }
+
+// TestLabCheck: lab check over the lab's testdata topologies (one per
+// syntax form and one node of every kind) reports every file ok with its
+// devices and hosts; an unknown kind fails with --strict, a broken file
+// fails, and either makes the command fail.
+func TestLabCheck(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	testdata := filepath.Join("..", "..", "lab", "testdata", "clab")
+	var out syncBuffer
+	if err := runLabCLI(ctx, &out, "lab", "check", testdata); err != nil {
+		t.Fatalf("lab check: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"7 topologies: 7 ok, 0 failed",
+		"lab hosts: 3 devices, 6 hosts, 7 links, 1 warnings",
+		"device  frr1                 linux                  cli(frr)",
+		"host    pc1                  linux                  Linux host",
+		`warning ` + filepath.Join(testdata, "hosts.clab.yml") + `:19: node box1: unknown kind "toaster": treated as a host`,
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("lab check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	var strict syncBuffer
+	if err := runLabCLI(ctx, &strict, "lab", "check", "--strict", filepath.Join(testdata, "hosts.clab.yml")); err == nil {
+		t.Errorf("lab check --strict of an unknown kind succeeded:\n%s", strict.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.clab.yml")
+	if err := os.WriteFile(bad, []byte("name: bad\ntopology:\n  nodes:\n    a: {kind: linux}\n  links:\n    - endpoints: [\"a:e1\", \"b:e1\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var failed syncBuffer
+	err := runLabCLI(ctx, &failed, "lab", "check", bad, filepath.Join(testdata, "env.clab.yml"))
+	if err == nil || !strings.Contains(failed.String(), "FAIL "+bad) || !strings.Contains(failed.String(), `no node "b"`) || !strings.Contains(failed.String(), "2 topologies: 1 ok, 1 failed") {
+		t.Errorf("lab check of a broken file: err %v\n%s", err, failed.String())
+	}
+}
