@@ -131,7 +131,8 @@ func TestGenerate(t *testing.T) {
 // unique nodes and links between existing nodes, and errors carry a line.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("../topologies/*.clab.yml")
-	for _, p := range files {
+	more, _ := filepath.Glob("../testdata/clab/*.clab.yml")
+	for _, p := range append(files, more...) {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}
