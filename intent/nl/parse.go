@@ -51,7 +51,10 @@ type Candidate struct {
 	FromContext []string `json:"from_context,omitempty"`
 	Missing     []string `json:"missing,omitempty"`
 	Summary     string   `json:"summary,omitempty"`
-	// Intent is the intent this reading builds, when it is complete and valid.
+	// Document is the intent this reading builds, as the JSON document
+	// POST /v1/intents takes, when it is complete.
+	Document map[string]any `json:"document,omitempty"`
+	// Intent is Document decoded, when it is complete and valid.
 	Intent *intent.Intent `json:"intent,omitempty"`
 	// Problem says why a complete reading is not a valid intent.
 	Problem string `json:"problem,omitempty"`
@@ -64,6 +67,8 @@ type Result struct {
 	Confidence float64        `json:"confidence"`
 	Threshold  float64        `json:"threshold"`
 	Intent     *intent.Intent `json:"intent,omitempty"`
+	// Document is the intent as the JSON document to submit.
+	Document   map[string]any `json:"document,omitempty"`
 	Summary    string         `json:"summary,omitempty"`
 	Question   string         `json:"question,omitempty"`
 	Candidates []Candidate    `json:"candidates"`
@@ -298,6 +303,7 @@ func (p *Parser) decide(rules *compiled, lang string, negated bool, res *Result)
 	default:
 		res.Status = StatusConfirm
 		res.Intent = top.Intent
+		res.Document = top.Document
 		res.Summary = top.Summary
 	}
 }
@@ -399,6 +405,7 @@ func (p *Parser) finish(rules *compiled, ci compiledIntent, lang string, slots m
 		"targets": map[string]any{"devices": []any{slots["device"]}},
 		"spec":    substitute(ci.Spec, typed, slots),
 	}
+	c.Document = doc
 	in, err := intent.DecodeValue(doc)
 	if err != nil {
 		c.Problem = plainProblem(err)

@@ -22,6 +22,22 @@ func DefaultRules() []byte { return append([]byte(nil), defaultRules...) }
 // ErrRules marks a rule set that cannot be loaded; errors.Is matches it.
 var ErrRules = errors.New("nl: invalid rules")
 
+// RuleError is a problem in a rule file, at a line (0 when unknown).
+type RuleError struct {
+	Line   int
+	Reason string
+}
+
+func (e *RuleError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	}
+	return e.Reason
+}
+
+// Is makes errors.Is(err, ErrRules) true for every RuleError.
+func (e *RuleError) Is(target error) bool { return target == ErrRules }
+
 // Rules is the intent library: what the parser knows, as data.
 type Rules struct {
 	Version int `yaml:"version"`
