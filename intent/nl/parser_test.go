@@ -122,11 +122,14 @@ func FuzzParse(f *testing.F) {
 		}
 		switch res.Status {
 		case nl.StatusConfirm:
-			if res.Intent == nil || res.Confidence < res.Threshold {
+			if res.Document == nil || res.Confidence < res.Threshold {
 				t.Fatalf("confirm without an intent above threshold: %+v", res)
 			}
+			if spec, _ := res.Document["spec"].(map[string]any); res.Intent == nil && spec["ensure"] != "absent" {
+				t.Fatalf("confirm of a creating intent not checked against its schema: %+v", res)
+			}
 		case nl.StatusClarify, nl.StatusNoMatch:
-			if res.Question == "" || res.Intent != nil {
+			if res.Question == "" || res.Intent != nil || res.Document != nil {
 				t.Fatalf("%s without a question, or with an intent: %+v", res.Status, res)
 			}
 		default:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -49,6 +50,13 @@ type Rules struct {
 	Negations map[string][]string `yaml:"negations"`
 	// Fillers per language: politeness removed before matching.
 	Fillers map[string][]string `yaml:"fillers"`
+	// Removals per language: a sentence with one of these (outside a
+	// longer phrase of the library, such as "no shut") asks for the
+	// removal form; only rules marked removal read it.
+	Removals map[string][]string `yaml:"removals"`
+	// Questions per language: an English one at the start of a sentence,
+	// a Chinese one anywhere, makes it a question, which is asked back.
+	Questions map[string][]string `yaml:"questions"`
 	// Slots are the named elements sentences carry.
 	Slots map[string]SlotRule `yaml:"slots"`
 	// Intents are the library entries.
@@ -92,6 +100,26 @@ type IntentRule struct {
 	Spec map[string]any `yaml:"spec"`
 	// Confirm is the sentence shown back for confirmation, per language.
 	Confirm map[string]string `yaml:"confirm"`
+	// Cues per language are groups of words; the frame reader reads a
+	// sentence with this rule when every group has a word in it. "{slot}"
+	// in a group is met by an element of that slot's type.
+	Cues map[string][][]string `yaml:"cues"`
+	// Unless per language: words that keep the rule from reading a sentence.
+	Unless map[string][]string `yaml:"unless"`
+	// Consts fill a slot with a constant when a word occurs:
+	// slot -> language -> word -> value ("blackhole" -> DROP).
+	Consts map[string]map[string]map[string]string `yaml:"consts"`
+	// Optional slots are filled when the sentence has them.
+	Optional []string `yaml:"optional"`
+	// Removal marks the removal form of a kind: read only when the
+	// sentence has a removal word, while the other rules are not.
+	Removal bool `yaml:"removal"`
+	// FollowUp marks the rule that repeats the session's previous request
+	// with the elements this sentence gives ("the same on leaf2").
+	FollowUp bool `yaml:"follow_up"`
+	// MaxDevices lets the device slot take several devices (the two ends
+	// of a link); default 1.
+	MaxDevices int `yaml:"max_devices"`
 }
 
 // compiled is a loaded, checked rule set.
@@ -99,6 +127,9 @@ type compiled struct {
 	raw       []byte
 	threshold float64
 	negations map[string][]string
+	removals  map[string][]string
+	questions map[string][]string
+	lex       map[string]lexicon
 	fillers   map[string][]filler
 	slots     map[string]SlotRule
 	intents   []compiledIntent
@@ -106,6 +137,7 @@ type compiled struct {
 
 type compiledIntent struct {
 	IntentRule
+	index int
 	// bodies are the patterns as regular expressions, per language, with
 	// devicePlaceholder where the device names go.
 	bodies map[string][]string
@@ -120,66 +152,156 @@ const genericDevice = `[A-Za-z][A-Za-z0-9_-]*[0-9]`
 
 var slotTypes = map[string]string{
 	"device":     `[A-Za-z][A-Za-z0-9_-]*[A-Za-z0-9]`,
-	"interface":  `(?:(?:ethernet|eth|ge|xe|et|e|swp|lo|loopback|port-channel|vlan)[-]?[0-9]+(?:[/.-][0-9]+)*)`,
+	"interface":  `(?:(?:gigabitethernet|tengigabitethernet|tengige|ethernet|eth|ge|xe|et|gi|te|e|swp|lo|loopback|port-channel|vlan|irb|mgmt)[-]?[0-9]+(?:[/.:-][0-9]+)*)`,
 	"integer":    `[0-9]{1,10}`,
 	"number":     `[0-9]{1,10}(?:\.[0-9]{1,6})?`,
 	"asn":        `[0-9]{1,10}`,
 	"ipv4":       `(?:[0-9]{1,3}\.){3}[0-9]{1,3}`,
 	"prefix":     `(?:[0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}`,
 	"duration":   `[0-9]{1,6}\s*(?:ms|s|m|h|秒|分钟|小时)`,
-	"text":       `"[^"]{1,255}"|“[^”]{1,255}”|'[^']{1,255}'|「[^」]{1,255}」`,
+	"text":       `"[^"]{1,255}"|“[^”]{1,255}”|'[^']{1,255}'|「[^」]{1,255}」|｢[^｣]{1,255}｣`,
 	"metric":     ``, // from Values
 	"comparison": ``, // from Values
 }
 
+var reYAMLLine = regexp.MustCompile(`line ([0-9]+)`)
+
+// yamlError turns a YAML decoding error into a RuleError with its line.
+func yamlError(err error) error {
+	line := 0
+	if m := reYAMLLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return &RuleError{Line: line, Reason: strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+// ruleLines finds where things are in a rule file, for error messages.
+type ruleLines struct{ root *yaml.Node }
+
+// at returns the line of the node reached by keys (mapping keys, or
+// sequence indexes as ints); 0 when it is not there.
+func (l ruleLines) at(path ...any) int {
+	n := l.root
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return n.Line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					n, found = n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return n.Line
+			}
+		case int:
+			if n.Kind != yaml.SequenceNode || k >= len(n.Content) {
+				return n.Line
+			}
+			n = n.Content[k]
+		}
+	}
+	return n.Line
+}
+
 func loadRules(data []byte) (*compiled, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRules, yamlError(err))
+	}
 	var r Rules
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRules, err)
+		return nil, fmt.Errorf("%w: %w", ErrRules, yamlError(err))
 	}
-	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations, fillers: compileFillers(r.Fillers), slots: r.Slots}
+	lines := ruleLines{root: &root}
+	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations,
+		removals: r.Removals, questions: r.Questions, fillers: compileFillers(r.Fillers), slots: r.Slots}
 	if c.threshold == 0 {
 		c.threshold = 0.75
 	}
 	if c.threshold < 0 || c.threshold > 1 {
-		return nil, fmt.Errorf("%w: threshold %v is not between 0 and 1", ErrRules, c.threshold)
+		return nil, fmt.Errorf("%w: %w", ErrRules, &RuleError{Line: lines.at("threshold"), Reason: fmt.Sprintf("threshold %v is not between 0 and 1", c.threshold)})
 	}
 	var errs []error
-	for name, s := range r.Slots {
+	fail := func(line int, format string, args ...any) {
+		errs = append(errs, &RuleError{Line: line, Reason: fmt.Sprintf(format, args...)})
+	}
+	slotNames := make([]string, 0, len(r.Slots))
+	for name := range r.Slots {
+		slotNames = append(slotNames, name)
+	}
+	sort.Strings(slotNames)
+	for _, name := range slotNames {
+		s := r.Slots[name]
 		if _, ok := slotTypes[s.Type]; !ok {
-			errs = append(errs, fmt.Errorf("slot %s: unknown type %q", name, s.Type))
+			fail(lines.at("slots", name, "type"), "slot %s: unknown type %q", name, s.Type)
 		}
 		if (s.Type == "metric" || s.Type == "comparison") && len(s.Values) == 0 {
-			errs = append(errs, fmt.Errorf("slot %s: type %s needs values", name, s.Type))
+			fail(lines.at("slots", name), "slot %s: type %s needs values", name, s.Type)
 		}
 	}
 	seen := map[string]bool{}
-	for _, ir := range r.Intents {
+	followUps := 0
+	for i, ir := range r.Intents {
 		if ir.Name == "" || seen[ir.Name] {
-			errs = append(errs, fmt.Errorf("intent %q: missing or duplicate name", ir.Name))
+			fail(lines.at("intents", i), "intent %q: missing or duplicate name", ir.Name)
 			continue
 		}
 		seen[ir.Name] = true
-		if !knownKind(ir.Kind) {
-			errs = append(errs, fmt.Errorf("intent %s: unknown kind %q", ir.Name, ir.Kind))
+		if ir.FollowUp {
+			followUps++
+		} else if !knownKind(ir.Kind) {
+			fail(lines.at("intents", i, "kind"), "intent %s: unknown kind %q", ir.Name, ir.Kind)
 		}
-		ci := compiledIntent{IntentRule: ir, bodies: map[string][]string{}}
-		for _, req := range ir.Required {
+		ci := compiledIntent{IntentRule: ir, index: len(c.intents), bodies: map[string][]string{}}
+		for j, req := range ir.Required {
 			if _, ok := r.Slots[req]; !ok {
-				errs = append(errs, fmt.Errorf("intent %s: required slot %q is not declared", ir.Name, req))
+				fail(lines.at("intents", i, "required", j), "intent %s: required slot %q is not declared", ir.Name, req)
 			}
 		}
-		for lang, pats := range ir.Patterns {
-			for _, p := range pats {
+		for j, opt := range ir.Optional {
+			if _, ok := r.Slots[opt]; !ok {
+				fail(lines.at("intents", i, "optional", j), "intent %s: optional slot %q is not declared", ir.Name, opt)
+			}
+		}
+		for slot := range ir.Consts {
+			if _, ok := r.Slots[slot]; !ok {
+				fail(lines.at("intents", i, "consts", slot), "intent %s: constant for undeclared slot %q", ir.Name, slot)
+			}
+		}
+		for lang, groups := range ir.Cues {
+			for g, words := range groups {
+				for k, w := range words {
+					if strings.HasPrefix(w, "{") {
+						if _, ok := r.Slots[strings.Trim(w, "{}")]; !ok || !strings.HasSuffix(w, "}") {
+							fail(lines.at("intents", i, "cues", lang, g, k), "intent %s: cue %q names no declared slot", ir.Name, w)
+						}
+					}
+				}
+			}
+		}
+		for _, lang := range sortedKeys(ir.Patterns) {
+			for j, p := range ir.Patterns[lang] {
+				line := lines.at("intents", i, "patterns", lang, j)
 				body, err := patternRegexp(p, r.Slots, lang)
 				if err != nil {
-					errs = append(errs, fmt.Errorf("intent %s: pattern %q: %w", ir.Name, p, err))
+					fail(line, "intent %s: pattern %q: %v", ir.Name, p, err)
 					continue
 				}
 				if _, err := regexp.Compile(strings.ReplaceAll(body, devicePlaceholder, genericDevice)); err != nil {
-					errs = append(errs, fmt.Errorf("intent %s: pattern %q: %w", ir.Name, p, err))
+					fail(line, "intent %s: pattern %q: %v", ir.Name, p, err)
 					continue
 				}
 				ci.bodies[lang] = append(ci.bodies[lang], body)
@@ -187,10 +309,23 @@ func loadRules(data []byte) (*compiled, error) {
 		}
 		c.intents = append(c.intents, ci)
 	}
+	if followUps > 1 {
+		fail(lines.at("intents"), "%d follow-up rules; at most one", followUps)
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrRules, errors.Join(errs...))
 	}
+	c.buildLexicons()
 	return c, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // filler is a politeness word: English ones match whole words (re),
