@@ -146,8 +146,8 @@ type matcher struct {
 	// prefixes are the devices' names without their trailing digits
 	// ("leaf" for leaf1): a word like leaf9 is an unknown device.
 	prefixes map[string]bool
-	pats    []map[string][]*regexp.Regexp // per intent: language -> anchored
-	loose   []map[string][]*regexp.Regexp // per intent: language -> unanchored
+	pats     []map[string][]*regexp.Regexp // per intent: language -> anchored
+	loose    []map[string][]*regexp.Regexp // per intent: language -> unanchored
 }
 
 func (p *Parser) matcher() (*matcher, error) {
