@@ -259,6 +259,7 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 	question := isQuestion(text, masked, rules.questions[lang], lang, polite)
 	ctxSess := p.session(req.Session)
 
+	flat := strings.ToLower(strings.ReplaceAll(text, " ", ""))
 	otherCues := false
 	for i, ci := range rules.intents {
 		if ci.FollowUp || ci.Removal != rd.removal {
@@ -271,6 +272,11 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 			}
 		}
 		for j, re := range m.pats[i][lang] {
+			// The unanchored form matches whenever the anchored one does;
+			// it is the cheaper test for the common case of no match.
+			if !mayMatch(flat, ci.needs[lang][j]) || !m.loose[i][lang][j].MatchString(text) {
+				continue
+			}
 			conf := confExact
 			sm := re.FindStringSubmatch(text)
 			if sm == nil {
@@ -903,7 +909,11 @@ func detect(s string) string {
 // stripFillers removes politeness words: whole words in English, anywhere
 // in Chinese.
 func stripFillers(text string, fillers []filler) string {
+	lower := strings.ToLower(text)
 	for _, f := range fillers {
+		if !strings.Contains(lower, f.lower) {
+			continue
+		}
 		if f.re != nil {
 			for f.re.MatchString(text) {
 				text = f.re.ReplaceAllString(text, "$1$2")

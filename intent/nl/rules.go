@@ -141,6 +141,10 @@ type compiledIntent struct {
 	// bodies are the patterns as regular expressions, per language, with
 	// devicePlaceholder where the device names go.
 	bodies map[string][]string
+	// needs are, per language and pattern, the words a sentence must have
+	// for the pattern to match: each set is one word it needs or a choice
+	// of words it needs one of. A pattern is tried only when all are there.
+	needs map[string][][][]string
 }
 
 // devicePlaceholder stands for the device slot's expression, which
@@ -265,7 +269,7 @@ func loadRules(data []byte) (*compiled, error) {
 		} else if !knownKind(ir.Kind) {
 			fail(lines.at("intents", i, "kind"), "intent %s: unknown kind %q", ir.Name, ir.Kind)
 		}
-		ci := compiledIntent{IntentRule: ir, index: len(c.intents), bodies: map[string][]string{}}
+		ci := compiledIntent{IntentRule: ir, index: len(c.intents), bodies: map[string][]string{}, needs: map[string][][][]string{}}
 		for j, req := range ir.Required {
 			if _, ok := r.Slots[req]; !ok {
 				fail(lines.at("intents", i, "required", j), "intent %s: required slot %q is not declared", ir.Name, req)
@@ -305,6 +309,7 @@ func loadRules(data []byte) (*compiled, error) {
 					continue
 				}
 				ci.bodies[lang] = append(ci.bodies[lang], body)
+				ci.needs[lang] = append(ci.needs[lang], patternNeeds(p))
 			}
 		}
 		c.intents = append(c.intents, ci)
@@ -331,8 +336,8 @@ func sortedKeys[V any](m map[string]V) []string {
 // filler is a politeness word: English ones match whole words (re),
 // Chinese ones anywhere (word).
 type filler struct {
-	word string
-	re   *regexp.Regexp
+	word, lower string
+	re          *regexp.Regexp
 }
 
 func compileFillers(m map[string][]string) map[string][]filler {
@@ -342,7 +347,7 @@ func compileFillers(m map[string][]string) map[string][]filler {
 			if w == "" {
 				continue
 			}
-			f := filler{word: w}
+			f := filler{word: w, lower: strings.ToLower(w)}
 			if isASCII(w) {
 				f.re = regexp.MustCompile(`(?i)(^|[\s,])` + regexp.QuoteMeta(w) + `([\s,.!?]|$)`)
 			}
@@ -473,4 +478,89 @@ func slotRegexp(s SlotRule, lang string) string {
 		}
 	}
 	return slotTypes[s.Type]
+}
+
+// patternNeeds finds the words a pattern cannot match without, lower case
+// and without spaces (a space in a pattern matches none or many): the
+// literal runs outside groups, and the choices of a group that is not
+// optional and holds only words.
+func patternNeeds(p string) [][]string {
+	var needs [][]string
+	var run strings.Builder
+	flush := func() {
+		if run.Len() > 0 {
+			needs = append(needs, []string{strings.ToLower(run.String())})
+			run.Reset()
+		}
+	}
+	rs := []rune(p)
+	for i := 0; i < len(rs); i++ {
+		switch c := rs[i]; {
+		case c == ' ':
+		case c == '{':
+			flush()
+			for i < len(rs) && rs[i] != '}' {
+				i++
+			}
+		case c == '(':
+			flush()
+			depth, j, plain := 1, i+1, true
+			for ; j < len(rs) && depth > 0; j++ {
+				switch rs[j] {
+				case '(':
+					depth++
+					plain = false
+				case ')':
+					depth--
+				case '{', '?':
+					plain = false
+				}
+			}
+			inner := string(rs[i+1 : j-1])
+			optional := j < len(rs) && rs[j] == '?'
+			if optional {
+				j++
+			}
+			if plain && !optional {
+				var alts []string
+				for _, a := range strings.Split(inner, "|") {
+					a = strings.ToLower(strings.ReplaceAll(a, " ", ""))
+					if a == "" {
+						alts = nil
+						break
+					}
+					alts = append(alts, a)
+				}
+				if alts != nil {
+					needs = append(needs, alts)
+				}
+			}
+			i = j - 1
+		case i+1 < len(rs) && rs[i+1] == '?':
+			flush()
+			i++
+		default:
+			run.WriteRune(c)
+		}
+	}
+	flush()
+	return needs
+}
+
+// mayMatch reports whether flat (a sentence in lower case without spaces)
+// has every word a pattern needs.
+func mayMatch(flat string, needs [][]string) bool {
+	for _, set := range needs {
+		ok := false
+		for _, w := range set {
+			if strings.Contains(flat, w) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
