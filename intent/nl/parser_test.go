@@ -140,3 +140,36 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoadRules: any rule file either loads or is refused with ErrRules,
+// and a refused one leaves the rules in force.
+func FuzzLoadRules(f *testing.F) {
+	def := string(nl.DefaultRules())
+	f.Add(def)
+	f.Add(strings.Replace(def, "{interface} (on|of|at)", "{interfaze} (on|of|at)", 1))
+	f.Add(strings.Replace(def, "(shut down|", "((shut down|", 1))
+	f.Add("intents:\n  - name: x\n    kind: [\n")
+	f.Add("threshold: 2")
+	f.Add("intents: [{name: a, follow_up: true}, {name: b, follow_up: true}]")
+	f.Add("intents: [{name: a, kind: interface, cues: {en: [[\"{nope}\"]]}}]")
+	p := newParser(f)
+	f.Fuzz(func(t *testing.T, data string) {
+		before := p.Rules()
+		err := p.LoadRules([]byte(data))
+		if err != nil {
+			if !errors.Is(err, nl.ErrRules) {
+				t.Fatalf("LoadRules error %v does not match ErrRules", err)
+			}
+			if string(p.Rules()) != string(before) {
+				t.Fatal("a refused rule file replaced the rules in force")
+			}
+			return
+		}
+		if _, err := p.Parse(context.Background(), nl.Request{Text: "shut down eth1 on leaf1"}); err != nil {
+			t.Fatalf("Parse after loading: %v", err)
+		}
+		if err := p.LoadRules(nl.DefaultRules()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -357,17 +357,6 @@ func compileFillers(m map[string][]string) map[string][]filler {
 	return out
 }
 
-// slotFinders find a slot's value anywhere in a sentence (keyword readings).
-var slotFinders = func() map[string]*regexp.Regexp {
-	m := map[string]*regexp.Regexp{}
-	for t, expr := range slotTypes {
-		if expr != "" {
-			m[t] = regexp.MustCompile(`(?i)` + expr)
-		}
-	}
-	return m
-}()
-
 func knownKind(k string) bool {
 	for _, kk := range intent.Kinds() {
 		if string(kk) == k {
