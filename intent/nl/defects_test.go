@@ -226,6 +226,25 @@ func TestDefectContext(t *testing.T) {
 	}
 }
 
+// A question asked about a request without a session starts one, so the
+// answer keeps what the first sentence gave.
+func TestDefectQuestionKeepsSlotsWithoutSession(t *testing.T) {
+	p := newCorpusParser(t)
+	res := parseOne(t, p, "", "add bgp neighbor 10.0.0.9 remote-as 65009")
+	if res.Status != nl.StatusClarify || res.Session == "" {
+		t.Fatalf("first turn: %s, session %q; want clarify with a session", res.Status, res.Session)
+	}
+	res = parseOne(t, p, res.Session, "spine2")
+	want := jsonValue(map[string]any{"kind": "bgp-neighbor", "targets": map[string]any{"devices": []any{"spine2"}},
+		"spec": map[string]any{"address": "10.0.0.9", "peer_as": 65009}})
+	if diff := cmp.Diff(want, docOf(t, res)); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	if res := parseOne(t, p, "", "shut down eth1 on leaf1"); res.Session != "" {
+		t.Errorf("a confirmed sentence without a session started one: %q", res.Session)
+	}
+}
+
 // A rule file with an error is refused with its line; the old rules stay.
 func TestDefectRuleErrorLine(t *testing.T) {
 	p := newCorpusParser(t)

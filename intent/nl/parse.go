@@ -2,6 +2,8 @@ package nl
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"regexp"
@@ -69,10 +71,14 @@ type Result struct {
 	Threshold  float64        `json:"threshold"`
 	Intent     *intent.Intent `json:"intent,omitempty"`
 	// Document is the intent as the JSON document to submit.
-	Document   map[string]any `json:"document,omitempty"`
-	Summary    string         `json:"summary,omitempty"`
-	Question   string         `json:"question,omitempty"`
-	Candidates []Candidate    `json:"candidates"`
+	Document map[string]any `json:"document,omitempty"`
+	Summary  string         `json:"summary,omitempty"`
+	Question string         `json:"question,omitempty"`
+	// Session is the conversation the next turn should name: the
+	// request's, or one started for it when the parser asks about a
+	// request that has no session, so the answer keeps what was given.
+	Session    string      `json:"session,omitempty"`
+	Candidates []Candidate `json:"candidates"`
 }
 
 // Parser understands sentences with a rule set it can swap at run time. It
@@ -319,10 +325,22 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 		res.Candidates = res.Candidates[:5]
 	}
 	p.decide(rules, lang, negated, question, res)
+	res.Session = req.Session
 	if len(res.Candidates) > 0 {
-		p.remember(req.Session, res.Candidates[0], res.Status == StatusConfirm)
+		top := res.Candidates[0]
+		if res.Session == "" && res.Status == StatusClarify && len(top.Missing) > 0 && top.Problem == "" && !negated && !question {
+			res.Session = newSessionID()
+		}
+		p.remember(res.Session, top, res.Status == StatusConfirm)
 	}
 	return res, nil
+}
+
+// newSessionID names a conversation the parser starts.
+func newSessionID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "nl-" + hex.EncodeToString(b[:])
 }
 
 // complete reports whether a candidate builds an intent.
