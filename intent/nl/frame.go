@@ -472,10 +472,21 @@ func (r *reading) fill(c *compiled, ci compiledIntent) (slots map[string]string,
 	return slots, problem
 }
 
+// durationAfter reports whether a duration follows position end closely
+// ("over 10 minutes", "over the last 10 minutes"): the word before it is
+// then the window's, not a comparison.
 func (r *reading) durationAfter(end int) bool {
 	for _, e := range r.els {
-		if e.typ == "duration" && e.start >= end && e.start-end <= 2 {
-			return true
+		if e.typ == "duration" && e.start >= end && e.start-end <= 12 {
+			gap := true
+			for _, o := range r.els {
+				if o.start >= end && o.start < e.start {
+					gap = false // another element lies between
+				}
+			}
+			if gap {
+				return true
+			}
 		}
 	}
 	return false

@@ -292,7 +292,7 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 				}
 				conf = confLoose
 			}
-			consider(p.candidate(rules, ci, lang, re, sm, conf, ctxSess))
+			consider(p.candidate(rules, m, ci, lang, re, sm, conf, ctxSess))
 		}
 		if ok, _ := rd.fires(rules, i, lang); ok {
 			otherCues = true
@@ -422,11 +422,16 @@ func say(lang, en, zh string) string {
 }
 
 // candidate builds a reading from a pattern match.
-func (p *Parser) candidate(rules *compiled, ci compiledIntent, lang string, re *regexp.Regexp, sm []string, conf float64, sess *session) Candidate {
+func (p *Parser) candidate(rules *compiled, m *matcher, ci compiledIntent, lang string, re *regexp.Regexp, sm []string, conf float64, sess *session) Candidate {
 	slots := map[string]string{}
 	for i, name := range re.SubexpNames() {
 		if name != "" && i < len(sm) && sm[i] != "" {
 			slots[name] = sm[i]
+			if rules.slots[name].Type == "device" {
+				if n, ok := m.devices[strings.ToLower(sm[i])]; ok {
+					slots[name] = n // the inventory's spelling
+				}
+			}
 		}
 	}
 	return p.finish(rules, ci, lang, slots, conf, sess)
