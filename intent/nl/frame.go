@@ -188,7 +188,7 @@ var (
 	reIPv4      = regexp.MustCompile(`(?:[0-9]{1,3}\.){3}[0-9]{1,3}`)
 	reInterface = regexp.MustCompile(`(?i)(?:gigabitethernet|tengigabitethernet|tengige|ethernet|eth|ge|xe|et|gi|te|e|swp|lo|loopback|port-channel|vlan|irb|mgmt)[-]?[0-9]+(?:[/.:-][0-9]+)*`)
 	reDeviceish = regexp.MustCompile(`(?i)[a-z][a-z_-]*[0-9]+`)
-	reDuration  = regexp.MustCompile(`(?i)([0-9]{1,6})\s*(minutes|minute|mins|min|seconds|second|secs|sec|hours|hour|hrs|hr|h|m|s|分钟|小时|秒钟|秒|分)`)
+	reDuration  = regexp.MustCompile(`(?i)([0-9]{1,6})[\s-]*(minutes|minute|mins|min|seconds|second|secs|sec|hours|hour|hrs|hr|h|m|s|分钟|小时|秒钟|秒|分)`)
 	reNumber    = regexp.MustCompile(`(?i)[0-9]+(?:\.[0-9]+)?(?:\s*(?:%|percent|pct|milliseconds|millisecond|msec|ms|毫秒))?`)
 )
 
@@ -257,6 +257,10 @@ func extract(text string, devices map[string]string, devicePrefixes map[string]b
 		}
 	}
 	find("interface", reInterface, func(s, e int) bool { return wordBoundary(text, e, false) })
+	if len(devices) == 0 {
+		// No inventory: any device-like name is taken as a device.
+		find("device", reDeviceish, func(s, e int) bool { return wordBoundary(text, e, false) })
+	}
 	find("unknown-device", reDeviceish, func(s, e int) bool {
 		w := strings.ToLower(text[s:e])
 		alpha := strings.TrimRightFunc(w, func(r rune) bool { return unicode.IsDigit(r) })

@@ -749,7 +749,7 @@ func typedValue(s SlotRule, lang, raw string) (any, string) {
 		if i <= 0 {
 			return raw, ""
 		}
-		unit := strings.TrimSpace(raw[i:])
+		unit := strings.ToLower(strings.Trim(raw[i:], " -"))
 		if u, ok := s.Values[lang][unit]; ok {
 			unit = u
 		}
