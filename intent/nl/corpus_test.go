@@ -198,6 +198,7 @@ func runCorpus(t *testing.T, p *nl.Parser, cases []labelled) map[string]*langSta
 // TestAccuracy runs the tuning corpus (the sentences the rules were
 // written against).
 func TestAccuracy(t *testing.T) {
+	t.Parallel()
 	cases := loadLabelled(t)
 	if len(cases) < 300 {
 		t.Fatalf("labelled set has %d sentences, want at least 300", len(cases))
@@ -222,6 +223,7 @@ func TestAccuracy(t *testing.T) {
 // were extended and never used to tune them. Its figures are the ones the
 // README reports.
 func TestHeldOut(t *testing.T) {
+	t.Parallel()
 	held := loadCorpus(t, "testdata/heldout.yaml")
 	tuning := loadLabelled(t)
 	seen := map[string]bool{}

@@ -38,6 +38,7 @@ func docOf(t *testing.T, res *nl.Result) map[string]any {
 
 // Removal words select the removal form; no candidate proposes creating.
 func TestDefectRemovalReadAsCreation(t *testing.T) {
+	t.Parallel()
 	p := newCorpusParser(t)
 	tests := []struct {
 		text, kind, device string
@@ -83,6 +84,7 @@ func TestDefectRemovalReadAsCreation(t *testing.T) {
 // candidate, and "route <prefix> to <address>" takes the address as the
 // next hop.
 func TestDefectSlotReused(t *testing.T) {
+	t.Parallel()
 	p := newCorpusParser(t)
 	d := docOf(t, parseOne(t, p, "", "route 10.20.0.0/16 to 10.0.0.1 on leaf2"))
 	want := jsonValue(map[string]any{"prefix": "10.20.0.0/16", "next_hops": []any{map[string]any{"next_hop": "10.0.0.1"}}})
@@ -128,6 +130,7 @@ func overlapping(slots map[string]string) bool {
 
 // Vendor vocabulary across platforms.
 func TestDefectVendorVocabulary(t *testing.T) {
+	t.Parallel()
 	p := newCorpusParser(t)
 	tests := []struct {
 		text string
@@ -162,6 +165,7 @@ func TestDefectVendorVocabulary(t *testing.T) {
 
 // Service-level phrasings become valid slo intents.
 func TestDefectServiceLevels(t *testing.T) {
+	t.Parallel()
 	p := newCorpusParser(t)
 	tests := []struct {
 		text    string
@@ -192,6 +196,7 @@ func TestDefectServiceLevels(t *testing.T) {
 
 // Follow-ups reuse the previous request; answers keep what was said.
 func TestDefectContext(t *testing.T) {
+	t.Parallel()
 	p := newCorpusParser(t)
 	turns := []struct {
 		session, text string
@@ -229,6 +234,7 @@ func TestDefectContext(t *testing.T) {
 // A question asked about a request without a session starts one, so the
 // answer keeps what the first sentence gave.
 func TestDefectQuestionKeepsSlotsWithoutSession(t *testing.T) {
+	t.Parallel()
 	p := newCorpusParser(t)
 	res := parseOne(t, p, "", "add bgp neighbor 10.0.0.9 remote-as 65009")
 	if res.Status != nl.StatusClarify || res.Session == "" {
@@ -247,6 +253,7 @@ func TestDefectQuestionKeepsSlotsWithoutSession(t *testing.T) {
 
 // A rule file with an error is refused with its line; the old rules stay.
 func TestDefectRuleErrorLine(t *testing.T) {
+	t.Parallel()
 	p := newCorpusParser(t)
 	before := p.Rules()
 	bad := strings.Replace(string(nl.DefaultRules()), "{interface} (on|of|at)", "{interfaze} (on|of|at)", 1)

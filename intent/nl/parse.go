@@ -114,10 +114,14 @@ const (
 	maxText     = 1000
 )
 
+// compiledDefault loads the embedded rules once; a compiled rule set is
+// never changed after loading, so parsers share it.
+var compiledDefault = sync.OnceValues(func() (*compiled, error) { return loadRules(defaultRules) })
+
 // New returns a parser with the embedded default rules. inv names the
 // devices a sentence may mention; nil accepts any device-like name.
 func New(inv intent.Inventory) (*Parser, error) {
-	c, err := loadRules(defaultRules)
+	c, err := compiledDefault()
 	if err != nil {
 		return nil, err
 	}
