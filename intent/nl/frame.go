@@ -267,11 +267,35 @@ func extract(text string, devices map[string]string, devicePrefixes map[string]b
 		return devicePrefixes[alpha] && wordBoundary(text, e, false)
 	})
 	find("duration", reDuration, func(s, e int) bool { return wordBoundary(text, e, false) })
+	// Durations in words: "an hour", "半小时".
+	cur := strings.ToLower(string(masked))
+	for _, w := range durationWords {
+		from := 0
+		for {
+			i := strings.Index(cur[from:], w.phrase)
+			if i < 0 {
+				break
+			}
+			s, e := from+i, from+i+len(w.phrase)
+			from = e
+			if (!isASCII(w.phrase) || (wordBoundary(cur, s, true) && wordBoundary(cur, e, false))) && free(s, e) {
+				els = append(els, element{typ: "duration", start: s, end: e, text: w.value})
+				mask(s, e)
+				cur = strings.ToLower(string(masked))
+			}
+		}
+	}
 	find("number", reNumber, func(s, e int) bool {
 		return wordBoundary(text, s, true) && (wordBoundary(text, e, false) || !isDigitByte(text[e-1]))
 	})
 	sort.Slice(els, func(i, j int) bool { return els[i].start < els[j].start })
 	return els, string(masked)
+}
+
+// durationWords are windows written in words, longest first.
+var durationWords = []struct{ phrase, value string }{
+	{"half an hour", "30m"}, {"one hour", "1h"}, {"an hour", "1h"}, {"one minute", "1m"}, {"a minute", "1m"},
+	{"一个小时", "1h"}, {"一小时", "1h"}, {"半小时", "30m"}, {"一分钟", "1m"},
 }
 
 func isDigitByte(b byte) bool { return b >= '0' && b <= '9' }
