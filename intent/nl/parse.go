@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -237,7 +238,7 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules := m.rules
+	rules := &call{compiled: m.rules, decoded: map[string]decoded{}}
 	text := normalise(req.Text)
 	if len([]rune(text)) > maxText {
 		text = string([]rune(text)[:maxText])
@@ -298,7 +299,7 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 			}
 			consider(p.candidate(rules, m, ci, lang, re, sm, conf, ctxSess))
 		}
-		if ok, _ := rd.fires(rules, i, lang); ok {
+		if ok, _ := rd.fires(rules.compiled, i, lang); ok {
 			otherCues = true
 			consider(p.frameCandidate(rules, ci, lang, rd, ctxSess))
 		}
@@ -362,7 +363,7 @@ func better(a, b Candidate) bool {
 	return len(a.Missing) < len(b.Missing)
 }
 
-func (p *Parser) decide(rules *compiled, lang string, negated, question bool, res *Result) {
+func (p *Parser) decide(rules *call, lang string, negated, question bool, res *Result) {
 	if len(res.Candidates) == 0 {
 		res.Status = StatusNoMatch
 		res.Question = say(lang, "I did not understand that. Try, for example: \"shut down eth1 on leaf1\".",
@@ -426,7 +427,7 @@ func say(lang, en, zh string) string {
 }
 
 // candidate builds a reading from a pattern match.
-func (p *Parser) candidate(rules *compiled, m *matcher, ci compiledIntent, lang string, re *regexp.Regexp, sm []string, conf float64, sess *session) Candidate {
+func (p *Parser) candidate(rules *call, m *matcher, ci compiledIntent, lang string, re *regexp.Regexp, sm []string, conf float64, sess *session) Candidate {
 	slots := map[string]string{}
 	for i, name := range re.SubexpNames() {
 		if name != "" && i < len(sm) && sm[i] != "" {
@@ -443,8 +444,8 @@ func (p *Parser) candidate(rules *compiled, m *matcher, ci compiledIntent, lang 
 
 // frameCandidate builds a reading from the elements found anywhere in the
 // sentence.
-func (p *Parser) frameCandidate(rules *compiled, ci compiledIntent, lang string, rd *reading, sess *session) Candidate {
-	slots, problem := rd.fill(rules, ci)
+func (p *Parser) frameCandidate(rules *call, ci compiledIntent, lang string, rd *reading, sess *session) Candidate {
+	slots, problem := rd.fill(rules.compiled, ci)
 	c := p.finish(rules, ci, lang, slots, confFrame, sess)
 	if problem != "" && c.Problem == "" {
 		c.Problem = problem
@@ -477,11 +478,11 @@ const followUpNone = "follow-up"
 // followUp repeats the session's previous request with the elements this
 // sentence gives: "and the same on leaf2" takes everything from before
 // and leaf2 as the device.
-func (p *Parser) followUp(rules *compiled, lang string, rd *reading, sess *session) (Candidate, bool) {
+func (p *Parser) followUp(rules *call, lang string, rd *reading, sess *session) (Candidate, bool) {
 	var fu *compiledIntent
 	for i := range rules.intents {
 		if rules.intents[i].FollowUp {
-			if ok, _ := rd.fires(rules, i, lang); ok {
+			if ok, _ := rd.fires(rules.compiled, i, lang); ok {
 				fu = &rules.intents[i]
 			}
 		}
@@ -497,7 +498,7 @@ func (p *Parser) followUp(rules *compiled, lang string, rd *reading, sess *sessi
 		return Candidate{}, false
 	}
 	slots := maps.Clone(sess.last.slots)
-	given, problem := rd.fill(rules, ci)
+	given, problem := rd.fill(rules.compiled, ci)
 	changed := 0
 	for name, v := range given {
 		if _, isDefault := ci.Defaults[name]; isDefault && slots[name] == ci.Defaults[name] && v == ci.Defaults[name] {
@@ -530,7 +531,7 @@ func (p *Parser) followUp(rules *compiled, lang string, rd *reading, sess *sessi
 // answer completes the session's pending request (one that was asked
 // about) with the elements of this sentence, when the sentence is not a
 // complete request of its own. Slots already given are kept.
-func (p *Parser) answer(rules *compiled, lang string, rd *reading, sess *session, direct []Candidate) (Candidate, bool) {
+func (p *Parser) answer(rules *call, lang string, rd *reading, sess *session, direct []Candidate) (Candidate, bool) {
 	if sess == nil || sess.pending == nil {
 		return Candidate{}, false
 	}
@@ -543,7 +544,7 @@ func (p *Parser) answer(rules *compiled, lang string, rd *reading, sess *session
 	if !ok {
 		return Candidate{}, false
 	}
-	got, _ := rd.fill(rules, ci)
+	got, _ := rd.fill(rules.compiled, ci)
 	slots := maps.Clone(sess.pending.slots)
 	filled := 0
 	for name, v := range got {
@@ -598,7 +599,7 @@ func isQuestion(text, masked string, words []string, lang string, polite bool) b
 }
 
 // finish fills context and defaults, checks slot values, builds the intent.
-func (p *Parser) finish(rules *compiled, ci compiledIntent, lang string, slots map[string]string, conf float64, sess *session) Candidate {
+func (p *Parser) finish(rules *call, ci compiledIntent, lang string, slots map[string]string, conf float64, sess *session) Candidate {
 	c := Candidate{Rule: ci.Name, Kind: intent.Kind(ci.Kind), Slots: slots, Confidence: conf}
 	for _, name := range ci.Required {
 		if _, ok := slots[name]; ok {
@@ -652,7 +653,7 @@ func (p *Parser) finish(rules *compiled, ci compiledIntent, lang string, slots m
 		"targets": map[string]any{"devices": devices},
 		"spec":    spec,
 	}
-	in, err := intent.DecodeValue(doc)
+	in, err := rules.decode(doc)
 	if err != nil {
 		if spec["ensure"] != "absent" {
 			c.Problem = plainProblem(err)
@@ -670,6 +671,31 @@ func (p *Parser) finish(rules *compiled, ci compiledIntent, lang string, slots m
 	c.Document = doc
 	c.Intent = in
 	return c
+}
+
+// call is one Parse: the rules and what it has decoded, since several
+// readings often build the same document.
+type call struct {
+	*compiled
+	decoded map[string]decoded
+}
+
+type decoded struct {
+	in  *intent.Intent
+	err error
+}
+
+func (c *call) decode(doc map[string]any) (*intent.Intent, error) {
+	key, err := json.Marshal(doc)
+	if err != nil {
+		return intent.DecodeValue(doc)
+	}
+	if d, ok := c.decoded[string(key)]; ok {
+		return d.in, d.err
+	}
+	in, err := intent.Decode(key)
+	c.decoded[string(key)] = decoded{in, err}
+	return in, err
 }
 
 // checkRemoval validates a removal document's identifying members (prefix,
