@@ -51,7 +51,9 @@
 // "也改一下 leaf2") repeats the session's last confirmed request with the
 // elements the follow-up gives; an answer to a question ("via 10.0.0.1",
 // "leaf6") completes the pending request, whose slots are kept as given;
-// a sentence that is a complete request on its own starts afresh.
+// a sentence that is a complete request on its own starts afresh. A
+// request without a session that is asked about gets one (Result.Session)
+// for the answer to name.
 //
 // Rules: a rule file that does not load (YAML syntax, an unknown field,
 // kind or slot, a broken pattern) is refused with a *RuleError naming its

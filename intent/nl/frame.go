@@ -28,6 +28,7 @@ const (
 	lexValue // a slot's value word (metric, comparison)
 	lexConst // a word that fills a slot with a constant
 	lexFollowUp
+	lexCondition
 )
 
 type lexItem struct {
@@ -67,6 +68,11 @@ func (c *compiled) buildLexicons() {
 	for lang, ws := range c.negations {
 		for _, w := range ws {
 			add(lang, lexItem{phrase: w, kind: lexNegation, rule: -1})
+		}
+	}
+	for lang, ws := range c.conditions {
+		for _, w := range ws {
+			add(lang, lexItem{phrase: w, kind: lexCondition, rule: -1})
 		}
 	}
 	for name, s := range c.slots {
@@ -370,8 +376,9 @@ func quoted(s string) [][4]int {
 type reading struct {
 	els      []element
 	hits     []hit
-	removal  bool
-	negation bool
+	removal   bool
+	negation  bool
+	condition bool
 }
 
 func (r *reading) of(typ string) []element {

@@ -62,6 +62,8 @@ type Candidate struct {
 	Intent *intent.Intent `json:"intent,omitempty"`
 	// Problem says why a complete reading is not a valid intent.
 	Problem string `json:"problem,omitempty"`
+
+	conditional bool // its rule reads conditions ("warn me if ...")
 }
 
 // Result is the parser's answer: an intent to confirm, or a question.
@@ -264,6 +266,8 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 			rd.removal = true
 		case lexNegation:
 			rd.negation = true
+		case lexCondition:
+			rd.condition = true
 		}
 	}
 	negated := rd.negation
@@ -323,13 +327,16 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 		if question {
 			c.Confidence = min(c.Confidence, confQuestion)
 		}
+		if rd.condition && !c.conditional {
+			c.Confidence = min(c.Confidence, confQuestion)
+		}
 		c.Confidence = round2(c.Confidence)
 	}
 	sort.SliceStable(res.Candidates, func(i, j int) bool { return better(res.Candidates[i], res.Candidates[j]) })
 	if len(res.Candidates) > 5 {
 		res.Candidates = res.Candidates[:5]
 	}
-	p.decide(rules, lang, negated, question, res)
+	p.decide(rules, lang, negated, question, rd, res)
 	res.Session = req.Session
 	if len(res.Candidates) > 0 {
 		top := res.Candidates[0]
@@ -363,7 +370,7 @@ func better(a, b Candidate) bool {
 	return len(a.Missing) < len(b.Missing)
 }
 
-func (p *Parser) decide(rules *call, lang string, negated, question bool, res *Result) {
+func (p *Parser) decide(rules *call, lang string, negated, question bool, rd *reading, res *Result) {
 	if len(res.Candidates) == 0 {
 		res.Status = StatusNoMatch
 		res.Question = say(lang, "I did not understand that. Try, for example: \"shut down eth1 on leaf1\".",
@@ -384,6 +391,9 @@ func (p *Parser) decide(rules *call, lang string, negated, question bool, res *R
 	case negated:
 		res.Question = say(lang, "That sentence contains a negation, so I will not act on it. What should be done?",
 			"这句话包含否定词，我不会据此操作。请问需要做什么？")
+	case rd.condition && !top.conditional:
+		res.Question = say(lang, "That depends on a condition I cannot check; what should be done now?",
+			"这个请求依赖一个我无法判断的条件；现在需要做什么？")
 	case question:
 		res.Question = say(lang, "That sounds like a question; I only make changes. Did you mean: "+orSomething(top.Summary, lang)+"?",
 			"这听起来是一个问题，我只执行变更。您是想："+orSomething(top.Summary, lang)+"？")
@@ -600,7 +610,7 @@ func isQuestion(text, masked string, words []string, lang string, polite bool) b
 
 // finish fills context and defaults, checks slot values, builds the intent.
 func (p *Parser) finish(rules *call, ci compiledIntent, lang string, slots map[string]string, conf float64, sess *session) Candidate {
-	c := Candidate{Rule: ci.Name, Kind: intent.Kind(ci.Kind), Slots: slots, Confidence: conf}
+	c := Candidate{Rule: ci.Name, Kind: intent.Kind(ci.Kind), Slots: slots, Confidence: conf, conditional: ci.Conditional}
 	for _, name := range ci.Required {
 		if _, ok := slots[name]; ok {
 			continue

@@ -57,6 +57,10 @@ type Rules struct {
 	// Questions per language: an English one at the start of a sentence,
 	// a Chinese one anywhere, makes it a question, which is asked back.
 	Questions map[string][]string `yaml:"questions"`
+	// Conditions per language ("if", "unless", "如果"): a request that
+	// depends on one is asked back, except by rules marked conditional
+	// (an alarm's "warn me if ..." is its point).
+	Conditions map[string][]string `yaml:"conditions"`
 	// Slots are the named elements sentences carry.
 	Slots map[string]SlotRule `yaml:"slots"`
 	// Intents are the library entries.
@@ -117,6 +121,8 @@ type IntentRule struct {
 	// FollowUp marks the rule that repeats the session's previous request
 	// with the elements this sentence gives ("the same on leaf2").
 	FollowUp bool `yaml:"follow_up"`
+	// Conditional marks rules whose sentences carry a condition.
+	Conditional bool `yaml:"conditional"`
 	// MaxDevices lets the device slot take several devices (the two ends
 	// of a link); default 1.
 	MaxDevices int `yaml:"max_devices"`
@@ -127,8 +133,9 @@ type compiled struct {
 	raw       []byte
 	threshold float64
 	negations map[string][]string
-	removals  map[string][]string
-	questions map[string][]string
+	removals   map[string][]string
+	questions  map[string][]string
+	conditions map[string][]string
 	lex       map[string]lexicon
 	fillers   map[string][]filler
 	slots     map[string]SlotRule
@@ -231,7 +238,7 @@ func loadRules(data []byte) (*compiled, error) {
 	}
 	lines := ruleLines{root: &root}
 	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations,
-		removals: r.Removals, questions: r.Questions, fillers: compileFillers(r.Fillers), slots: r.Slots}
+		removals: r.Removals, questions: r.Questions, conditions: r.Conditions, fillers: compileFillers(r.Fillers), slots: r.Slots}
 	if c.threshold == 0 {
 		c.threshold = 0.75
 	}
