@@ -374,8 +374,8 @@ func quoted(s string) [][4]int {
 
 // reading is what the frame reader found in one sentence.
 type reading struct {
-	els      []element
-	hits     []hit
+	els       []element
+	hits      []hit
 	removal   bool
 	negation  bool
 	condition bool

@@ -130,16 +130,16 @@ type IntentRule struct {
 
 // compiled is a loaded, checked rule set.
 type compiled struct {
-	raw       []byte
-	threshold float64
-	negations map[string][]string
+	raw        []byte
+	threshold  float64
+	negations  map[string][]string
 	removals   map[string][]string
 	questions  map[string][]string
 	conditions map[string][]string
-	lex       map[string]lexicon
-	fillers   map[string][]filler
-	slots     map[string]SlotRule
-	intents   []compiledIntent
+	lex        map[string]lexicon
+	fillers    map[string][]filler
+	slots      map[string]SlotRule
+	intents    []compiledIntent
 }
 
 type compiledIntent struct {
