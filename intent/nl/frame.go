@@ -29,6 +29,7 @@ const (
 	lexConst // a word that fills a slot with a constant
 	lexFollowUp
 	lexCondition
+	lexReport
 )
 
 type lexItem struct {
@@ -68,6 +69,11 @@ func (c *compiled) buildLexicons() {
 	for lang, ws := range c.negations {
 		for _, w := range ws {
 			add(lang, lexItem{phrase: w, kind: lexNegation, rule: -1})
+		}
+	}
+	for lang, ws := range c.reports {
+		for _, w := range ws {
+			add(lang, lexItem{phrase: w, kind: lexReport, rule: -1})
 		}
 	}
 	for lang, ws := range c.conditions {
@@ -379,6 +385,7 @@ type reading struct {
 	removal   bool
 	negation  bool
 	condition bool
+	report    bool
 }
 
 func (r *reading) of(typ string) []element {

@@ -268,10 +268,12 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 			rd.negation = true
 		case lexCondition:
 			rd.condition = true
+		case lexReport:
+			rd.report = true
 		}
 	}
 	negated := rd.negation
-	question := isQuestion(text, masked, rules.questions[lang], lang, polite)
+	question := rd.report || isQuestion(text, masked, rules.questions[lang], lang, polite)
 	ctxSess := p.session(req.Session)
 
 	flat := strings.ToLower(strings.ReplaceAll(text, " ", ""))
@@ -460,6 +462,10 @@ func (p *Parser) frameCandidate(rules *call, ci compiledIntent, lang string, rd 
 	if problem != "" && c.Problem == "" {
 		c.Problem = problem
 	}
+	if d := rd.of("duration"); len(d) > 0 && c.Problem == "" && !hasType(rules.compiled, ci, "duration") {
+		c.Problem = say(lang, "a time limit ("+d[0].text+") is not something this change can keep; say it without one",
+			"这个变更无法保证时限（"+d[0].text+"）；请去掉时限再说")
+	}
 	if c.Problem == "" {
 		for _, m := range c.Missing {
 			if rules.slots[m].Type == "device" {
@@ -480,6 +486,16 @@ func (p *Parser) frameCandidate(rules *call, ci compiledIntent, lang string, rd 
 		c.Intent, c.Document = nil, nil
 	}
 	return c
+}
+
+// hasType reports whether a rule has a slot of a type.
+func hasType(c *compiled, ci compiledIntent, typ string) bool {
+	for _, n := range append(append([]string(nil), ci.Required...), ci.Optional...) {
+		if c.slots[n].Type == typ {
+			return true
+		}
+	}
+	return false
 }
 
 // followUpNone names the reading of a follow-up with nothing to follow.

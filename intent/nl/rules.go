@@ -61,6 +61,9 @@ type Rules struct {
 	// depends on one is asked back, except by rules marked conditional
 	// (an alarm's "warn me if ..." is its point).
 	Conditions map[string][]string `yaml:"conditions"`
+	// Reports per language ("yesterday", "was", "已经"): a sentence that
+	// tells what happened is not a request; it is asked back.
+	Reports map[string][]string `yaml:"reports"`
 	// Slots are the named elements sentences carry.
 	Slots map[string]SlotRule `yaml:"slots"`
 	// Intents are the library entries.
@@ -136,6 +139,7 @@ type compiled struct {
 	removals   map[string][]string
 	questions  map[string][]string
 	conditions map[string][]string
+	reports    map[string][]string
 	lex        map[string]lexicon
 	fillers    map[string][]filler
 	slots      map[string]SlotRule
@@ -238,7 +242,7 @@ func loadRules(data []byte) (*compiled, error) {
 	}
 	lines := ruleLines{root: &root}
 	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations,
-		removals: r.Removals, questions: r.Questions, conditions: r.Conditions, fillers: compileFillers(r.Fillers), slots: r.Slots}
+		removals: r.Removals, questions: r.Questions, conditions: r.Conditions, reports: r.Reports, fillers: compileFillers(r.Fillers), slots: r.Slots}
 	if c.threshold == 0 {
 		c.threshold = 0.75
 	}
