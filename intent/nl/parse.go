@@ -288,6 +288,13 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 				best = &c
 			}
 		}
+		if ok, _ := rd.fires(rules.compiled, i, lang); ok {
+			otherCues = true
+			consider(p.frameCandidate(rules, ci, lang, rd, ctxSess))
+		}
+		// A partial pattern match (confLoose) cannot beat a complete frame
+		// reading, so it is only looked for when there is none.
+		frameDone := best != nil && complete(*best)
 		for j, re := range m.pats[i][lang] {
 			// The unanchored form matches whenever the anchored one does;
 			// it is the cheaper test for the common case of no match.
@@ -297,6 +304,9 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 			conf := confExact
 			sm := re.FindStringSubmatch(text)
 			if sm == nil {
+				if frameDone {
+					continue
+				}
 				re = m.loose[i][lang][j]
 				if sm = re.FindStringSubmatch(text); sm == nil {
 					continue
@@ -304,10 +314,6 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 				conf = confLoose
 			}
 			consider(p.candidate(rules, m, ci, lang, re, sm, conf, ctxSess))
-		}
-		if ok, _ := rd.fires(rules.compiled, i, lang); ok {
-			otherCues = true
-			consider(p.frameCandidate(rules, ci, lang, rd, ctxSess))
 		}
 		if best != nil {
 			res.Candidates = append(res.Candidates, *best)
