@@ -2,7 +2,11 @@ package nl
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -51,10 +55,15 @@ type Candidate struct {
 	FromContext []string `json:"from_context,omitempty"`
 	Missing     []string `json:"missing,omitempty"`
 	Summary     string   `json:"summary,omitempty"`
-	// Intent is the intent this reading builds, when it is complete and valid.
+	// Document is the intent this reading builds, as the JSON document
+	// POST /v1/intents takes, when it is complete.
+	Document map[string]any `json:"document,omitempty"`
+	// Intent is Document decoded, when it is complete and valid.
 	Intent *intent.Intent `json:"intent,omitempty"`
 	// Problem says why a complete reading is not a valid intent.
 	Problem string `json:"problem,omitempty"`
+
+	conditional bool // its rule reads conditions ("warn me if ...")
 }
 
 // Result is the parser's answer: an intent to confirm, or a question.
@@ -64,9 +73,15 @@ type Result struct {
 	Confidence float64        `json:"confidence"`
 	Threshold  float64        `json:"threshold"`
 	Intent     *intent.Intent `json:"intent,omitempty"`
-	Summary    string         `json:"summary,omitempty"`
-	Question   string         `json:"question,omitempty"`
-	Candidates []Candidate    `json:"candidates"`
+	// Document is the intent as the JSON document to submit.
+	Document map[string]any `json:"document,omitempty"`
+	Summary  string         `json:"summary,omitempty"`
+	Question string         `json:"question,omitempty"`
+	// Session is the conversation the next turn should name: the
+	// request's, or one started for it when the parser asks about a
+	// request that has no session, so the answer keeps what was given.
+	Session    string      `json:"session,omitempty"`
+	Candidates []Candidate `json:"candidates"`
 }
 
 // Parser understands sentences with a rule set it can swap at run time. It
@@ -82,7 +97,17 @@ type Parser struct {
 
 type session struct {
 	device, iface string
+	// last is the session's previous complete request, repeated by a
+	// follow-up; pending is a request still missing slots, completed by
+	// an answer. Both keep the slots as given.
+	last, pending *turn
 	at            time.Time
+}
+
+// turn is a reading kept for the session's next turns.
+type turn struct {
+	rule  string
+	slots map[string]string
 }
 
 // Session limits.
@@ -92,10 +117,14 @@ const (
 	maxText     = 1000
 )
 
+// compiledDefault loads the embedded rules once; a compiled rule set is
+// never changed after loading, so parsers share it.
+var compiledDefault = sync.OnceValues(func() (*compiled, error) { return loadRules(defaultRules) })
+
 // New returns a parser with the embedded default rules. inv names the
 // devices a sentence may mention; nil accepts any device-like name.
 func New(inv intent.Inventory) (*Parser, error) {
-	c, err := loadRules(defaultRules)
+	c, err := compiledDefault()
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +155,12 @@ func (p *Parser) Rules() []byte {
 type matcher struct {
 	rules   *compiled
 	devKey  string
-	devices map[string]bool
-	pats    []map[string][]*regexp.Regexp // per intent: language -> anchored
-	loose   []map[string][]*regexp.Regexp // per intent: language -> unanchored
+	devices map[string]string // lower case -> the inventory's name
+	// prefixes are the devices' names without their trailing digits
+	// ("leaf" for leaf1): a word like leaf9 is an unknown device.
+	prefixes map[string]bool
+	pats     []map[string][]*regexp.Regexp // per intent: language -> anchored
+	loose    []map[string][]*regexp.Regexp // per intent: language -> unanchored
 }
 
 func (p *Parser) matcher() (*matcher, error) {
@@ -153,9 +185,13 @@ func (p *Parser) matcher() (*matcher, error) {
 		}
 		devExpr = strings.Join(sorted, "|")
 	}
-	m := &matcher{rules: p.rules, devKey: key, devices: map[string]bool{}}
+	m := &matcher{rules: p.rules, devKey: key, devices: map[string]string{}, prefixes: map[string]bool{}}
 	for _, n := range names {
-		m.devices[strings.ToLower(n)] = true
+		l := strings.ToLower(n)
+		m.devices[l] = n
+		if a := strings.TrimRightFunc(l, unicode.IsDigit); a != l && a != "" {
+			m.prefixes[a] = true
+		}
 	}
 	for _, ci := range p.rules.intents {
 		pats, loose := map[string][]*regexp.Regexp{}, map[string][]*regexp.Regexp{}
@@ -184,10 +220,12 @@ func (p *Parser) matcher() (*matcher, error) {
 // Confidence levels.
 const (
 	confExact    = 0.95 // the whole sentence matches a pattern
+	confFrame    = 0.90 // every slot found, by the frame reader
 	confLoose    = 0.70 // a pattern matches part of it: something else was said
 	confContext  = 0.05 // subtracted per element taken from an earlier turn
 	confNegation = 0.4  // multiplied when the sentence negates
-	confKeywords = 0.6  // the most a keyword-only reading can reach
+	confQuestion = 0.5  // the most a question can reach
+	confPartial  = 0.6  // the most an incomplete frame reading can reach
 )
 
 // Parse reads one sentence. It never guesses: under the threshold, with a
@@ -202,7 +240,7 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules := m.rules
+	rules := &call{compiled: m.rules, decoded: map[string]decoded{}}
 	text := normalise(req.Text)
 	if len([]rune(text)) > maxText {
 		text = string([]rune(text)[:maxText])
@@ -212,62 +250,135 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 		lang = detect(text)
 	}
 	if lang == "zh" {
-		text = joinHan(text)
+		text = outsideQuotes(text, joinHan)
 	}
 	res := &Result{Language: lang, Threshold: rules.threshold, Candidates: []Candidate{}}
-	text = stripFillers(text, rules.fillers[lang])
-	negated := containsAny(text, rules.negations[lang], lang)
+	polite := startsWithFiller(text, rules.fillers[lang])
+	text = outsideQuotes(text, func(s string) string { return stripFillers(s, rules.fillers[lang]) })
+	text = strings.Join(strings.Fields(text), " ")
+	text = strings.Trim(text, " ,，")
+
+	els, masked := extract(text, m.devices, m.prefixes)
+	rd := &reading{els: els, hits: findHits(rules.lex[lang], strings.ToLower(masked))}
+	for _, h := range rd.hits {
+		switch h.kind {
+		case lexRemoval:
+			rd.removal = true
+		case lexNegation:
+			rd.negation = true
+		case lexCondition:
+			rd.condition = true
+		case lexReport:
+			rd.report = true
+		}
+	}
+	negated := rd.negation
+	question := rd.report || isQuestion(text, masked, rules.questions[lang], lang, polite)
 	ctxSess := p.session(req.Session)
 
+	flat := strings.ToLower(strings.ReplaceAll(text, " ", ""))
+	otherCues := false
 	for i, ci := range rules.intents {
+		if ci.FollowUp || ci.Removal != rd.removal {
+			continue
+		}
 		var best *Candidate
+		consider := func(c Candidate) {
+			if best == nil || better(c, *best) {
+				best = &c
+			}
+		}
+		if ok, _ := rd.fires(rules.compiled, i, lang); ok {
+			otherCues = true
+			consider(p.frameCandidate(rules, ci, lang, rd, ctxSess))
+		}
+		// A partial pattern match (confLoose) cannot beat a complete frame
+		// reading, so it is only looked for when there is none.
+		frameDone := best != nil && complete(*best)
 		for j, re := range m.pats[i][lang] {
+			// The unanchored form matches whenever the anchored one does;
+			// it is the cheaper test for the common case of no match.
+			if !mayMatch(flat, ci.needs[lang][j]) || !m.loose[i][lang][j].MatchString(text) {
+				continue
+			}
 			conf := confExact
 			sm := re.FindStringSubmatch(text)
 			if sm == nil {
+				if frameDone {
+					continue
+				}
 				re = m.loose[i][lang][j]
 				if sm = re.FindStringSubmatch(text); sm == nil {
 					continue
 				}
 				conf = confLoose
 			}
-			c := p.candidate(rules, ci, lang, re, sm, conf, ctxSess)
-			if best == nil || c.Confidence > best.Confidence || (c.Confidence == best.Confidence && len(c.Missing) < len(best.Missing)) {
-				best = &c
-			}
-		}
-		if best == nil {
-			if kw := keywordHits(text, ci.Keywords[lang]); kw > 0 {
-				c := p.keywordCandidate(rules, m, ci, lang, text, kw, ctxSess)
-				best = &c
-			}
+			consider(p.candidate(rules, m, ci, lang, re, sm, conf, ctxSess))
 		}
 		if best != nil {
-			if negated {
-				best.Confidence *= confNegation
-			}
-			best.Confidence = round2(best.Confidence)
 			res.Candidates = append(res.Candidates, *best)
 		}
 	}
-	sort.SliceStable(res.Candidates, func(i, j int) bool {
-		a, b := res.Candidates[i], res.Candidates[j]
-		if a.Confidence != b.Confidence {
-			return a.Confidence > b.Confidence
+	if c, ok := p.answer(rules, lang, rd, ctxSess, res.Candidates); ok {
+		res.Candidates = append(res.Candidates, c)
+	}
+	if !otherCues {
+		if c, ok := p.followUp(rules, lang, rd, ctxSess); ok {
+			res.Candidates = append(res.Candidates, c)
 		}
-		return len(a.Missing) < len(b.Missing)
-	})
+	}
+	for i := range res.Candidates {
+		c := &res.Candidates[i]
+		if negated {
+			c.Confidence *= confNegation
+		}
+		if question {
+			c.Confidence = min(c.Confidence, confQuestion)
+		}
+		if rd.condition && !c.conditional {
+			c.Confidence = min(c.Confidence, confQuestion)
+		}
+		c.Confidence = round2(c.Confidence)
+	}
+	sort.SliceStable(res.Candidates, func(i, j int) bool { return better(res.Candidates[i], res.Candidates[j]) })
 	if len(res.Candidates) > 5 {
 		res.Candidates = res.Candidates[:5]
 	}
-	p.decide(rules, lang, negated, res)
+	p.decide(rules, lang, negated, question, rd, res)
+	res.Session = req.Session
 	if len(res.Candidates) > 0 {
-		p.remember(req.Session, res.Candidates[0])
+		top := res.Candidates[0]
+		if res.Session == "" && res.Status == StatusClarify && len(top.Missing) > 0 && top.Problem == "" && !negated && !question {
+			res.Session = newSessionID()
+		}
+		p.remember(res.Session, top, res.Status == StatusConfirm)
 	}
 	return res, nil
 }
 
-func (p *Parser) decide(rules *compiled, lang string, negated bool, res *Result) {
+// newSessionID names a conversation the parser starts.
+func newSessionID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "nl-" + hex.EncodeToString(b[:])
+}
+
+// complete reports whether a candidate builds an intent.
+func complete(c Candidate) bool { return c.Document != nil && c.Problem == "" && len(c.Missing) == 0 }
+
+// better orders candidates: complete ones first, then by confidence, then
+// by fewer missing slots.
+func better(a, b Candidate) bool {
+	if complete(a) != complete(b) {
+		return complete(a)
+	}
+	if a.Confidence != b.Confidence {
+		return a.Confidence > b.Confidence
+	}
+	return len(a.Missing) < len(b.Missing)
+}
+
+func (p *Parser) decide(rules *call, lang string, negated, question bool, rd *reading, res *Result) {
 	if len(res.Candidates) == 0 {
 		res.Status = StatusNoMatch
 		res.Question = say(lang, "I did not understand that. Try, for example: \"shut down eth1 on leaf1\".",
@@ -277,29 +388,53 @@ func (p *Parser) decide(rules *compiled, lang string, negated bool, res *Result)
 	top := res.Candidates[0]
 	res.Confidence = top.Confidence
 	res.Status = StatusClarify
+	var second *Candidate
+	for i := 1; i < len(res.Candidates); i++ {
+		if c := res.Candidates[i]; complete(c) && c.Rule != top.Rule {
+			second = &res.Candidates[i]
+			break
+		}
+	}
 	switch {
 	case negated:
 		res.Question = say(lang, "That sentence contains a negation, so I will not act on it. What should be done?",
 			"这句话包含否定词，我不会据此操作。请问需要做什么？")
+	case rd.condition && !top.conditional:
+		res.Question = say(lang, "That depends on a condition I cannot check; what should be done now?",
+			"这个请求依赖一个我无法判断的条件；现在需要做什么？")
+	case question:
+		res.Question = say(lang, "That sounds like a question; I only make changes. Did you mean: "+orSomething(top.Summary, lang)+"?",
+			"这听起来是一个问题，我只执行变更。您是想："+orSomething(top.Summary, lang)+"？")
+	case top.Problem != "":
+		res.Question = say(lang, "That would not be a valid intent: "+top.Problem+". What should it be?",
+			"这样的意图无效："+top.Problem+"。请问应该是什么？")
+	case top.Rule == followUpNone:
+		res.Question = say(lang, "Which change should I repeat? There is no earlier request in this conversation.",
+			"要重复哪个操作？本次会话中还没有之前的请求。")
 	case len(top.Missing) > 0:
 		res.Question = rules.slots[top.Missing[0]].Ask[lang]
 		if res.Question == "" {
 			res.Question = say(lang, "Which "+top.Missing[0]+"?", "请补充："+top.Missing[0])
 		}
-	case top.Problem != "":
-		res.Question = say(lang, "That would not be a valid intent: "+top.Problem+". What should it be?",
-			"这样的意图无效："+top.Problem+"。请问应该是什么？")
-	case len(res.Candidates) > 1 && res.Candidates[1].Confidence >= rules.threshold && top.Confidence-res.Candidates[1].Confidence < 0.1:
-		res.Question = say(lang, fmt.Sprintf("Did you mean \"%s\" or \"%s\"?", top.Summary, res.Candidates[1].Summary),
-			fmt.Sprintf("您是想“%s”还是“%s”？", top.Summary, res.Candidates[1].Summary))
+	case second != nil && second.Confidence >= rules.threshold && top.Confidence-second.Confidence < 0.1:
+		res.Question = say(lang, fmt.Sprintf("Did you mean \"%s\" or \"%s\"?", top.Summary, second.Summary),
+			fmt.Sprintf("您是想“%s”还是“%s”？", top.Summary, second.Summary))
 	case top.Confidence < rules.threshold:
 		res.Question = say(lang, fmt.Sprintf("Did you mean: %s? Please confirm by saying it in full.", top.Summary),
 			fmt.Sprintf("您是想：%s？请完整地再说一遍以确认。", top.Summary))
 	default:
 		res.Status = StatusConfirm
 		res.Intent = top.Intent
+		res.Document = top.Document
 		res.Summary = top.Summary
 	}
+}
+
+func orSomething(s, lang string) string {
+	if s == "" {
+		return say(lang, "a change", "某项变更")
+	}
+	return s
 }
 
 func say(lang, en, zh string) string {
@@ -310,50 +445,194 @@ func say(lang, en, zh string) string {
 }
 
 // candidate builds a reading from a pattern match.
-func (p *Parser) candidate(rules *compiled, ci compiledIntent, lang string, re *regexp.Regexp, sm []string, conf float64, sess *session) Candidate {
+func (p *Parser) candidate(rules *call, m *matcher, ci compiledIntent, lang string, re *regexp.Regexp, sm []string, conf float64, sess *session) Candidate {
 	slots := map[string]string{}
 	for i, name := range re.SubexpNames() {
 		if name != "" && i < len(sm) && sm[i] != "" {
 			slots[name] = sm[i]
-		}
-	}
-	return p.finish(rules, ci, lang, slots, conf, sess)
-}
-
-// keywordCandidate builds a reading from keywords and the elements found
-// anywhere in the sentence; it stays under the threshold.
-func (p *Parser) keywordCandidate(rules *compiled, m *matcher, ci compiledIntent, lang, text string, hits int, sess *session) Candidate {
-	slots := map[string]string{}
-	lower := strings.ToLower(text)
-	for _, name := range slotNames(ci) {
-		s := rules.slots[name]
-		switch s.Type {
-		case "device":
-			for _, f := range tokens(lower) {
-				if m.devices[f] {
-					slots[name] = f
-					break
+			if rules.slots[name].Type == "device" {
+				if n, ok := m.devices[strings.ToLower(sm[i])]; ok {
+					slots[name] = n // the inventory's spelling
 				}
 			}
-		case "interface", "prefix", "ipv4", "text":
-			if v := slotFinders[s.Type].FindString(text); v != "" {
-				slots[name] = v
-			}
 		}
 	}
-	conf := min(confKeywords, 0.2+0.15*float64(hits))
 	return p.finish(rules, ci, lang, slots, conf, sess)
 }
 
-func slotNames(ci compiledIntent) []string {
-	names := append([]string(nil), ci.Required...)
-	sort.Strings(names)
-	return names
+// frameCandidate builds a reading from the elements found anywhere in the
+// sentence.
+func (p *Parser) frameCandidate(rules *call, ci compiledIntent, lang string, rd *reading, sess *session) Candidate {
+	slots, problem := rd.fill(rules.compiled, ci)
+	c := p.finish(rules, ci, lang, slots, confFrame, sess)
+	if problem != "" && c.Problem == "" {
+		c.Problem = problem
+	}
+	if d := rd.of("duration"); len(d) > 0 && c.Problem == "" && !hasType(rules.compiled, ci, "duration") {
+		c.Problem = say(lang, "a time limit ("+d[0].text+") is not something this change can keep; say it without one",
+			"这个变更无法保证时限（"+d[0].text+"）；请去掉时限再说")
+	}
+	if c.Problem == "" {
+		for _, m := range c.Missing {
+			if rules.slots[m].Type == "device" {
+				if u := rd.of("unknown-device"); len(u) > 0 {
+					c.Problem = say(lang, u[0].text+" is not a device in the inventory", u[0].text+" 不在设备清单中")
+				}
+			}
+		}
+	}
+	if !complete(c) {
+		filled := 0
+		for _, r := range ci.Required {
+			if _, ok := slots[r]; ok {
+				filled++
+			}
+		}
+		c.Confidence = min(confPartial, 0.3+0.3*float64(filled)/float64(max(1, len(ci.Required))))
+		c.Intent, c.Document = nil, nil
+	}
+	return c
+}
+
+// hasType reports whether a rule has a slot of a type.
+func hasType(c *compiled, ci compiledIntent, typ string) bool {
+	for _, n := range append(append([]string(nil), ci.Required...), ci.Optional...) {
+		if c.slots[n].Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// followUpNone names the reading of a follow-up with nothing to follow.
+const followUpNone = "follow-up"
+
+// followUp repeats the session's previous request with the elements this
+// sentence gives: "and the same on leaf2" takes everything from before
+// and leaf2 as the device.
+func (p *Parser) followUp(rules *call, lang string, rd *reading, sess *session) (Candidate, bool) {
+	var fu *compiledIntent
+	for i := range rules.intents {
+		if rules.intents[i].FollowUp {
+			if ok, _ := rd.fires(rules.compiled, i, lang); ok {
+				fu = &rules.intents[i]
+			}
+		}
+	}
+	if fu == nil {
+		return Candidate{}, false
+	}
+	if sess == nil || sess.last == nil {
+		return Candidate{Rule: followUpNone, Confidence: confPartial, Slots: map[string]string{}}, true
+	}
+	ci, ok := rules.intent(sess.last.rule)
+	if !ok {
+		return Candidate{}, false
+	}
+	slots := maps.Clone(sess.last.slots)
+	given, problem := rd.fill(rules.compiled, ci)
+	changed := 0
+	for name, v := range given {
+		if _, isDefault := ci.Defaults[name]; isDefault && slots[name] == ci.Defaults[name] && v == ci.Defaults[name] {
+			continue
+		}
+		if rules.slots[name].Type == "metric" || rules.slots[name].Type == "comparison" {
+			continue // words, not elements: keep the previous request's
+		}
+		if slots[name] != v {
+			changed++
+		}
+		slots[name] = v
+	}
+	c := p.finish(rules, ci, lang, slots, confFrame-confContext, nil)
+	for name := range slots {
+		if _, ok := given[name]; !ok {
+			c.FromContext = append(c.FromContext, name)
+		}
+	}
+	sort.Strings(c.FromContext)
+	if problem != "" && c.Problem == "" {
+		c.Problem = problem
+	}
+	if changed == 0 && c.Problem == "" {
+		c.Problem = say(lang, "that is the same request as before", "这与上一个请求相同")
+	}
+	return c, true
+}
+
+// answer completes the session's pending request (one that was asked
+// about) with the elements of this sentence, when the sentence is not a
+// complete request of its own. Slots already given are kept.
+func (p *Parser) answer(rules *call, lang string, rd *reading, sess *session, direct []Candidate) (Candidate, bool) {
+	if sess == nil || sess.pending == nil {
+		return Candidate{}, false
+	}
+	for _, c := range direct {
+		if complete(c) {
+			return Candidate{}, false
+		}
+	}
+	ci, ok := rules.intent(sess.pending.rule)
+	if !ok {
+		return Candidate{}, false
+	}
+	got, _ := rd.fill(rules.compiled, ci)
+	slots := maps.Clone(sess.pending.slots)
+	filled := 0
+	for name, v := range got {
+		if _, had := slots[name]; had {
+			continue
+		}
+		slots[name] = v
+		filled++
+	}
+	if filled == 0 {
+		return Candidate{}, false
+	}
+	c := p.finish(rules, ci, lang, slots, confFrame-confContext, nil)
+	for name := range sess.pending.slots {
+		c.FromContext = append(c.FromContext, name)
+	}
+	sort.Strings(c.FromContext)
+	if !complete(c) {
+		c.Confidence = confPartial
+	}
+	return c, true
+}
+
+func (c *compiled) intent(name string) (compiledIntent, bool) {
+	for _, ci := range c.intents {
+		if ci.Name == name {
+			return ci, true
+		}
+	}
+	return compiledIntent{}, false
+}
+
+// isQuestion: a question word (at the start in English, anywhere in
+// Chinese), or a question mark after something that is not a polite
+// request ("could you ...?").
+func isQuestion(text, masked string, words []string, lang string, polite bool) bool {
+	lower := strings.ToLower(masked)
+	for _, w := range words {
+		w = strings.ToLower(w)
+		if lang == "zh" && !isASCII(w) {
+			if strings.Contains(lower, w) {
+				return true
+			}
+			continue
+		}
+		if strings.HasPrefix(lower, w) && wordBoundary(lower, len(w), false) {
+			return true
+		}
+	}
+	t := strings.TrimSpace(text)
+	return !polite && (strings.HasSuffix(t, "?") || strings.HasSuffix(t, "？"))
 }
 
 // finish fills context and defaults, checks slot values, builds the intent.
-func (p *Parser) finish(rules *compiled, ci compiledIntent, lang string, slots map[string]string, conf float64, sess *session) Candidate {
-	c := Candidate{Rule: ci.Name, Kind: intent.Kind(ci.Kind), Slots: slots, Confidence: conf}
+func (p *Parser) finish(rules *call, ci compiledIntent, lang string, slots map[string]string, conf float64, sess *session) Candidate {
+	c := Candidate{Rule: ci.Name, Kind: intent.Kind(ci.Kind), Slots: slots, Confidence: conf, conditional: ci.Conditional}
 	for _, name := range ci.Required {
 		if _, ok := slots[name]; ok {
 			continue
@@ -394,18 +673,90 @@ func (p *Parser) finish(rules *compiled, ci compiledIntent, lang string, slots m
 	if len(c.Missing) > 0 || c.Problem != "" {
 		return c
 	}
+	var devices []any
+	for _, d := range strings.Split(slots["device"], ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			devices = append(devices, d)
+		}
+	}
+	spec, _ := substitute(ci.Spec, typed, slots).(map[string]any)
 	doc := map[string]any{
 		"kind":    ci.Kind,
-		"targets": map[string]any{"devices": []any{slots["device"]}},
-		"spec":    substitute(ci.Spec, typed, slots),
+		"targets": map[string]any{"devices": devices},
+		"spec":    spec,
 	}
-	in, err := intent.DecodeValue(doc)
+	in, err := rules.decode(doc)
 	if err != nil {
-		c.Problem = plainProblem(err)
-		return c
+		if spec["ensure"] != "absent" {
+			c.Problem = plainProblem(err)
+			return c
+		}
+		// The removal form: until the schema in force knows "ensure",
+		// check the identifying members against it with the members a
+		// creating intent would need filled by placeholders.
+		if perr := checkRemoval(doc); perr != nil {
+			c.Problem = plainProblem(perr)
+			return c
+		}
+		in = nil
 	}
+	c.Document = doc
 	c.Intent = in
 	return c
+}
+
+// call is one Parse: the rules and what it has decoded, since several
+// readings often build the same document.
+type call struct {
+	*compiled
+	decoded map[string]decoded
+}
+
+type decoded struct {
+	in  *intent.Intent
+	err error
+}
+
+func (c *call) decode(doc map[string]any) (*intent.Intent, error) {
+	key, err := json.Marshal(doc)
+	if err != nil {
+		return intent.DecodeValue(doc)
+	}
+	if d, ok := c.decoded[string(key)]; ok {
+		return d.in, d.err
+	}
+	in, err := intent.Decode(key)
+	c.decoded[string(key)] = decoded{in, err}
+	return in, err
+}
+
+// checkRemoval validates a removal document's identifying members (prefix,
+// address, interface name and addresses) with the kind's schema.
+func checkRemoval(doc map[string]any) error {
+	spec := maps.Clone(doc["spec"].(map[string]any))
+	delete(spec, "ensure")
+	switch doc["kind"] {
+	case "static-route":
+		if len(spec) != 1 || spec["prefix"] == nil {
+			return fmt.Errorf("a static route is removed by its prefix alone")
+		}
+		spec["next_hops"] = []any{map[string]any{"next_hop": "DROP"}}
+	case "bgp-neighbor":
+		if len(spec) != 1 || spec["address"] == nil {
+			return fmt.Errorf("a BGP neighbour is removed by its address alone")
+		}
+		spec["peer_as"] = 1
+	case "interface":
+		if len(spec) != 2 || spec["name"] == nil || spec["ipv4"] == nil {
+			return fmt.Errorf("an interface's addresses are removed by name and addresses")
+		}
+	default:
+		return fmt.Errorf("kind %v has no removal form", doc["kind"])
+	}
+	check := maps.Clone(doc)
+	check["spec"] = spec
+	_, err := intent.DecodeValue(check)
+	return err
 }
 
 func plainProblem(err error) string {
@@ -422,6 +773,13 @@ func plainProblem(err error) string {
 // typedValue checks and converts a slot's text.
 func typedValue(s SlotRule, lang, raw string) (any, string) {
 	raw = strings.TrimSpace(raw)
+	switch s.Type {
+	case "integer", "asn", "number":
+		// A unit written after the number ("5 ms", "90%") is not part of it.
+		if raw != "" && unicode.IsDigit(rune(raw[0])) {
+			raw = strings.TrimRightFunc(raw, func(r rune) bool { return !unicode.IsDigit(r) })
+		}
+	}
 	switch s.Type {
 	case "integer", "asn":
 		n, err := strconv.ParseInt(raw, 10, 64)
@@ -453,13 +811,13 @@ func typedValue(s SlotRule, lang, raw string) (any, string) {
 		if i <= 0 {
 			return raw, ""
 		}
-		unit := strings.TrimSpace(raw[i:])
+		unit := strings.ToLower(strings.Trim(raw[i:], " -"))
 		if u, ok := s.Values[lang][unit]; ok {
 			unit = u
 		}
 		return raw[:i] + unit, ""
 	case "text":
-		return strings.Trim(raw, `"'“”「」`), ""
+		return strings.Trim(raw, `"'“”「」｢｣`), ""
 	case "interface":
 		return strings.ToLower(raw[:1]) + raw[1:], ""
 	}
@@ -473,7 +831,9 @@ func fmtNum(f *float64) string {
 	return strconv.FormatFloat(*f, 'f', -1, 64)
 }
 
-// substitute replaces {slot} references in a spec template.
+// substitute replaces {slot} references in a spec template. A member
+// whose value is a slot the sentence did not give is left out, and so is
+// a map left empty (an slo's scope without an interface).
 func substitute(v any, typed map[string]any, text map[string]string) any {
 	switch x := v.(type) {
 	case string:
@@ -481,18 +841,29 @@ func substitute(v any, typed map[string]any, text map[string]string) any {
 			if tv, ok := typed[x[1:len(x)-1]]; ok {
 				return tv
 			}
+			return nil
 		}
 		return interpolate(x, text)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = substitute(e, typed, text)
+			if s := substitute(e, typed, text); s != nil {
+				out[k] = s
+			}
+		}
+		if len(out) == 0 {
+			return nil
 		}
 		return out
 	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = substitute(e, typed, text)
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if s := substitute(e, typed, text); s != nil {
+				out = append(out, s)
+			}
+		}
+		if len(out) == 0 {
+			return nil
 		}
 		return out
 	}
@@ -521,10 +892,11 @@ func (p *Parser) session(id string) *session {
 	return &c
 }
 
-// remember keeps the device and interface of the best reading for the
-// session's next turn.
-func (p *Parser) remember(id string, c Candidate) {
-	if id == "" {
+// remember keeps the best reading for the session's next turns: its
+// device and interface, the request itself when it was confirmed (for a
+// follow-up), or when slots are missing (for the answer).
+func (p *Parser) remember(id string, c Candidate, confirmed bool) {
+	if id == "" || c.Rule == followUpNone {
 		return
 	}
 	p.mu.Lock()
@@ -538,10 +910,22 @@ func (p *Parser) remember(id string, c Candidate) {
 		p.sessions[id] = s
 	}
 	if d := c.Slots["device"]; d != "" {
+		d, _, _ = strings.Cut(d, ",")
 		s.device = d
 	}
 	if i := c.Slots["interface"]; i != "" {
 		s.iface = i
+	}
+	switch {
+	case confirmed:
+		s.last, s.pending = &turn{rule: c.Rule, slots: maps.Clone(c.Slots)}, nil
+	case len(c.Missing) > 0 && c.Problem == "":
+		s.pending = &turn{rule: c.Rule, slots: maps.Clone(c.Slots)}
+		for k, v := range s.pending.slots {
+			if v == "" {
+				delete(s.pending.slots, k)
+			}
+		}
 	}
 	s.at = time.Now()
 }
@@ -610,7 +994,11 @@ func detect(s string) string {
 // stripFillers removes politeness words: whole words in English, anywhere
 // in Chinese.
 func stripFillers(text string, fillers []filler) string {
+	lower := strings.ToLower(text)
 	for _, f := range fillers {
+		if !strings.Contains(lower, f.lower) {
+			continue
+		}
 		if f.re != nil {
 			for f.re.MatchString(text) {
 				text = f.re.ReplaceAllString(text, "$1$2")
@@ -632,43 +1020,40 @@ func isASCII(s string) bool {
 	return true
 }
 
-func containsAny(text string, words []string, lang string) bool {
+func round2(f float64) float64 {
+	return float64(int(f*100+0.5)) / 100
+}
+
+// startsWithFiller reports whether the sentence opens with politeness
+// ("could you ..."), which makes a question mark part of a request.
+func startsWithFiller(text string, fillers []filler) bool {
 	lower := strings.ToLower(text)
-	toks := tokens(lower)
-	for _, w := range words {
-		w = strings.ToLower(w)
-		if lang == "zh" || !isASCII(w) || strings.Contains(w, " ") || strings.Contains(w, "'") {
-			if strings.Contains(lower, w) {
-				return true
-			}
-			continue
-		}
-		for _, t := range toks {
-			if t == w {
-				return true
-			}
+	for _, f := range fillers {
+		w := strings.ToLower(f.word)
+		if strings.HasPrefix(lower, w) && (!isASCII(w) || wordBoundary(lower, len(w), false)) {
+			return true
 		}
 	}
 	return false
 }
 
-func keywordHits(text string, kws []string) int {
-	lower := strings.ToLower(text)
-	n := 0
-	for _, k := range kws {
-		if k != "" && strings.Contains(lower, strings.ToLower(k)) {
-			n++
-		}
+// outsideQuotes applies f to the parts of s outside quoted text, so that
+// a description keeps its spaces and its words.
+func outsideQuotes(s string, f func(string) string) string {
+	qs := quoted(s)
+	if len(qs) == 0 {
+		return f(s)
 	}
-	return n
-}
-
-func tokens(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.' || r == '/' || r == '\'') || unicode.Is(unicode.Han, r)
-	})
-}
-
-func round2(f float64) float64 {
-	return float64(int(f*100+0.5)) / 100
+	sort.Slice(qs, func(i, j int) bool { return qs[i][0] < qs[j][0] })
+	var b strings.Builder
+	at := 0
+	for _, q := range qs {
+		b.WriteString(f(s[at:q[0]]))
+		b.WriteString(" ")
+		b.WriteString(s[q[0]:q[1]])
+		b.WriteString(" ")
+		at = q[1]
+	}
+	b.WriteString(f(s[at:]))
+	return b.String()
 }

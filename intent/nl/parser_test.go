@@ -122,11 +122,14 @@ func FuzzParse(f *testing.F) {
 		}
 		switch res.Status {
 		case nl.StatusConfirm:
-			if res.Intent == nil || res.Confidence < res.Threshold {
+			if res.Document == nil || res.Confidence < res.Threshold {
 				t.Fatalf("confirm without an intent above threshold: %+v", res)
 			}
+			if spec, _ := res.Document["spec"].(map[string]any); res.Intent == nil && spec["ensure"] != "absent" {
+				t.Fatalf("confirm of a creating intent not checked against its schema: %+v", res)
+			}
 		case nl.StatusClarify, nl.StatusNoMatch:
-			if res.Question == "" || res.Intent != nil {
+			if res.Question == "" || res.Intent != nil || res.Document != nil {
 				t.Fatalf("%s without a question, or with an intent: %+v", res.Status, res)
 			}
 		default:
@@ -134,6 +137,39 @@ func FuzzParse(f *testing.F) {
 		}
 		if !utf8.ValidString(res.Question) {
 			t.Fatalf("question is not valid UTF-8: %q", res.Question)
+		}
+	})
+}
+
+// FuzzLoadRules: any rule file either loads or is refused with ErrRules,
+// and a refused one leaves the rules in force.
+func FuzzLoadRules(f *testing.F) {
+	def := string(nl.DefaultRules())
+	f.Add(def)
+	f.Add(strings.Replace(def, "{interface} (on|of|at)", "{interfaze} (on|of|at)", 1))
+	f.Add(strings.Replace(def, "(shut down|", "((shut down|", 1))
+	f.Add("intents:\n  - name: x\n    kind: [\n")
+	f.Add("threshold: 2")
+	f.Add("intents: [{name: a, follow_up: true}, {name: b, follow_up: true}]")
+	f.Add("intents: [{name: a, kind: interface, cues: {en: [[\"{nope}\"]]}}]")
+	p := newParser(f)
+	f.Fuzz(func(t *testing.T, data string) {
+		before := p.Rules()
+		err := p.LoadRules([]byte(data))
+		if err != nil {
+			if !errors.Is(err, nl.ErrRules) {
+				t.Fatalf("LoadRules error %v does not match ErrRules", err)
+			}
+			if string(p.Rules()) != string(before) {
+				t.Fatal("a refused rule file replaced the rules in force")
+			}
+			return
+		}
+		if _, err := p.Parse(context.Background(), nl.Request{Text: "shut down eth1 on leaf1"}); err != nil {
+			t.Fatalf("Parse after loading: %v", err)
+		}
+		if err := p.LoadRules(nl.DefaultRules()); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -22,6 +23,22 @@ func DefaultRules() []byte { return append([]byte(nil), defaultRules...) }
 // ErrRules marks a rule set that cannot be loaded; errors.Is matches it.
 var ErrRules = errors.New("nl: invalid rules")
 
+// RuleError is a problem in a rule file, at a line (0 when unknown).
+type RuleError struct {
+	Line   int
+	Reason string
+}
+
+func (e *RuleError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	}
+	return e.Reason
+}
+
+// Is makes errors.Is(err, ErrRules) true for every RuleError.
+func (e *RuleError) Is(target error) bool { return target == ErrRules }
+
 // Rules is the intent library: what the parser knows, as data.
 type Rules struct {
 	Version int `yaml:"version"`
@@ -33,6 +50,20 @@ type Rules struct {
 	Negations map[string][]string `yaml:"negations"`
 	// Fillers per language: politeness removed before matching.
 	Fillers map[string][]string `yaml:"fillers"`
+	// Removals per language: a sentence with one of these (outside a
+	// longer phrase of the library, such as "no shut") asks for the
+	// removal form; only rules marked removal read it.
+	Removals map[string][]string `yaml:"removals"`
+	// Questions per language: an English one at the start of a sentence,
+	// a Chinese one anywhere, makes it a question, which is asked back.
+	Questions map[string][]string `yaml:"questions"`
+	// Conditions per language ("if", "unless", "如果"): a request that
+	// depends on one is asked back, except by rules marked conditional
+	// (an alarm's "warn me if ..." is its point).
+	Conditions map[string][]string `yaml:"conditions"`
+	// Reports per language ("yesterday", "was", "已经"): a sentence that
+	// tells what happened is not a request; it is asked back.
+	Reports map[string][]string `yaml:"reports"`
 	// Slots are the named elements sentences carry.
 	Slots map[string]SlotRule `yaml:"slots"`
 	// Intents are the library entries.
@@ -76,23 +107,55 @@ type IntentRule struct {
 	Spec map[string]any `yaml:"spec"`
 	// Confirm is the sentence shown back for confirmation, per language.
 	Confirm map[string]string `yaml:"confirm"`
+	// Cues per language are groups of words; the frame reader reads a
+	// sentence with this rule when every group has a word in it. "{slot}"
+	// in a group is met by an element of that slot's type.
+	Cues map[string][][]string `yaml:"cues"`
+	// Unless per language: words that keep the rule from reading a sentence.
+	Unless map[string][]string `yaml:"unless"`
+	// Consts fill a slot with a constant when a word occurs:
+	// slot -> language -> word -> value ("blackhole" -> DROP).
+	Consts map[string]map[string]map[string]string `yaml:"consts"`
+	// Optional slots are filled when the sentence has them.
+	Optional []string `yaml:"optional"`
+	// Removal marks the removal form of a kind: read only when the
+	// sentence has a removal word, while the other rules are not.
+	Removal bool `yaml:"removal"`
+	// FollowUp marks the rule that repeats the session's previous request
+	// with the elements this sentence gives ("the same on leaf2").
+	FollowUp bool `yaml:"follow_up"`
+	// Conditional marks rules whose sentences carry a condition.
+	Conditional bool `yaml:"conditional"`
+	// MaxDevices lets the device slot take several devices (the two ends
+	// of a link); default 1.
+	MaxDevices int `yaml:"max_devices"`
 }
 
 // compiled is a loaded, checked rule set.
 type compiled struct {
-	raw       []byte
-	threshold float64
-	negations map[string][]string
-	fillers   map[string][]filler
-	slots     map[string]SlotRule
-	intents   []compiledIntent
+	raw        []byte
+	threshold  float64
+	negations  map[string][]string
+	removals   map[string][]string
+	questions  map[string][]string
+	conditions map[string][]string
+	reports    map[string][]string
+	lex        map[string]lexicon
+	fillers    map[string][]filler
+	slots      map[string]SlotRule
+	intents    []compiledIntent
 }
 
 type compiledIntent struct {
 	IntentRule
+	index int
 	// bodies are the patterns as regular expressions, per language, with
 	// devicePlaceholder where the device names go.
 	bodies map[string][]string
+	// needs are, per language and pattern, the words a sentence must have
+	// for the pattern to match: each set is one word it needs or a choice
+	// of words it needs one of. A pattern is tried only when all are there.
+	needs map[string][][][]string
 }
 
 // devicePlaceholder stands for the device slot's expression, which
@@ -104,84 +167,188 @@ const genericDevice = `[A-Za-z][A-Za-z0-9_-]*[0-9]`
 
 var slotTypes = map[string]string{
 	"device":     `[A-Za-z][A-Za-z0-9_-]*[A-Za-z0-9]`,
-	"interface":  `(?:(?:ethernet|eth|ge|xe|et|e|swp|lo|loopback|port-channel|vlan)[-]?[0-9]+(?:[/.-][0-9]+)*)`,
+	"interface":  `(?:(?:gigabitethernet|tengigabitethernet|tengige|ethernet|eth|ge|xe|et|gi|te|e|swp|lo|loopback|port-channel|vlan|irb|mgmt)[-]?[0-9]+(?:[/.:-][0-9]+)*)`,
 	"integer":    `[0-9]{1,10}`,
 	"number":     `[0-9]{1,10}(?:\.[0-9]{1,6})?`,
 	"asn":        `[0-9]{1,10}`,
 	"ipv4":       `(?:[0-9]{1,3}\.){3}[0-9]{1,3}`,
 	"prefix":     `(?:[0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}`,
 	"duration":   `[0-9]{1,6}\s*(?:ms|s|m|h|秒|分钟|小时)`,
-	"text":       `"[^"]{1,255}"|“[^”]{1,255}”|'[^']{1,255}'|「[^」]{1,255}」`,
+	"text":       `"[^"]{1,255}"|“[^”]{1,255}”|'[^']{1,255}'|「[^」]{1,255}」|｢[^｣]{1,255}｣`,
 	"metric":     ``, // from Values
 	"comparison": ``, // from Values
 }
 
+var reYAMLLine = regexp.MustCompile(`line ([0-9]+)`)
+
+// yamlError turns a YAML decoding error into a RuleError with its line.
+func yamlError(err error) error {
+	line := 0
+	if m := reYAMLLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return &RuleError{Line: line, Reason: strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+// ruleLines finds where things are in a rule file, for error messages.
+type ruleLines struct{ root *yaml.Node }
+
+// at returns the line of the node reached by keys (mapping keys, or
+// sequence indexes as ints); 0 when it is not there.
+func (l ruleLines) at(path ...any) int {
+	n := l.root
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return n.Line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					n, found = n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return n.Line
+			}
+		case int:
+			if n.Kind != yaml.SequenceNode || k >= len(n.Content) {
+				return n.Line
+			}
+			n = n.Content[k]
+		}
+	}
+	return n.Line
+}
+
 func loadRules(data []byte) (*compiled, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRules, yamlError(err))
+	}
 	var r Rules
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRules, err)
+		return nil, fmt.Errorf("%w: %w", ErrRules, yamlError(err))
 	}
-	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations, fillers: compileFillers(r.Fillers), slots: r.Slots}
+	lines := ruleLines{root: &root}
+	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations,
+		removals: r.Removals, questions: r.Questions, conditions: r.Conditions, reports: r.Reports, fillers: compileFillers(r.Fillers), slots: r.Slots}
 	if c.threshold == 0 {
 		c.threshold = 0.75
 	}
 	if c.threshold < 0 || c.threshold > 1 {
-		return nil, fmt.Errorf("%w: threshold %v is not between 0 and 1", ErrRules, c.threshold)
+		return nil, fmt.Errorf("%w: %w", ErrRules, &RuleError{Line: lines.at("threshold"), Reason: fmt.Sprintf("threshold %v is not between 0 and 1", c.threshold)})
 	}
 	var errs []error
-	for name, s := range r.Slots {
+	fail := func(line int, format string, args ...any) {
+		errs = append(errs, &RuleError{Line: line, Reason: fmt.Sprintf(format, args...)})
+	}
+	slotNames := make([]string, 0, len(r.Slots))
+	for name := range r.Slots {
+		slotNames = append(slotNames, name)
+	}
+	sort.Strings(slotNames)
+	for _, name := range slotNames {
+		s := r.Slots[name]
 		if _, ok := slotTypes[s.Type]; !ok {
-			errs = append(errs, fmt.Errorf("slot %s: unknown type %q", name, s.Type))
+			fail(lines.at("slots", name, "type"), "slot %s: unknown type %q", name, s.Type)
 		}
 		if (s.Type == "metric" || s.Type == "comparison") && len(s.Values) == 0 {
-			errs = append(errs, fmt.Errorf("slot %s: type %s needs values", name, s.Type))
+			fail(lines.at("slots", name), "slot %s: type %s needs values", name, s.Type)
 		}
 	}
 	seen := map[string]bool{}
-	for _, ir := range r.Intents {
+	followUps := 0
+	for i, ir := range r.Intents {
 		if ir.Name == "" || seen[ir.Name] {
-			errs = append(errs, fmt.Errorf("intent %q: missing or duplicate name", ir.Name))
+			fail(lines.at("intents", i), "intent %q: missing or duplicate name", ir.Name)
 			continue
 		}
 		seen[ir.Name] = true
-		if !knownKind(ir.Kind) {
-			errs = append(errs, fmt.Errorf("intent %s: unknown kind %q", ir.Name, ir.Kind))
+		if ir.FollowUp {
+			followUps++
+		} else if !knownKind(ir.Kind) {
+			fail(lines.at("intents", i, "kind"), "intent %s: unknown kind %q", ir.Name, ir.Kind)
 		}
-		ci := compiledIntent{IntentRule: ir, bodies: map[string][]string{}}
-		for _, req := range ir.Required {
+		ci := compiledIntent{IntentRule: ir, index: len(c.intents), bodies: map[string][]string{}, needs: map[string][][][]string{}}
+		for j, req := range ir.Required {
 			if _, ok := r.Slots[req]; !ok {
-				errs = append(errs, fmt.Errorf("intent %s: required slot %q is not declared", ir.Name, req))
+				fail(lines.at("intents", i, "required", j), "intent %s: required slot %q is not declared", ir.Name, req)
 			}
 		}
-		for lang, pats := range ir.Patterns {
-			for _, p := range pats {
+		for j, opt := range ir.Optional {
+			if _, ok := r.Slots[opt]; !ok {
+				fail(lines.at("intents", i, "optional", j), "intent %s: optional slot %q is not declared", ir.Name, opt)
+			}
+		}
+		for slot := range ir.Consts {
+			if _, ok := r.Slots[slot]; !ok {
+				fail(lines.at("intents", i, "consts", slot), "intent %s: constant for undeclared slot %q", ir.Name, slot)
+			}
+		}
+		for lang, groups := range ir.Cues {
+			for g, words := range groups {
+				for k, w := range words {
+					if strings.HasPrefix(w, "{") {
+						if _, ok := r.Slots[strings.Trim(w, "{}")]; !ok || !strings.HasSuffix(w, "}") {
+							fail(lines.at("intents", i, "cues", lang, g, k), "intent %s: cue %q names no declared slot", ir.Name, w)
+						}
+					}
+				}
+			}
+		}
+		for _, lang := range sortedKeys(ir.Patterns) {
+			for j, p := range ir.Patterns[lang] {
+				line := lines.at("intents", i, "patterns", lang, j)
 				body, err := patternRegexp(p, r.Slots, lang)
 				if err != nil {
-					errs = append(errs, fmt.Errorf("intent %s: pattern %q: %w", ir.Name, p, err))
+					fail(line, "intent %s: pattern %q: %v", ir.Name, p, err)
 					continue
 				}
 				if _, err := regexp.Compile(strings.ReplaceAll(body, devicePlaceholder, genericDevice)); err != nil {
-					errs = append(errs, fmt.Errorf("intent %s: pattern %q: %w", ir.Name, p, err))
+					fail(line, "intent %s: pattern %q: %v", ir.Name, p, err)
 					continue
 				}
 				ci.bodies[lang] = append(ci.bodies[lang], body)
+				ci.needs[lang] = append(ci.needs[lang], patternNeeds(p))
 			}
 		}
 		c.intents = append(c.intents, ci)
 	}
+	if followUps > 1 {
+		fail(lines.at("intents"), "%d follow-up rules; at most one", followUps)
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrRules, errors.Join(errs...))
 	}
+	c.buildLexicons()
 	return c, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // filler is a politeness word: English ones match whole words (re),
 // Chinese ones anywhere (word).
 type filler struct {
-	word string
-	re   *regexp.Regexp
+	word, lower string
+	re          *regexp.Regexp
 }
 
 func compileFillers(m map[string][]string) map[string][]filler {
@@ -191,7 +358,7 @@ func compileFillers(m map[string][]string) map[string][]filler {
 			if w == "" {
 				continue
 			}
-			f := filler{word: w}
+			f := filler{word: w, lower: strings.ToLower(w)}
 			if isASCII(w) {
 				f.re = regexp.MustCompile(`(?i)(^|[\s,])` + regexp.QuoteMeta(w) + `([\s,.!?]|$)`)
 			}
@@ -200,17 +367,6 @@ func compileFillers(m map[string][]string) map[string][]filler {
 	}
 	return out
 }
-
-// slotFinders find a slot's value anywhere in a sentence (keyword readings).
-var slotFinders = func() map[string]*regexp.Regexp {
-	m := map[string]*regexp.Regexp{}
-	for t, expr := range slotTypes {
-		if expr != "" {
-			m[t] = regexp.MustCompile(`(?i)` + expr)
-		}
-	}
-	return m
-}()
 
 func knownKind(k string) bool {
 	for _, kk := range intent.Kinds() {
@@ -322,4 +478,89 @@ func slotRegexp(s SlotRule, lang string) string {
 		}
 	}
 	return slotTypes[s.Type]
+}
+
+// patternNeeds finds the words a pattern cannot match without, lower case
+// and without spaces (a space in a pattern matches none or many): the
+// literal runs outside groups, and the choices of a group that is not
+// optional and holds only words.
+func patternNeeds(p string) [][]string {
+	var needs [][]string
+	var run strings.Builder
+	flush := func() {
+		if run.Len() > 0 {
+			needs = append(needs, []string{strings.ToLower(run.String())})
+			run.Reset()
+		}
+	}
+	rs := []rune(p)
+	for i := 0; i < len(rs); i++ {
+		switch c := rs[i]; {
+		case c == ' ':
+		case c == '{':
+			flush()
+			for i < len(rs) && rs[i] != '}' {
+				i++
+			}
+		case c == '(':
+			flush()
+			depth, j, plain := 1, i+1, true
+			for ; j < len(rs) && depth > 0; j++ {
+				switch rs[j] {
+				case '(':
+					depth++
+					plain = false
+				case ')':
+					depth--
+				case '{', '?':
+					plain = false
+				}
+			}
+			inner := string(rs[i+1 : j-1])
+			optional := j < len(rs) && rs[j] == '?'
+			if optional {
+				j++
+			}
+			if plain && !optional {
+				var alts []string
+				for _, a := range strings.Split(inner, "|") {
+					a = strings.ToLower(strings.ReplaceAll(a, " ", ""))
+					if a == "" {
+						alts = nil
+						break
+					}
+					alts = append(alts, a)
+				}
+				if alts != nil {
+					needs = append(needs, alts)
+				}
+			}
+			i = j - 1
+		case i+1 < len(rs) && rs[i+1] == '?':
+			flush()
+			i++
+		default:
+			run.WriteRune(c)
+		}
+	}
+	flush()
+	return needs
+}
+
+// mayMatch reports whether flat (a sentence in lower case without spaces)
+// has every word a pattern needs.
+func mayMatch(flat string, needs [][]string) bool {
+	for _, set := range needs {
+		ok := false
+		for _, w := range set {
+			if strings.Contains(flat, w) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
