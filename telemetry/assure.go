@@ -6,15 +6,30 @@ import (
 	"time"
 )
 
-// Op is the direction of a target: the value must stay below or above the
-// bound.
+// Op is a target's comparison: a compliant value v satisfies "v Op bound".
 type Op string
 
-// Target directions.
+// Target comparisons, as intents write them.
 const (
-	Below Op = "below" // value < bound is compliant (latency, loss, utilisation)
-	Above Op = "above" // value > bound is compliant (throughput, up status)
+	Below        Op = "<" // latency, loss, utilisation
+	BelowOrEqual Op = "<="
+	Above        Op = ">" // throughput, up status
+	AboveOrEqual Op = ">="
+	Equal        Op = "=="
+	NotEqual     Op = "!="
 )
+
+// rising reports whether a rising value moves towards a breach (+1), a
+// falling one does (-1), or neither applies (0: equality targets).
+func (o Op) rising() int {
+	switch o {
+	case Below, BelowOrEqual:
+		return 1
+	case Above, AboveOrEqual:
+		return -1
+	}
+	return 0
+}
 
 // Target is what an intent asks of one series.
 type Target struct {
@@ -37,8 +52,10 @@ func (t Target) Validate() error {
 	if _, ok := Info(t.Key.Metric); !ok {
 		return fmt.Errorf("telemetry: unknown metric %q", t.Key.Metric)
 	}
-	if t.Op != Below && t.Op != Above {
-		return fmt.Errorf("telemetry: target op %q is neither %q nor %q", t.Op, Below, Above)
+	switch t.Op {
+	case Below, BelowOrEqual, Above, AboveOrEqual, Equal, NotEqual:
+	default:
+		return fmt.Errorf("telemetry: target comparison %q is not one of <, <=, >, >=, ==, !=", t.Op)
 	}
 	if t.Window <= 0 {
 		return fmt.Errorf("telemetry: target window %s is not positive", t.Window)
@@ -54,10 +71,21 @@ func (t Target) Validate() error {
 
 // complies reports whether v meets the target.
 func (t Target) complies(v float64) bool {
-	if t.Op == Below {
+	switch t.Op {
+	case Below:
 		return v < t.Bound
+	case BelowOrEqual:
+		return v <= t.Bound
+	case Above:
+		return v > t.Bound
+	case AboveOrEqual:
+		return v >= t.Bound
+	case Equal:
+		return v == t.Bound
+	case NotEqual:
+		return v != t.Bound
 	}
-	return v > t.Bound
+	return false
 }
 
 // Status is the outcome of an assessment, named as the intent states are.
@@ -167,13 +195,20 @@ func Assess(t Target, pts []Point, now time.Time) Assessment {
 	a.Compliance = float64(ok) / float64(len(win))
 	a.Value, a.TrendPerSec = Holt(win, holtAlpha, holtBeta)
 	a.Last = win[len(win)-1].Value
-	if t.Op == Below {
+	switch t.Op.rising() {
+	case 1:
 		a.Deviation = t.Bound - a.Last
-	} else {
+	case -1:
 		a.Deviation = a.Last - t.Bound
+	default:
+		a.Deviation = -math.Abs(a.Last - t.Bound)
+		if t.Op == NotEqual {
+			a.Deviation = -a.Deviation
+		}
 	}
 	// Time to breach from the smoothed level and trend.
-	towards := (t.Op == Below && a.TrendPerSec > 0) || (t.Op == Above && a.TrendPerSec < 0)
+	dir := t.Op.rising()
+	towards := (dir == 1 && a.TrendPerSec > 0) || (dir == -1 && a.TrendPerSec < 0)
 	if towards && t.complies(a.Value) {
 		secs := (t.Bound - a.Value) / a.TrendPerSec
 		if secs > 0 && !math.IsInf(secs, 0) {
@@ -195,7 +230,7 @@ func Assess(t Target, pts []Point, now time.Time) Assessment {
 	case a.BreachPredicted:
 		a.Status = Drifted
 		a.Reason = fmt.Sprintf("%s on %s is %.4g%s and rising towards %.4g%s: breach predicted in %s", t.Key.Metric, keyPlace(t.Key), a.Last, unit, t.Bound, unit, a.TimeToBreach.Round(time.Second))
-		if t.Op == Above {
+		if dir == -1 {
 			a.Reason = fmt.Sprintf("%s on %s is %.4g%s and falling towards %.4g%s: breach predicted in %s", t.Key.Metric, keyPlace(t.Key), a.Last, unit, t.Bound, unit, a.TimeToBreach.Round(time.Second))
 		}
 	default:

@@ -91,6 +91,7 @@ func TestTargetValidate(t *testing.T) {
 		"unknown metric": func(t *Target) { t.Key.Metric = "cpu" },
 		"no device":      func(t *Target) { t.Key.Device = "" },
 		"bad op":         func(t *Target) { t.Op = "under" },
+		"op by name":     func(t *Target) { t.Op = "below" },
 		"zero window":    func(t *Target) { t.Window = 0 },
 		"NaN bound":      func(t *Target) { t.Bound = math.NaN() },
 	}

@@ -36,23 +36,27 @@ type MetricInfo struct {
 	Label string // "" for one series per device
 	Min   float64
 	Max   float64
+	// Prom is the Prometheus name (base units, as its conventions ask);
+	// PromScale converts the value into them (0 means 1).
+	Prom      string
+	PromScale float64
 }
 
 // Metrics lists every metric with its unit and range, in a stable order.
 var Metrics = []MetricInfo{
-	{CPUUtil, "percent", "CPU utilisation", "", 0, 100},
-	{MemUtil, "percent", "memory utilisation", "", 0, 100},
-	{PowerStatus, "bool", "power supply up (1) or down (0)", "psu", 0, 1},
-	{IfInBps, "bits/s", "interface receive rate", "interface", 0, 4e12},
-	{IfOutBps, "bits/s", "interface transmit rate", "interface", 0, 4e12},
-	{IfOperStatus, "bool", "interface operationally up (1) or down (0)", "interface", 0, 1},
-	{LinkLatencyMs, "ms", "link latency", "link", 0, 600_000},
-	{LinkLossPct, "percent", "link packet loss", "link", 0, 100},
-	{LinkJitterMs, "ms", "link jitter", "link", 0, 600_000},
-	{RouteConvergeMs, "ms", "last route convergence time", "", 0, 3_600_000},
-	{AppProtoShare, "ratio", "share of traffic by application protocol", "app", 0, 1},
-	{SessionsCount, "sessions", "active sessions", "", 0, 1e10},
-	{TrafficPeakBps, "bits/s", "highest interface peak rate", "", 0, 4e12},
+	{CPUUtil, "percent", "CPU utilisation", "", 0, 100, "netagent_device_cpu_utilization_ratio", 0.01},
+	{MemUtil, "percent", "memory utilisation", "", 0, 100, "netagent_device_memory_utilization_ratio", 0.01},
+	{PowerStatus, "bool", "power supply up (1) or down (0)", "psu", 0, 1, "netagent_device_power_supply_up", 0},
+	{IfInBps, "bits/s", "interface receive rate", "interface", 0, 4e12, "netagent_interface_receive_bytes_per_second", 0.125},
+	{IfOutBps, "bits/s", "interface transmit rate", "interface", 0, 4e12, "netagent_interface_transmit_bytes_per_second", 0.125},
+	{IfOperStatus, "bool", "interface operationally up (1) or down (0)", "interface", 0, 1, "netagent_interface_oper_up", 0},
+	{LinkLatencyMs, "ms", "link latency", "link", 0, 600_000, "netagent_link_latency_seconds", 0.001},
+	{LinkLossPct, "percent", "link packet loss", "link", 0, 100, "netagent_link_loss_ratio", 0.01},
+	{LinkJitterMs, "ms", "link jitter", "link", 0, 600_000, "netagent_link_jitter_seconds", 0.001},
+	{RouteConvergeMs, "ms", "last route convergence time", "", 0, 3_600_000, "netagent_route_convergence_seconds", 0.001},
+	{AppProtoShare, "ratio", "share of traffic by application protocol", "app", 0, 1, "netagent_application_traffic_share_ratio", 0},
+	{SessionsCount, "sessions", "active sessions", "", 0, 1e10, "netagent_sessions", 0},
+	{TrafficPeakBps, "bits/s", "highest interface peak rate", "", 0, 4e12, "netagent_traffic_peak_bytes_per_second", 0.125},
 }
 
 // Info returns the description of a metric name.
