@@ -218,6 +218,7 @@ func writeProblem(w http.ResponseWriter, code int, title, detail, instance, para
 	p := map[string]any{"type": "about:blank", "title": title, "status": code, "detail": detail, "instance": instance}
 	if param != "" {
 		p["errors"] = []map[string]string{{"parameter": param, "reason": reason}}
+		p["detail"] = "bad value for the query parameter " + param
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(code)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -168,7 +169,7 @@ func (se *series) points(since int64) []Point {
 	for i := 0; i < n; i++ {
 		j := (se.head + i) % n
 		if se.ts[j] >= since {
-			out = append(out, Point{Time: time.UnixMilli(se.ts[j]).UTC(), Value: float64(se.vs[j])})
+			out = append(out, Point{Time: time.UnixMilli(se.ts[j]).UTC(), Value: widen(se.vs[j])})
 		}
 	}
 	return out
@@ -180,10 +181,20 @@ func (se *series) buckets(since int64) []Bucket {
 	for i := 0; i < n; i++ {
 		b := se.bs[(se.bhead+i)%n]
 		if b.start >= since {
-			out = append(out, Bucket{Start: time.UnixMilli(b.start).UTC(), Min: float64(b.min), Max: float64(b.max), Mean: float64(b.sum) / float64(b.n), Count: int(b.n)})
+			out = append(out, Bucket{Start: time.UnixMilli(b.start).UTC(), Min: widen(b.min), Max: widen(b.max), Mean: widen(b.sum / float32(b.n)), Count: int(b.n)})
 		}
 	}
 	return out
+}
+
+// widen returns the float64 closest to the decimal a float32 prints as, so
+// 0.1225 stored comes back as 0.1225, not 0.12250000238418579.
+func widen(f float32) float64 {
+	v, err := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	if err != nil {
+		return float64(f)
+	}
+	return v
 }
 
 // Points returns the raw points of one series at or after since, oldest
@@ -215,7 +226,7 @@ func (s *Store) Last(k Key) (Point, bool) {
 		return Point{}, false
 	}
 	j := (se.head + n - 1) % n
-	return Point{Time: time.UnixMilli(se.ts[j]).UTC(), Value: float64(se.vs[j])}, true
+	return Point{Time: time.UnixMilli(se.ts[j]).UTC(), Value: widen(se.vs[j])}, true
 }
 
 // Query is a selection of series and a time range.
