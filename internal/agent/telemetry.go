@@ -21,6 +21,7 @@ type telemetryStack struct {
 	pool      *adapters.Pool
 	collector *telemetry.Collector
 	assurer   *telemetry.Assurer
+	drift     *telemetry.DriftLoop
 	api       *telemetry.API
 }
 
@@ -52,12 +53,13 @@ func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Reg
 		pool.Close()
 		return nil, err
 	}
-	return &telemetryStack{pool: pool, collector: col, assurer: as,
+	drift := &telemetry.DriftLoop{Configs: configuredIntents{svc: svc}, Every: cfg.Telemetry.DriftInterval, Log: log}
+	return &telemetryStack{pool: pool, collector: col, assurer: as, drift: drift,
 		api: &telemetry.API{Store: store, Collector: col, Adaptive: adapt, Assurer: as}}, nil
 }
 
 func (t *telemetryStack) runs() []func(context.Context) error {
-	return []func(context.Context) error{t.collector.Run, t.assurer.Run}
+	return []func(context.Context) error{t.collector.Run, t.assurer.Run, t.drift.Run}
 }
 
 // assuredIntents adapts the intent service to the assurer: the objectives
@@ -160,5 +162,58 @@ func (a *assuredIntents) SetStatus(ctx context.Context, id string, s telemetry.S
 		a.fetched = time.Time{} // states moved: list afresh next time
 		a.mu.Unlock()
 	}
+	return err
+}
+
+// configuredIntents adapts the intent service to the drift loop: an intent
+// that configured something holds when planning it again changes nothing.
+type configuredIntents struct{ svc *intent.Service }
+
+func (c configuredIntents) Configured(ctx context.Context) ([]telemetry.Configured, error) {
+	var out []telemetry.Configured
+	for _, st := range assuredStates {
+		q := intent.ListQuery{State: st, Limit: 1000}
+		for {
+			page, err := c.svc.List(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			for _, rec := range page.Records {
+				if rec.Intent == nil || rec.Kind == intent.KindSLO {
+					continue
+				}
+				out = append(out, telemetry.Configured{ID: rec.ID, Reconcile: rec.Intent.Options.OnDrift == "reconcile"})
+			}
+			if page.NextPageToken == "" {
+				break
+			}
+			q.PageToken = page.NextPageToken
+		}
+	}
+	return out, nil
+}
+
+func (c configuredIntents) Check(ctx context.Context, id string) (string, error) {
+	rec, err := c.svc.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	plan, err := c.svc.Compiler().Compile(ctx, rec.Intent)
+	if err != nil {
+		return "", err
+	}
+	if plan.Len() == 0 {
+		return "", nil
+	}
+	return plan.Diff(), nil
+}
+
+func (c configuredIntents) Report(ctx context.Context, id, reason string) error {
+	_, err := c.svc.Transition(ctx, id, intent.StateDrifted, reason)
+	return err
+}
+
+func (c configuredIntents) Reconcile(ctx context.Context, id, reason string) error {
+	_, err := c.svc.Reconcile(ctx, id, reason)
 	return err
 }

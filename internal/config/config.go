@@ -47,6 +47,9 @@ type Telemetry struct {
 	MaxInterval time.Duration `yaml:"max_interval"`
 	// Budget is the most samples per second asked of one device.
 	Budget int `yaml:"budget"`
+	// DriftInterval is how often the configuration of applied intents is
+	// read back to find out-of-band changes.
+	DriftInterval time.Duration `yaml:"drift_interval"`
 }
 
 // Intake configures the intent channels besides the REST API.
@@ -107,7 +110,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Lab:       Lab{Enabled: true},
 		Intake:    Intake{InboxInterval: time.Second},
-		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200},
+		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200, DriftInterval: 30 * time.Second},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
 			Auth:    5 * time.Second,
@@ -226,7 +229,7 @@ func (c Config) Validate() error {
 		{"timeouts.connect", c.Timeouts.Connect}, {"timeouts.auth", c.Timeouts.Auth}, {"timeouts.rpc", c.Timeouts.RPC},
 		{"timeouts.commit", c.Timeouts.Commit}, {"intake.inbox_interval", c.Intake.InboxInterval},
 		{"telemetry.interval", c.Telemetry.Interval}, {"telemetry.min_interval", c.Telemetry.MinInterval},
-		{"telemetry.max_interval", c.Telemetry.MaxInterval},
+		{"telemetry.max_interval", c.Telemetry.MaxInterval}, {"telemetry.drift_interval", c.Telemetry.DriftInterval},
 	} {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
