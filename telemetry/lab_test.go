@@ -252,3 +252,53 @@ func TestCollectionSurvivesFailover(t *testing.T) {
 		t.Fatalf("no samples: %+v", st)
 	}
 }
+
+// TestCPUSpikeOnTheLab scripts a CPU spike on r1: an objective "CPU below
+// 60 %" breaches during the spike and is assured again after it, and the
+// CPU series samples faster while it jumps.
+func TestCPUSpikeOnTheLab(t *testing.T) {
+	spike := synth.Anomaly{Kind: synth.CPUSpike, Target: "r1", Start: 3 * time.Second, Duration: 3 * time.Second, Magnitude: 70}
+	_, pool := startLab(t, spike)
+	store := telemetry.NewStore(telemetry.StoreOptions{})
+	adapt := telemetry.NewAdaptive(telemetry.AdaptiveOptions{Base: 800 * time.Millisecond, Min: 100 * time.Millisecond, Max: 2 * time.Second})
+	c, err := telemetry.NewCollector(telemetry.CollectorConfig{Devices: poolDevices(pool), Names: []string{"r1"}, Store: store, Adaptive: adapt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c)
+	key := telemetry.Key{Metric: telemetry.CPUUtil, Device: "r1"}
+	tg := telemetry.Target{Key: key, Op: telemetry.Below, Bound: 60, Window: time.Second}
+	var statuses []telemetry.Status
+	fastest := time.Hour
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		now := time.Now()
+		a := telemetry.Assess(tg, store.Points(key, now.Add(-tg.Window)), now)
+		if len(statuses) == 0 || statuses[len(statuses)-1] != a.Status {
+			statuses = append(statuses, a.Status)
+			t.Logf("%s: %s", a.Status, a.Reason)
+		}
+		if iv, _ := adapt.Interval(key); iv < fastest {
+			fastest = iv
+		}
+		if len(statuses) >= 3 && statuses[len(statuses)-1] == telemetry.Assured && contains(statuses, telemetry.Breached) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !contains(statuses, telemetry.Breached) || statuses[len(statuses)-1] != telemetry.Assured {
+		t.Fatalf("statuses %v: want a breach during the spike and assured after", statuses)
+	}
+	if fastest >= 800*time.Millisecond {
+		t.Errorf("the CPU interval never went below the 800ms base during the spike (fastest %s)", fastest)
+	}
+}
+
+func contains(ss []telemetry.Status, s telemetry.Status) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
