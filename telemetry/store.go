@@ -110,7 +110,9 @@ func (s *Store) Add(sm Sample) error {
 	if se == nil {
 		s.mu.Lock()
 		if se = s.series[sm.Key]; se == nil {
-			se = &series{}
+			// Rings at their final size: append never over-allocates.
+			se = &series{ts: make([]int64, 0, s.opts.RawPoints), vs: make([]float32, 0, s.opts.RawPoints),
+				bs: make([]bucket, 0, s.opts.Buckets)}
 			s.series[sm.Key] = se
 		}
 		s.mu.Unlock()

@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -75,5 +77,34 @@ func BenchmarkStoreAdd(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		_ = s.Add(Sample{keys[i%len(keys)], t0.Add(time.Duration(i) * time.Millisecond), float64(i)})
+	}
+}
+
+// BenchmarkSeriesMemory fills 2,000 series to their bounds and reports the
+// heap each one holds.
+func BenchmarkSeriesMemory(b *testing.B) {
+	const n = 2000
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s := NewStore(StoreOptions{})
+		o := s.Options()
+		for i := 0; i < n; i++ {
+			k := Key{IfInBps, "d" + strconv.Itoa(i/20), "e" + strconv.Itoa(i%20)}
+			for j := 0; j < o.RawPoints; j++ {
+				_ = s.Add(Sample{k, t0.Add(time.Duration(j) * 10 * time.Second), float64(j)})
+			}
+			// Fill the buckets without walking every raw point.
+			se := s.series[k]
+			for j := len(se.bs); j < o.Buckets; j++ {
+				se.bs = append(se.bs, bucket{start: int64(j)})
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/series")
+		b.ReportMetric(float64(o.SeriesBytes()), "bound-B/series")
+		runtime.KeepAlive(s)
 	}
 }
