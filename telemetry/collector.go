@@ -68,6 +68,10 @@ type DeviceStats struct {
 	LastSample  time.Time     `json:"last_sample"`
 	Lag         time.Duration `json:"lag"` // last sample's arrival minus its device timestamp
 	Resubscribe uint64        `json:"resubscribes"`
+	// Decode is how the last subscription was decoded: "wire" (gNMI
+	// messages straight into the store) or "generic" (the adapters'
+	// updates).
+	Decode string `json:"decode"`
 }
 
 // NewCollector returns a collector; Run starts it.
@@ -112,10 +116,13 @@ var errResubscribe = errors.New("telemetry: interval changed")
 
 func (c *Collector) device(ctx context.Context, name string) {
 	backoff := 250 * time.Millisecond
+	// The wire-level ingester keeps its interned paths and counter state
+	// across subscriptions of this device.
+	ing := NewIngester(name, c.cfg.Store)
 	for ctx.Err() == nil {
 		iv := c.cfg.Adaptive.DeviceInterval(name)
 		c.setInterval(name, iv)
-		err := c.subscribe(ctx, name, iv)
+		err := c.subscribe(ctx, name, iv, ing)
 		if ctx.Err() != nil {
 			return
 		}
@@ -139,12 +146,48 @@ func (c *Collector) device(ctx context.Context, name string) {
 	}
 }
 
-func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration) error {
+func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration, ing *Ingester) error {
 	dev, err := c.cfg.Devices.Device(ctx, name)
 	if err != nil {
 		return fmt.Errorf("telemetry: open %s: %w", name, err)
 	}
 	sub := adapters.Subscription{Paths: c.cfg.Paths, Mode: adapters.ModeSample, Interval: iv}
+	if rm, ok := dev.(adapters.RawMonitorer); ok {
+		// gNMI: decode the wire messages straight into the store.
+		var resub bool
+		ing.OnSample = func(s Sample) {
+			now := c.cfg.Now()
+			c.cfg.Adaptive.Observe(s)
+			c.bump(name, func(st *DeviceStats) { st.Samples++; st.LastSample = now; st.Lag = now.Sub(s.Time) })
+			if c.cfg.OnSample != nil {
+				c.cfg.OnSample(s)
+			}
+			if want := c.cfg.Adaptive.DeviceInterval(name); want*2 <= iv || want >= iv+iv/2 {
+				resub = true
+			}
+		}
+		_, drops0 := ing.Stats()
+		c.bump(name, func(st *DeviceStats) { st.Decode = "wire" })
+		err := rm.MonitorRaw(ctx, sub, func(msg []byte) error {
+			if _, _, err := ing.Ingest(msg); err != nil {
+				c.bump(name, func(st *DeviceStats) { st.Drops++ })
+			}
+			if _, d := ing.Stats(); d != drops0 {
+				c.bump(name, func(st *DeviceStats) { st.Drops += d - drops0 })
+				drops0 = d
+			}
+			if resub {
+				return errResubscribe
+			}
+			return nil
+		})
+		if !errors.Is(err, adapters.ErrUnsupported) {
+			return err
+		}
+		// No protocol of the device streams raw messages now: the
+		// generic path below.
+	}
+	c.bump(name, func(st *DeviceStats) { st.Decode = "generic" })
 	return dev.Monitor(ctx, sub, func(u adapters.Update) error {
 		if u.Sync || u.Deleted {
 			return nil

@@ -17,7 +17,7 @@ import (
 	"github.com/netagent/netagent/telemetry"
 )
 
-func startLab(t *testing.T, anomalies ...synth.Anomaly) (*lab.Lab, *adapters.Pool) {
+func startLab(t testing.TB, anomalies ...synth.Anomaly) (*lab.Lab, *adapters.Pool) {
 	t.Helper()
 	tp, err := topo.Parse(topologies.TwoNode)
 	if err != nil {
@@ -128,6 +128,10 @@ func TestCollectsEveryProtocol(t *testing.T) {
 	for _, st := range c.Stats() {
 		if st.Samples == 0 {
 			t.Errorf("%s: no samples (%+v)", st.Device, st)
+		}
+		// r1 streams gNMI: decoded on the wire; r2 is a CLI.
+		if want := map[string]string{"r1": "wire", "r2": "generic"}[st.Device]; st.Decode != want {
+			t.Errorf("%s decoded %q, want %q", st.Device, st.Decode, want)
 		}
 	}
 	if p, _ := store.Last(telemetry.Key{Metric: telemetry.CPUUtil, Device: "r1"}); p.Value < 0 || p.Value > 100 {

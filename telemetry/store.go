@@ -104,26 +104,36 @@ func (s *Store) Add(sm Sample) error {
 	if math.IsNaN(sm.Value) || math.IsInf(sm.Value, 0) {
 		return fmt.Errorf("%w: %s: %g is not finite", ErrDrop, sm.Key, sm.Value)
 	}
+	se := s.seriesOf(sm.Key)
+	return s.addTo(se, sm.Key, sm.Time.UnixMilli(), float32(sm.Value))
+}
+
+// series returns the series of k, creating it.
+func (s *Store) seriesOf(k Key) *series {
 	s.mu.RLock()
-	se := s.series[sm.Key]
+	se := s.series[k]
 	s.mu.RUnlock()
-	if se == nil {
-		s.mu.Lock()
-		if se = s.series[sm.Key]; se == nil {
-			// Rings at their final size: append never over-allocates.
-			se = &series{ts: make([]int64, 0, s.opts.RawPoints), vs: make([]float32, 0, s.opts.RawPoints),
-				bs: make([]bucket, 0, s.opts.Buckets)}
-			s.series[sm.Key] = se
-		}
-		s.mu.Unlock()
+	if se != nil {
+		return se
 	}
-	ms := sm.Time.UnixMilli()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if se = s.series[k]; se == nil {
+		// Rings at their final size: append never over-allocates.
+		se = &series{ts: make([]int64, 0, s.opts.RawPoints), vs: make([]float32, 0, s.opts.RawPoints),
+			bs: make([]bucket, 0, s.opts.Buckets)}
+		s.series[k] = se
+	}
+	return se
+}
+
+// addTo appends one point to a series (k names it in errors).
+func (s *Store) addTo(se *series, k Key, ms int64, v float32) error {
 	se.mu.Lock()
 	defer se.mu.Unlock()
 	if last, ok := se.lastTime(); ok && ms < last-s.opts.BucketStep.Milliseconds() {
-		return fmt.Errorf("%w: %s: sample at %s is older than the series' newest point", ErrDrop, sm.Key, sm.Time.Format(time.RFC3339))
+		return fmt.Errorf("%w: %s: sample at %s is older than the series' newest point", ErrDrop, k, time.UnixMilli(ms).UTC().Format(time.RFC3339))
 	}
-	v := float32(sm.Value)
 	if len(se.ts) < s.opts.RawPoints {
 		se.ts = append(se.ts, ms)
 		se.vs = append(se.vs, v)
