@@ -25,8 +25,13 @@ test: ## go vet, then every unit test with the race detector (fuzz seed corpora 
 interop: ## Tests against real servers (yuma123, FRR, gnxi, ncclient, netmiko); installs them
 	bash scripts/interop.sh
 
-bench: ## Benchmarks; figures go in README.md
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+GNMI_CLI := bin/gnmi_cli
+
+bench: $(GNMI_CLI) ## Benchmarks; figures go in README.md (builds openconfig's gnmi_cli for the ingest comparison)
+	NETAGENT_GNMI_CLI=$(CURDIR)/$(GNMI_CLI) $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+$(GNMI_CLI):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/openconfig/gnmi/cmd/gnmi_cli@v0.14.1
 
 fuzz: ## Run every fuzz target for FUZZTIME each
 	bash scripts/fuzz.sh $(FUZZTIME)

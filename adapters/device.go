@@ -165,6 +165,14 @@ type Caps struct {
 	AtomicPerCall bool   // one Configure is applied all-or-nothing
 }
 
+// RawMonitorer streams a subscription as the protocol's own wire messages
+// (gNMI: each encoded SubscribeResponse) for a collector that decodes them
+// itself; emit must not keep the slice after it returns. Like Monitor it
+// blocks until ctx ends or emit fails.
+type RawMonitorer interface {
+	MonitorRaw(ctx context.Context, sub Subscription, emit func(msg []byte) error) error
+}
+
 // Capabler reports a device's capabilities.
 type Capabler interface {
 	Capabilities() Caps

@@ -396,6 +396,47 @@ func (f *Failover) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, er
 // preferred protocol recovers, the subscription moves. Protocols that
 // cannot serve the subscription's paths (ErrUnsupported) are skipped.
 func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Update) error) error {
+	return f.monitor(ctx, false, func(mctx context.Context, d Device) (error, error) {
+		var emitErr error
+		err := d.Monitor(mctx, sub, func(u Update) error {
+			if e := emit(u); e != nil {
+				emitErr = e
+				return e
+			}
+			return nil
+		})
+		return err, emitErr
+	})
+}
+
+// MonitorRaw streams sub as the serving protocol's own wire messages (see
+// RawMonitorer) while the protocol serving the device offers them; when it
+// does not (after a failover to NETCONF, say) it answers ErrUnsupported
+// and the caller falls back to Monitor.
+func (f *Failover) MonitorRaw(ctx context.Context, sub Subscription, emit func([]byte) error) error {
+	return f.monitor(ctx, true, func(mctx context.Context, d Device) (error, error) {
+		rm, ok := d.(RawMonitorer)
+		if !ok {
+			return fmt.Errorf("%w: no raw stream", ErrUnsupported), nil
+		}
+		var emitErr error
+		err := rm.MonitorRaw(mctx, sub, func(b []byte) error {
+			if e := emit(b); e != nil {
+				emitErr = e
+				return e
+			}
+			return nil
+		})
+		return err, emitErr
+	})
+}
+
+// monitor runs a subscription on the preferred usable protocol, moving to
+// the next on failure and back when a preferred one recovers. run returns
+// the device's error and the caller's emit error. With stopUnsupported an
+// ErrUnsupported from run ends the subscription instead of skipping to
+// the next protocol.
+func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(context.Context, Device) (error, error)) error {
 	var lastErr error
 	skip := map[string]bool{}
 	for ctx.Err() == nil {
@@ -424,7 +465,6 @@ func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Upda
 			continue
 		}
 		mctx, cancel := context.WithCancel(ctx)
-		var emitErr error
 		done := make(chan struct{})
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -447,13 +487,7 @@ func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Upda
 				}
 			}
 		}()
-		err = d.Monitor(mctx, sub, func(u Update) error {
-			if e := emit(u); e != nil {
-				emitErr = e
-				return e
-			}
-			return nil
-		})
+		err, emitErr := run(mctx, d)
 		close(done)
 		cancel()
 		wg.Wait()
@@ -465,6 +499,9 @@ func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Upda
 		case err == nil:
 			continue // moved back to a preferred protocol
 		case errors.Is(err, ErrUnsupported):
+			if stopUnsupported {
+				return err
+			}
 			skip[m.name()] = true
 			lastErr = err
 		case Failed(err):

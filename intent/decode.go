@@ -69,6 +69,7 @@ func fromGeneric(doc any) (*Intent, error) {
 		}
 		in.Options.ConfirmTimeout = dur(o["confirm_timeout"])
 		in.Options.Soak = dur(o["soak"])
+		in.Options.OnDrift, _ = o["on_drift"].(string)
 	}
 	for _, a := range arr(obj["assure"]) {
 		in.Assure = append(in.Assure, objective(a.(map[string]any)))

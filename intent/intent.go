@@ -54,6 +54,9 @@ type Options struct {
 	Atomic *bool `json:"atomic,omitempty"`
 	// Soak is how long the result is watched before it is confirmed.
 	Soak Duration `json:"soak,omitempty"`
+	// OnDrift is what assurance does when the devices stop holding the
+	// intent's configuration: "report" (the default, "") or "reconcile".
+	OnDrift string `json:"on_drift,omitempty"`
 }
 
 // IsAtomic reports whether the intent applies all-or-nothing.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make interop: installs the real servers and clients netagent is tested
-# against (yuma123 netconfd, FRR, OpenSSH, ncclient, netmiko from Debian;
+# against (yuma123 netconfd, FRR, OpenSSH, ncclient, netmiko, Prometheus from Debian;
 # gnxi's gnmi_target from the Go module proxy), then runs every test behind
 # the `interop` build tag. The tests start the servers on loopback or in a
 # network namespace they create, and stop them. Needs root.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -394,26 +395,59 @@ func (a *Adapter) applySession(ctx context.Context, s *session, phase adapters.P
 // (/interfaces/interface[...]/state/...) with show interfaces, parsed by
 // ParseInterfaces. Other paths are ErrUnsupported.
 func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit func(adapters.Update) error) error {
-	if !servesState(sub.Paths) {
+	tops, ok := stateTops(sub.Paths)
+	if !ok {
 		return adapters.PollMonitor(ctx, a.t, sub, a.Query, emit)
 	}
+	// Shows the device refused once (a real device has no "show lab
+	// ..."): not asked again for this subscription.
+	refused := map[string]bool{}
 	return adapters.Poll(ctx, a.t.Device, sub, func(ctx context.Context) ([]adapters.Update, error) {
+		var cmds []string
+		parsers := map[string][]func(string) []adapters.Update{}
+		if tops["interfaces"] {
+			cmds = append(cmds, a.p.ShowInterfaces)
+			parsers[a.p.ShowInterfaces] = append(parsers[a.p.ShowInterfaces], ParseInterfaces)
+		}
+		for _, sh := range a.p.StateShows {
+			if !tops[sh.Top] || refused[sh.Command] {
+				continue
+			}
+			if _, dup := parsers[sh.Command]; !dup {
+				cmds = append(cmds, sh.Command)
+			}
+			parsers[sh.Command] = append(parsers[sh.Command], sh.Parse)
+		}
+		if len(cmds) == 0 {
+			return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: adapters.PhaseMonitor,
+				Kind: adapters.ErrUnsupported, Message: "the device answers none of the show commands for " + strings.Join(sub.Paths, ", "), NotApplied: true}
+		}
 		s, err := a.session(ctx)
 		if err != nil {
 			return nil, err
 		}
-		outs, err := s.run(ctx, adapters.PhaseMonitor, a.to().RPC, true, false, []string{a.p.ShowInterfaces})
+		outs, err := s.run(ctx, adapters.PhaseMonitor, a.to().RPC, true, false, cmds)
 		if err != nil {
-			return nil, fmt.Errorf("cli %s %s: %w", a.p.ShowInterfaces, a.t.Device, err)
-		}
-		if line, bad := a.p.errorLine(outs[0]); bad {
-			return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: adapters.PhaseMonitor,
-				Kind: adapters.ErrUnsupported, Tag: "%", Message: line, NotApplied: true}
+			return nil, fmt.Errorf("cli %s %s: %w", strings.Join(cmds, "; "), a.t.Device, err)
 		}
 		var out []adapters.Update
-		for _, u := range ParseInterfaces(outs[0]) {
-			if selected(u.Path, sub.Paths) {
-				out = append(out, u)
+		seen := map[string]bool{}
+		for i, cmd := range cmds {
+			if line, bad := a.p.errorLine(outs[i]); bad {
+				if cmd == a.p.ShowInterfaces {
+					return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: adapters.PhaseMonitor,
+						Kind: adapters.ErrUnsupported, Tag: "%", Message: line, NotApplied: true}
+				}
+				refused[cmd] = true
+				continue
+			}
+			for _, parse := range parsers[cmd] {
+				for _, u := range parse(outs[i]) {
+					if !seen[u.Path] && selected(u.Path, sub.Paths) {
+						seen[u.Path] = true
+						out = append(out, u)
+					}
+				}
 			}
 		}
 		return out, nil

@@ -27,6 +27,9 @@ type Platform struct {
 	ShowConfig string
 	// ShowInterfaces prints interface state and counters.
 	ShowInterfaces string
+	// StateShows are the show commands polled for state outside the
+	// interfaces (CPU, memory, power, links, traffic).
+	StateShows []StateShow
 	// ErrorPrefixes mark a refused command in the device's output.
 	ErrorPrefixes []string
 	// Sessions: the dialect has configuration sessions ("configure session
@@ -43,10 +46,11 @@ var eosDefinition []byte
 // Platforms are the CLI dialects the adapter speaks, by inventory name.
 var Platforms = map[string]*Platform{
 	"frr": {Name: "frr", Definition: frrDefinition, Indent: " ", Blackhole: "blackhole", RouterID: "bgp router-id",
-		ShowConfig: "show running-config", ShowInterfaces: "show interface", ErrorPrefixes: []string{"% ", "%%"}},
+		ShowConfig: "show running-config", ShowInterfaces: "show interface", ErrorPrefixes: []string{"% ", "%%"},
+		StateShows: labShows},
 	"eos": {Name: "eos", Definition: eosDefinition, Indent: "   ", Blackhole: "Null0", RouterID: "router-id",
 		RouteIfaceFirst: true, ShowConfig: "show running-config", ShowInterfaces: "show interfaces", ErrorPrefixes: []string{"% ", "%%"},
-		Sessions: true},
+		Sessions: true, StateShows: append(append([]StateShow(nil), eosShows...), labShows[2:]...)},
 }
 
 // Lookup returns the platform called name.

@@ -78,19 +78,29 @@ func escapeKey(v string) string {
 	return r.Replace(v)
 }
 
-// servesState reports whether every path is interface state the CLI can
-// read from show interfaces.
-func servesState(paths []string) bool {
+// stateTops reports whether every path is state the CLI serves from show
+// commands (interface state from show interfaces; /system, /components and
+// /lab from the platform's StateShows) and which top-level elements they
+// name.
+func stateTops(paths []string) (map[string]bool, bool) {
+	tops := map[string]bool{}
 	for _, s := range paths {
 		p, err := yang.ParseAnyPath(s)
-		if err != nil || len(p) < 2 || p[0].Name != "interfaces" || p[1].Name != "interface" {
-			return false
+		if err != nil || len(p) == 0 {
+			return nil, false
 		}
-		if len(p) > 2 && p[2].Name != "state" {
-			return false
+		switch p[0].Name {
+		case "interfaces":
+			if len(p) < 2 || p[1].Name != "interface" || (len(p) > 2 && p[2].Name != "state") {
+				return nil, false
+			}
+		case "system", "components", "lab":
+		default:
+			return nil, false
 		}
+		tops[p[0].Name] = true
 	}
-	return len(paths) > 0
+	return tops, len(tops) > 0
 }
 
 // selected reports whether update path u lies at or below one of paths

@@ -253,21 +253,9 @@ func (a *Adapter) Ping(ctx context.Context) error {
 // Monitor runs a STREAM subscription (SAMPLE or ON_CHANGE) until ctx ends.
 // Paths may leave the configuration model (state, counters).
 func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit func(adapters.Update) error) error {
-	iv := sub.Interval
-	if iv <= 0 {
-		iv = adapters.DefaultInterval
-	}
-	list := &gpb.SubscriptionList{Mode: gpb.SubscriptionList_STREAM, Encoding: gpb.Encoding_JSON_IETF}
-	for _, s := range sub.Paths {
-		p, err := ParsePath(s)
-		if err != nil {
-			return a.t.Err(adapters.PhaseMonitor, adapters.ErrRejected, true, err, "bad subscription path")
-		}
-		su := &gpb.Subscription{Path: p, Mode: gpb.SubscriptionMode_SAMPLE, SampleInterval: uint64(iv.Nanoseconds())}
-		if sub.Mode == adapters.ModeOnChange {
-			su.Mode, su.SampleInterval = gpb.SubscriptionMode_ON_CHANGE, 0
-		}
-		list.Subscription = append(list.Subscription, su)
+	list, err := a.subscriptionList(sub)
+	if err != nil {
+		return err
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -294,6 +282,56 @@ func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit f
 					return err
 				}
 			}
+		}
+	}
+}
+
+func (a *Adapter) subscriptionList(sub adapters.Subscription) (*gpb.SubscriptionList, error) {
+	iv := sub.Interval
+	if iv <= 0 {
+		iv = adapters.DefaultInterval
+	}
+	list := &gpb.SubscriptionList{Mode: gpb.SubscriptionList_STREAM, Encoding: gpb.Encoding_JSON_IETF}
+	for _, s := range sub.Paths {
+		p, err := ParsePath(s)
+		if err != nil {
+			return nil, a.t.Err(adapters.PhaseMonitor, adapters.ErrRejected, true, err, "bad subscription path")
+		}
+		su := &gpb.Subscription{Path: p, Mode: gpb.SubscriptionMode_SAMPLE, SampleInterval: uint64(iv.Nanoseconds())}
+		if sub.Mode == adapters.ModeOnChange {
+			su.Mode, su.SampleInterval = gpb.SubscriptionMode_ON_CHANGE, 0
+		}
+		list.Subscription = append(list.Subscription, su)
+	}
+	return list, nil
+}
+
+// MonitorRaw is Monitor delivering each SubscribeResponse as the bytes
+// that came on the wire (adapters.RawMonitorer): no generic protobuf
+// decode, for the telemetry ingester. The slice is reused after emit
+// returns.
+func (a *Adapter) MonitorRaw(ctx context.Context, sub adapters.Subscription, emit func([]byte) error) error {
+	list, err := a.subscriptionList(sub)
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := a.conn.NewStream(sctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, gpb.GNMI_Subscribe_FullMethodName,
+		grpc.ForceCodecV2(rawCodec{}))
+	if err != nil {
+		return a.monitorErr(ctx, err)
+	}
+	if err := stream.SendMsg(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: list}}); err != nil {
+		return a.monitorErr(ctx, err)
+	}
+	var msg rawMsg
+	for {
+		if err := stream.RecvMsg(&msg); err != nil {
+			return a.monitorErr(ctx, err)
+		}
+		if err := emit(msg.b); err != nil {
+			return err
 		}
 	}
 }

@@ -27,6 +27,16 @@ var topNamespaces = map[string]string{
 	"network-instances": yang.NSNetworkInstance,
 	"system":            "http://openconfig.net/yang/system",
 	"components":        "http://openconfig.net/yang/platform",
+	"lab":               "urn:netagent:lab",
+}
+
+// stateListKeys are the keys of state lists outside the configuration
+// model (OpenConfig system and platform, the lab model), for Flatten.
+var stateListKeys = map[string][]string{
+	"cpu":         {"index"},
+	"component":   {"name"},
+	"link":        {"local"},
+	"application": {"name"},
 }
 
 var moduleNamespaces = map[string]string{
@@ -193,6 +203,9 @@ func Flatten(reply []byte, subs []yang.Path) ([]adapters.Update, error) {
 		keys := keysAt[strconv.Itoa(depth)+"/"+n.name]
 		if len(keys) == 0 && cs != nil && cs.Kind == yang.KindList {
 			keys = cs.Keys
+		}
+		if len(keys) == 0 && cs == nil {
+			keys = stateListKeys[n.name]
 		}
 		path := prefix + "/" + n.name
 		isKey := map[string]bool{}

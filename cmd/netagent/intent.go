@@ -33,8 +33,9 @@ type apiError struct {
 	Detail string `json:"detail"`
 	Stage  string `json:"stage"`
 	Errors []struct {
-		Pointer string `json:"pointer"`
-		Reason  string `json:"reason"`
+		Pointer   string `json:"pointer"`
+		Parameter string `json:"parameter"`
+		Reason    string `json:"reason"`
 	} `json:"errors"`
 }
 
@@ -46,7 +47,10 @@ func (e *apiError) Error() string {
 	}
 	for _, p := range e.Errors {
 		ptr := p.Pointer
-		if ptr == "" {
+		switch {
+		case p.Parameter != "":
+			ptr = "parameter " + p.Parameter
+		case ptr == "":
 			ptr = "(document)"
 		}
 		fmt.Fprintf(&b, "\n  %s: %s", ptr, p.Reason)

@@ -53,6 +53,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		}
 		a.net = n
 		a.Mount(n.rest.Routes())
+		if n.tele != nil {
+			routes, err := n.tele.api.Routes()
+			if err != nil {
+				n.close()
+				return nil, err
+			}
+			a.Mount(routes)
+		}
 	} else {
 		log.Warn("no inventory configured: serving health only")
 	}
@@ -111,6 +119,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run}
 	if a.net.kafka != nil {
 		runs = append(runs, a.net.kafka.Run)
+	}
+	if a.net.tele != nil {
+		runs = append(runs, a.net.tele.runs()...)
 	}
 	for _, run := range runs {
 		g.Go(func() error {

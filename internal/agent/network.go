@@ -33,6 +33,8 @@ type network struct {
 	// only when brokers are configured.
 	files *fileintake.Watcher
 	kafka *kafkaintake.Consumer
+	// tele collects telemetry and assures intents; nil when disabled.
+	tele *telemetryStack
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -72,11 +74,11 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			db.Close()
 		}
 	}()
-	pool := adapters.NewPool(inv, reg,
-		adapters.TargetOptions{
-			Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
-			Logger:   log,
-		},
+	topt := adapters.TargetOptions{
+		Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
+		Logger:   log,
+	}
+	pool := adapters.NewPool(inv, reg, topt,
 		adapters.FailoverOptions{
 			Logger: log,
 			OnEvent: func(e adapters.Event) {
@@ -109,11 +111,20 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			return nil, err
 		}
 	}
+	if cfg.Telemetry.Enabled {
+		if n.tele, err = openTelemetry(cfg, inv, reg, topt, svc, log); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
 	log.Info("inventory loaded", "file", cfg.Inventory, "devices", len(inv.Devices), "inbox", cfg.InboxDir(), "kafka", cfg.Intake.KafkaBrokers)
 	return n, nil
 }
 
 func (n *network) close() error {
+	if n.tele != nil {
+		n.tele.pool.Close()
+	}
 	perr := n.pool.Close()
 	derr := n.db.Close()
 	if perr != nil {

@@ -30,9 +30,26 @@ type Config struct {
 	// topology-data.json or ansible-inventory.yml; empty means the simulated lab.
 	Inventory string `yaml:"inventory"`
 
-	Lab      Lab      `yaml:"lab"`
-	Intake   Intake   `yaml:"intake"`
-	Timeouts Timeouts `yaml:"timeouts"`
+	Lab       Lab       `yaml:"lab"`
+	Intake    Intake    `yaml:"intake"`
+	Timeouts  Timeouts  `yaml:"timeouts"`
+	Telemetry Telemetry `yaml:"telemetry"`
+}
+
+// Telemetry configures collection from the devices.
+type Telemetry struct {
+	// Enabled collects telemetry from every device of the inventory.
+	Enabled bool `yaml:"enabled"`
+	// Interval is the base sampling interval of a calm series; MinInterval
+	// and MaxInterval bound the adaptive interval.
+	Interval    time.Duration `yaml:"interval"`
+	MinInterval time.Duration `yaml:"min_interval"`
+	MaxInterval time.Duration `yaml:"max_interval"`
+	// Budget is the most samples per second asked of one device.
+	Budget int `yaml:"budget"`
+	// DriftInterval is how often the configuration of applied intents is
+	// read back to find out-of-band changes.
+	DriftInterval time.Duration `yaml:"drift_interval"`
 }
 
 // Intake configures the intent channels besides the REST API.
@@ -93,6 +110,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Lab:       Lab{Enabled: true},
 		Intake:    Intake{InboxInterval: time.Second},
+		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200, DriftInterval: 30 * time.Second},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
 			Auth:    5 * time.Second,
@@ -210,10 +228,19 @@ func (c Config) Validate() error {
 	}{
 		{"timeouts.connect", c.Timeouts.Connect}, {"timeouts.auth", c.Timeouts.Auth}, {"timeouts.rpc", c.Timeouts.RPC},
 		{"timeouts.commit", c.Timeouts.Commit}, {"intake.inbox_interval", c.Intake.InboxInterval},
+		{"telemetry.interval", c.Telemetry.Interval}, {"telemetry.min_interval", c.Telemetry.MinInterval},
+		{"telemetry.max_interval", c.Telemetry.MaxInterval}, {"telemetry.drift_interval", c.Telemetry.DriftInterval},
 	} {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
 		}
+	}
+	if c.Telemetry.MinInterval > c.Telemetry.Interval || c.Telemetry.Interval > c.Telemetry.MaxInterval {
+		errs = append(errs, fmt.Errorf("telemetry: min_interval %s <= interval %s <= max_interval %s does not hold",
+			c.Telemetry.MinInterval, c.Telemetry.Interval, c.Telemetry.MaxInterval))
+	}
+	if c.Telemetry.Budget <= 0 {
+		errs = append(errs, fmt.Errorf("telemetry.budget: %d must be positive", c.Telemetry.Budget))
 	}
 	return errors.Join(errs...)
 }

@@ -324,3 +324,44 @@ func Lines(s string) []string {
 	}
 	return out
 }
+
+// Prometheus starts Debian's prometheus on a free loopback port scraping
+// target (host:port, path /metrics) every second, with a bearer token when
+// token is not empty, and returns its base URL.
+func Prometheus(t testing.TB, target, token string) string {
+	t.Helper()
+	need(t, "/usr/bin/prometheus")
+	dir := t.TempDir()
+	port := FreePort(t)
+	cfg := "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: netagent\n    metrics_path: /metrics\n"
+	if token != "" {
+		cfg += "    authorization:\n      type: Bearer\n      credentials_file: " + filepath.Join(dir, "token") + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "token"), []byte(token), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg += "    static_configs:\n      - targets: ['" + target + "']\n"
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "prometheus.log")
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	start(t, logPath, "/usr/bin/prometheus", "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	waitPort(t, addr, logPath)
+	return "http://" + addr
+}
+
+// Promtool runs `promtool check metrics` over an exposition and returns
+// what it printed; the test fails when promtool finds a problem.
+func Promtool(t testing.TB, exposition []byte) string {
+	t.Helper()
+	need(t, "/usr/bin/promtool")
+	cmd := exec.Command("/usr/bin/promtool", "check", "metrics")
+	cmd.Stdin = strings.NewReader(string(exposition))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	return string(out)
+}

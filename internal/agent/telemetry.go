@@ -1,0 +1,219 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/telemetry"
+)
+
+// telemetryStack is the agent's collection and assurance: a device pool of
+// its own (collection never queues behind a commit), the collector, the
+// series store, the adaptive controller and the assurer over the intents.
+type telemetryStack struct {
+	pool      *adapters.Pool
+	collector *telemetry.Collector
+	assurer   *telemetry.Assurer
+	drift     *telemetry.DriftLoop
+	api       *telemetry.API
+}
+
+func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, log *slog.Logger) (*telemetryStack, error) {
+	pool := adapters.NewPool(inv, reg, topt, adapters.FailoverOptions{Logger: log})
+	names := make([]string, 0, len(inv.Devices))
+	for _, d := range inv.Devices {
+		names = append(names, d.Name)
+	}
+	store := telemetry.NewStore(telemetry.StoreOptions{})
+	adapt := telemetry.NewAdaptive(telemetry.AdaptiveOptions{
+		Base: cfg.Telemetry.Interval, Min: cfg.Telemetry.MinInterval, Max: cfg.Telemetry.MaxInterval, Budget: float64(cfg.Telemetry.Budget),
+	})
+	col, err := telemetry.NewCollector(telemetry.CollectorConfig{
+		Devices: telemetry.DevicesFunc(func(ctx context.Context, name string) (telemetry.Monitorer, error) { return pool.Device(ctx, name) }),
+		Names:   names, Store: store, Adaptive: adapt, Log: log,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	as, err := telemetry.NewAssurer(telemetry.AssurerConfig{
+		Store: store, Adaptive: adapt, Intents: &assuredIntents{svc: svc}, Log: log,
+		OnEvent: func(e telemetry.Event) {
+			log.Warn("assurance event", "type", e.Type, "intent", e.Intent, "device", e.Device, "metric", e.Metric, "reason", e.Reason)
+		},
+	})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	drift := &telemetry.DriftLoop{Configs: configuredIntents{svc: svc}, Every: cfg.Telemetry.DriftInterval, Log: log}
+	return &telemetryStack{pool: pool, collector: col, assurer: as, drift: drift,
+		api: &telemetry.API{Store: store, Collector: col, Adaptive: adapt, Assurer: as}}, nil
+}
+
+func (t *telemetryStack) runs() []func(context.Context) error {
+	return []func(context.Context) error{t.collector.Run, t.assurer.Run, t.drift.Run}
+}
+
+// assuredIntents adapts the intent service to the assurer: the objectives
+// of every intent that is applied or under assurance, on each device it
+// targets, refreshed every few seconds.
+type assuredIntents struct {
+	svc *intent.Service
+
+	mu      sync.Mutex // protects following fields
+	cached  []telemetry.Objective
+	fetched time.Time
+}
+
+var assuredStates = []intent.State{intent.StateApplied, intent.StateAssured, intent.StateDrifted, intent.StateBreached}
+
+func (a *assuredIntents) Objectives(ctx context.Context) ([]telemetry.Objective, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if time.Since(a.fetched) < 2*time.Second {
+		return a.cached, nil
+	}
+	var out []telemetry.Objective
+	for _, st := range assuredStates {
+		q := intent.ListQuery{State: st, Limit: 1000}
+		for {
+			page, err := a.svc.List(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			for _, rec := range page.Records {
+				objs, err := objectivesOf(a.svc, rec)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, objs...)
+			}
+			if page.NextPageToken == "" {
+				break
+			}
+			q.PageToken = page.NextPageToken
+		}
+	}
+	a.cached, a.fetched = out, time.Now()
+	return out, nil
+}
+
+// objectivesOf resolves an intent's objectives (a slo intent's spec and
+// any assure block) onto the devices it targets.
+func objectivesOf(svc *intent.Service, rec *intent.Record) ([]telemetry.Objective, error) {
+	in := rec.Intent
+	if in == nil {
+		return nil, nil
+	}
+	objs := append([]intent.Objective(nil), in.Assure...)
+	if o, ok := in.Spec.(*intent.Objective); ok && o != nil {
+		objs = append(objs, *o)
+	}
+	if len(objs) == 0 {
+		return nil, nil
+	}
+	devices, err := svc.Compiler().Resolve(in)
+	if err != nil {
+		return nil, fmt.Errorf("intent %s: %w", rec.ID, err)
+	}
+	var out []telemetry.Objective
+	for _, o := range objs {
+		op, err := telemetry.ParseOp(o.Comparison)
+		if err != nil {
+			return nil, fmt.Errorf("intent %s: %w", rec.ID, err)
+		}
+		window := time.Duration(o.Window)
+		if window <= 0 {
+			window = time.Minute
+		}
+		for _, dev := range devices {
+			out = append(out, telemetry.Objective{Intent: rec.ID, Device: dev, Metric: o.Metric, Op: op,
+				Bound: o.Target, Window: window, Label: labelOf(dev, o)})
+		}
+	}
+	return out, nil
+}
+
+// labelOf maps an objective's scope onto the label of its metric's series.
+func labelOf(dev string, o intent.Objective) string {
+	switch {
+	case strings.HasPrefix(o.Metric, "link.") && o.Scope.Interface != "":
+		return dev + ":" + o.Scope.Interface
+	case strings.HasPrefix(o.Metric, "if.") && o.Scope.Interface != "":
+		return o.Scope.Interface
+	case o.Metric == telemetry.AppProtoShare && o.Scope.Application != "":
+		return o.Scope.Application
+	}
+	return ""
+}
+
+func (a *assuredIntents) SetStatus(ctx context.Context, id string, s telemetry.Status, reason string) error {
+	_, err := a.svc.Transition(ctx, id, intent.State(s), reason)
+	if err == nil {
+		a.mu.Lock()
+		a.fetched = time.Time{} // states moved: list afresh next time
+		a.mu.Unlock()
+	}
+	return err
+}
+
+// configuredIntents adapts the intent service to the drift loop: an intent
+// that configured something holds when planning it again changes nothing.
+type configuredIntents struct{ svc *intent.Service }
+
+func (c configuredIntents) Configured(ctx context.Context) ([]telemetry.Configured, error) {
+	var out []telemetry.Configured
+	for _, st := range assuredStates {
+		q := intent.ListQuery{State: st, Limit: 1000}
+		for {
+			page, err := c.svc.List(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			for _, rec := range page.Records {
+				if rec.Intent == nil || rec.Kind == intent.KindSLO {
+					continue
+				}
+				out = append(out, telemetry.Configured{ID: rec.ID, Reconcile: rec.Intent.Options.OnDrift == "reconcile"})
+			}
+			if page.NextPageToken == "" {
+				break
+			}
+			q.PageToken = page.NextPageToken
+		}
+	}
+	return out, nil
+}
+
+func (c configuredIntents) Check(ctx context.Context, id string) (string, error) {
+	rec, err := c.svc.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	plan, err := c.svc.Compiler().Compile(ctx, rec.Intent)
+	if err != nil {
+		return "", err
+	}
+	if plan.Len() == 0 {
+		return "", nil
+	}
+	return plan.Diff(), nil
+}
+
+func (c configuredIntents) Report(ctx context.Context, id, reason string) error {
+	_, err := c.svc.Transition(ctx, id, intent.StateDrifted, reason)
+	return err
+}
+
+func (c configuredIntents) Reconcile(ctx context.Context, id, reason string) error {
+	_, err := c.svc.Reconcile(ctx, id, reason)
+	return err
+}

@@ -1,0 +1,123 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/lab"
+	"github.com/netagent/netagent/lab/synth"
+	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/lab/topologies"
+)
+
+// TestSLOIntentIsAssured runs the agent against the two-node lab with a
+// scripted latency climb on r1's link: a slo intent "latency on r1 e1-1
+// below 3 ms" goes assured, then drifted (breach predicted) or breached as
+// the latency climbs past 3 ms, then assured again when it recovers. The
+// series and the agent's own collection figures are on /metrics and
+// /v1/telemetry.
+func TestSLOIntentIsAssured(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	tp, err := topo.Parse(topologies.TwoNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	climb := synth.Anomaly{Kind: synth.LatencyClimb, Target: "r1:e1-1", Start: 6 * time.Second, Duration: 5 * time.Second, Magnitude: 1}
+	l, err := lab.Start(ctx, tp, lab.Options{Dir: filepath.Join(dir, "lab"), NoAdmin: true, Anomalies: []synth.Anomaly{climb}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Inventory = l.InventoryPath()
+	cfg.Telemetry.Interval, cfg.Telemetry.MinInterval, cfg.Telemetry.MaxInterval = 500*time.Millisecond, 100*time.Millisecond, time.Second
+	a, err := New(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	addr, err := a.Addr(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"id":"lat-r1","kind":"slo","targets":{"devices":["r1"]},"spec":{"metric":"link.latency.ms","comparison":"<","target":3,"window":"2s","scope":{"interface":"e1-1"}}}`
+	resp, err := http.Post("http://"+addr+"/v1/intents", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("submit: %s", resp.Status)
+	}
+	seen := map[string]int{}
+	var order []string // the states in the order they came, repeats collapsed
+	for ctx.Err() == nil {
+		st := intentState(t, addr, "lat-r1")
+		if len(order) == 0 || order[len(order)-1] != st {
+			order = append(order, st)
+		}
+		seen[st]++
+		if seen["breached"] > 0 && st == "assured" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("states: %v", order)
+	if seen["breached"] == 0 || order[len(order)-1] != "assured" {
+		t.Fatalf("states %v: want a breach and then assured again", order)
+	}
+	i := strings.Index(strings.Join(order, " "), "assured")
+	if i < 0 || !strings.Contains(strings.Join(order, " ")[i:], "breached") {
+		t.Errorf("states %v: want assured before the breach", order)
+	}
+
+	for _, tc := range []struct{ path, want string }{
+		{"/metrics", `netagent_link_latency_seconds{device="r1",link="r1:e1-1"}`},
+		{"/metrics", `netagent_telemetry_samples_total{device="r2"}`},
+		{"/v1/telemetry?metric=device.cpu.util&since=30s", `"device":"r2"`},
+		{"/v1/telemetry/assurance/lat-r1", `"status":"assured"`},
+	} {
+		res, err := http.Get("http://" + addr + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), tc.want) {
+			t.Errorf("GET %s: %s, want %s in\n%.2000s", tc.path, res.Status, tc.want, b)
+		}
+	}
+}
+
+func intentState(t *testing.T, addr, id string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/v1/intents/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rec struct{ State string }
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec.State
+}

@@ -1,0 +1,266 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/netagent/netagent/adapters"
+)
+
+// Monitorer is what the collector needs of a device: the adapters' Monitor.
+type Monitorer interface {
+	Monitor(ctx context.Context, sub adapters.Subscription, emit func(adapters.Update) error) error
+}
+
+// Devices opens the device a collector monitors. The agent gives the
+// collector a pool of its own, so collection never queues behind a commit
+// on the sessions configuration uses.
+type Devices interface {
+	Device(ctx context.Context, name string) (Monitorer, error)
+}
+
+// CollectorConfig configures a Collector.
+type CollectorConfig struct {
+	Devices  Devices
+	Names    []string // the devices to collect from
+	Store    *Store
+	Adaptive *Adaptive
+	Log      *slog.Logger
+	// Paths to subscribe to; default SubscriptionPaths.
+	Paths []string
+	// OnSample, if set, sees every stored sample (assurance, export).
+	OnSample func(Sample)
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// SubscriptionPaths are the subtrees a collector asks every device for:
+// the normaliser picks the metrics out of them, whatever the protocol
+// (gNMI Subscribe, NETCONF get, CLI show).
+var SubscriptionPaths = []string{"/system", "/components", "/interfaces/interface/state", "/lab"}
+
+// Collector streams every device's state into the store, one goroutine per
+// device, resubscribing when the adaptive interval changes and after any
+// error (a device restart, a link flap, a protocol failover) within one
+// interval.
+type Collector struct {
+	cfg  CollectorConfig
+	norm *Normalizer
+
+	mu    sync.Mutex // protects following fields
+	stats map[string]*DeviceStats
+}
+
+// DeviceStats is the collector's view of one device.
+type DeviceStats struct {
+	Device      string        `json:"device"`
+	Interval    time.Duration `json:"interval"`
+	Samples     uint64        `json:"samples"`
+	Drops       uint64        `json:"drops"`
+	Errors      uint64        `json:"errors"`
+	LastError   string        `json:"last_error,omitempty"`
+	LastSample  time.Time     `json:"last_sample"`
+	Lag         time.Duration `json:"lag"` // last sample's arrival minus its device timestamp
+	Resubscribe uint64        `json:"resubscribes"`
+	// Decode is how the last subscription was decoded: "wire" (gNMI
+	// messages straight into the store) or "generic" (the adapters'
+	// updates).
+	Decode string `json:"decode"`
+}
+
+// NewCollector returns a collector; Run starts it.
+func NewCollector(cfg CollectorConfig) (*Collector, error) {
+	if cfg.Devices == nil || cfg.Store == nil {
+		return nil, errors.New("telemetry: collector needs Devices and a Store")
+	}
+	if cfg.Adaptive == nil {
+		cfg.Adaptive = NewAdaptive(AdaptiveOptions{})
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Paths) == 0 {
+		cfg.Paths = SubscriptionPaths
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Collector{cfg: cfg, norm: NewNormalizer(), stats: map[string]*DeviceStats{}}
+	for _, n := range cfg.Names {
+		c.stats[n] = &DeviceStats{Device: n, Interval: cfg.Adaptive.Options().Base}
+	}
+	return c, nil
+}
+
+// Normalizer returns the collector's normaliser (its drop counts).
+func (c *Collector) Normalizer() *Normalizer { return c.norm }
+
+// Run collects until ctx ends, then returns nil once every device's
+// goroutine stopped.
+func (c *Collector) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, name := range c.cfg.Names {
+		g.Go(func() error { c.device(gctx, name); return nil })
+	}
+	return g.Wait()
+}
+
+// errResubscribe ends a subscription whose interval is out of date.
+var errResubscribe = errors.New("telemetry: interval changed")
+
+func (c *Collector) device(ctx context.Context, name string) {
+	backoff := 250 * time.Millisecond
+	// The wire-level ingester keeps its interned paths and counter state
+	// across subscriptions of this device.
+	ing := NewIngester(name, c.cfg.Store)
+	for ctx.Err() == nil {
+		iv := c.cfg.Adaptive.DeviceInterval(name)
+		c.setInterval(name, iv)
+		err := c.subscribe(ctx, name, iv, ing)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, errResubscribe) {
+			c.bump(name, func(s *DeviceStats) { s.Resubscribe++ })
+			backoff = 250 * time.Millisecond
+			continue
+		}
+		if err != nil {
+			c.bump(name, func(s *DeviceStats) { s.Errors++; s.LastError = err.Error() })
+			c.cfg.Log.Warn("telemetry: collection failed; retrying", "device", name, "err", err, "retry_in", backoff)
+		}
+		// Retry within one interval so a restart or failover leaves no
+		// gap longer than that.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, iv)
+	}
+}
+
+func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration, ing *Ingester) error {
+	dev, err := c.cfg.Devices.Device(ctx, name)
+	if err != nil {
+		return fmt.Errorf("telemetry: open %s: %w", name, err)
+	}
+	sub := adapters.Subscription{Paths: c.cfg.Paths, Mode: adapters.ModeSample, Interval: iv}
+	if rm, ok := dev.(adapters.RawMonitorer); ok {
+		// gNMI: decode the wire messages straight into the store.
+		var resub bool
+		ing.OnSample = func(s Sample) {
+			now := c.cfg.Now()
+			c.cfg.Adaptive.Observe(s)
+			c.bump(name, func(st *DeviceStats) { st.Samples++; st.LastSample = now; st.Lag = now.Sub(s.Time) })
+			if c.cfg.OnSample != nil {
+				c.cfg.OnSample(s)
+			}
+			if want := c.cfg.Adaptive.DeviceInterval(name); want*2 <= iv || want >= iv+iv/2 {
+				resub = true
+			}
+		}
+		_, drops0 := ing.Stats()
+		c.bump(name, func(st *DeviceStats) { st.Decode = "wire" })
+		err := rm.MonitorRaw(ctx, sub, func(msg []byte) error {
+			if _, _, err := ing.Ingest(msg); err != nil {
+				c.bump(name, func(st *DeviceStats) { st.Drops++ })
+			}
+			if _, d := ing.Stats(); d != drops0 {
+				c.bump(name, func(st *DeviceStats) { st.Drops += d - drops0 })
+				drops0 = d
+			}
+			if resub {
+				return errResubscribe
+			}
+			return nil
+		})
+		if !errors.Is(err, adapters.ErrUnsupported) {
+			return err
+		}
+		// No protocol of the device streams raw messages now: the
+		// generic path below.
+	}
+	c.bump(name, func(st *DeviceStats) { st.Decode = "generic" })
+	return dev.Monitor(ctx, sub, func(u adapters.Update) error {
+		if u.Sync || u.Deleted {
+			return nil
+		}
+		at := u.Time
+		now := c.cfg.Now()
+		if at.IsZero() {
+			at = now
+		}
+		s, ok, err := c.norm.Normalize(name, u.Path, at, u.Value)
+		if err != nil {
+			c.bump(name, func(st *DeviceStats) { st.Drops++ })
+			c.cfg.Log.Debug("telemetry: dropped", "device", name, "path", u.Path, "err", err)
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		if err := c.cfg.Store.Add(s); err != nil {
+			c.bump(name, func(st *DeviceStats) { st.Drops++ })
+			return nil
+		}
+		c.cfg.Adaptive.Observe(s)
+		c.bump(name, func(st *DeviceStats) { st.Samples++; st.LastSample = now; st.Lag = now.Sub(at) })
+		if c.cfg.OnSample != nil {
+			c.cfg.OnSample(s)
+		}
+		// Resubscribe when the device's interval moved by half or more.
+		if want := c.cfg.Adaptive.DeviceInterval(name); want*2 <= iv || want >= iv+iv/2 {
+			return errResubscribe
+		}
+		return nil
+	})
+}
+
+func (c *Collector) setInterval(name string, iv time.Duration) {
+	c.bump(name, func(s *DeviceStats) { s.Interval = iv })
+}
+
+func (c *Collector) bump(name string, f func(*DeviceStats)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats[name]
+	if s == nil {
+		s = &DeviceStats{Device: name}
+		c.stats[name] = s
+	}
+	f(s)
+}
+
+// Stats returns a copy of every device's statistics.
+func (c *Collector) Stats() []DeviceStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]DeviceStats, 0, len(c.stats))
+	for _, n := range c.cfg.Names {
+		if s := c.stats[n]; s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out
+}
+
+// DevicesFunc adapts a function (a pool's Device method, say) to Devices.
+type DevicesFunc func(ctx context.Context, name string) (Monitorer, error)
+
+// Device implements Devices.
+func (f DevicesFunc) Device(ctx context.Context, name string) (Monitorer, error) { return f(ctx, name) }
+
+// knows reports whether the collector collects from device name.
+func (c *Collector) knows(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.stats[name]
+	return ok
+}

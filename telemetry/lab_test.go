@@ -1,0 +1,308 @@
+package telemetry_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/cli"
+	"github.com/netagent/netagent/adapters/gnmi"
+	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/lab"
+	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/synth"
+	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/lab/topologies"
+	"github.com/netagent/netagent/telemetry"
+)
+
+func startLab(t testing.TB, anomalies ...synth.Anomaly) (*lab.Lab, *adapters.Pool) {
+	t.Helper()
+	tp, err := topo.Parse(topologies.TwoNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir(), Anomalies: anomalies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("lab close: %v", err)
+		}
+	})
+	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := adapters.NewRegistry()
+	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
+		if err := reg.Register(n, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
+	t.Cleanup(func() { pool.Close() })
+	return l, pool
+}
+
+func poolDevices(p *adapters.Pool) telemetry.Devices {
+	return telemetry.DevicesFunc(func(ctx context.Context, name string) (telemetry.Monitorer, error) {
+		return p.Device(ctx, name)
+	})
+}
+
+// run starts c and returns a stop function that waits for it.
+func run(t *testing.T, c *telemetry.Collector) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	stop := func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("collector: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		select {
+		case <-ctx.Done():
+		default:
+			stop()
+		}
+	})
+	return stop
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCollectsEveryProtocol collects r1 (gNMI first) and r2 (an FRR CLI)
+// of the two-node lab and finds their metrics in the store.
+func TestCollectsEveryProtocol(t *testing.T) {
+	_, pool := startLab(t)
+	store := telemetry.NewStore(telemetry.StoreOptions{})
+	c, err := telemetry.NewCollector(telemetry.CollectorConfig{
+		Devices: poolDevices(pool), Names: []string{"r1", "r2"}, Store: store,
+		Adaptive: telemetry.NewAdaptive(telemetry.AdaptiveOptions{Base: 500 * time.Millisecond, Min: 100 * time.Millisecond}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, c)
+	want := []telemetry.Key{
+		{Metric: telemetry.CPUUtil, Device: "r1"},
+		{Metric: telemetry.MemUtil, Device: "r1"},
+		{Metric: telemetry.PowerStatus, Device: "r1", Label: "PSU1"},
+		{Metric: telemetry.IfInBps, Device: "r1", Label: "e1-1"},
+		{Metric: telemetry.IfOperStatus, Device: "r1", Label: "e1-1"},
+		{Metric: telemetry.LinkLatencyMs, Device: "r1", Label: "r1:e1-1"},
+		{Metric: telemetry.SessionsCount, Device: "r1"},
+		{Metric: telemetry.IfOperStatus, Device: "r2", Label: "eth1"},
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, k := range store.Keys() {
+				t.Logf("have %s", k)
+			}
+			t.Logf("stats %+v", c.Stats())
+		}
+	})
+	waitFor(t, "every metric of r1 and r2", 20*time.Second, func() bool {
+		for _, k := range want {
+			if _, ok := store.Last(k); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	stop()
+	for _, st := range c.Stats() {
+		if st.Samples == 0 {
+			t.Errorf("%s: no samples (%+v)", st.Device, st)
+		}
+		// r1 streams gNMI: decoded on the wire; r2 is a CLI.
+		if want := map[string]string{"r1": "wire", "r2": "generic"}[st.Device]; st.Decode != want {
+			t.Errorf("%s decoded %q, want %q", st.Device, st.Decode, want)
+		}
+	}
+	if p, _ := store.Last(telemetry.Key{Metric: telemetry.CPUUtil, Device: "r1"}); p.Value < 0 || p.Value > 100 {
+		t.Errorf("r1 CPU %v%% is outside 0..100", p.Value)
+	}
+}
+
+// TestLatencyClimbOnTheLab scripts a latency climb on r1's link and follows
+// an SLO "latency below baseline+3 ms": the breach is predicted before it
+// happens, then it happens, then the link recovers.
+func TestLatencyClimbOnTheLab(t *testing.T) {
+	climb := synth.Anomaly{Kind: synth.LatencyClimb, Target: "r1:e1-1", Start: 3 * time.Second, Duration: 5 * time.Second, Magnitude: 1}
+	_, pool := startLab(t, climb)
+	store := telemetry.NewStore(telemetry.StoreOptions{})
+	adapt := telemetry.NewAdaptive(telemetry.AdaptiveOptions{Base: 400 * time.Millisecond, Min: 100 * time.Millisecond, Max: time.Second})
+	c, err := telemetry.NewCollector(telemetry.CollectorConfig{Devices: poolDevices(pool), Names: []string{"r1"}, Store: store, Adaptive: adapt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c)
+	key := telemetry.Key{Metric: telemetry.LinkLatencyMs, Device: "r1", Label: "r1:e1-1"}
+	var base float64
+	waitFor(t, "a baseline latency", 10*time.Second, func() bool {
+		p, ok := store.Last(key)
+		base = p.Value
+		return ok
+	})
+	tg := telemetry.Target{Key: key, Op: telemetry.Below, Bound: base + 3, Window: 1500 * time.Millisecond, Horizon: 10 * time.Second}
+	adapt.SetTargets(key, tg.Bound)
+	seen := map[telemetry.Status]time.Time{}
+	var predictedAt, breachedAt time.Time
+	deadline := time.Now().Add(25 * time.Second)
+	for time.Now().Before(deadline) {
+		now := time.Now()
+		a := telemetry.Assess(tg, store.Points(key, now.Add(-tg.Window)), now)
+		if _, ok := seen[a.Status]; !ok {
+			seen[a.Status] = now
+			t.Logf("%s: %s", a.Status, a.Reason)
+		}
+		if a.BreachPredicted && predictedAt.IsZero() && a.Status != telemetry.Breached {
+			predictedAt = now
+		}
+		if a.Status == telemetry.Breached && breachedAt.IsZero() {
+			breachedAt = now
+		}
+		if !breachedAt.IsZero() && a.Status == telemetry.Assured {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if predictedAt.IsZero() || breachedAt.IsZero() || !predictedAt.Before(breachedAt) {
+		t.Fatalf("predicted at %v, breached at %v: want a prediction before the breach (statuses %v)", predictedAt, breachedAt, seen)
+	}
+	if _, ok := seen[telemetry.Assured]; !ok || !seen[telemetry.Assured].Before(predictedAt) {
+		t.Errorf("never assured before the climb: %v", seen)
+	}
+	now := time.Now()
+	if a := telemetry.Assess(tg, store.Points(key, now.Add(-tg.Window)), now); a.Status != telemetry.Assured {
+		t.Fatalf("after the climb: %s (%s), want assured again", a.Status, a.Reason)
+	}
+	if iv, why := adapt.Interval(key); iv > 400*time.Millisecond {
+		t.Logf("latency interval after recovery: %s (%s)", iv, why)
+	}
+}
+
+// TestCollectionSurvivesFailover takes r1's gNMI down mid-collection: the
+// collector carries on over NETCONF (the failover device switches) and
+// comes back when gNMI does. The longest gap between CPU samples is logged.
+func TestCollectionSurvivesFailover(t *testing.T) {
+	l, pool := startLab(t)
+	store := telemetry.NewStore(telemetry.StoreOptions{})
+	iv := 300 * time.Millisecond
+	c, err := telemetry.NewCollector(telemetry.CollectorConfig{
+		Devices: poolDevices(pool), Names: []string{"r1"}, Store: store,
+		Adaptive: telemetry.NewAdaptive(telemetry.AdaptiveOptions{Base: iv, Min: iv, Max: iv}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, c)
+	cpu := telemetry.Key{Metric: telemetry.CPUUtil, Device: "r1"}
+	waitFor(t, "a first CPU sample", 10*time.Second, func() bool { _, ok := store.Last(cpu); return ok })
+	if err := l.InjectFault("r1", fault.Fault{Kind: fault.Down, Protocol: fault.GNMI}); err != nil {
+		t.Fatal(err)
+	}
+	downAt := time.Now()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stats %+v", c.Stats())
+			for _, p := range store.Points(cpu, time.Time{}) {
+				t.Logf("cpu %s %v", p.Time.Format("15:04:05.000"), p.Value)
+			}
+			t.Logf("down at %s", downAt.Format("15:04:05.000"))
+		}
+	})
+	waitFor(t, "CPU samples after gNMI went down", 20*time.Second, func() bool {
+		p, _ := store.Last(cpu)
+		return p.Time.After(downAt.Add(time.Second))
+	})
+	dev, err := pool.Device(context.Background(), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := dev.Capabilities().Protocol; p == adapters.GNMI {
+		t.Errorf("r1 still served by %s while its gNMI is down", p)
+	}
+	if _, err := l.ClearFaults("r1", fault.GNMI, fault.Down); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	stop()
+	pts := store.Points(cpu, time.Time{})
+	var gap time.Duration
+	for i := 1; i < len(pts); i++ {
+		gap = max(gap, pts[i].Time.Sub(pts[i-1].Time))
+	}
+	t.Logf("%d CPU samples at a %s interval, longest gap %s across the failover", len(pts), iv, gap)
+	if gap > 10*iv {
+		t.Errorf("a gap of %s in collection across the failover", gap)
+	}
+	if st := c.Stats()[0]; st.Samples == 0 {
+		t.Fatalf("no samples: %+v", st)
+	}
+}
+
+// TestCPUSpikeOnTheLab scripts a CPU spike on r1: an objective "CPU below
+// 60 %" breaches during the spike and is assured again after it, and the
+// CPU series samples faster while it jumps.
+func TestCPUSpikeOnTheLab(t *testing.T) {
+	spike := synth.Anomaly{Kind: synth.CPUSpike, Target: "r1", Start: 3 * time.Second, Duration: 3 * time.Second, Magnitude: 70}
+	_, pool := startLab(t, spike)
+	store := telemetry.NewStore(telemetry.StoreOptions{})
+	adapt := telemetry.NewAdaptive(telemetry.AdaptiveOptions{Base: 800 * time.Millisecond, Min: 100 * time.Millisecond, Max: 2 * time.Second})
+	c, err := telemetry.NewCollector(telemetry.CollectorConfig{Devices: poolDevices(pool), Names: []string{"r1"}, Store: store, Adaptive: adapt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c)
+	key := telemetry.Key{Metric: telemetry.CPUUtil, Device: "r1"}
+	tg := telemetry.Target{Key: key, Op: telemetry.Below, Bound: 60, Window: time.Second}
+	var statuses []telemetry.Status
+	fastest := time.Hour
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		now := time.Now()
+		a := telemetry.Assess(tg, store.Points(key, now.Add(-tg.Window)), now)
+		if len(statuses) == 0 || statuses[len(statuses)-1] != a.Status {
+			statuses = append(statuses, a.Status)
+			t.Logf("%s: %s", a.Status, a.Reason)
+		}
+		if iv, _ := adapt.Interval(key); iv < fastest {
+			fastest = iv
+		}
+		if len(statuses) >= 3 && statuses[len(statuses)-1] == telemetry.Assured && contains(statuses, telemetry.Breached) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !contains(statuses, telemetry.Breached) || statuses[len(statuses)-1] != telemetry.Assured {
+		t.Fatalf("statuses %v: want a breach during the spike and assured after", statuses)
+	}
+	if fastest >= 800*time.Millisecond {
+		t.Errorf("the CPU interval never went below the 800ms base during the spike (fastest %s)", fastest)
+	}
+}
+
+func contains(ss []telemetry.Status, s telemetry.Status) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
