@@ -33,6 +33,10 @@ type Config struct {
 	Lab      Lab      `yaml:"lab"`
 	Intake   Intake   `yaml:"intake"`
 	Timeouts Timeouts `yaml:"timeouts"`
+
+	Auth Auth `yaml:"auth"`
+	HTTP HTTP `yaml:"http"`
+	Peer Peer `yaml:"peer"`
 }
 
 // Intake configures the intent channels besides the REST API.
@@ -47,6 +51,10 @@ type Intake struct {
 	KafkaBrokers string `yaml:"kafka_brokers"`
 	// KafkaGroup is the consumer group; empty means netagent.
 	KafkaGroup string `yaml:"kafka_group"`
+	// KafkaPrincipal and FilePrincipal name who intents from Kafka and
+	// from the inbox act for (recorded with each intent).
+	KafkaPrincipal string `yaml:"kafka_principal"`
+	FilePrincipal  string `yaml:"file_principal"`
 }
 
 // InboxDir is where intent files are picked up.
@@ -92,13 +100,16 @@ func Default() Config {
 		LogFormat: "text",
 		LogLevel:  "info",
 		Lab:       Lab{Enabled: true},
-		Intake:    Intake{InboxInterval: time.Second},
+		Intake:    Intake{InboxInterval: time.Second, KafkaPrincipal: "kafka", FilePrincipal: "file-inbox"},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
 			Auth:    5 * time.Second,
 			RPC:     30 * time.Second,
 			Commit:  60 * time.Second,
 		},
+		Auth: defaultAuth(),
+		HTTP: defaultHTTP(),
+		Peer: defaultPeer(),
 	}
 }
 
@@ -215,5 +226,6 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
 		}
 	}
+	errs = append(errs, c.validateTrust())
 	return errors.Join(errs...)
 }
