@@ -36,6 +36,10 @@ type Denial struct {
 	At      time.Time
 }
 
+// errNotAdmitted reports a verified certificate whose identity the layer's
+// policy does not admit: authenticated, not authorised (403).
+var errNotAdmitted = errors.New("auth: not admitted")
+
 // CertPolicy maps a verified client certificate's identity to the scopes it
 // is granted; ok false refuses the certificate (403).
 type CertPolicy func(id CertIdentity) (scopes []Scope, ok bool)
@@ -183,6 +187,10 @@ func (l *Layer) Wrap(rt Route) http.Handler {
 			return
 		}
 		p, who, err := l.authenticate(ctx, r)
+		if errors.Is(err, errNotAdmitted) {
+			l.deny(ctx, w, r, rt, Denial{Who: who, Status: http.StatusForbidden, Reason: err.Error()}, err)
+			return
+		}
 		if err != nil {
 			l.deny(ctx, w, r, rt, Denial{Who: who, Status: http.StatusUnauthorized, Reason: err.Error()}, err)
 			return
@@ -208,11 +216,11 @@ func (l *Layer) authenticate(ctx context.Context, r *http.Request) (p Principal,
 		id := IdentityOf(leaf)
 		who = id.String()
 		if l.certs == nil {
-			return Principal{}, who, errors.New("client certificates are not accepted here")
+			return Principal{}, who, fmt.Errorf("%w: client certificates are not accepted here", errNotAdmitted)
 		}
 		scopes, ok := l.certs(id)
 		if !ok {
-			return Principal{}, who, fmt.Errorf("certificate identity %s is not authorised here", id)
+			return Principal{}, who, fmt.Errorf("%w: certificate identity %s is not admitted here", errNotAdmitted, id)
 		}
 		cert = &Principal{Subject: id.Name, Kind: id.Kind, Scopes: scopes, Via: "mtls"}
 	}
@@ -273,6 +281,9 @@ func (l *Layer) deny(ctx context.Context, w http.ResponseWriter, r *http.Request
 	} else {
 		p.Type, p.Title = "/problems/forbidden", "Forbidden"
 		p.Detail = "this route needs scope " + string(rt.Scope)
+		if errors.Is(cause, errNotAdmitted) {
+			p.Detail = strings.TrimPrefix(cause.Error(), errNotAdmitted.Error()+": ")
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+l.realm+`", error="insufficient_scope", scope="`+string(rt.Scope)+`"`)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
