@@ -48,6 +48,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Lines logged with a context name its trace id and principal.
+	log = slog.New(auth.LogHandler(log.Handler()))
 	a := &Agent{cfg: cfg, log: log, mux: http.NewServeMux(), ready: make(chan struct{})}
 	var err error
 	if a.trust, err = openTrust(ctx, cfg, log, a.denied); err != nil {

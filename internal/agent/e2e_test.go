@@ -121,6 +121,18 @@ func TestIntentLandsOnTheLab(t *testing.T) {
 		t.Fatalf("kafka intent ended %s", state)
 	}
 	checkRunning(t, l, "r2", "/interfaces/interface[name=eth1]/config/description", "from kafka")
+
+	// Each channel's intents act for its principal: the REST token's
+	// subject, the configured identities of the inbox and of Kafka.
+	for id, want := range map[string]string{"qs-mtu": "admin", "qs-file": "file-inbox", "qs-kafka": "kafka"} {
+		rec, err := a.net.intent.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Source.Principal == nil || rec.Source.Principal.Subject != want || rec.Source.TraceID == "" {
+			t.Errorf("%s: principal %+v, trace %q; want %s and a trace id", id, rec.Source.Principal, rec.Source.TraceID, want)
+		}
+	}
 }
 
 func waitAccepted(ctx context.Context, t *testing.T, api *http.Client, addr, id string) {

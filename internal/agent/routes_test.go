@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -73,7 +74,7 @@ func call(t *testing.T, c *http.Client, base string, rt auth.Route) (int, http.H
 
 // startLabAgent runs the agent over the embedded two-node lab and returns
 // it, its base URL and the lab.
-func startLabAgent(t *testing.T, ctx context.Context, mutate func(*config.Config)) (*Agent, string, *lab.Lab, config.Config) {
+func startLabAgent(t *testing.T, ctx context.Context, log *slog.Logger, mutate func(*config.Config)) (*Agent, string, *lab.Lab, config.Config) {
 	t.Helper()
 	tp, err := topo.Parse(topologies.TwoNode)
 	if err != nil {
@@ -92,7 +93,7 @@ func startLabAgent(t *testing.T, ctx context.Context, mutate func(*config.Config
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	a, err := New(ctx, cfg, nil)
+	a, err := New(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestRouteTable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var denials atomic.Int64
-	a, base, l, cfg := startLabAgent(t, ctx, nil)
+	a, base, l, cfg := startLabAgent(t, ctx, nil, nil)
 	a.SetDenialHook(func(_ context.Context, d auth.Denial) { denials.Add(1) })
 	routes := a.Routes()
 	if err := auth.CheckRoutes(routes); err != nil {

@@ -232,3 +232,14 @@ func (a *Agent) denied(ctx context.Context, d auth.Denial) {
 		(*fn)(ctx, d)
 	}
 }
+
+// channelPrincipals are the identities intents from Kafka and from the
+// inbox act for (intake.kafka_principal, intake.file_principal): those
+// channels carry no caller credential of their own, so whoever can write
+// to the topic or the directory acts as this identity.
+func channelPrincipals(cfg config.Config) map[string]auth.Principal {
+	return map[string]auth.Principal{
+		"kafka": {Subject: cfg.Intake.KafkaPrincipal, Kind: "service", Via: "kafka", Scopes: []auth.Scope{auth.IntentsWrite}},
+		"file":  {Subject: cfg.Intake.FilePrincipal, Kind: "service", Via: "file", Scopes: []auth.Scope{auth.IntentsWrite}},
+	}
+}
