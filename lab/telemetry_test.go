@@ -20,7 +20,7 @@ func TestLinkDownEverywhere(t *testing.T) {
 	t.Parallel()
 	l := startLab(t, twoNode)
 	// Through the admin API, as `netagent lab fault link` does.
-	resp, err := http.Post("http://"+l.AdminAddr()+"/v1/links/r2:eth1/down", "application/json", nil)
+	resp, err := adminClient(l).Post("http://"+l.AdminAddr()+"/v1/links/r2:eth1/down", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestAdminAPIFaults(t *testing.T) {
 	t.Parallel()
 	l := startLab(t, twoNode)
 	body, _ := json.Marshal(fault.Fault{Kind: fault.Latency, Protocol: fault.GNMI, Delay: 200 * time.Millisecond})
-	resp, err := http.Post("http://"+l.AdminAddr()+"/v1/devices/r1/faults", "application/json", bytes.NewReader(body))
+	resp, err := adminClient(l).Post("http://"+l.AdminAddr()+"/v1/devices/r1/faults", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestAdminAPIFaults(t *testing.T) {
 	if time.Since(start) < 200*time.Millisecond {
 		t.Errorf("latency fault not applied: %v", time.Since(start))
 	}
-	resp, err = http.Get("http://" + l.AdminAddr() + "/v1/devices/r1/faults")
+	resp, err = adminClient(l).Get("http://" + l.AdminAddr() + "/v1/devices/r1/faults")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,13 +103,22 @@ func TestAdminAPIFaults(t *testing.T) {
 	if len(fi.Faults) != 1 || fi.Hits["gnmi/latency"] != 1 {
 		t.Errorf("fault info: %+v", fi)
 	}
-	resp, err = http.Post("http://"+l.AdminAddr()+"/v1/devices/nope/faults", "application/json", bytes.NewReader(body))
+	resp, err = adminClient(l).Post("http://"+l.AdminAddr()+"/v1/devices/nope/faults", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown device: %s", resp.Status)
+	}
+	// Without the lab's admin token nothing gets through.
+	resp, err = http.Post("http://"+l.AdminAddr()+"/v1/devices/r1/faults", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("fault without a token: %s, want 401 with a challenge", resp.Status)
 	}
 	if err := l.AddAnomaly(synth.Anomaly{Kind: synth.PSUFail, Target: "r1"}); err != nil {
 		t.Fatal(err)
@@ -197,4 +206,17 @@ func TestCloseLeavesNothing(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// adminClient presents the lab's admin token.
+func adminClient(l *Lab) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: bearer(l.AdminToken())}
+}
+
+type bearer string
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
 }
