@@ -82,6 +82,15 @@ func TestPeerMutualTLS(t *testing.T) {
 		t.Errorf("PeerRoutes = %d routes, want 2", len(got))
 	}
 
+	_, opWithTxn, err := a.Tokens().Create("alice", []auth.Scope{auth.TxnParticipate, auth.IntentsWrite}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, opWithout, err := a.Tokens().Create("bob", []auth.Scope{auth.IntentsRead}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bearer string
 	post := func(cert *tls.Certificate, maxVersion uint16, path string) (int, error) {
 		tc := pki.ClientConfig(tls.Certificate{}, ca.Pool(), "a1")
 		tc.Certificates = nil
@@ -93,7 +102,11 @@ func TestPeerMutualTLS(t *testing.T) {
 		}
 		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
 		defer c.CloseIdleConnections()
-		resp, err := c.Post("https://"+addr+path, "application/json", nil)
+		req, _ := http.NewRequest(http.MethodPost, "https://"+addr+path, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := c.Do(req)
 		if err != nil {
 			return 0, err
 		}
@@ -135,6 +148,21 @@ func TestPeerMutualTLS(t *testing.T) {
 	if seen.Subject != "b1" || seen.Via != "mtls" || seen.Kind != "agent" || !seen.Has(auth.TxnParticipate) || seen.Has(auth.IntentsWrite) {
 		t.Errorf("principal of the admitted peer = %+v, want agent b1 over mtls with txn:participate only", seen)
 	}
+
+	// An agent acting for an operator: the certificate and the operator's
+	// token together, scopes narrowed to what both may do.
+	bearer = opWithTxn
+	if code, err := post(&good, 0, "/v1/txn/t1/prepare"); err != nil || code != http.StatusOK {
+		t.Fatalf("b1 for alice: %d, %v; want 200", code, err)
+	}
+	if seen.String() != "b1 for alice" || seen.Has(auth.IntentsWrite) {
+		t.Errorf("principal %q with scopes %v, want \"b1 for alice\" without intents:write", seen.String(), seen.Scopes)
+	}
+	bearer = opWithout
+	if code, err := post(&good, 0, "/v1/txn/t1/prepare"); err != nil || code != http.StatusForbidden {
+		t.Errorf("b1 for bob (who lacks txn:participate): %d, %v; want 403: an agent never widens its operator's scopes", code, err)
+	}
+	bearer = ""
 
 	// The caller checks the server too: dialling a1's address while
 	// expecting agent z9 is refused.
