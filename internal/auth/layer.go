@@ -236,14 +236,11 @@ func (l *Layer) authenticate(ctx context.Context, r *http.Request) (p Principal,
 	case strings.HasPrefix(raw, TokenPrefix) && l.tokens != nil:
 		var t Token
 		bearer, t, err = l.tokens.Lookup(raw)
-		if t.ID != "" {
+		if err != nil && t.ID != "" {
 			who = t.Subject + " (token " + t.ID + ")"
 		}
 	case looksLikeJWT(raw) && l.jwt != nil:
 		bearer, err = l.jwt.Verify(ctx, raw)
-		if err == nil {
-			who = bearer.Subject + " (jwt)"
-		}
 	default:
 		err = ErrUnknownToken
 	}
