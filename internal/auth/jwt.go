@@ -38,7 +38,10 @@ type JWTVerifier struct {
 var ErrJWT = errors.New("auth: invalid jwt")
 
 // NewJWTVerifier fetches the key set at cfg.JWKSURL and keeps it fresh
-// until ctx ends. Issuer, audience and the JWKS URL are required.
+// (hourly, and on an unknown key id at most every five minutes) until ctx
+// ends. Issuer, audience and the JWKS URL are required. A key set that
+// cannot be fetched at start is not an error: JWTs are refused until it
+// can.
 func NewJWTVerifier(ctx context.Context, cfg JWTConfig) (*JWTVerifier, error) {
 	var errs []error
 	if cfg.JWKSURL == "" {
