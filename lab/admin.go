@@ -77,6 +77,27 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 		ln.Close()
 		return nil, err
 	}
+	a := &adminServer{
+		addr: ln.Addr().String(),
+		srv: &http.Server{Handler: layer.Handler(l.AdminRoutes()), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10},
+		done:      make(chan error, 1),
+		tokenFile: tokenFile,
+		token:     secret,
+	}
+	go func() {
+		err := a.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		a.done <- err
+	}()
+	return a, nil
+}
+
+// AdminRoutes lists the admin API's routes, each with scope admin: the
+// server mounts them behind the auth layer, tests walk them.
+func (l *Lab) AdminRoutes() []auth.Route {
 	var routes []auth.Route
 	handle := func(pattern string, h http.HandlerFunc) {
 		routes = append(routes, auth.Route{Pattern: pattern, Scope: auth.Admin, Handler: h})
@@ -143,22 +164,7 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	a := &adminServer{
-		addr: ln.Addr().String(),
-		srv: &http.Server{Handler: layer.Handler(routes), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10},
-		done:      make(chan error, 1),
-		tokenFile: tokenFile,
-		token:     secret,
-	}
-	go func() {
-		err := a.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		a.done <- err
-	}()
-	return a, nil
+	return routes
 }
 
 func (a *adminServer) close() error {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/synth"
 )
@@ -219,4 +222,48 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+string(b))
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestAdminRoutesNeedTheToken walks every admin route: each declares a
+// scope and answers 401 without the lab's token and 403 with a token of
+// another scope.
+func TestAdminRoutesNeedTheToken(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	routes := l.AdminRoutes()
+	if err := auth.CheckRoutes(routes); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.OpenTokenStore(filepath.Join(l.Dir(), "credentials", "admin-tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, reader, err := tokens.Create("reader", []auth.Scope{auth.DevicesRead, auth.TelemetryRead}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lab's store re-reads the file at most once a second.
+	time.Sleep(1100 * time.Millisecond)
+	wildcard := regexp.MustCompile(`\{[^}]+\}`)
+	for _, rt := range routes {
+		method, pattern, _ := strings.Cut(rt.Pattern, " ")
+		path := wildcard.ReplaceAllString(pattern, "r1")
+		for _, tc := range []struct {
+			token string
+			want  int
+		}{{"", http.StatusUnauthorized}, {reader, http.StatusForbidden}} {
+			req, _ := http.NewRequest(method, "http://"+l.AdminAddr()+path, strings.NewReader("{}"))
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("%s with token %v: %d, want %d", rt.Pattern, tc.token != "", resp.StatusCode, tc.want)
+			}
+		}
+	}
 }
