@@ -50,10 +50,11 @@ type Service struct {
 	compiler *Compiler
 	exec     Executor
 	log      *slog.Logger
+	workers  int
+	now      func() time.Time
+
 	// principals are the channels' configured identities (Config.Principals).
 	principals map[string]auth.Principal
-	workers    int
-	now        func() time.Time
 
 	work chan string
 
@@ -81,21 +82,21 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		recs:       &records{db: cfg.Store},
-		compiler:   &Compiler{Inventory: cfg.Inventory, Devices: cfg.Devices},
-		exec:       cfg.Executor,
-		log:        cfg.Log,
-		workers:    cfg.Workers,
-		now:        cfg.Clock,
-		work:       make(chan string, 4096),
-		inflight:   map[string]bool{},
-		queued:     map[string]bool{},
-		changed:    make(chan struct{}),
-		devLocks:   map[string]*sync.Mutex{},
-		retries:    map[string]retry{},
-		subs:       map[int]func(Event){},
-		principals: cfg.Principals,
+		recs:     &records{db: cfg.Store},
+		compiler: &Compiler{Inventory: cfg.Inventory, Devices: cfg.Devices},
+		exec:     cfg.Executor,
+		log:      cfg.Log,
+		workers:  cfg.Workers,
+		now:      cfg.Clock,
+		work:     make(chan string, 4096),
+		inflight: map[string]bool{},
+		queued:   map[string]bool{},
+		changed:  make(chan struct{}),
+		devLocks: map[string]*sync.Mutex{},
+		retries:  map[string]retry{},
+		subs:     map[int]func(Event){},
 	}
+	s.principals = cfg.Principals
 	if s.exec == nil {
 		s.exec = DeviceExecutor{Devices: cfg.Devices, Log: s.log}
 	}
