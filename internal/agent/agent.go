@@ -152,8 +152,8 @@ func (a *Agent) serve(ctx context.Context) error {
 	srv := newServer(ctx, a.mux, a.cfg.HTTP, a.log)
 	a.addr = ln.Addr().String()
 	close(a.ready)
-	a.log.Info("api listening", "addr", a.addr, "version", Version)
-	return runServer(ctx, srv, ln, "api", a.log)
+	a.log.Info("api listening", "addr", a.addr, "version", Version, "tls", a.trust.apiTLS != nil)
+	return runServer(ctx, srv, a.trust.listener(ln), "api", a.log)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -25,6 +25,10 @@ type trust struct {
 	// stop ends the JWKS refresher, if any.
 	stop context.CancelFunc
 
+	// apiTLS is the API server's TLS configuration (auth.tls_cert); nil
+	// serves plain HTTP.
+	apiTLS *tls.Config
+
 	peerLayer *auth.Layer
 	peerTLS   *tls.Config
 	peerMux   *http.ServeMux
@@ -66,7 +70,14 @@ func openTrust(ctx context.Context, cfg config.Config, log *slog.Logger, onDenie
 		}
 		opts = append(opts, auth.WithJWT(v))
 	}
-	if tr.layer, err = auth.NewLayer(opts...); err != nil {
+	apiOpts := opts
+	if cfg.Auth.TLSCert != "" {
+		if tr.apiTLS, apiOpts, err = apiTLS(cfg, opts); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	if tr.layer, err = auth.NewLayer(apiOpts...); err != nil {
 		stop()
 		return nil, err
 	}
@@ -77,6 +88,43 @@ func openTrust(ctx context.Context, cfg config.Config, log *slog.Logger, onDenie
 		}
 	}
 	return tr, nil
+}
+
+// apiTLS builds the API server's TLS configuration: TLS 1.2 minimum (for
+// operators' tools), and with auth.client_ca client certificates verified
+// when given and granted auth.cert_scopes by identity.
+func apiTLS(cfg config.Config, opts []auth.Option) (*tls.Config, []auth.Option, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.Auth.TLSCert, cfg.Auth.TLSKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth.tls_cert: %w", err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if cfg.Auth.ClientCA == "" {
+		return tc, opts, nil
+	}
+	pool, err := pki.LoadPool(cfg.Auth.ClientCA)
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth.client_ca: %w", err)
+	}
+	tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	byName, err := cfg.CertScopes()
+	if err != nil {
+		return nil, nil, err
+	}
+	grants := map[string][]auth.Scope{}
+	for name, ss := range byName {
+		for _, s := range ss {
+			if !slices.Contains(auth.Scopes(), auth.Scope(s)) {
+				return nil, nil, fmt.Errorf("auth.cert_scopes: %s: %q is not one of %v", name, s, auth.Scopes())
+			}
+			grants[name] = append(grants[name], auth.Scope(s))
+		}
+	}
+	policy := func(id auth.CertIdentity) ([]auth.Scope, bool) {
+		s, ok := grants[id.Name]
+		return slices.Clone(s), ok
+	}
+	return tc, append(slices.Clone(opts), auth.WithClientCerts(policy)), nil
 }
 
 // openPeer loads the CA and this agent's certificate and builds the peer
@@ -242,4 +290,12 @@ func channelPrincipals(cfg config.Config) map[string]auth.Principal {
 		"kafka": {Subject: cfg.Intake.KafkaPrincipal, Kind: "service", Via: "kafka", Scopes: []auth.Scope{auth.IntentsWrite}},
 		"file":  {Subject: cfg.Intake.FilePrincipal, Kind: "service", Via: "file", Scopes: []auth.Scope{auth.IntentsWrite}},
 	}
+}
+
+// listener wraps the API listener in TLS when auth.tls_cert is set.
+func (tr *trust) listener(ln net.Listener) net.Listener {
+	if tr.apiTLS == nil {
+		return ln
+	}
+	return tls.NewListener(ln, tr.apiTLS)
 }

@@ -22,6 +22,36 @@ type Auth struct {
 	JWKSURL     string `yaml:"jwks_url"`
 	JWTIssuer   string `yaml:"jwt_issuer"`
 	JWTAudience string `yaml:"jwt_audience"`
+	// TLSCert and TLSKey, when set, serve the API over TLS (1.2 minimum).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// ClientCA, with TLS, also accepts client certificates chaining to this
+	// PEM bundle; CertScopes grants them scopes by identity (the
+	// certificate's netagent://agent/NAME or common name):
+	// "alice=intents:read,intents:write; a2=admin". A certificate whose
+	// identity is not listed is refused (403).
+	ClientCA   string `yaml:"client_ca"`
+	CertScopes string `yaml:"cert_scopes"`
+}
+
+// CertScopes parses auth.cert_scopes into identity -> scope names.
+func (c Config) CertScopes() (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, e := range strings.Split(c.Auth.CertScopes, ";") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		name, scopes, ok := strings.Cut(e, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || len(List(scopes)) == 0 {
+			return nil, fmt.Errorf("auth.cert_scopes: %q is not NAME=scope,scope", e)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("auth.cert_scopes: %q is listed twice", name)
+		}
+		out[name] = List(scopes)
+	}
+	return out, nil
 }
 
 // HTTP bounds every server the agent runs (API and peer listener).
@@ -133,6 +163,15 @@ func (c Config) validateTrust() error {
 	}
 	if c.HTTP.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("http.max_body_bytes: %d is below 1024", c.HTTP.MaxBodyBytes))
+	}
+	if (c.Auth.TLSCert == "") != (c.Auth.TLSKey == "") {
+		errs = append(errs, errors.New("auth.tls_cert and auth.tls_key: set both or neither"))
+	}
+	if c.Auth.ClientCA != "" && c.Auth.TLSCert == "" {
+		errs = append(errs, errors.New("auth.client_ca: needs auth.tls_cert and auth.tls_key"))
+	}
+	if _, err := c.CertScopes(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Peer.Listen != "" && c.Peer.Name == "" {
 		errs = append(errs, errors.New("peer.name: must not be empty when peer.listen is set"))

@@ -18,6 +18,10 @@ func TestTrustSettings(t *testing.T) {
 		c.Peer.Name != "a1" || c.Intake.FilePrincipal != "ops-inbox" || c.Intake.KafkaPrincipal != "kafka" {
 		t.Errorf("environment not applied: %+v", c)
 	}
+	c.Auth.CertScopes = "alice=intents:read, intents:write; a2=admin"
+	if m, err := c.CertScopes(); err != nil || len(m["alice"]) != 2 || m["a2"][0] != "admin" {
+		t.Errorf("CertScopes = %v, %v", m, err)
+	}
 	if got := List(c.Peer.Allow); len(got) != 2 || got[1] != "b2" {
 		t.Errorf("List(peer.allow) = %q", got)
 	}
@@ -36,6 +40,9 @@ func TestTrustSettings(t *testing.T) {
 		{"NETAGENT_HTTP_IDLE_TIMEOUT=0s", "http.idle_timeout: 0s must be positive"},
 		{"NETAGENT_HTTP_MAX_BODY_BYTES=10", "http.max_body_bytes: 10 is below 1024"},
 		{"NETAGENT_INTAKE_KAFKA_PRINCIPAL=", "intake.kafka_principal"},
+		{"NETAGENT_AUTH_TLS_CERT=a.crt", "auth.tls_cert and auth.tls_key: set both or neither"},
+		{"NETAGENT_AUTH_CLIENT_CA=ca.crt", "auth.client_ca: needs auth.tls_cert"},
+		{"NETAGENT_AUTH_CERT_SCOPES=alice", `auth.cert_scopes: "alice" is not NAME=scope,scope`},
 	} {
 		if _, err := Load("", []string{tc.env}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.env, err, tc.want)
