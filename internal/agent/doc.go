@@ -12,7 +12,9 @@
 // 0600; it logs the file's path, never the secret). Every server it runs
 // gets the http.* timeouts, a header size limit and a body size limit; a
 // route marked Streaming (Server-Sent Events) lifts the read and write
-// deadlines for itself. With peer.listen set, a second server speaks
+// deadlines for itself. With auth.tls_cert the API speaks TLS, and with
+// auth.client_ca it also admits operator client certificates, scopes from
+// auth.cert_scopes. With peer.listen set, a second server speaks
 // mutual TLS 1.3 only, admits client certificates of peer.ca naming an
 // agent of peer.allow and grants them peer.scopes. SetDenialHook hands
 // every refused request to the audit log. The agent's logger is wrapped
