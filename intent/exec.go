@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/netagent/netagent/yang"
 )
@@ -23,6 +24,10 @@ type Executor interface {
 // devices that succeeded keep their changes.
 type DeviceExecutor struct {
 	Devices Devices
+	// Log receives a line per device operation, through its context
+	// (the intent's trace id and principal, with auth.LogHandler); nil
+	// discards them.
+	Log *slog.Logger
 }
 
 // Execute implements Executor.
@@ -66,7 +71,13 @@ func (x DeviceExecutor) configure(ctx context.Context, name string, changes []ya
 		return fmt.Errorf("open %s: %w", name, err)
 	}
 	if err := dev.Configure(ctx, changes); err != nil {
+		if x.Log != nil {
+			x.Log.WarnContext(ctx, "device configure failed", "device", name, "changes", len(changes), "err", err)
+		}
 		return fmt.Errorf("configure %s: %w", name, err)
+	}
+	if x.Log != nil {
+		x.Log.InfoContext(ctx, "device configured", "device", name, "changes", len(changes))
 	}
 	return nil
 }

@@ -3,6 +3,9 @@ package intent
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/netagent/netagent/internal/auth"
+	"github.com/netagent/netagent/internal/trace"
 )
 
 // State is where an intent is in its lifecycle.
@@ -82,6 +85,13 @@ type Source struct {
 	// Ref locates it there: a Kafka topic/partition/offset, a file name, a
 	// remote address.
 	Ref string `json:"ref,omitempty"`
+	// Principal is who submitted it (the chain: an agent on behalf of an
+	// operator), set at the edge: the REST caller's token subject, the
+	// configured identity of the Kafka and file channels.
+	Principal *auth.Principal `json:"principal,omitempty"`
+	// TraceID is the W3C trace the intent's work carries: the caller's
+	// traceparent, or one started when it arrived.
+	TraceID trace.ID `json:"trace_id,omitempty"`
 }
 
 // Record is a stored intent with its plan and lifecycle.

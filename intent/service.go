@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/store"
+	"github.com/netagent/netagent/internal/trace"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -32,6 +34,11 @@ type Config struct {
 	Workers int
 	// Clock stamps transitions; default time.Now.
 	Clock func() time.Time
+	// Principals names who intents act for on channels whose callers bring
+	// no credential of their own, by Source.Channel: "file" (the configured
+	// offline identity, e.g. file-inbox), "kafka" (the broker connection's
+	// configured identity). A caller's principal in the context wins.
+	Principals map[string]auth.Principal
 }
 
 // Service is the one entry point every intake (REST, Kafka, files, natural
@@ -45,6 +52,9 @@ type Service struct {
 	log      *slog.Logger
 	workers  int
 	now      func() time.Time
+
+	// principals are the channels' configured identities (Config.Principals).
+	principals map[string]auth.Principal
 
 	work chan string
 
@@ -86,8 +96,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		retries:  map[string]retry{},
 		subs:     map[int]func(Event){},
 	}
+	s.principals = cfg.Principals
 	if s.exec == nil {
-		s.exec = DeviceExecutor{Devices: cfg.Devices}
+		s.exec = DeviceExecutor{Devices: cfg.Devices, Log: s.log}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -139,6 +150,8 @@ func (s *Service) Submit(ctx context.Context, body []byte, src Source) (*Record,
 // stored. An id already stored with the same content returns the stored
 // record with Duplicate set; with different content, ErrConflict.
 func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Record, error) {
+	src = s.origin(ctx, src)
+	ctx = originContext(ctx, src)
 	if in.ID == "" {
 		in.ID = NewID()
 	}
@@ -189,7 +202,7 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 		}
 		return s.duplicate(existing, dg)
 	}
-	s.log.Info("intent accepted", "id", rec.ID, "kind", rec.Kind, "source", src.Channel, "state", rec.State)
+	s.log.InfoContext(ctx, "intent accepted", "id", rec.ID, "kind", rec.Kind, "source", src.Channel, "state", rec.State)
 	for _, t := range rec.History {
 		s.emit(Event{ID: rec.ID, Kind: rec.Kind, State: t.State, Reason: t.Reason, At: t.At, Source: rec.Source})
 	}
@@ -561,6 +574,8 @@ func (s *Service) process(ctx context.Context, id string) {
 		}
 		return
 	}
+	// Who asked and the trace travel with the work, from the record.
+	ctx = originContext(ctx, rec.Source)
 	var perr error
 	switch rec.State {
 	case StateAccepted, StatePlanned, StateApplying:
@@ -571,13 +586,13 @@ func (s *Service) process(ctx context.Context, id string) {
 		return
 	}
 	if perr != nil && ctx.Err() == nil && !errors.Is(perr, ErrConflict) {
-		s.log.Error("intent processing", "id", id, "err", perr)
+		s.log.ErrorContext(ctx, "intent processing", "id", id, "err", perr)
 	}
 	s.notify()
 }
 
 func (s *Service) fail(ctx context.Context, rec *Record, from State, reason string) error {
-	s.log.Warn("intent failed", "id", rec.ID, "reason", reason)
+	s.log.WarnContext(ctx, "intent failed", "id", rec.ID, "reason", reason)
 	return s.move(ctx, rec, from, StateFailed, reason, s.now().UTC(), nil, reason)
 }
 
@@ -597,7 +612,7 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		}
 		var ie *InvalidError
 		if !errors.As(err, &ie) && s.retryLater(rec.ID) {
-			s.log.Warn("intent planning will be retried", "id", rec.ID, "err", err)
+			s.log.WarnContext(ctx, "intent planning will be retried", "id", rec.ID, "err", err)
 			return nil
 		}
 		return s.fail(ctx, rec, rec.State, "plan: "+err.Error())
@@ -629,7 +644,7 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 	now = s.now().UTC()
 	switch {
 	case err == nil:
-		s.log.Info("intent applied", "id", rec.ID, "changes", plan.Len())
+		s.log.InfoContext(ctx, "intent applied", "id", rec.ID, "changes", plan.Len())
 		return s.move(ctx, rec, StateApplying, StateApplied, "applied "+summary(plan), now, nil, "")
 	case ctx.Err() != nil:
 		// Shutting down: the next Run re-plans from what the devices hold.
@@ -706,4 +721,35 @@ func undoUnchanged(cur, desired *yang.Tree, undo []yang.Change) {
 			}
 		}
 	}
+}
+
+// origin completes a submission's Source: the principal from the caller's
+// context (the REST edge put it there) or the channel's configured
+// identity, and the trace id from the context or a new one.
+func (s *Service) origin(ctx context.Context, src Source) Source {
+	if src.Principal == nil {
+		if p, ok := auth.FromContext(ctx); ok {
+			src.Principal = &p
+		} else if p, ok := s.principals[src.Channel]; ok {
+			src.Principal = &p
+		}
+	}
+	if src.TraceID == "" {
+		if src.TraceID = trace.IDFrom(ctx); src.TraceID == "" {
+			src.TraceID = trace.New().TraceID
+		}
+	}
+	return src
+}
+
+// originContext returns ctx carrying src's principal and trace, so the
+// work's log lines (auth.LogHandler) and device operations name them.
+func originContext(ctx context.Context, src Source) context.Context {
+	if src.Principal != nil {
+		ctx = auth.WithPrincipal(ctx, *src.Principal)
+	}
+	if src.TraceID != "" && trace.IDFrom(ctx) != src.TraceID {
+		ctx = trace.With(ctx, trace.Context{TraceID: src.TraceID})
+	}
+	return ctx
 }

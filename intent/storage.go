@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/store"
 )
 
@@ -42,6 +43,9 @@ CREATE TABLE intent_transitions (
 	at         INTEGER NOT NULL,
 	PRIMARY KEY (intent_seq, n)
 );`},
+	{Version: 2, Name: "who submitted an intent and its trace", SQL: `
+ALTER TABLE intents ADD COLUMN principal TEXT NOT NULL DEFAULT '';
+ALTER TABLE intents ADD COLUMN trace_id TEXT NOT NULL DEFAULT '';`},
 }
 
 // records is the intent table of the store.
@@ -60,11 +64,19 @@ func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err e
 		}
 		plan = sql.NullString{String: string(b), Valid: true}
 	}
+	var principal string
+	if rec.Source.Principal != nil {
+		b, err := json.Marshal(rec.Source.Principal)
+		if err != nil {
+			return false, fmt.Errorf("intent %s: encode principal: %w", rec.ID, err)
+		}
+		principal = string(b)
+	}
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO intents (id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO intents (id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at, principal, trace_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			rec.ID, rec.Kind, rec.State, rec.Digest, string(rec.Intent.Canonical()), rec.Source.Channel, rec.Source.Ref,
-			rec.Requester, plan, rec.Error, rec.CreatedAt.UnixNano(), rec.UpdatedAt.UnixNano())
+			rec.Requester, plan, rec.Error, rec.CreatedAt.UnixNano(), rec.UpdatedAt.UnixNano(), principal, string(rec.Source.TraceID))
 		if err != nil {
 			return err
 		}
@@ -154,7 +166,7 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 	return nil
 }
 
-const recordColumns = `seq, id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at`
+const recordColumns = `seq, id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at, principal, trace_id`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -165,10 +177,17 @@ func scanRecord(row scanner) (*Record, int64, error) {
 		body             string
 		plan             sql.NullString
 		created, updated int64
+		principal        string
 	)
 	if err := row.Scan(&seq, &rec.ID, &rec.Kind, &rec.State, &rec.Digest, &body, &rec.Source.Channel, &rec.Source.Ref,
-		&rec.Requester, &plan, &rec.Error, &created, &updated); err != nil {
+		&rec.Requester, &plan, &rec.Error, &created, &updated, &principal, &rec.Source.TraceID); err != nil {
 		return nil, 0, err
+	}
+	if principal != "" {
+		rec.Source.Principal = &auth.Principal{}
+		if err := json.Unmarshal([]byte(principal), rec.Source.Principal); err != nil {
+			return nil, 0, fmt.Errorf("intent %s: stored principal: %w", rec.ID, err)
+		}
 	}
 	in, err := Decode([]byte(body))
 	if err != nil {

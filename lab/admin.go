@@ -8,13 +8,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/synth"
 )
 
-// Admin API (JSON over HTTP on the lab's host; see the package doc):
+// Admin API (JSON over HTTP on the lab's host; see the package doc). Every
+// route needs the lab's admin token (Authorization: Bearer, scope admin),
+// which the lab writes to <dir>/credentials/admin.token (mode 0600) and
+// names in its state file:
 //
 //	GET    /v1/lab                              name, credentials, devices, hosts
 //	GET    /v1/devices/{name}/faults            active faults and hit counters
@@ -42,6 +47,10 @@ type adminServer struct {
 	addr string
 	srv  *http.Server
 	done chan error
+	// tokenFile holds the admin token (mode 0600) beside the lab's
+	// credentials; token is its secret.
+	tokenFile string
+	token     string
 }
 
 func startAdmin(l *Lab, host string) (*adminServer, error) {
@@ -49,11 +58,55 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/lab", func(w http.ResponseWriter, r *http.Request) {
+	tokens, err := auth.OpenTokenStore(filepath.Join(l.dir, "credentials", "admin-tokens.json"))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	tokenFile := filepath.Join(l.dir, "credentials", "admin.token")
+	if _, err := auth.Bootstrap(tokens, tokenFile); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	secret, err := auth.ReadSecretFile(tokenFile)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	layer, err := auth.NewLayer(auth.WithTokens(tokens), auth.WithRealm("netagent-lab"))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	a := &adminServer{
+		addr: ln.Addr().String(),
+		srv: &http.Server{Handler: layer.Handler(l.AdminRoutes()), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10},
+		done:      make(chan error, 1),
+		tokenFile: tokenFile,
+		token:     secret,
+	}
+	go func() {
+		err := a.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		a.done <- err
+	}()
+	return a, nil
+}
+
+// AdminRoutes lists the admin API's routes, each with scope admin: the
+// server mounts them behind the auth layer, tests walk them.
+func (l *Lab) AdminRoutes() []auth.Route {
+	var routes []auth.Route
+	handle := func(pattern string, h http.HandlerFunc) {
+		routes = append(routes, auth.Route{Pattern: pattern, Scope: auth.Admin, Handler: h})
+	}
+	handle("GET /v1/lab", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, l.Info())
 	})
-	mux.HandleFunc("GET /v1/devices/{name}/faults", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /v1/devices/{name}/faults", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
 		fs, err := l.Faults(name)
 		if err != nil {
@@ -63,7 +116,7 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 		hits, _ := l.FaultHits(name)
 		writeJSON(w, http.StatusOK, FaultInfo{Faults: fs, Hits: hits})
 	})
-	mux.HandleFunc("POST /v1/devices/{name}/faults", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /v1/devices/{name}/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f fault.Fault
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
 		dec.DisallowUnknownFields()
@@ -77,7 +130,7 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("DELETE /v1/devices/{name}/faults", func(w http.ResponseWriter, r *http.Request) {
+	handle("DELETE /v1/devices/{name}/faults", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		n, err := l.ClearFaults(r.PathValue("name"), fault.Protocol(q.Get("protocol")), fault.Kind(q.Get("kind")))
 		if err != nil {
@@ -86,7 +139,7 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]int{"cleared": n})
 	})
-	mux.HandleFunc("POST /v1/links/{endpoint}/{state}", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /v1/links/{endpoint}/{state}", func(w http.ResponseWriter, r *http.Request) {
 		st := r.PathValue("state")
 		if st != "up" && st != "down" {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "state is up or down"})
@@ -98,7 +151,7 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("POST /v1/anomalies", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /v1/anomalies", func(w http.ResponseWriter, r *http.Request) {
 		var a synth.Anomaly
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
 		dec.DisallowUnknownFields()
@@ -112,19 +165,7 @@ func startAdmin(l *Lab, host string) (*adminServer, error) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	a := &adminServer{
-		addr: ln.Addr().String(),
-		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
-		done: make(chan error, 1),
-	}
-	go func() {
-		err := a.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		a.done <- err
-	}()
-	return a, nil
+	return routes
 }
 
 func (a *adminServer) close() error {

@@ -22,6 +22,8 @@ type State struct {
 	AdminAddr string `json:"admin_addr"`
 	PID       int    `json:"pid"`
 	Inventory string `json:"inventory"`
+	// AdminTokenFile holds the admin API's bearer token (mode 0600).
+	AdminTokenFile string `json:"admin_token_file,omitempty"`
 }
 
 func (l *Lab) writeFiles() error {
@@ -280,7 +282,7 @@ func (l *Lab) writeAnsible() error {
 }
 
 func (l *Lab) writeState() error {
-	st := State{Name: l.topo.Name, AdminAddr: l.admin.addr, PID: pid(), Inventory: l.InventoryPath()}
+	st := State{Name: l.topo.Name, AdminAddr: l.admin.addr, PID: pid(), Inventory: l.InventoryPath(), AdminTokenFile: l.admin.tokenFile}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err

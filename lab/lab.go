@@ -365,6 +365,14 @@ func (l *Lab) TopologyDataPath() string { return filepath.Join(l.dir, "topology-
 // AnsibleInventoryPath is containerlab's ansible-inventory.yml.
 func (l *Lab) AnsibleInventoryPath() string { return filepath.Join(l.dir, "ansible-inventory.yml") }
 
+// AdminToken is the bearer secret the admin API requires ("" when disabled).
+func (l *Lab) AdminToken() string {
+	if l.admin == nil {
+		return ""
+	}
+	return l.admin.token
+}
+
 // AdminAddr is the admin API's host:port ("" when disabled).
 func (l *Lab) AdminAddr() string {
 	if l.admin == nil {

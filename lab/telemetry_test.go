@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/synth"
 )
@@ -20,7 +23,7 @@ func TestLinkDownEverywhere(t *testing.T) {
 	t.Parallel()
 	l := startLab(t, twoNode)
 	// Through the admin API, as `netagent lab fault link` does.
-	resp, err := http.Post("http://"+l.AdminAddr()+"/v1/links/r2:eth1/down", "application/json", nil)
+	resp, err := adminClient(l).Post("http://"+l.AdminAddr()+"/v1/links/r2:eth1/down", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +80,7 @@ func TestAdminAPIFaults(t *testing.T) {
 	t.Parallel()
 	l := startLab(t, twoNode)
 	body, _ := json.Marshal(fault.Fault{Kind: fault.Latency, Protocol: fault.GNMI, Delay: 200 * time.Millisecond})
-	resp, err := http.Post("http://"+l.AdminAddr()+"/v1/devices/r1/faults", "application/json", bytes.NewReader(body))
+	resp, err := adminClient(l).Post("http://"+l.AdminAddr()+"/v1/devices/r1/faults", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +96,7 @@ func TestAdminAPIFaults(t *testing.T) {
 	if time.Since(start) < 200*time.Millisecond {
 		t.Errorf("latency fault not applied: %v", time.Since(start))
 	}
-	resp, err = http.Get("http://" + l.AdminAddr() + "/v1/devices/r1/faults")
+	resp, err = adminClient(l).Get("http://" + l.AdminAddr() + "/v1/devices/r1/faults")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,13 +106,22 @@ func TestAdminAPIFaults(t *testing.T) {
 	if len(fi.Faults) != 1 || fi.Hits["gnmi/latency"] != 1 {
 		t.Errorf("fault info: %+v", fi)
 	}
-	resp, err = http.Post("http://"+l.AdminAddr()+"/v1/devices/nope/faults", "application/json", bytes.NewReader(body))
+	resp, err = adminClient(l).Post("http://"+l.AdminAddr()+"/v1/devices/nope/faults", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown device: %s", resp.Status)
+	}
+	// Without the lab's admin token nothing gets through.
+	resp, err = http.Post("http://"+l.AdminAddr()+"/v1/devices/r1/faults", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("fault without a token: %s, want 401 with a challenge", resp.Status)
 	}
 	if err := l.AddAnomaly(synth.Anomaly{Kind: synth.PSUFail, Target: "r1"}); err != nil {
 		t.Fatal(err)
@@ -196,5 +208,62 @@ func TestCloseLeavesNothing(t *testing.T) {
 			t.Fatalf("%d goroutines before, %d after Close:\n%s", before, runtime.NumGoroutine(), buf[:n])
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// adminClient presents the lab's admin token.
+func adminClient(l *Lab) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: bearer(l.AdminToken())}
+}
+
+type bearer string
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestAdminRoutesNeedTheToken walks every admin route: each declares a
+// scope and answers 401 without the lab's token and 403 with a token of
+// another scope.
+func TestAdminRoutesNeedTheToken(t *testing.T) {
+	t.Parallel()
+	l := startLab(t, twoNode)
+	routes := l.AdminRoutes()
+	if err := auth.CheckRoutes(routes); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.OpenTokenStore(filepath.Join(l.Dir(), "credentials", "admin-tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, reader, err := tokens.Create("reader", []auth.Scope{auth.DevicesRead, auth.TelemetryRead}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lab's store re-reads the file at most once a second.
+	time.Sleep(1100 * time.Millisecond)
+	wildcard := regexp.MustCompile(`\{[^}]+\}`)
+	for _, rt := range routes {
+		method, pattern, _ := strings.Cut(rt.Pattern, " ")
+		path := wildcard.ReplaceAllString(pattern, "r1")
+		for _, tc := range []struct {
+			token string
+			want  int
+		}{{"", http.StatusUnauthorized}, {reader, http.StatusForbidden}} {
+			req, _ := http.NewRequest(method, "http://"+l.AdminAddr()+path, strings.NewReader("{}"))
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("%s with token %v: %d, want %d", rt.Pattern, tc.token != "", resp.StatusCode, tc.want)
+			}
+		}
 	}
 }

@@ -229,6 +229,7 @@ func intentDocuments(path string, stdin io.Reader) ([][]byte, error) {
 
 func newIntentCmd(g *globals) *cobra.Command {
 	c := &intentClient{http: &http.Client{Timeout: 60 * time.Second}}
+	var tokenFile string
 	cmd := &cobra.Command{
 		Use:   "intent",
 		Short: "Submit, plan, follow and withdraw intents on a running agent",
@@ -241,6 +242,11 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 			if c.server == "" {
 				c.server = "http://" + g.cfg.Listen
 			}
+			tok, err := clientToken(g, c.token, tokenFile)
+			if err != nil {
+				return err
+			}
+			c.token = tok
 			if c.output != "text" && c.output != "json" {
 				return fmt.Errorf("--output must be text or json, not %q", c.output)
 			}
@@ -249,7 +255,8 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&c.server, "server", os.Getenv("NETAGENT_SERVER"), "agent URL (default http://<listen address>; env NETAGENT_SERVER)")
-	pf.StringVar(&c.token, "token", os.Getenv("NETAGENT_TOKEN"), "bearer token (env NETAGENT_TOKEN)")
+	pf.StringVar(&c.token, "token", os.Getenv("NETAGENT_TOKEN"), "bearer token secret (env NETAGENT_TOKEN; prefer --token-file)")
+	pf.StringVar(&tokenFile, "token-file", os.Getenv("NETAGENT_TOKEN_FILE"), "file holding the bearer token (default: the admin token in the data dir; env NETAGENT_TOKEN_FILE)")
 	pf.StringVarP(&c.output, "output", "o", "text", "output: text or json")
 
 	var wait bool

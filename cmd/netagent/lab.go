@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/synth"
@@ -231,6 +232,13 @@ func adminCall(ctx context.Context, st lab.State, method, path string, body, out
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if st.AdminTokenFile != "" {
+		secret, err := auth.ReadSecretFile(st.AdminTokenFile)
+		if err != nil {
+			return fmt.Errorf("lab %s admin token: %w", st.Name, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("lab %s admin api: %w (is the lab still running?)", st.Name, err)
@@ -241,9 +249,12 @@ func adminCall(ctx context.Context, st lab.State, method, path string, body, out
 		return err
 	}
 	if resp.StatusCode >= 300 {
-		var e struct{ Error string }
+		var e struct{ Error, Detail string }
 		_ = json.Unmarshal(b, &e)
-		return fmt.Errorf("lab %s: %s %s: %s", st.Name, method, path, e.Error)
+		if e.Error == "" {
+			e.Error = e.Detail
+		}
+		return fmt.Errorf("lab %s: %s %s: %d %s", st.Name, method, path, resp.StatusCode, e.Error)
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)

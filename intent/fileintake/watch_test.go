@@ -139,7 +139,7 @@ func TestFilesAcceptedOrFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Source != (intent.Source{Channel: "file", Ref: "c-docs.yaml#1"}) {
+	if rec.Source.Channel != "file" || rec.Source.Ref != "c-docs.yaml#1" || rec.Source.TraceID == "" {
 		t.Errorf("source = %+v", rec.Source)
 	}
 }

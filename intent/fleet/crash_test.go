@@ -177,7 +177,7 @@ func TestSIGKILLWhileIntentsArrive(t *testing.T) {
 	var wg sync.WaitGroup
 	acked := make(chan string, nREST+nKafka+nFile)
 	// REST: each client retries until its intent is acknowledged (202 or 200).
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: adminToken(filepath.Join(dir, "admin.token"))}
 	for w := range 4 {
 		wg.Add(1)
 		go func() {
@@ -365,4 +365,18 @@ func firstKeys(m map[string]bool, n int) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// adminToken presents the admin token the agent wrote in its data dir on
+// its first start, read afresh for each request.
+type adminToken string
+
+func (f adminToken) RoundTrip(r *http.Request) (*http.Response, error) {
+	b, err := os.ReadFile(string(f))
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(b)))
+	return http.DefaultTransport.RoundTrip(r)
 }

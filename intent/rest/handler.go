@@ -184,6 +184,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
 	reason := "withdrawn over REST by " + r.RemoteAddr
+	if p, ok := auth.FromContext(r.Context()); ok {
+		reason = "withdrawn over REST by " + p.String() + " from " + r.RemoteAddr
+	}
 	if q := r.URL.Query().Get("reason"); q != "" {
 		reason += ": " + q
 	}

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -28,6 +28,9 @@ type Agent struct {
 	// routes is every route mounted on mux, with its scope.
 	routes []auth.Route
 	net    *network // nil when no inventory is configured
+	trust  *trust
+	// denyHook receives refused requests (SetDenialHook).
+	denyHook atomic.Pointer[DenialHook]
 
 	// ready is closed once the listener is bound; addr is set before.
 	ready chan struct{}
@@ -45,10 +48,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Lines logged with a context name its trace id and principal.
+	log = slog.New(auth.LogHandler(log.Handler()))
 	a := &Agent{cfg: cfg, log: log, mux: http.NewServeMux(), ready: make(chan struct{})}
+	var err error
+	if a.trust, err = openTrust(ctx, cfg, log, a.denied); err != nil {
+		return nil, err
+	}
 	if cfg.Inventory != "" {
 		n, err := openNetwork(ctx, cfg, log)
 		if err != nil {
+			a.trust.stop()
 			return nil, err
 		}
 		a.net = n
@@ -74,12 +84,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 }
 
 // Mount registers a surface's routes on the agent's API server. Each route
-// declares the scope it requires; the agent's authentication layer checks
-// it. Call Mount before Run.
+// declares the scope it requires; the agent's authentication layer
+// (internal/auth.Layer) checks it on every request, Public routes aside. A
+// route without a known scope panics, as a bad pattern does. Call Mount
+// before Run.
 func (a *Agent) Mount(routes []auth.Route) {
 	for _, rt := range routes {
 		a.routes = append(a.routes, rt)
-		a.mux.Handle(rt.Pattern, rt.Handler)
+		a.mux.Handle(rt.Pattern, a.trust.layer.Wrap(rt))
 	}
 }
 
@@ -87,8 +99,11 @@ func (a *Agent) Mount(routes []auth.Route) {
 func (a *Agent) Routes() []auth.Route { return append([]auth.Route(nil), a.routes...) }
 
 // Handle registers an HTTP route (a net/http pattern such as
-// "POST /v1/intents") on the agent's API server. Call it before Run.
-func (a *Agent) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+// "POST /v1/intents") on the agent's API server with scope admin. Prefer
+// Mount, which names the scope. Call it before Run.
+func (a *Agent) Handle(pattern string, h http.Handler) {
+	a.Mount([]auth.Route{{Pattern: pattern, Scope: auth.Admin, Handler: h}})
+}
 
 // Addr waits until the API server listens and returns its address.
 func (a *Agent) Addr(ctx context.Context) (string, error) {
@@ -109,13 +124,17 @@ func (a *Agent) healthz(w http.ResponseWriter, r *http.Request) {
 // seconds), waits for the intent service, closes devices and the store, and
 // returns.
 func (a *Agent) Run(ctx context.Context) error {
-	if a.net == nil {
-		return a.serve(ctx)
-	}
+	defer a.trust.stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.serve(gctx) })
+	if a.trust.peerMux != nil {
+		g.Go(func() error { return a.servePeer(gctx) })
+	}
+	if a.net == nil {
+		return g.Wait()
+	}
 	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run}
 	if a.net.kafka != nil {
 		runs = append(runs, a.net.kafka.Run)
@@ -141,30 +160,11 @@ func (a *Agent) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("agent: listen %s: %w", a.cfg.Listen, err)
 	}
-	srv := &http.Server{
-		Handler:           a.mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := newServer(ctx, a.mux, a.cfg.HTTP, a.log)
 	a.addr = ln.Addr().String()
 	close(a.ready)
-	a.log.Info("api listening", "addr", a.addr, "version", Version)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("agent: serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutCtx)
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	a.log.Info("api stopped")
-	return err
+	a.log.Info("api listening", "addr", a.addr, "version", Version, "tls", a.trust.apiTLS != nil)
+	return runServer(ctx, srv, a.trust.listener(ln), "api", a.log)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -56,11 +56,12 @@ func TestDriftIsReconciledOrReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := bearerClient(t, cfg.AdminTokenPath())
 	for _, body := range []string{
 		`{"id":"mtu-fix","kind":"interface","targets":{"devices":["r1"]},"spec":{"name":"e1-1","mtu":9000},"options":{"on_drift":"reconcile"}}`,
 		`{"id":"desc-report","kind":"interface","targets":{"devices":["r2"]},"spec":{"name":"eth1","description":"uplink"}}`,
 	} {
-		resp, err := http.Post("http://"+addr+"/v1/intents", "application/json", strings.NewReader(body))
+		resp, err := api.Post("http://"+addr+"/v1/intents", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +71,7 @@ func TestDriftIsReconciledOrReported(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"mtu-fix", "desc-report"} {
-		if st := waitState(ctx, t, addr, id); st != "applied" {
+		if st := waitState(ctx, t, api, addr, id); st != "applied" {
 			t.Fatalf("%s: %s", id, st)
 		}
 	}
@@ -90,17 +91,17 @@ func TestDriftIsReconciledOrReported(t *testing.T) {
 	for time.Now().Before(deadline) {
 		run, _ := l.Running("r1")
 		mtu, _ := run.Get(yang.MustParsePath("/interfaces/interface[name=e1-1]/config/mtu"))
-		if mtu == uint64(9000) && intentState(t, addr, "desc-report") == "drifted" {
+		if mtu == uint64(9000) && intentState(t, api, addr, "desc-report") == "drifted" {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	checkRunning(t, l, "r1", "/interfaces/interface[name=e1-1]/config/mtu", uint64(9000))
 	checkRunning(t, l, "r2", "/interfaces/interface[name=eth1]/config/description", "changed at the console")
-	if st := intentState(t, addr, "desc-report"); st != "drifted" {
+	if st := intentState(t, api, addr, "desc-report"); st != "drifted" {
 		t.Errorf("desc-report is %s, want drifted", st)
 	}
-	if st := intentState(t, addr, "mtu-fix"); st != "applied" && st != "planned" && st != "applying" {
+	if st := intentState(t, api, addr, "mtu-fix"); st != "applied" && st != "planned" && st != "applying" {
 		t.Errorf("mtu-fix is %s after reconciling", st)
 	}
 }

@@ -68,6 +68,7 @@ func TestIntentLandsOnTheLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := bearerClient(t, cfg.AdminTokenPath())
 
 	for _, tc := range []struct {
 		device, body string
@@ -79,7 +80,7 @@ func TestIntentLandsOnTheLab(t *testing.T) {
 		{"r2", `{"id":"qs-shut","kind":"interface","targets":{"devices":["r2"]},"spec":{"name":"eth1","enabled":false}}`,
 			"/interfaces/interface[name=eth1]/config/enabled", false},
 	} {
-		resp, err := http.Post("http://"+addr+"/v1/intents", "application/json", bytes.NewReader([]byte(tc.body)))
+		resp, err := api.Post("http://"+addr+"/v1/intents", "application/json", bytes.NewReader([]byte(tc.body)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +90,7 @@ func TestIntentLandsOnTheLab(t *testing.T) {
 		}
 		var id struct{ ID string }
 		_ = json.Unmarshal([]byte(tc.body), &id)
-		state := waitState(ctx, t, addr, id.ID)
+		state := waitState(ctx, t, api, addr, id.ID)
 		if state != "applied" {
 			t.Fatalf("intent %s ended %s", id.ID, state)
 		}
@@ -102,8 +103,8 @@ func TestIntentLandsOnTheLab(t *testing.T) {
 	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitAccepted(ctx, t, addr, "qs-file")
-	if state := waitState(ctx, t, addr, "qs-file"); state != "applied" {
+	waitAccepted(ctx, t, api, addr, "qs-file")
+	if state := waitState(ctx, t, api, addr, "qs-file"); state != "applied" {
 		t.Fatalf("file intent ended %s", state)
 	}
 	checkRunning(t, l, "r1", "/interfaces/interface[name=e1-1]/config/description", "from a file")
@@ -115,17 +116,29 @@ func TestIntentLandsOnTheLab(t *testing.T) {
 	if err := w.WriteMessages(ctx, kafka.Message{Key: []byte("qs-kafka"), Value: []byte(msg)}); err != nil {
 		t.Fatal(err)
 	}
-	waitAccepted(ctx, t, addr, "qs-kafka")
-	if state := waitState(ctx, t, addr, "qs-kafka"); state != "applied" {
+	waitAccepted(ctx, t, api, addr, "qs-kafka")
+	if state := waitState(ctx, t, api, addr, "qs-kafka"); state != "applied" {
 		t.Fatalf("kafka intent ended %s", state)
 	}
 	checkRunning(t, l, "r2", "/interfaces/interface[name=eth1]/config/description", "from kafka")
+
+	// Each channel's intents act for its principal: the REST token's
+	// subject, the configured identities of the inbox and of Kafka.
+	for id, want := range map[string]string{"qs-mtu": "admin", "qs-file": "file-inbox", "qs-kafka": "kafka"} {
+		rec, err := a.net.intent.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Source.Principal == nil || rec.Source.Principal.Subject != want || rec.Source.TraceID == "" {
+			t.Errorf("%s: principal %+v, trace %q; want %s and a trace id", id, rec.Source.Principal, rec.Source.TraceID, want)
+		}
+	}
 }
 
-func waitAccepted(ctx context.Context, t *testing.T, addr, id string) {
+func waitAccepted(ctx context.Context, t *testing.T, api *http.Client, addr, id string) {
 	t.Helper()
 	for {
-		resp, err := http.Get("http://" + addr + "/v1/intents/" + id)
+		resp, err := api.Get("http://" + addr + "/v1/intents/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,10 +165,10 @@ func checkRunning(t *testing.T, l *lab.Lab, device, path string, want any) {
 	}
 }
 
-func waitState(ctx context.Context, t *testing.T, addr, id string) string {
+func waitState(ctx context.Context, t *testing.T, api *http.Client, addr, id string) string {
 	t.Helper()
 	for {
-		resp, err := http.Get("http://" + addr + "/v1/intents/" + id)
+		resp, err := api.Get("http://" + addr + "/v1/intents/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}

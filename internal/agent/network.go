@@ -90,7 +90,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			},
 		})
 	fl := fleet.New(inv, pool)
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log})
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg)})
 	if err != nil {
 		pool.Close()
 		return nil, err

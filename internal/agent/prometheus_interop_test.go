@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/interop"
 	"github.com/netagent/netagent/lab"
@@ -58,7 +59,11 @@ func TestPrometheusScrapesTheAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := metricsToken(t, a)
+	api := bearerClient(t, cfg.AdminTokenPath())
+	token, err := auth.ReadSecretFile(cfg.AdminTokenPath())
+	if err != nil {
+		t.Fatal(err)
+	}
 	prom := interop.Prometheus(t, addr, token)
 
 	for _, q := range []string{
@@ -84,7 +89,7 @@ func TestPrometheusScrapesTheAgent(t *testing.T) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := api.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +119,4 @@ func promQuery(t *testing.T, prom, q string) int {
 		t.Fatalf("query %s: %s", q, ans.Status)
 	}
 	return len(ans.Data.Result)
-}
-
-// metricsToken returns a token with telemetry:read for /metrics, or "" while
-// the agent serves it without authentication.
-func metricsToken(t *testing.T, a *Agent) string {
-	t.Helper()
-	return ""
 }

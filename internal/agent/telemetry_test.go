@@ -59,8 +59,9 @@ func TestSLOIntentIsAssured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := bearerClient(t, cfg.AdminTokenPath())
 	body := `{"id":"lat-r1","kind":"slo","targets":{"devices":["r1"]},"spec":{"metric":"link.latency.ms","comparison":"<","target":3,"window":"2s","scope":{"interface":"e1-1"}}}`
-	resp, err := http.Post("http://"+addr+"/v1/intents", "application/json", strings.NewReader(body))
+	resp, err := api.Post("http://"+addr+"/v1/intents", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestSLOIntentIsAssured(t *testing.T) {
 	seen := map[string]int{}
 	var order []string // the states in the order they came, repeats collapsed
 	for ctx.Err() == nil {
-		st := intentState(t, addr, "lat-r1")
+		st := intentState(t, api, addr, "lat-r1")
 		if len(order) == 0 || order[len(order)-1] != st {
 			order = append(order, st)
 		}
@@ -96,7 +97,7 @@ func TestSLOIntentIsAssured(t *testing.T) {
 		{"/v1/telemetry?metric=device.cpu.util&since=30s", `"device":"r2"`},
 		{"/v1/telemetry/assurance/lat-r1", `"status":"assured"`},
 	} {
-		res, err := http.Get("http://" + addr + tc.path)
+		res, err := api.Get("http://" + addr + tc.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,9 +109,9 @@ func TestSLOIntentIsAssured(t *testing.T) {
 	}
 }
 
-func intentState(t *testing.T, addr, id string) string {
+func intentState(t *testing.T, api *http.Client, addr, id string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/v1/intents/" + id)
+	resp, err := api.Get("http://" + addr + "/v1/intents/" + id)
 	if err != nil {
 		t.Fatal(err)
 	}

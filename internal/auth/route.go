@@ -12,8 +12,10 @@ type Scope string
 
 // The scopes of netagent's APIs. Admin implies every other scope.
 const (
-	// Public marks a route that needs no credential (health checks).
-	Public Scope = ""
+	// Public marks a route that needs no credential (health checks). It is
+	// not the zero Scope: a route that declares nothing is refused by the
+	// Layer (CheckRoutes), so forgetting a scope never opens a route.
+	Public Scope = "public"
 
 	IntentsRead    Scope = "intents:read"
 	IntentsWrite   Scope = "intents:write"
@@ -38,6 +40,10 @@ type Route struct {
 	Pattern string
 	Scope   Scope
 	Handler http.Handler
+	// Streaming marks a route that holds its response open (Server-Sent
+	// Events): the server's write timeout is lifted for it, the other
+	// timeouts and the auth check still apply.
+	Streaming bool
 }
 
 // Principal is who a request acts for. An agent acting on behalf of an

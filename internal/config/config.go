@@ -34,6 +34,10 @@ type Config struct {
 	Intake    Intake    `yaml:"intake"`
 	Timeouts  Timeouts  `yaml:"timeouts"`
 	Telemetry Telemetry `yaml:"telemetry"`
+
+	Auth Auth `yaml:"auth"`
+	HTTP HTTP `yaml:"http"`
+	Peer Peer `yaml:"peer"`
 }
 
 // Telemetry configures collection from the devices.
@@ -64,6 +68,10 @@ type Intake struct {
 	KafkaBrokers string `yaml:"kafka_brokers"`
 	// KafkaGroup is the consumer group; empty means netagent.
 	KafkaGroup string `yaml:"kafka_group"`
+	// KafkaPrincipal and FilePrincipal name who intents from Kafka and
+	// from the inbox act for (recorded with each intent).
+	KafkaPrincipal string `yaml:"kafka_principal"`
+	FilePrincipal  string `yaml:"file_principal"`
 }
 
 // InboxDir is where intent files are picked up.
@@ -109,7 +117,7 @@ func Default() Config {
 		LogFormat: "text",
 		LogLevel:  "info",
 		Lab:       Lab{Enabled: true},
-		Intake:    Intake{InboxInterval: time.Second},
+		Intake:    Intake{InboxInterval: time.Second, KafkaPrincipal: "kafka", FilePrincipal: "file-inbox"},
 		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200, DriftInterval: 30 * time.Second},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
@@ -117,6 +125,9 @@ func Default() Config {
 			RPC:     30 * time.Second,
 			Commit:  60 * time.Second,
 		},
+		Auth: defaultAuth(),
+		HTTP: defaultHTTP(),
+		Peer: defaultPeer(),
 	}
 }
 
@@ -242,5 +253,6 @@ func (c Config) Validate() error {
 	if c.Telemetry.Budget <= 0 {
 		errs = append(errs, fmt.Errorf("telemetry.budget: %d must be positive", c.Telemetry.Budget))
 	}
+	errs = append(errs, c.validateTrust())
 	return errors.Join(errs...)
 }
