@@ -213,7 +213,7 @@ func (s *Server) handler(t *tool) server.ToolHandlerFunc {
 			return errorResult(t, err), nil
 		}
 		args := req.Params.RawArguments
-		if len(bytes.TrimSpace(args)) == 0 {
+		if a := bytes.TrimSpace(args); len(a) == 0 || string(a) == "null" {
 			if args, err = json.Marshal(req.Params.Arguments); err != nil || string(args) == "null" {
 				args = []byte("{}")
 			}
