@@ -172,9 +172,9 @@ func TestToolsOverStdio(t *testing.T) {
 
 	// Resources: inventory, schemas, an intent's record.
 	for uri, want := range map[string]string{
-		mcp.InventoryURI:               `"r2"`,
-		mcp.SchemasURI:                 `"static-route"`,
-		mcp.SchemasURI + "/interface":  `"mtu"`,
+		mcp.InventoryURI:              `"r2"`,
+		mcp.SchemasURI:                `"static-route"`,
+		mcp.SchemasURI + "/interface": `"mtu"`,
 		"netagent://intents/mcp-desc": `"withdrawn"`,
 	} {
 		req := mcpgo.ReadResourceRequest{}
