@@ -23,9 +23,6 @@ import (
 	"github.com/netagent/netagent/internal/auth"
 )
 
-// Version is reported to clients in the initialize handshake.
-var Version = "dev"
-
 // Config is what a Server needs. Intents and Devices are required.
 type Config struct {
 	Intents Intents
@@ -59,6 +56,8 @@ type Config struct {
 	Resource string
 	// AuthorizationServers are the issuers listed in the metadata.
 	AuthorizationServers []string
+	// Version is reported to clients in the initialize handshake.
+	Version string
 	// Clock is for tests; default time.Now.
 	Clock func() time.Time
 }
@@ -125,7 +124,10 @@ func New(cfg Config) (*Server, error) {
 	if s.tokens, err = newTokens(cfg.TokenKey, cfg.TokenTTL, s.now); err != nil {
 		return nil, err
 	}
-	s.mcp = server.NewMCPServer("netagent", Version,
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	s.mcp = server.NewMCPServer("netagent", cfg.Version,
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithRecovery(),

@@ -53,6 +53,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		}
 		a.net = n
 		a.Mount(n.rest.Routes())
+		if err := a.mountMCP(); err != nil {
+			_ = n.close()
+			return nil, err
+		}
 	} else {
 		log.Warn("no inventory configured: serving health only")
 	}

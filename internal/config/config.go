@@ -33,6 +33,7 @@ type Config struct {
 	Lab      Lab      `yaml:"lab"`
 	Intake   Intake   `yaml:"intake"`
 	Timeouts Timeouts `yaml:"timeouts"`
+	MCP      MCP      `yaml:"mcp"`
 }
 
 // Intake configures the intent channels besides the REST API.
