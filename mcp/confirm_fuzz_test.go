@@ -93,7 +93,6 @@ func TestValidateNamesArguments(t *testing.T) {
 		{"get_config", `{}`, "/device: is required"},
 		{"get_config", `{"device": 7}`, "/device: got number, want string"},
 		{"set_interface", `{"devices": ["r1"], "name": "e1-1", "speed": 1}`, "/speed: is not an argument of this tool"},
-		{"set_interface", `{"name": "e1-1"}`, "/devices: is required; /selector: is required"},
 		{"add_static_route", `{"devices": ["r1"], "prefix": "10.0.0.0/8", "next_hops": []}`, "/next_hops: minItems"},
 		{"withdraw_intent", `{"id": ""}`, "/id: minLength"},
 	} {

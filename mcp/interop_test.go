@@ -17,26 +17,91 @@ import (
 // sdkVersion is the MCP TypeScript SDK the interop test drives netagent with.
 const sdkVersion = "1.32.2"
 
-// sdkDir installs the SDK (pinned) outside the repository once, or uses
-// NETAGENT_MCP_SDK when set, and returns the directory holding node_modules.
-func sdkDir(t *testing.T) string {
+// inspectorVersion is the MCP Inspector whose CLI lists netagent's tools.
+const inspectorVersion = "2.12.0"
+
+// npmDir installs pkg@version (pinned) into dir under the system temp
+// directory once, outside the repository, and returns dir.
+func npmDir(t *testing.T, env, name, pkg, version string) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("interop: node is not installed")
 	}
-	dir := os.Getenv("NETAGENT_MCP_SDK")
+	dir := os.Getenv(env)
 	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "netagent-interop", "mcp-sdk-"+sdkVersion)
+		dir = filepath.Join(os.TempDir(), "netagent-interop", name+"-"+version)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "sdk", "package.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", filepath.FromSlash(pkg), "package.json")); err != nil {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "@modelcontextprotocol/sdk@"+sdkVersion)
+		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, pkg+"@"+version)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm install @modelcontextprotocol/sdk@%s: %v\n%s", sdkVersion, err, out)
+			t.Fatalf("npm install %s@%s: %v\n%s", pkg, version, err, out)
 		}
 	}
+	return dir
+}
+
+func buildNetagent(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "netagent")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/netagent").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestInspectorCLI: the MCP Inspector's CLI starts `netagent mcp`, lists
+// the tools with no schema-portability warning (--strict), and calls a read tool.
+func TestInspectorCLI(t *testing.T) {
+	dir := npmDir(t, "NETAGENT_MCP_INSPECTOR", "mcp-inspector", "@modelcontextprotocol/inspector", inspectorVersion)
+	bin := buildNetagent(t)
+	data := t.TempDir()
+	run := func(args ...string) ([]byte, string) {
+		t.Helper()
+		full := []string{"--cli"}
+		if args[1] == "tools/list" {
+			full = append(full, "--strict") // schema portability checks; only for tools/list
+		}
+		full = append(full, "-e", "NETAGENT_LOG_LEVEL=warn", "-e", "NETAGENT_DATA_DIR="+data, bin, "mcp")
+		full = append(full, args...)
+		cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "inspector"), full...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("inspector %v: %v\n%s\n%s", args, err, out, stderr.String())
+		}
+		return out, stderr.String()
+	}
+	out, stderr := run("--method", "tools/list")
+	var list struct{ Tools []struct{ Name string } }
+	if err := json.Unmarshal(out, &list); err != nil {
+		t.Fatalf("tools/list: %v\n%s", err, out)
+	}
+	var names []string
+	for _, tl := range list.Tools {
+		names = append(names, tl.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, wantTools) {
+		t.Errorf("inspector tools = %v", names)
+	}
+	if strings.Contains(stderr, "Warning:") {
+		t.Errorf("schema portability warnings:\n%s", stderr)
+	}
+	out, _ = run("--method", "tools/call", "--tool-name", "get_config", "--tool-arg", "device=r1", "--tool-arg", "path=/interfaces/interface[name=e1-1]/config/mtu")
+	if !strings.Contains(string(out), "1500") {
+		t.Errorf("inspector get_config: %s", out)
+	}
+}
+
+// sdkDir installs the SDK (pinned) outside the repository once, or uses
+// NETAGENT_MCP_SDK when set, and returns the directory holding node_modules.
+func sdkDir(t *testing.T) string {
+	t.Helper()
+	dir := npmDir(t, "NETAGENT_MCP_SDK", "mcp-sdk", "@modelcontextprotocol/sdk", sdkVersion)
 	script, err := os.ReadFile(filepath.Join("testdata", "interop.mjs"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,10 +174,7 @@ func checkInterop(t *testing.T, res interopOut) {
 // applies with the token, and receives progress.
 func TestTypeScriptSDKOverStdio(t *testing.T) {
 	dir := sdkDir(t)
-	bin := filepath.Join(t.TempDir(), "netagent")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/netagent").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildNetagent(t)
 	checkInterop(t, runSDK(t, dir, "stdio", bin, t.TempDir()))
 }
 

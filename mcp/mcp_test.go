@@ -90,6 +90,8 @@ func TestToolsOverStdio(t *testing.T) {
 		{"set_interface", map[string]any{"devices": []string{"r1"}, "name": "e1-1", "mtu": "big"}, "/mtu"},
 		{"set_interface", map[string]any{"devices": []string{"r1"}, "name": "e1-1", "mtu": 10}, "/mtu"},
 		{"set_interface", map[string]any{"devices": []string{"r1"}, "name": "e1-1", "colour": "red"}, "/colour: is not an argument"},
+		{"set_interface", map[string]any{"name": "e1-1", "mtu": 9000}, "/devices: give devices"},
+		{"set_interface", map[string]any{"devices": []string{"r1"}, "selector": map[string]string{"role": "core"}, "name": "e1-1"}, "/selector: give devices or selector, not both"},
 		{"set_interface", map[string]any{"devices": []string{"nope"}, "name": "e1-1", "mtu": 9000}, "/devices"},
 		{"submit_intent", map[string]any{"intent": map[string]any{"kind": "interface", "targets": map[string]any{"devices": []string{"r1"}}, "spec": map[string]any{"name": "e1-1", "mtu": 9000}}}, "/confirmation_token"},
 		{"plan_intent", map[string]any{"intent": map[string]any{"kind": "teleport"}}, "/intent/kind"},

@@ -47,7 +47,6 @@ const (
     "id": {"type": "string", "description": "Idempotency key of the intent; one is assigned if omitted."},
     "confirmation_token": {"type": "string", "description": "The token a previous call without it returned. Without it, nothing is applied: the call returns the plan (diff) and a token."},
     "wait": {"type": "boolean", "default": true, "description": "Wait for the intent to be applied (progress is reported when the request has a progress token)."}`
-	targetsOneOf = `"oneOf": [{"required": ["devices"]}, {"required": ["selector"]}]`
 
 	writeOut = `{"type": "object", "required": ["status"], "properties": {
     "status": {"type": "string", "description": "needs_confirmation (nothing applied yet), or the intent's lifecycle state"},
@@ -58,7 +57,7 @@ const (
     "expires_at": {"type": "string"},
     "record": {"type": "object"},
     "next": {"type": "string"}}}`
-	recordOut = `{"type": "object", "required": ["id", "state"], "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "state": {"type": "string"}, "plan": {"type": ["object", "null"]}, "history": {"type": "array"}, "error": {"type": "string"}}}`
+	recordOut = `{"type": "object", "required": ["id", "state"], "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "state": {"type": "string"}, "plan": {"type": "object"}, "history": {"type": "array"}, "error": {"type": "string"}}}`
 )
 
 func (s *Server) toolset() []*tool {
@@ -71,16 +70,16 @@ func (s *Server) toolset() []*tool {
 			`{"type": "object", "additionalProperties": false, "required": ["device"], "properties": {
     "device": {"type": "string", "minLength": 1, "description": "Inventory name of the device."},
     "path": {"type": "string", "description": "OpenConfig path, e.g. /interfaces/interface[name=eth1]/config"}}}`,
-			`{"type": "object", "required": ["device", "leaves"], "properties": {"device": {"type": "string"}, "path": {"type": "string"}, "leaves": {"type": "array", "items": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}, "value": {}}}}}}`),
+			`{"type": "object", "required": ["device", "leaves"], "properties": {"device": {"type": "string"}, "path": {"type": "string"}, "leaves": {"type": "array", "items": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}, "value": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}}}}}}`),
 			scope: auth.DevicesRead, run: s.getConfig},
 		{def: newTool("get_state", "Get state", "Read a device's values at or below a path once (one sample or poll): operational state and counters where the device's protocol serves them, configuration otherwise.", readHints,
 			`{"type": "object", "additionalProperties": false, "required": ["device", "path"], "properties": {
     "device": {"type": "string", "minLength": 1, "description": "Inventory name of the device."},
     "path": {"type": "string", "minLength": 1, "description": "gNMI-style path, e.g. /interfaces/interface[name=eth1]/state"}}}`,
-			`{"type": "object", "required": ["device", "updates"], "properties": {"device": {"type": "string"}, "path": {"type": "string"}, "updates": {"type": "array", "items": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}, "value": {}, "time": {"type": "string"}}}}}}`),
+			`{"type": "object", "required": ["device", "updates"], "properties": {"device": {"type": "string"}, "path": {"type": "string"}, "updates": {"type": "array", "items": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}, "value": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}, "time": {"type": "string"}}}}}}`),
 			scope: auth.DevicesRead, run: s.getState},
 		{def: newTool("set_interface", "Set an interface", "Set an interface's settings (enabled, description, MTU, IPv4 addresses) on the target devices, as an interface intent. Without confirmation_token it only plans and returns the diff and a token; call again with the token to apply. Settings left out are not touched.", writeHints,
-			`{"type": "object", "additionalProperties": false, "required": ["name"], `+targetsOneOf+`, "properties": {`+targetsProps+`,
+			`{"type": "object", "additionalProperties": false, "required": ["name"], "properties": {`+targetsProps+`,
     "name": {"type": "string", "minLength": 1, "description": "Interface name as the device names it (eth1, e1-1, GigabitEthernet0/0/1)."},
     "enabled": {"type": "boolean"},
     "description": {"type": "string"},
@@ -90,16 +89,16 @@ func (s *Server) toolset() []*tool {
     "ipv4": {"type": "array", "items": {"type": "string"}, "description": "Addresses with prefix length, e.g. 10.0.0.1/31."}}}`, writeOut),
 			scope: auth.IntentsWrite, run: s.specWrite(intent.KindInterface, "name", "enabled", "description", "mtu", "type", "subinterface", "ipv4"), pointer: specPointer},
 		{def: newTool("add_static_route", "Add a static route", "Add a static route, or replace the next hops of an existing one, on the target devices, as a static-route intent. Two-step: plan, then apply with confirmation_token.", writeHints,
-			`{"type": "object", "additionalProperties": false, "required": ["prefix", "next_hops"], `+targetsOneOf+`, "properties": {`+targetsProps+`,
+			`{"type": "object", "additionalProperties": false, "required": ["prefix", "next_hops"], "properties": {`+targetsProps+`,
     "prefix": {"type": "string", "description": "IPv4 prefix, e.g. 10.20.0.0/16."},
     "next_hops": {"type": "array", "minItems": 1, "items": {"type": "object", "additionalProperties": false, "properties": {"next_hop": {"type": "string"}, "interface": {"type": "string"}, "index": {"type": "string"}}}}}}`, writeOut),
 			scope: auth.IntentsWrite, run: s.specWrite(intent.KindStaticRoute, "prefix", "next_hops"), pointer: specPointer},
 		{def: newTool("remove_static_route", "Remove a static route", "Remove a static route from the target devices (a static-route intent with ensure: absent). Two-step: plan, then apply with confirmation_token.", writeHints,
-			`{"type": "object", "additionalProperties": false, "required": ["prefix"], `+targetsOneOf+`, "properties": {`+targetsProps+`,
+			`{"type": "object", "additionalProperties": false, "required": ["prefix"], "properties": {`+targetsProps+`,
     "prefix": {"type": "string", "description": "IPv4 prefix of the route to remove."}}}`, writeOut),
 			scope: auth.IntentsWrite, run: s.removeRoute, pointer: specPointer},
 		{def: newTool("set_bgp_neighbor", "Set a BGP neighbour", "Add or change a BGP neighbour (peer AS, enabled, description; local AS and router id set the BGP instance) on the target devices, as a bgp-neighbor intent. Two-step: plan, then apply with confirmation_token.", writeHints,
-			`{"type": "object", "additionalProperties": false, "required": ["address", "peer_as"], `+targetsOneOf+`, "properties": {`+targetsProps+`,
+			`{"type": "object", "additionalProperties": false, "required": ["address", "peer_as"], "properties": {`+targetsProps+`,
     "address": {"type": "string", "description": "Neighbour IP address."},
     "peer_as": {"type": "integer", "minimum": 1},
     "local_as": {"type": "integer", "minimum": 1},
@@ -132,7 +131,7 @@ func (s *Server) toolset() []*tool {
     "text": {"type": "string", "minLength": 1},
     "session": {"type": "string", "description": "Ties turns of one conversation together."},
     "lang": {"type": "string", "enum": ["en", "zh"]}}}`,
-			`{"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}, "intent": {"type": "object"}, "summary": {"type": "string"}, "question": {"type": "string"}, "candidates": {"type": ["array", "null"]}}}`),
+			`{"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}, "intent": {"type": "object"}, "summary": {"type": "string"}, "question": {"type": "string"}, "candidates": {"anyOf": [{"type": "array"}, {"type": "null"}]}}}`),
 			scope: auth.IntentsRead, run: s.parseRequest})
 	}
 	if s.cfg.Telemetry != nil {
@@ -142,7 +141,7 @@ func (s *Server) toolset() []*tool {
     "device": {"type": "string"},
     "since": {"type": "string", "description": "Go duration, e.g. 5m."},
     "limit": {"type": "integer", "minimum": 1, "maximum": 10000}}}`,
-			`{"type": "object", "required": ["result"], "properties": {"result": {}}}`),
+			`{"type": "object", "required": ["result"], "properties": {"result": {"description": "the service's answer, as JSON"}}}`),
 			scope: auth.TelemetryRead, run: s.queryTelemetry})
 	}
 	if s.cfg.Knowledge != nil {
@@ -150,7 +149,7 @@ func (s *Server) toolset() []*tool {
 			`{"type": "object", "additionalProperties": false, "required": ["query"], "properties": {
     "query": {"type": "string", "minLength": 1},
     "limit": {"type": "integer", "minimum": 1, "maximum": 100}}}`,
-			`{"type": "object", "required": ["result"], "properties": {"result": {}}}`),
+			`{"type": "object", "required": ["result"], "properties": {"result": {"description": "the service's answer, as JSON"}}}`),
 			scope: auth.KnowledgeRead, run: s.searchKnowledge})
 	}
 	return ts
@@ -253,6 +252,18 @@ type writeArgs struct {
 
 func (w writeArgs) wait() bool { return w.Wait == nil || *w.Wait }
 
+// check refuses calls that name no targets, or both kinds: the schema
+// cannot say so portably (clients reject a top-level oneOf).
+func (w writeArgs) check() error {
+	switch {
+	case len(w.Devices) == 0 && len(w.Selector) == 0:
+		return &intent.InvalidError{Stage: intent.StageSchema, Problems: []intent.Problem{{Pointer: "/devices", Reason: "give devices (inventory names) or selector (labels)"}}}
+	case len(w.Devices) > 0 && len(w.Selector) > 0:
+		return &intent.InvalidError{Stage: intent.StageSchema, Problems: []intent.Problem{{Pointer: "/selector", Reason: "give devices or selector, not both"}}}
+	}
+	return nil
+}
+
 func (w writeArgs) doc(k intent.Kind, spec map[string]any) map[string]any {
 	targets := map[string]any{}
 	if len(w.Devices) > 0 {
@@ -279,6 +290,9 @@ func (s *Server) specWrite(k intent.Kind, fields ...string) func(context.Context
 		if err := decode(args, &all); err != nil {
 			return nil, err
 		}
+		if err := w.check(); err != nil {
+			return nil, err
+		}
 		spec := map[string]any{}
 		for _, f := range fields {
 			if v, ok := all[f]; ok {
@@ -298,6 +312,9 @@ func (s *Server) removeRoute(ctx context.Context, c *call, args json.RawMessage)
 		return nil, err
 	}
 	if err := decode(args, &a); err != nil {
+		return nil, err
+	}
+	if err := w.check(); err != nil {
 		return nil, err
 	}
 	return s.write(ctx, c, w.doc(intent.KindStaticRoute, map[string]any{"prefix": a.Prefix, "ensure": "absent"}), w.ConfirmationToken, w.wait())
