@@ -57,8 +57,14 @@ func newTokens(key []byte, ttl time.Duration, now func() time.Time) (*tokens, er
 
 // issue returns a token for plan of in, computed for subject, and when it expires.
 func (t *tokens) issue(in *intent.Intent, plan *intent.Plan, subject string) (string, time.Time) {
+	return t.issueFor(intentDigest(in), planDigest(plan), subject)
+}
+
+// issueFor is issue for an operation named by digests: what it acts on and
+// the state it was reviewed in.
+func (t *tokens) issueFor(what, state, subject string) (string, time.Time) {
 	exp := t.now().Add(t.ttl)
-	b, _ := json.Marshal(tokenBody{Intent: intentDigest(in), Plan: planDigest(plan), Subject: subject, Expires: exp.Unix()})
+	b, _ := json.Marshal(tokenBody{Intent: what, Plan: state, Subject: subject, Expires: exp.Unix()})
 	payload := base64.RawURLEncoding.EncodeToString(b)
 	return payload + "." + base64.RawURLEncoding.EncodeToString(t.mac(payload)), exp
 }
@@ -72,6 +78,11 @@ func (t *tokens) mac(payload string) []byte {
 // open checks the token's signature, expiry, intent and caller; the plan
 // digest it returns is compared with a fresh plan's by the caller.
 func (t *tokens) open(tok string, in *intent.Intent, subject string) (planDigest string, err error) {
+	return t.openFor(tok, intentDigest(in), subject)
+}
+
+// openFor is open for an operation named by its digest.
+func (t *tokens) openFor(tok, what, subject string) (state string, err error) {
 	payload, sig, ok := strings.Cut(tok, ".")
 	if !ok {
 		return "", ErrTokenMalformed
@@ -88,7 +99,7 @@ func (t *tokens) open(tok string, in *intent.Intent, subject string) (planDigest
 	if !t.now().Before(time.Unix(b.Expires, 0)) {
 		return "", ErrTokenExpired
 	}
-	if b.Intent != intentDigest(in) || b.Subject != subject {
+	if b.Intent != what || b.Subject != subject {
 		return "", ErrTokenOther
 	}
 	return b.Plan, nil
@@ -117,4 +128,18 @@ func planDigest(p *intent.Plan) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// withdrawDigests name a withdrawal: the intent, and the record's state
+// and undo changes when it was reviewed.
+func withdrawDigests(rec *intent.Record) (what, state string) {
+	w := sha256.Sum256([]byte("withdraw\x00" + rec.ID + "\x00" + rec.Digest))
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", rec.State, rec.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	if rec.Plan != nil {
+		for _, d := range rec.Plan.Devices {
+			fmt.Fprintf(h, "device %q\n%s\x00", d.Device, yang.Render(d.Undo))
+		}
+	}
+	return hex.EncodeToString(w[:]), hex.EncodeToString(h.Sum(nil))
 }

@@ -86,6 +86,18 @@ func TestPlanThenConfirm(t *testing.T) {
 		t.Errorf("fresh plan: %+v, lab mtu %v", applied, n.leaf(t, "r1", mtu))
 	}
 
+	// A withdrawal token is bound to its intent and the record it reviewed.
+	var w result
+	mustCall(t, c, "withdraw_intent", map[string]any{"id": applied.IntentID}, "", &w)
+	if got := call(t, c, "withdraw_intent", map[string]any{"id": "other", "confirmation_token": w.ConfirmationToken}, "", nil); !strings.Contains(got, "/id") {
+		t.Errorf("withdraw token for an unknown id: %q", got)
+	}
+	var again result
+	mustCall(t, c, "set_interface", args(9050), "", &again)
+	if got := call(t, c, "withdraw_intent", map[string]any{"id": applied.IntentID, "confirmation_token": again.ConfirmationToken}, "", nil); !strings.Contains(got, mcp.ErrTokenOther.Error()) {
+		t.Errorf("a plan's token used to withdraw: %q", got)
+	}
+
 	// Direct apply needs no token.
 	d := stdioClient(t, n.server(t, func(c *mcp.Config) { c.Local = &local; c.DirectApply = true }))
 	var r result

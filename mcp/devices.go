@@ -70,6 +70,9 @@ func (d *PoolDevices) Config(ctx context.Context, device string, path yang.Path)
 
 var errSnapshot = errors.New("mcp: snapshot complete")
 
+// maxUpdates bounds one State answer; narrow the path for more.
+const maxUpdates = 10000
+
 // State subscribes to path once in sample mode and returns the initial
 // snapshot: everything up to the first sync, or what arrived when the
 // timeout ends.
@@ -86,7 +89,7 @@ func (d *PoolDevices) State(ctx context.Context, device, path string) ([]adapter
 	defer cancel()
 	var got []adapters.Update
 	err = f.Monitor(ctx, adapters.Subscription{Paths: []string{path}, Mode: adapters.ModeSample, Interval: time.Second}, func(u adapters.Update) error {
-		if u.Sync {
+		if u.Sync || len(got) >= maxUpdates {
 			return errSnapshot
 		}
 		got = append(got, u)

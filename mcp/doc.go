@@ -21,14 +21,18 @@
 //     again with the token recomputes the plan and applies only if its
 //     digest is unchanged. A token for another intent or caller, an expired
 //     or forged token, or devices changed since the plan are refused.
+//     withdraw_intent is two-step the same way: it first shows what
+//     withdrawing undoes, with a token bound to the record it showed.
 //   - Every call is authorised per tool (read tools need intents:read or
 //     devices:read, writes intents:write) against the auth.Principal in the
 //     context, or Config.Local for the stdio transport, and audited (slog
 //     and Config.Audit) with the principal, on whose behalf, the tool and the
 //     intent it produced.
 //
-// Transports: ServeStdio (netagent mcp) and Routes, the streamable HTTP
-// endpoint at /mcp with its Protected Resource Metadata (RFC 9728). Over
+// Transports: ServeStdio (netagent mcp), Routes, the streamable HTTP
+// endpoint at /mcp with its Protected Resource Metadata (RFC 9728), and
+// Bridge, which relays stdio to a running agent's /mcp (netagent mcp
+// --url) without following redirects. Over
 // HTTP a request without a principal gets 401 with WWW-Authenticate
 // pointing at the metadata, a tools/call the principal lacks the scope for
 // gets 403 insufficient_scope naming the scope.

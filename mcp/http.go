@@ -86,11 +86,12 @@ type ResourceMetadata struct {
 
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	scopes := []string{}
-	seen := map[auth.Scope]bool{}
-	for _, t := range s.toolset() {
-		if !seen[t.scope] {
-			seen[t.scope] = true
-			scopes = append(scopes, string(t.scope))
+	for _, sc := range auth.Scopes() {
+		for _, t := range s.tools {
+			if t.scope == sc {
+				scopes = append(scopes, string(sc))
+				break
+			}
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -158,7 +158,11 @@ func TestToolsOverStdio(t *testing.T) {
 	if rec.State != intent.StateApplied || len(rec.History) < 3 || rec.Source.Channel != "mcp" || rec.Requester != "local-operator" {
 		t.Errorf("intent_status = %s history %d source %+v requester %q", rec.State, len(rec.History), rec.Source, rec.Requester)
 	}
-	mustCall(t, c, "withdraw_intent", map[string]any{"id": "mcp-desc"}, "", &rec)
+	wplan, wd := planApply(t, c, "withdraw_intent", map[string]any{"id": "mcp-desc"}, "")
+	if !strings.Contains(wplan.Diff, "description") {
+		t.Errorf("withdraw plan diff = %q, want the description undone", wplan.Diff)
+	}
+	rec = *wd.Record
 	if rec.State != intent.StateWithdrawn || n.leaf(t, "r1", yang.InterfacePath("e1-1").Leaf("config", "description")) == "to r2" {
 		t.Errorf("withdraw_intent: %s, lab description %v", rec.State, n.leaf(t, "r1", yang.InterfacePath("e1-1").Leaf("config", "description")))
 	}

@@ -57,6 +57,14 @@ const (
     "expires_at": {"type": "string"},
     "record": {"type": "object"},
     "next": {"type": "string"}}}`
+	withdrawOut = `{"type": "object", "required": ["status", "intent_id"], "properties": {
+    "status": {"type": "string", "description": "needs_confirmation (nothing withdrawn yet), or the intent's lifecycle state"},
+    "intent_id": {"type": "string"},
+    "diff": {"type": "string", "description": "what withdrawing undoes, device by device"},
+    "confirmation_token": {"type": "string"},
+    "expires_at": {"type": "string"},
+    "record": {"type": "object"},
+    "next": {"type": "string"}}}`
 	recordOut = `{"type": "object", "required": ["id", "state"], "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "state": {"type": "string"}, "plan": {"type": "object"}, "history": {"type": "array"}, "error": {"type": "string"}}}`
 )
 
@@ -118,11 +126,12 @@ func (s *Server) toolset() []*tool {
 		{def: newTool("intent_status", "Intent status", "Return an intent's record: its state, plan, lifecycle history and error.", readHints,
 			`{"type": "object", "additionalProperties": false, "required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}}`, recordOut),
 			scope: auth.IntentsRead, run: s.intentStatus},
-		{def: newTool("withdraw_intent", "Withdraw an intent", "Withdraw an intent: the configuration it applied is removed from its devices (changes made since by others are kept).", writeHints,
+		{def: newTool("withdraw_intent", "Withdraw an intent", "Withdraw an intent: the configuration it applied is removed from its devices (changes made since by others are kept). Two-step: without confirmation_token it returns what would be undone and a token; call again with the token to withdraw.", writeHints,
 			`{"type": "object", "additionalProperties": false, "required": ["id"], "properties": {
     "id": {"type": "string", "minLength": 1},
     "reason": {"type": "string"},
-    "wait": {"type": "boolean", "default": true, "description": "Wait until the configuration is removed."}}}`, recordOut),
+    "confirmation_token": {"type": "string", "description": "The token a previous call without it returned. Without it, nothing is withdrawn: the call returns what withdrawing would undo, and a token."},
+    "wait": {"type": "boolean", "default": true, "description": "Wait until the configuration is removed."}}}`, withdrawOut),
 			scope: auth.IntentsWrite, run: s.withdrawIntent},
 	}
 	if s.cfg.Parser != nil {
@@ -521,16 +530,67 @@ func (s *Server) intentStatus(ctx context.Context, c *call, args json.RawMessage
 	return s.cfg.Intents.Get(ctx, a.ID)
 }
 
+// WithdrawResult is the answer of withdraw_intent.
+type WithdrawResult struct {
+	// Status is needs_confirmation (nothing withdrawn yet) or the intent's state.
+	Status   string `json:"status"`
+	IntentID string `json:"intent_id"`
+	// Diff is what withdrawing removes or restores, device by device.
+	Diff              string         `json:"diff"`
+	ConfirmationToken string         `json:"confirmation_token,omitempty"`
+	ExpiresAt         *time.Time     `json:"expires_at,omitempty"`
+	Record            *intent.Record `json:"record,omitempty"`
+	Next              string         `json:"next,omitempty"`
+}
+
+func undoDiff(p *intent.Plan) string {
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, d := range p.Devices {
+		fmt.Fprintf(&b, "%s:\n", d.Device)
+		if len(d.Undo) == 0 {
+			b.WriteString("  (no changes)\n")
+		}
+		for _, c := range d.Undo {
+			fmt.Fprintf(&b, "  %s\n", c)
+		}
+	}
+	return b.String()
+}
+
 func (s *Server) withdrawIntent(ctx context.Context, c *call, args json.RawMessage) (any, error) {
 	var a struct {
-		ID     string `json:"id"`
-		Reason string `json:"reason"`
-		Wait   *bool  `json:"wait"`
+		ID                string `json:"id"`
+		Reason            string `json:"reason"`
+		Wait              *bool  `json:"wait"`
+		ConfirmationToken string `json:"confirmation_token"`
 	}
 	if err := decode(args, &a); err != nil {
 		return nil, err
 	}
 	c.intentID = a.ID
+	if !s.cfg.DirectApply {
+		rec, err := s.cfg.Intents.Get(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		what, state := withdrawDigests(rec)
+		if a.ConfirmationToken == "" {
+			tok, exp := s.tokens.issueFor(what, state, c.principal.Subject)
+			c.outcome = "planned"
+			return &WithdrawResult{Status: StatusNeedsConfirmation, IntentID: rec.ID, Diff: undoDiff(rec.Plan), ConfirmationToken: tok, ExpiresAt: &exp, Record: rec,
+				Next: fmt.Sprintf("review the diff, then call again with confirmation_token before %s", exp.UTC().Format(time.RFC3339))}, nil
+		}
+		want, err := s.tokens.openFor(a.ConfirmationToken, what, c.principal.Subject)
+		if err != nil {
+			return nil, err
+		}
+		if want != state {
+			return nil, ErrPlanChanged
+		}
+	}
 	reason := "withdrawn over MCP by " + c.principal.String()
 	if a.Reason != "" {
 		reason += ": " + a.Reason
@@ -546,7 +606,7 @@ func (s *Server) withdrawIntent(ctx context.Context, c *call, args json.RawMessa
 	if wait {
 		rec = s.wait(ctx, rec)
 	}
-	return rec, nil
+	return &WithdrawResult{Status: string(rec.State), IntentID: rec.ID, Diff: undoDiff(rec.Plan), Record: rec}, nil
 }
 
 func (s *Server) parseRequest(ctx context.Context, c *call, args json.RawMessage) (any, error) {
