@@ -18,6 +18,7 @@ func agentVersion() string { return agent.Version }
 
 func newServeCmd(g *globals) *cobra.Command {
 	var listen, inventory string
+	var direct bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the agent: HTTP API, intent intake, device adapters",
@@ -34,6 +35,9 @@ ansible-inventory.yml) to drive real devices instead.`,
 			}
 			if cmd.Flags().Changed("inventory") {
 				cfg.Inventory = inventory
+			}
+			if cmd.Flags().Changed("mcp-direct-apply") {
+				cfg.MCP.DirectApply = direct
 			}
 			ctx := cmd.Context()
 			if cfg.Inventory == "" && cfg.Lab.Enabled {
@@ -53,6 +57,7 @@ ansible-inventory.yml) to drive real devices instead.`,
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "HTTP API address (env NETAGENT_LISTEN)")
 	cmd.Flags().StringVar(&inventory, "inventory", "", "inventory file; empty starts the simulated lab (env NETAGENT_INVENTORY)")
+	cmd.Flags().BoolVar(&direct, "mcp-direct-apply", false, "apply MCP writes at /mcp without the plan-then-confirm token (env NETAGENT_MCP_DIRECT_APPLY)")
 	return cmd
 }
 

@@ -66,10 +66,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		if n.tele != nil {
 			routes, err := n.tele.api.Routes()
 			if err != nil {
-				n.close()
+				_ = n.close()
+				a.trust.stop()
 				return nil, err
 			}
 			a.Mount(routes)
+		}
+		if err := a.mountMCP(); err != nil {
+			_ = n.close()
+			a.trust.stop()
+			return nil, err
 		}
 	} else {
 		log.Warn("no inventory configured: serving health only")

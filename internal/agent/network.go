@@ -29,6 +29,7 @@ type network struct {
 	db     *store.DB
 	intent *intent.Service
 	rest   *rest.Handler
+	nl     *nl.Parser
 	// intakes besides REST, each a blocking Run(ctx); the Kafka consumer
 	// only when brokers are configured.
 	files *fileintake.Watcher
@@ -100,7 +101,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log)}
+	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log), nl: parser}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err

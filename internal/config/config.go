@@ -38,6 +38,7 @@ type Config struct {
 	Auth Auth `yaml:"auth"`
 	HTTP HTTP `yaml:"http"`
 	Peer Peer `yaml:"peer"`
+	MCP  MCP  `yaml:"mcp"`
 }
 
 // Telemetry configures collection from the devices.
