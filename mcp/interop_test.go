@@ -25,7 +25,7 @@ const inspectorVersion = "2.12.0"
 func npmDir(t *testing.T, env, name, pkg, version string) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("interop: node is not installed")
+		t.Fatal("interop: node is not installed: the MCP TypeScript SDK and Inspector run on it (interop never skips)")
 	}
 	dir := os.Getenv(env)
 	if dir == "" {

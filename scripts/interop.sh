@@ -27,6 +27,12 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet frr 2>/de
   systemctl stop frr
 fi
 
+# The MCP TypeScript SDK and Inspector run on Node.js; npm installs them
+# (pinned) into a temporary folder outside the repository.
+for tool in node npm; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "interop: $tool is missing (the MCP interop tests need Node.js and npm)" >&2; exit 1; }
+done
+
 gnxi_version=v0.0.0-20231026134436-d82d9936af15
 export NETAGENT_GNMI_TARGET=${NETAGENT_GNMI_TARGET:-/tmp/netagent-interop/gnmi_target}
 if [ ! -x "$NETAGENT_GNMI_TARGET" ]; then
