@@ -31,10 +31,13 @@ const maxRequestBytes = 4 << 20
 func (s *Server) Routes() []auth.Route {
 	h := s.HTTPHandler()
 	prm := http.HandlerFunc(s.metadata)
+	// The agent's auth layer answers 401 and 403 before the handler: its
+	// challenge points at the metadata too (MCP authorisation, RFC 9728).
+	ch := func(r *http.Request) string { return fmt.Sprintf("resource_metadata=%q", s.metadataURL(r)) }
 	return []auth.Route{
-		{Pattern: "POST " + Path, Scope: auth.IntentsRead, Handler: h},
-		{Pattern: "GET " + Path, Scope: auth.IntentsRead, Handler: h},
-		{Pattern: "DELETE " + Path, Scope: auth.IntentsRead, Handler: h},
+		{Pattern: "POST " + Path, Scope: auth.IntentsRead, Handler: h, Challenge: ch, Streaming: true},
+		{Pattern: "GET " + Path, Scope: auth.IntentsRead, Handler: h, Challenge: ch, Streaming: true},
+		{Pattern: "DELETE " + Path, Scope: auth.IntentsRead, Handler: h, Challenge: ch},
 		{Pattern: "GET " + MetadataPath, Scope: auth.Public, Handler: prm},
 		{Pattern: "GET /.well-known/oauth-protected-resource", Scope: auth.Public, Handler: prm},
 	}

@@ -13,6 +13,7 @@ import (
 func TestRunServesHealthAndStops(t *testing.T) {
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
 	a, err := New(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -149,7 +149,10 @@ func TestRouteTable(t *testing.T) {
 		}
 	}
 	slices.Sort(public)
-	if want := []string{"GET /healthz", "GET /v1/openapi.json", "GET /version"}; !slices.Equal(public, want) {
+	// MCP's Protected Resource Metadata (RFC 9728) must be readable before
+	// a client has a token.
+	if want := []string{"GET /.well-known/oauth-protected-resource", "GET /.well-known/oauth-protected-resource/mcp",
+		"GET /healthz", "GET /v1/openapi.json", "GET /version"}; !slices.Equal(public, want) {
 		t.Fatalf("public routes %v, want only %v", public, want)
 	}
 

@@ -274,6 +274,9 @@ func (l *Layer) deny(ctx context.Context, w http.ResponseWriter, r *http.Request
 			challenge += `, error="invalid_token", error_description="` + tokenReason(cause) + `"`
 			p.Detail = "the credential was refused: " + tokenReason(cause)
 		}
+		if rt.Challenge != nil {
+			challenge += ", " + rt.Challenge(r)
+		}
 		w.Header().Set("WWW-Authenticate", challenge)
 	} else {
 		p.Type, p.Title = "/problems/forbidden", "Forbidden"
@@ -281,7 +284,11 @@ func (l *Layer) deny(ctx context.Context, w http.ResponseWriter, r *http.Request
 		if errors.Is(cause, errNotAdmitted) {
 			p.Detail = strings.TrimPrefix(cause.Error(), errNotAdmitted.Error()+": ")
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="`+l.realm+`", error="insufficient_scope", scope="`+string(rt.Scope)+`"`)
+		challenge := `Bearer realm="` + l.realm + `", error="insufficient_scope", scope="` + string(rt.Scope) + `"`
+		if rt.Challenge != nil {
+			challenge += ", " + rt.Challenge(r)
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(d.Status)

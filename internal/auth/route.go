@@ -44,6 +44,10 @@ type Route struct {
 	// Events): the server's write timeout is lifted for it, the other
 	// timeouts and the auth check still apply.
 	Streaming bool
+	// Challenge, if set, adds auth-params to the WWW-Authenticate header of
+	// this route's 401 and 403 answers (MCP points clients at its
+	// Protected Resource Metadata: resource_metadata="...").
+	Challenge func(r *http.Request) string
 }
 
 // Principal is who a request acts for. An agent acting on behalf of an
