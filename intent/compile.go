@@ -229,10 +229,12 @@ func interfaceSettings(device string, cur *yang.Tree, s *InterfaceSpec) (DeviceP
 		sets[n] = setting{"enabled", *s.Enabled}
 		n++
 	}
-	dp := DevicePlan{Device: device, Before: cur, Changes: make([]yang.Change, 0, n)}
+	dp := DevicePlan{Device: device, Before: cur, Changes: make([]yang.Change, 0, n), Holds: make([]yang.Path, 0, n+1)}
+	dp.Holds = append(dp.Holds, base)
 	var undoDeletes, undoUpdates []yang.Change
 	for _, st := range sets[:n] {
 		p := base.Leaf("config", st.leaf)
+		dp.Holds = append(dp.Holds, p)
 		old, ok := cur.Get(p)
 		switch {
 		case ok && old == st.v:
@@ -277,7 +279,10 @@ func compileGeneral(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Pr
 		return DevicePlan{Device: device}, b.probs
 	}
 	changes := yang.Diff(cur, desired)
-	dp := DevicePlan{Device: device, Changes: changes, Before: cur}
+	dp := DevicePlan{Device: device, Changes: changes, Before: cur, Holds: make([]yang.Path, len(b.owners))}
+	for i, o := range b.owners {
+		dp.Holds[i] = o.path
+	}
 	if len(changes) > 0 {
 		dp.Undo = yang.Diff(desired, cur)
 	}
