@@ -279,7 +279,7 @@ func compileGeneral(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Pr
 		return DevicePlan{Device: device}, b.probs
 	}
 	changes := yang.Diff(cur, desired)
-	dp := DevicePlan{Device: device, Changes: changes, Before: cur, Holds: make([]yang.Path, len(b.owners))}
+	dp := DevicePlan{Device: device, Changes: changes, Before: cur, Holds: make([]yang.Path, len(b.owners)), Notes: b.notes}
 	for i, o := range b.owners {
 		dp.Holds[i] = o.path
 	}
@@ -294,6 +294,17 @@ type builder struct {
 	cur, t *yang.Tree
 	owners []owner
 	probs  []Problem
+	notes  []string
+}
+
+// remove deletes the entry at p for an ensure-absent intent, saying so.
+func (b *builder) remove(ptr string, p yang.Path) {
+	b.owners = append(b.owners, owner{path: p, pointer: ptr})
+	if !b.t.Has(p) {
+		return // already absent: nothing to do
+	}
+	b.t.Delete(p)
+	b.notes = append(b.notes, fmt.Sprintf("ensure absent removes %s whoever configured it, even configuration netagent did not create", p))
 }
 
 func (b *builder) problem(ptr, format string, args ...any) {
@@ -315,6 +326,24 @@ func (b *builder) set(ptr string, p yang.Path, v any) {
 
 func (b *builder) iface(s *InterfaceSpec) {
 	base := yang.InterfacePath(s.Name)
+	if s.Ensure == EnsureAbsent {
+		// Only the addresses go; the interface itself stays.
+		for i, a := range s.IPv4 {
+			ptr := "/spec/ipv4/" + strconv.Itoa(i)
+			pfx, err := netip.ParsePrefix(a)
+			if err != nil || !pfx.Addr().Is4() {
+				b.problem(ptr, "%q is not an IPv4 address with a prefix length", a)
+				continue
+			}
+			ap := yang.AddressPath(s.Name, s.Subinterface, pfx.Addr().String())
+			if pl, ok := b.cur.Get(ap.Leaf("config", "prefix-length")); ok && pl != uint64(pfx.Bits()) {
+				b.problem(ptr, "%s is configured on %s as /%v, not /%d", pfx.Addr(), s.Name, pl, pfx.Bits())
+				continue
+			}
+			b.remove(ptr, ap)
+		}
+		return
+	}
 	if !b.cur.Has(base) && s.Type == "" {
 		b.problem("/spec/name", "interface %s does not exist; give its type to create it", s.Name)
 		return
@@ -348,6 +377,10 @@ func (b *builder) iface(s *InterfaceSpec) {
 
 func (b *builder) staticRoute(s *StaticRouteSpec) {
 	route := yang.StaticRoutePath(s.Prefix)
+	if s.Ensure == EnsureAbsent {
+		b.remove("/spec/prefix", route)
+		return
+	}
 	b.owners = append(b.owners, owner{path: route, pointer: "/spec/prefix"})
 	// The intent's next hops replace the route's.
 	b.t.Delete(route.Leaf("next-hops"))
@@ -385,6 +418,14 @@ func (b *builder) staticRoute(s *StaticRouteSpec) {
 
 func (b *builder) bgpNeighbor(s *BGPNeighborSpec) {
 	nbr := yang.NeighborPath(s.Address)
+	if s.Ensure == EnsureAbsent {
+		if as, ok := b.cur.Get(nbr.Leaf("config", "peer-as")); ok && s.PeerAS != 0 && as != s.PeerAS {
+			b.problem("/spec/peer_as", "neighbour %s has peer AS %v, not %d: not removed", s.Address, as, s.PeerAS)
+			return
+		}
+		b.remove("/spec/address", nbr)
+		return
+	}
 	b.owners = append(b.owners, owner{path: nbr, pointer: "/spec/address"})
 	global := yang.BGPPath().Leaf("global", "config")
 	if s.LocalAS != 0 {

@@ -93,6 +93,7 @@ func fromGeneric(doc any) (*Intent, error) {
 		for _, a := range arr(spec["ipv4"]) {
 			s.IPv4 = append(s.IPv4, a.(string))
 		}
+		s.Ensure = ensure(spec["ensure"])
 		in.Spec = s
 	case KindStaticRoute:
 		s := &StaticRouteSpec{Prefix: str(spec["prefix"])}
@@ -100,6 +101,7 @@ func fromGeneric(doc any) (*Intent, error) {
 			hm := h.(map[string]any)
 			s.NextHops = append(s.NextHops, NextHop{Index: str(hm["index"]), NextHop: str(hm["next_hop"]), Interface: str(hm["interface"])})
 		}
+		s.Ensure = ensure(spec["ensure"])
 		in.Spec = s
 	case KindBGPNeighbor:
 		s := &BGPNeighborSpec{Address: str(spec["address"]), PeerAS: num(spec["peer_as"]), RouterID: str(spec["router_id"])}
@@ -112,6 +114,7 @@ func fromGeneric(doc any) (*Intent, error) {
 		if d, ok := spec["description"].(string); ok {
 			s.Description = &d
 		}
+		s.Ensure = ensure(spec["ensure"])
 		in.Spec = s
 	case KindSLO:
 		o := objective(spec)
@@ -128,6 +131,14 @@ func objective(m map[string]any) Objective {
 		o.Scope = Scope{Interface: str(sc["interface"]), Peer: str(sc["peer"]), Application: str(sc["application"])}
 	}
 	return o
+}
+
+// ensure reads a spec's ensure member: "absent", or present by default.
+func ensure(v any) Ensure {
+	if str(v) == string(EnsureAbsent) {
+		return EnsureAbsent
+	}
+	return EnsurePresent
 }
 
 func str(v any) string {
