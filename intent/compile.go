@@ -164,11 +164,11 @@ func (c *Compiler) current(ctx context.Context, name string) (*yang.Tree, error)
 func (c *Compiler) query(ctx context.Context, name string, paths []yang.Path) (*yang.Tree, error) {
 	dev, err := c.Devices.Device(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("intent: open device %s: %w", name, err)
+		return nil, &DeviceError{Device: name, Phase: PhaseOpen, Err: err}
 	}
 	cur, err := dev.Query(ctx, paths)
 	if err != nil {
-		return nil, fmt.Errorf("intent: read configuration of %s: %w", name, err)
+		return nil, &DeviceError{Device: name, Phase: PhaseRead, Err: err}
 	}
 	return cur, nil
 }

@@ -605,7 +605,7 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 			return ctx.Err()
 		}
 		var ie *InvalidError
-		if !errors.As(err, &ie) && s.retryLater(rec.ID) {
+		if !errors.As(err, &ie) && !permanent(err) && s.retryLater(rec.ID) {
 			s.log.Warn("intent planning will be retried", "id", rec.ID, "err", err)
 			return nil
 		}
@@ -726,7 +726,7 @@ func (s *Service) PlanWithdraw(ctx context.Context, id string) (*Plan, error) {
 	switch rec.State {
 	case StateWithdrawn, StateAccepted, StatePlanned, StateRolledBack:
 		// Nothing of it is on a device.
-		return &Plan{IntentID: id}, nil
+		return &Plan{IntentID: id, Devices: []DevicePlan{}}, nil
 	}
 	names := withdrawDevices(rec)
 	unlock := s.lockDevices(names)
@@ -738,7 +738,7 @@ func (s *Service) PlanWithdraw(ctx context.Context, id string) (*Plan, error) {
 // planWithdraw computes the withdraw plan of rec on names and the claims
 // that take over from it; the caller holds the devices' locks.
 func (s *Service) planWithdraw(ctx context.Context, rec *Record, names []string) (*Plan, []claim, error) {
-	wplan := &Plan{IntentID: rec.ID}
+	wplan := &Plan{IntentID: rec.ID, Devices: []DevicePlan{}}
 	var splices []claim
 	for _, name := range names {
 		stacks, err := s.claims.stacks(ctx, name, rec.ID)

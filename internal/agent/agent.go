@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/netagent/netagent/intent/rest"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 )
@@ -131,7 +132,7 @@ func (a *Agent) serve(ctx context.Context) error {
 		return fmt.Errorf("agent: listen %s: %w", a.cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           a.mux,
+		Handler:           rest.WithProblems(a.mux), // 404 and 405 as problem+json too
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
