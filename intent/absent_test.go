@@ -141,3 +141,25 @@ func TestCompileRemovalForm(t *testing.T) {
 		t.Errorf("absent neighbour with another peer AS: %v, want a refusal naming 65300", err)
 	}
 }
+
+// TestDecodeRefusesZeroDurations: SLO windows, soak and confirm timeouts
+// must be longer than zero; zero or negative is refused naming the member.
+func TestDecodeRefusesZeroDurations(t *testing.T) {
+	tests := []struct{ in, pointer string }{
+		{`{"kind":"slo","targets":{"devices":["a"]},"spec":{"metric":"link.loss.pct","comparison":"<","target":1,"window":"0s"}}`, "/spec/window"},
+		{`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"eth1","mtu":9000},"options":{"soak":"0ms"}}`, "/options/soak"},
+		{`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"eth1","mtu":9000},"options":{"confirm_timeout":"0h0m0s"}}`, "/options/confirm_timeout"},
+		{`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"eth1","mtu":9000},"options":{"confirm_timeout":"-5s"}}`, "/options/confirm_timeout"},
+		{`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"eth1","mtu":9000},"assure":[{"metric":"if.in.bps","comparison":">","target":0,"window":"0.0s"}]}`, "/assure/0/window"},
+	}
+	for _, tt := range tests {
+		_, err := intent.Decode([]byte(tt.in))
+		var ie *intent.InvalidError
+		if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Pointer != tt.pointer {
+			t.Errorf("Decode(%s) = %v, want one problem at %s", tt.in, err, tt.pointer)
+		}
+	}
+	if _, err := intent.Decode([]byte(`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"eth1","mtu":9000},"options":{"soak":"1ms","confirm_timeout":"30s"}}`)); err != nil {
+		t.Errorf("positive durations refused: %v", err)
+	}
+}

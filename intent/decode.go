@@ -44,6 +44,9 @@ func fromGeneric(doc any) (*Intent, error) {
 	if ierr := validateSchema(doc); ierr != nil {
 		return nil, ierr
 	}
+	if ierr := checkDurations(doc); ierr != nil {
+		return nil, ierr
+	}
 	// The schema has checked every member's presence, type and range, so
 	// the conversions below cannot fail on a valid document.
 	obj := doc.(map[string]any)
@@ -131,6 +134,41 @@ func objective(m map[string]any) Objective {
 		o.Scope = Scope{Interface: str(sc["interface"]), Peer: str(sc["peer"]), Application: str(sc["application"])}
 	}
 	return o
+}
+
+// checkDurations refuses durations that are not longer than zero: an SLO
+// window, a soak or a confirm timeout of zero means nothing an operator
+// wants (the schema's pattern already refuses a sign).
+func checkDurations(doc any) *InvalidError {
+	obj := doc.(map[string]any)
+	var probs []Problem
+	check := func(ptr string, v any) {
+		s, ok := v.(string)
+		if !ok {
+			return
+		}
+		if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+			probs = append(probs, Problem{Pointer: ptr, Reason: fmt.Sprintf("%q must be longer than zero", s)})
+		}
+	}
+	if o, ok := obj["options"].(map[string]any); ok {
+		check("/options/confirm_timeout", o["confirm_timeout"])
+		check("/options/soak", o["soak"])
+	}
+	for i, a := range arr(obj["assure"]) {
+		if m, ok := a.(map[string]any); ok {
+			check("/assure/"+strconv.Itoa(i)+"/window", m["window"])
+		}
+	}
+	if obj["kind"] == string(KindSLO) {
+		if m, ok := obj["spec"].(map[string]any); ok {
+			check("/spec/window", m["window"])
+		}
+	}
+	if probs == nil {
+		return nil
+	}
+	return &InvalidError{Stage: StageSchema, Problems: probs}
 }
 
 // ensure reads a spec's ensure member: "absent", or present by default.

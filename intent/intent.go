@@ -123,7 +123,7 @@ type Objective struct {
 	Metric     string   `json:"metric"`
 	Comparison string   `json:"comparison"`
 	Target     float64  `json:"target"`
-	Window     Duration `json:"window"`
+	Window     Duration `json:"window,omitempty"`
 	Scope      Scope    `json:"scope,omitzero"`
 }
 
