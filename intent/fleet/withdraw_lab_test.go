@@ -152,6 +152,10 @@ func TestWithdrawSharedParentsOnTheLab(t *testing.T) {
 					}},
 				{name: "addresses", kind: intent.KindInterface,
 					a: fmt.Sprintf(`{"name":%q,"ipv4":["10.50.0.1/24"]}`, tg.iface), b: fmt.Sprintf(`{"name":%q,"ipv4":["10.51.0.1/24"]}`, tg.iface)},
+				// A loopback that does not exist yet: both create it, the
+				// last withdraw deletes it.
+				{name: "new-loopback", kind: intent.KindInterface,
+					a: `{"name":"lo98","type":"softwareLoopback","ipv4":["10.98.0.1/32"]}`, b: `{"name":"lo98","type":"softwareLoopback","ipv4":["10.98.0.2/32"]}`},
 				{name: "neighbours", kind: intent.KindBGPNeighbor,
 					a: `{"address":"10.9.0.1","peer_as":65100,"local_as":65001}`, b: `{"address":"10.9.0.2","peer_as":65200,"local_as":65001}`},
 				{name: "neighbours-pre-existing", kind: intent.KindBGPNeighbor,
