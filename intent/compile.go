@@ -41,6 +41,15 @@ type Device interface {
 	Configure(ctx context.Context, changes []yang.Change) error
 }
 
+// Limiter is an optional interface of Device: a device whose platform
+// cannot set some leaves names them by schema path without keys
+// ("/interfaces/interface/config/mtu") with the reason, and plans that
+// would set them are refused. intent/fleet provides it from the adapters'
+// capabilities.
+type Limiter interface {
+	Unsupported() map[string]string
+}
+
 // Devices opens devices by name.
 type Devices interface {
 	Device(ctx context.Context, name string) (Device, error)
@@ -113,11 +122,19 @@ func (c *Compiler) CompileFor(ctx context.Context, in *Intent, names []string) (
 	probs := make([][]Problem, len(names))
 	scope := queryScope(in)
 	compileOne := func(ctx context.Context, i int) error {
-		cur, err := c.query(ctx, names[i], scope)
+		dev, err := c.Devices.Device(ctx, names[i])
 		if err != nil {
-			return err
+			return &DeviceError{Device: names[i], Phase: PhaseOpen, Err: err}
 		}
-		dp, pr := compileDevice(names[i], cur, in)
+		cur, err := dev.Query(ctx, scope)
+		if err != nil {
+			return &DeviceError{Device: names[i], Phase: PhaseRead, Err: err}
+		}
+		var limits map[string]string
+		if l, ok := dev.(Limiter); ok {
+			limits = l.Unsupported()
+		}
+		dp, pr := compileDevice(names[i], cur, in, limits)
 		plan.Devices[i], probs[i] = dp, pr
 		return nil
 	}
@@ -180,13 +197,15 @@ type owner struct {
 	pointer string
 }
 
-func compileDevice(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Problem) {
-	if s, ok := in.Spec.(*InterfaceSpec); ok {
+// compileDevice plans in on one device whose configuration is cur;
+// limits are the leaves its platform cannot set (Limiter).
+func compileDevice(device string, cur *yang.Tree, in *Intent, limits map[string]string) (DevicePlan, []Problem) {
+	if s, ok := in.Spec.(*InterfaceSpec); ok && len(limits) == 0 {
 		if dp, ok := interfaceSettings(device, cur, s); ok {
 			return dp, nil
 		}
 	}
-	return compileGeneral(device, cur, in)
+	return compileGeneral(device, cur, in, limits)
 }
 
 // interfaceSettings plans, without building a desired tree, the common
@@ -257,7 +276,7 @@ func interfaceSettings(device string, cur *yang.Tree, s *InterfaceSpec) (DeviceP
 }
 
 // compileGeneral builds the desired tree, validates it and diffs it.
-func compileGeneral(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Problem) {
+func compileGeneral(device string, cur *yang.Tree, in *Intent, limits map[string]string) (DevicePlan, []Problem) {
 	desired := cur.Clone()
 	b := &builder{device: device, cur: cur, t: desired}
 	switch s := in.Spec.(type) {
@@ -279,6 +298,14 @@ func compileGeneral(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Pr
 		return DevicePlan{Device: device}, b.probs
 	}
 	changes := yang.Diff(cur, desired)
+	for _, c := range changes {
+		if why, ok := limits[yang.SchemaPath(c.Path)]; ok && c.Op != yang.OpDelete {
+			b.problem(b.pointerFor(c.Path.String()), "cannot set %s: %s", c.Path, why)
+		}
+	}
+	if len(b.probs) > 0 {
+		return DevicePlan{Device: device}, b.probs
+	}
 	dp := DevicePlan{Device: device, Changes: changes, Before: cur, Holds: make([]yang.Path, len(b.owners)), Notes: b.notes}
 	for i, o := range b.owners {
 		dp.Holds[i] = o.path

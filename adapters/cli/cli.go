@@ -206,7 +206,9 @@ func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
 
 // Capabilities: no candidate, no device timer; a Configure is applied line
 // by line (a refused line is undone by the inverse commands).
-func (a *Adapter) Capabilities() adapters.Caps { return adapters.Caps{Protocol: adapters.CLI} }
+func (a *Adapter) Capabilities() adapters.Caps {
+	return adapters.Caps{Protocol: adapters.CLI, Unsupported: a.p.Unsupported}
+}
 
 // Query runs show running-config and parses it.
 func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {

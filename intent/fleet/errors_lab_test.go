@@ -209,3 +209,45 @@ func startREST(t *testing.T, invPath string, log *slog.Logger) (*intent.Service,
 	t.Cleanup(func() { srv.Close(); cancel(); <-done; pool.Close(); db.Close() })
 	return svc, srv
 }
+
+// TestPlanRefusesWhatThePlatformCannotDo: an MTU on FRR's CLI (which has
+// no interface mtu command) is refused when planned, naming the device and
+// the reason, instead of failing at apply; the same on r1 plans.
+func TestPlanRefusesWhatThePlatformCannotDo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the lab")
+	}
+	tp, err := topo.Parse(topologies.TwoNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	_, srv := startREST(t, l.InventoryPath(), nil)
+	post := func(body string) (int, []byte) {
+		resp, err := http.Post(srv.URL+"/v1/intents:plan", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	code, body := post(`{"kind":"interface","targets":{"devices":["r2"]},"spec":{"name":"eth1","mtu":9000}}`)
+	var p rest.Problem
+	if err := json.Unmarshal(body, &p); err != nil || code != http.StatusUnprocessableEntity || len(p.Errors) != 1 {
+		t.Fatalf("MTU on r2 (FRR CLI): %d %s, want 422 with one problem", code, body)
+	}
+	if e := p.Errors[0]; e.Pointer != "/spec/mtu" || !strings.Contains(e.Reason, "r2") || !strings.Contains(e.Reason, "mtu") || !strings.Contains(e.Reason, "FRR") {
+		t.Errorf("problem %+v does not point at /spec/mtu naming r2, frr and the reason", e)
+	}
+	if code, body := post(`{"kind":"interface","targets":{"devices":["r1"]},"spec":{"name":"e1-1","mtu":9000}}`); code != http.StatusOK {
+		t.Errorf("MTU on r1: %d %s", code, body)
+	}
+	if code, body := post(`{"kind":"interface","targets":{"devices":["r2"]},"spec":{"name":"eth1","description":"uplink"}}`); code != http.StatusOK {
+		t.Errorf("description on r2: %d %s", code, body)
+	}
+}
