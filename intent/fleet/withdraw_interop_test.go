@@ -51,11 +51,10 @@ func TestInteropWithdraw(t *testing.T) {
 		cases [][2]string // kind, then the two specs joined by |
 	}{
 		{name: "frr", start: interop.FRR, proto: adapters.ProtocolSpec{Name: adapters.CLI, Platform: "frr"}, iface: "eth1",
+			// An address from before netagent; no static route yet, so the
+			// first route intent creates the routes' shared parent.
 			pre: func(t *yang.Tree) error {
-				if err := t.Set(yang.AddressPath("eth1", 0, "192.0.2.1").Leaf("config", "prefix-length"), uint64(24)); err != nil {
-					return err
-				}
-				return t.Set(yang.NextHopPath("10.99.0.0/16", "0").Leaf("config", "next-hop"), "192.0.2.254")
+				return t.Set(yang.AddressPath("eth1", 0, "192.0.2.1").Leaf("config", "prefix-length"), uint64(24))
 			},
 			cases: [][2]string{
 				{"static-route", `{"prefix":"10.20.0.0/16","next_hops":[{"next_hop":"192.0.2.254"}]}|{"prefix":"10.30.0.0/16","next_hops":[{"next_hop":"192.0.2.254"}]}`},
@@ -70,6 +69,8 @@ func TestInteropWithdraw(t *testing.T) {
 			},
 			cases: [][2]string{
 				{"interface", `{"name":"eth9","ipv4":["10.50.0.1/24"]}|{"name":"eth9","ipv4":["10.51.0.1/24"]}`},
+				// An interface the first intent creates and the second shares.
+				{"interface", `{"name":"eth8","type":"ethernetCsmacd","ipv4":["10.60.0.1/24"]}|{"name":"eth8","type":"ethernetCsmacd","ipv4":["10.61.0.1/24"]}`},
 			}},
 	}
 	for _, sv := range servers {
