@@ -27,6 +27,10 @@ type Platform struct {
 	ShowConfig string
 	// ShowInterfaces prints interface state and counters.
 	ShowInterfaces string
+	// ShowInterfaceBrief lists every interface, configured or not (for a
+	// dialect whose running configuration omits interfaces without
+	// configuration); "" when the running configuration lists them all.
+	ShowInterfaceBrief string
 	// ErrorPrefixes mark a refused command in the device's output.
 	ErrorPrefixes []string
 	// Sessions: the dialect has configuration sessions ("configure session
@@ -49,7 +53,8 @@ var eosDefinition []byte
 // Platforms are the CLI dialects the adapter speaks, by inventory name.
 var Platforms = map[string]*Platform{
 	"frr": {Name: "frr", Definition: frrDefinition, Indent: " ", Blackhole: "blackhole", RouterID: "bgp router-id",
-		ShowConfig: "show running-config", ShowInterfaces: "show interface", ErrorPrefixes: []string{"% ", "%%"},
+		ShowConfig: "show running-config", ShowInterfaces: "show interface", ShowInterfaceBrief: "show interface brief",
+		ErrorPrefixes: []string{"% ", "%%"},
 		Unsupported: map[string]string{
 			"/interfaces/interface/config/mtu": "FRR has no interface mtu command (zebra takes the MTU the kernel has; set it on the host)",
 		}},

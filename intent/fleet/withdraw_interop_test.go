@@ -172,3 +172,42 @@ func TestInteropWithdraw(t *testing.T) {
 		})
 	}
 }
+
+// TestInteropBareInterface: on FRR, an interface that exists but carries no
+// configuration (show running-config omits it) is known to the CLI
+// adapter, so an intent configures it without being told its type.
+func TestInteropBareInterface(t *testing.T) {
+	srv := interop.FRR(t)
+	tg := adapters.Target{Device: "frr", Address: srv.Host, Protocol: adapters.ProtocolSpec{Name: adapters.CLI, Platform: "frr", Port: srv.Port},
+		Credentials: adapters.Credentials{Username: srv.User, Password: adapters.Secret(srv.Password)},
+		HostKeys:    adapters.NewHostKeys(srv.KnownHosts, false, nil),
+		Timeouts:    adapters.Timeouts{RPC: 20 * time.Second, Commit: 20 * time.Second}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	reg := adapters.NewRegistry()
+	if err := reg.Register(adapters.CLI, cli.Opener); err != nil {
+		t.Fatal(err)
+	}
+	dev, err := adapters.OpenDevice(ctx, reg, []adapters.Target{tg}, adapters.FailoverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	cur, err := dev.Query(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cur.Has(yang.InterfacePath("eth1")) {
+		t.Fatalf("the CLI adapter does not see eth1, which FRR has without configuration:\n%s", cur)
+	}
+	devs := realDevices{name: "frr", dev: dev}
+	c := &intent.Compiler{Inventory: devs, Devices: devs}
+	in, err := intent.Decode([]byte(`{"kind":"interface","targets":{"devices":["frr"]},"spec":{"name":"eth1","description":"netagent"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Compile(ctx, in)
+	if err != nil || plan.Len() != 1 {
+		t.Fatalf("plan a description on the bare eth1: %v %s", err, plan.Diff())
+	}
+}

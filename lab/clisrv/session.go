@@ -285,6 +285,7 @@ func grammar() []command {
 		{"enable", modeExec | modeUser, EOS, func(s *Session, _ []string) string { s.mode = modeExec; return "" }},
 		{"disable", modeExec, EOS, func(s *Session, _ []string) string { s.mode = modeUser; return "" }},
 		{"show running-config", modeExec, "", func(s *Session, _ []string) string { return s.showRunning() }},
+		{"show interface brief", modeExec | modeUser, FRR, func(s *Session, _ []string) string { return s.showInterfaceBrief() }},
 		{"show interface [name]", modeExec | modeUser, FRR, func(s *Session, a []string) string { return s.showInterfaces(a[0]) }},
 		{"show interfaces [name]", modeExec | modeUser, "", func(s *Session, a []string) string { return s.showInterfaces(a[0]) }},
 		{"show ip route", modeExec | modeUser, "", func(s *Session, _ []string) string { return s.showRoutes() }},
