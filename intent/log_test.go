@@ -58,8 +58,13 @@ func TestRolledBackIsLogged(t *testing.T) {
 	}
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()
-	if rec, err := svc.Wait(wctx, "rb", intent.StateRolledBack, intent.StateFailed); err != nil || rec.State != intent.StateRolledBack {
+	rec, err := svc.Wait(wctx, "rb", intent.StateRolledBack, intent.StateFailed)
+	if err != nil || rec.State != intent.StateRolledBack {
 		t.Fatalf("rb: %v %v", err, rec)
+	}
+	// The reason names the device once per layer, without repeating itself.
+	if strings.Contains(rec.Error, "configure leaf2: configure leaf2") {
+		t.Errorf("the reason repeats itself: %s", rec.Error)
 	}
 	var line string
 	for _, l := range strings.Split(logs.String(), "\n") {
