@@ -163,6 +163,11 @@ type Caps struct {
 	Validate      bool   // the device validates a staged change
 	ConfirmTimer  bool   // commits can revert by themselves (confirmed commit)
 	AtomicPerCall bool   // one Configure is applied all-or-nothing
+	// Unsupported names the leaves the device's platform cannot set, by
+	// schema path without keys ("/interfaces/interface/config/mtu"), with
+	// the reason; planners refuse them before anything is sent. Callers
+	// must not modify it.
+	Unsupported map[string]string
 }
 
 // RawMonitorer streams a subscription as the protocol's own wire messages

@@ -100,6 +100,15 @@ func (e *DeviceError) Unwrap() []error {
 	return out
 }
 
+// Permanent reports whether the failure cannot go away by itself: the
+// device refused the credentials, or its SSH host key is not the one
+// recorded. Trying again only repeats it (and may lock the account); an
+// operator must fix the credentials or known_hosts first, as the message
+// says. Callers that retry device errors skip permanent ones.
+func (e *DeviceError) Permanent() bool {
+	return errors.Is(e.Kind, ErrAuth) || errors.Is(e.Kind, ErrHostKey)
+}
+
 // Retryable reports whether err certainly left the device unchanged, so the
 // same change may be sent again (over any protocol). Like database/sql's
 // driver.ErrBadConn, it is true only when that is certain: a timeout after

@@ -121,3 +121,26 @@ func TestPollMonitorOnChange(t *testing.T) {
 		t.Errorf("state path: err = %v, want ErrUnsupported", err)
 	}
 }
+
+// TestPermanent: refused credentials and host keys are permanent (not to
+// be retried), through any wrapping; transport and device refusals are not.
+func TestPermanent(t *testing.T) {
+	tests := []struct {
+		kind error
+		want bool
+	}{
+		{ErrAuth, true},
+		{ErrHostKey, true},
+		{ErrUnreachable, false},
+		{ErrTimeout, false},
+		{ErrRejected, false},
+		{ErrLocked, false},
+	}
+	for _, tt := range tests {
+		err := fmt.Errorf("open device r1: %w", &DeviceError{Device: "r1", Protocol: "cli", Kind: tt.kind})
+		var p interface{ Permanent() bool }
+		if got := errors.As(err, &p) && p.Permanent(); got != tt.want {
+			t.Errorf("%v: permanent = %v, want %v", tt.kind, got, tt.want)
+		}
+	}
+}

@@ -41,6 +41,15 @@ type Device interface {
 	Configure(ctx context.Context, changes []yang.Change) error
 }
 
+// Limiter is an optional interface of Device: a device whose platform
+// cannot set some leaves names them by schema path without keys
+// ("/interfaces/interface/config/mtu") with the reason, and plans that
+// would set them are refused. intent/fleet provides it from the adapters'
+// capabilities.
+type Limiter interface {
+	Unsupported() map[string]string
+}
+
 // Devices opens devices by name.
 type Devices interface {
 	Device(ctx context.Context, name string) (Device, error)
@@ -113,11 +122,19 @@ func (c *Compiler) CompileFor(ctx context.Context, in *Intent, names []string) (
 	probs := make([][]Problem, len(names))
 	scope := queryScope(in)
 	compileOne := func(ctx context.Context, i int) error {
-		cur, err := c.query(ctx, names[i], scope)
+		dev, err := c.Devices.Device(ctx, names[i])
 		if err != nil {
-			return err
+			return &DeviceError{Device: names[i], Phase: PhaseOpen, Err: err}
 		}
-		dp, pr := compileDevice(names[i], cur, in)
+		cur, err := dev.Query(ctx, scope)
+		if err != nil {
+			return &DeviceError{Device: names[i], Phase: PhaseRead, Err: err}
+		}
+		var limits map[string]string
+		if l, ok := dev.(Limiter); ok {
+			limits = l.Unsupported()
+		}
+		dp, pr := compileDevice(names[i], cur, in, limits)
 		plan.Devices[i], probs[i] = dp, pr
 		return nil
 	}
@@ -164,11 +181,11 @@ func (c *Compiler) current(ctx context.Context, name string) (*yang.Tree, error)
 func (c *Compiler) query(ctx context.Context, name string, paths []yang.Path) (*yang.Tree, error) {
 	dev, err := c.Devices.Device(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("intent: open device %s: %w", name, err)
+		return nil, &DeviceError{Device: name, Phase: PhaseOpen, Err: err}
 	}
 	cur, err := dev.Query(ctx, paths)
 	if err != nil {
-		return nil, fmt.Errorf("intent: read configuration of %s: %w", name, err)
+		return nil, &DeviceError{Device: name, Phase: PhaseRead, Err: err}
 	}
 	return cur, nil
 }
@@ -180,13 +197,15 @@ type owner struct {
 	pointer string
 }
 
-func compileDevice(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Problem) {
-	if s, ok := in.Spec.(*InterfaceSpec); ok {
+// compileDevice plans in on one device whose configuration is cur;
+// limits are the leaves its platform cannot set (Limiter).
+func compileDevice(device string, cur *yang.Tree, in *Intent, limits map[string]string) (DevicePlan, []Problem) {
+	if s, ok := in.Spec.(*InterfaceSpec); ok && len(limits) == 0 {
 		if dp, ok := interfaceSettings(device, cur, s); ok {
 			return dp, nil
 		}
 	}
-	return compileGeneral(device, cur, in)
+	return compileGeneral(device, cur, in, limits)
 }
 
 // interfaceSettings plans, without building a desired tree, the common
@@ -229,10 +248,12 @@ func interfaceSettings(device string, cur *yang.Tree, s *InterfaceSpec) (DeviceP
 		sets[n] = setting{"enabled", *s.Enabled}
 		n++
 	}
-	dp := DevicePlan{Device: device, Before: cur, Changes: make([]yang.Change, 0, n)}
+	dp := DevicePlan{Device: device, Before: cur, Changes: make([]yang.Change, 0, n), Holds: make([]yang.Path, 0, n+1)}
+	dp.Holds = append(dp.Holds, base)
 	var undoDeletes, undoUpdates []yang.Change
 	for _, st := range sets[:n] {
 		p := base.Leaf("config", st.leaf)
+		dp.Holds = append(dp.Holds, p)
 		old, ok := cur.Get(p)
 		switch {
 		case ok && old == st.v:
@@ -255,7 +276,7 @@ func interfaceSettings(device string, cur *yang.Tree, s *InterfaceSpec) (DeviceP
 }
 
 // compileGeneral builds the desired tree, validates it and diffs it.
-func compileGeneral(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Problem) {
+func compileGeneral(device string, cur *yang.Tree, in *Intent, limits map[string]string) (DevicePlan, []Problem) {
 	desired := cur.Clone()
 	b := &builder{device: device, cur: cur, t: desired}
 	switch s := in.Spec.(type) {
@@ -277,7 +298,18 @@ func compileGeneral(device string, cur *yang.Tree, in *Intent) (DevicePlan, []Pr
 		return DevicePlan{Device: device}, b.probs
 	}
 	changes := yang.Diff(cur, desired)
-	dp := DevicePlan{Device: device, Changes: changes, Before: cur}
+	for _, c := range changes {
+		if why, ok := limits[yang.SchemaPath(c.Path)]; ok && c.Op != yang.OpDelete {
+			b.problem(b.pointerFor(c.Path.String()), "cannot set %s: %s", c.Path, why)
+		}
+	}
+	if len(b.probs) > 0 {
+		return DevicePlan{Device: device}, b.probs
+	}
+	dp := DevicePlan{Device: device, Changes: changes, Before: cur, Holds: make([]yang.Path, len(b.owners)), Notes: b.notes}
+	for i, o := range b.owners {
+		dp.Holds[i] = o.path
+	}
 	if len(changes) > 0 {
 		dp.Undo = yang.Diff(desired, cur)
 	}
@@ -289,6 +321,17 @@ type builder struct {
 	cur, t *yang.Tree
 	owners []owner
 	probs  []Problem
+	notes  []string
+}
+
+// remove deletes the entry at p for an ensure-absent intent, saying so.
+func (b *builder) remove(ptr string, p yang.Path) {
+	b.owners = append(b.owners, owner{path: p, pointer: ptr})
+	if !b.t.Has(p) {
+		return // already absent: nothing to do
+	}
+	b.t.Delete(p)
+	b.notes = append(b.notes, fmt.Sprintf("ensure absent removes %s whoever configured it, even configuration netagent did not create", p))
 }
 
 func (b *builder) problem(ptr, format string, args ...any) {
@@ -310,6 +353,24 @@ func (b *builder) set(ptr string, p yang.Path, v any) {
 
 func (b *builder) iface(s *InterfaceSpec) {
 	base := yang.InterfacePath(s.Name)
+	if s.Ensure == EnsureAbsent {
+		// Only the addresses go; the interface itself stays.
+		for i, a := range s.IPv4 {
+			ptr := "/spec/ipv4/" + strconv.Itoa(i)
+			pfx, err := netip.ParsePrefix(a)
+			if err != nil || !pfx.Addr().Is4() {
+				b.problem(ptr, "%q is not an IPv4 address with a prefix length", a)
+				continue
+			}
+			ap := yang.AddressPath(s.Name, s.Subinterface, pfx.Addr().String())
+			if pl, ok := b.cur.Get(ap.Leaf("config", "prefix-length")); ok && pl != uint64(pfx.Bits()) {
+				b.problem(ptr, "%s is configured on %s as /%v, not /%d", pfx.Addr(), s.Name, pl, pfx.Bits())
+				continue
+			}
+			b.remove(ptr, ap)
+		}
+		return
+	}
 	if !b.cur.Has(base) && s.Type == "" {
 		b.problem("/spec/name", "interface %s does not exist; give its type to create it", s.Name)
 		return
@@ -343,6 +404,10 @@ func (b *builder) iface(s *InterfaceSpec) {
 
 func (b *builder) staticRoute(s *StaticRouteSpec) {
 	route := yang.StaticRoutePath(s.Prefix)
+	if s.Ensure == EnsureAbsent {
+		b.remove("/spec/prefix", route)
+		return
+	}
 	b.owners = append(b.owners, owner{path: route, pointer: "/spec/prefix"})
 	// The intent's next hops replace the route's.
 	b.t.Delete(route.Leaf("next-hops"))
@@ -380,6 +445,14 @@ func (b *builder) staticRoute(s *StaticRouteSpec) {
 
 func (b *builder) bgpNeighbor(s *BGPNeighborSpec) {
 	nbr := yang.NeighborPath(s.Address)
+	if s.Ensure == EnsureAbsent {
+		if as, ok := b.cur.Get(nbr.Leaf("config", "peer-as")); ok && s.PeerAS != 0 && as != s.PeerAS {
+			b.problem("/spec/peer_as", "neighbour %s has peer AS %v, not %d: not removed", s.Address, as, s.PeerAS)
+			return
+		}
+		b.remove("/spec/address", nbr)
+		return
+	}
 	b.owners = append(b.owners, owner{path: nbr, pointer: "/spec/address"})
 	global := yang.BGPPath().Leaf("global", "config")
 	if s.LocalAS != 0 {

@@ -44,6 +44,9 @@ func fromGeneric(doc any) (*Intent, error) {
 	if ierr := validateSchema(doc); ierr != nil {
 		return nil, ierr
 	}
+	if ierr := checkDurations(doc); ierr != nil {
+		return nil, ierr
+	}
 	// The schema has checked every member's presence, type and range, so
 	// the conversions below cannot fail on a valid document.
 	obj := doc.(map[string]any)
@@ -94,6 +97,7 @@ func fromGeneric(doc any) (*Intent, error) {
 		for _, a := range arr(spec["ipv4"]) {
 			s.IPv4 = append(s.IPv4, a.(string))
 		}
+		s.Ensure = ensure(spec["ensure"])
 		in.Spec = s
 	case KindStaticRoute:
 		s := &StaticRouteSpec{Prefix: str(spec["prefix"])}
@@ -101,6 +105,7 @@ func fromGeneric(doc any) (*Intent, error) {
 			hm := h.(map[string]any)
 			s.NextHops = append(s.NextHops, NextHop{Index: str(hm["index"]), NextHop: str(hm["next_hop"]), Interface: str(hm["interface"])})
 		}
+		s.Ensure = ensure(spec["ensure"])
 		in.Spec = s
 	case KindBGPNeighbor:
 		s := &BGPNeighborSpec{Address: str(spec["address"]), PeerAS: num(spec["peer_as"]), RouterID: str(spec["router_id"])}
@@ -113,6 +118,7 @@ func fromGeneric(doc any) (*Intent, error) {
 		if d, ok := spec["description"].(string); ok {
 			s.Description = &d
 		}
+		s.Ensure = ensure(spec["ensure"])
 		in.Spec = s
 	case KindSLO:
 		o := objective(spec)
@@ -129,6 +135,49 @@ func objective(m map[string]any) Objective {
 		o.Scope = Scope{Interface: str(sc["interface"]), Peer: str(sc["peer"]), Application: str(sc["application"])}
 	}
 	return o
+}
+
+// checkDurations refuses durations that are not longer than zero: an SLO
+// window, a soak or a confirm timeout of zero means nothing an operator
+// wants (the schema's pattern already refuses a sign).
+func checkDurations(doc any) *InvalidError {
+	obj := doc.(map[string]any)
+	var probs []Problem
+	check := func(ptr string, v any) {
+		s, ok := v.(string)
+		if !ok {
+			return
+		}
+		if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+			probs = append(probs, Problem{Pointer: ptr, Reason: fmt.Sprintf("%q must be longer than zero", s)})
+		}
+	}
+	if o, ok := obj["options"].(map[string]any); ok {
+		check("/options/confirm_timeout", o["confirm_timeout"])
+		check("/options/soak", o["soak"])
+	}
+	for i, a := range arr(obj["assure"]) {
+		if m, ok := a.(map[string]any); ok {
+			check("/assure/"+strconv.Itoa(i)+"/window", m["window"])
+		}
+	}
+	if obj["kind"] == string(KindSLO) {
+		if m, ok := obj["spec"].(map[string]any); ok {
+			check("/spec/window", m["window"])
+		}
+	}
+	if probs == nil {
+		return nil
+	}
+	return &InvalidError{Stage: StageSchema, Problems: probs}
+}
+
+// ensure reads a spec's ensure member: "absent", or present by default.
+func ensure(v any) Ensure {
+	if str(v) == string(EnsureAbsent) {
+		return EnsureAbsent
+	}
+	return EnsurePresent
 }
 
 func str(v any) string {

@@ -54,7 +54,20 @@
 // accepted, planned, applying, applied, failed, rolled-back; then assured,
 // drifted, breached (set by assurance through Transition; Reconcile
 // re-applies a drifted intent); and withdrawing, withdrawn (Withdraw
-// removes what the intent configured, keeping later changes by others).
+// removes what the intent configured and holds alone, planned against the
+// devices' configuration at withdraw time; PlanWithdraw is its dry run).
+//
+// # Ownership
+//
+// Every node an intent's configuration involves is a claim in the store
+// (own.go): which intents hold which device path, with the value each set
+// and the value it replaced, in the order they were taken. Withdraw
+// removes a node only when no other intent holds it and netagent created
+// it, restores a changed leaf only when it still holds the intent's value
+// and no later intent changed it, and lists what it keeps and why
+// (DevicePlan.Kept). Specs with "ensure": "absent" (static routes, BGP
+// neighbours, interface addresses) remove configuration whoever created
+// it, and say so in the plan (DevicePlan.Notes).
 // Every transition is stored with its time and reason, and Subscribe
 // hears of each one (the Kafka intake publishes outcomes with it; progress
 // streams and audit can too). After a restart,
@@ -76,7 +89,11 @@
 //
 // Refusals are *InvalidError (errors.Is ErrInvalid; ErrMalformed and
 // ErrTooLarge for syntax); ErrNotFound and ErrConflict are sentinels;
-// device and store errors are wrapped with the device or intent named.
+// a device failing while planning is a *DeviceError (device, phase,
+// cause; Timeout and Permanent classify it: refused credentials and host
+// keys are not retried); store errors are wrapped with the intent named.
+// A device whose platform cannot set a leaf (Limiter) gets a plan refused
+// naming the device and the reason.
 // Decode, Schema and Compiler are safe for concurrent use. Service is safe
 // for concurrent use; its background work runs in Run, which blocks until
 // its context ends and waits for the work it started.

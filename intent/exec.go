@@ -68,13 +68,13 @@ func (x DeviceExecutor) Execute(ctx context.Context, in *Intent, plan *Plan) err
 func (x DeviceExecutor) configure(ctx context.Context, name string, changes []yang.Change) error {
 	dev, err := x.Devices.Device(ctx, name)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", name, err)
+		return &DeviceError{Device: name, Phase: PhaseOpen, Err: err}
 	}
 	if err := dev.Configure(ctx, changes); err != nil {
 		if x.Log != nil {
 			x.Log.WarnContext(ctx, "device configure failed", "device", name, "changes", len(changes), "err", err)
 		}
-		return fmt.Errorf("configure %s: %w", name, err)
+		return &DeviceError{Device: name, Phase: PhaseWrite, Err: err}
 	}
 	if x.Log != nil {
 		x.Log.InfoContext(ctx, "device configured", "device", name, "changes", len(changes))

@@ -62,7 +62,21 @@ type Options struct {
 // IsAtomic reports whether the intent applies all-or-nothing.
 func (o Options) IsAtomic() bool { return o.Atomic == nil || *o.Atomic }
 
+// Ensure is whether an intent's configuration is to be there (the
+// default, written "present" or left out) or not ("absent": the removal
+// form of static routes, BGP neighbours and interface addresses).
+type Ensure string
+
+// The values of Ensure. The zero value is EnsurePresent; decoding turns an
+// explicit "present" into it, so both spellings are one intent.
+const (
+	EnsurePresent Ensure = ""
+	EnsureAbsent  Ensure = "absent"
+)
+
 // InterfaceSpec sets an interface's settings; nil members are left alone.
+// With Ensure absent it removes the addresses in IPv4 (and sets nothing;
+// the interface itself stays).
 type InterfaceSpec struct {
 	Name         string  `json:"name"`
 	Type         string  `json:"type,omitempty"`
@@ -71,14 +85,17 @@ type InterfaceSpec struct {
 	MTU          *uint64 `json:"mtu,omitempty"`
 	Subinterface uint32  `json:"subinterface,omitempty"`
 	// IPv4 are addresses with prefix length: "10.0.0.1/31".
-	IPv4 []string `json:"ipv4,omitempty"`
+	IPv4   []string `json:"ipv4,omitempty"`
+	Ensure Ensure   `json:"ensure,omitempty"`
 }
 
 // StaticRouteSpec is a static route; its next hops replace the route's
-// current next hops.
+// current next hops. With Ensure absent the route is removed (and NextHops
+// is empty).
 type StaticRouteSpec struct {
 	Prefix   string    `json:"prefix"`
-	NextHops []NextHop `json:"next_hops"`
+	NextHops []NextHop `json:"next_hops,omitempty"`
+	Ensure   Ensure    `json:"ensure,omitempty"`
 }
 
 // NextHop is one next hop of a static route. Index defaults to its
@@ -91,14 +108,16 @@ type NextHop struct {
 }
 
 // BGPNeighborSpec is a BGP neighbour; LocalAS and RouterID set the BGP
-// instance's global settings when given.
+// instance's global settings when given. With Ensure absent the neighbour
+// is removed; PeerAS, when given, must then be the neighbour's.
 type BGPNeighborSpec struct {
 	Address     string  `json:"address"`
-	PeerAS      uint64  `json:"peer_as"`
+	PeerAS      uint64  `json:"peer_as,omitempty"`
 	LocalAS     uint64  `json:"local_as,omitempty"`
 	RouterID    string  `json:"router_id,omitempty"`
 	Enabled     *bool   `json:"enabled,omitempty"`
 	Description *string `json:"description,omitempty"`
+	Ensure      Ensure  `json:"ensure,omitempty"`
 }
 
 // Objective is an assurance target: metric compared with target over a
@@ -107,7 +126,7 @@ type Objective struct {
 	Metric     string   `json:"metric"`
 	Comparison string   `json:"comparison"`
 	Target     float64  `json:"target"`
-	Window     Duration `json:"window"`
+	Window     Duration `json:"window,omitempty"`
 	Scope      Scope    `json:"scope,omitzero"`
 }
 

@@ -41,6 +41,12 @@ func (p *Plan) Diff() string {
 		for _, c := range d.Changes {
 			out = fmt.Appendf(out, "  %s\n", c)
 		}
+		for _, n := range d.Notes {
+			out = fmt.Appendf(out, "  note: %s\n", n)
+		}
+		for _, k := range d.Kept {
+			out = fmt.Appendf(out, "  = %s kept: %s\n", k.Path, k.Reason)
+		}
 	}
 	return string(out)
 }
@@ -55,6 +61,17 @@ type DevicePlan struct {
 	// Before is the configuration the plan was computed from; nil once the
 	// plan has been stored and read back.
 	Before *yang.Tree
+	// Holds are the nodes the intent's configuration consists of, whether
+	// or not this plan changes them: what it claims (see own.go). Not
+	// stored.
+	Holds []yang.Path
+	// Notes say what a plan does that a reader should know before it is
+	// applied (an ensure-absent intent removing configuration that
+	// netagent did not create).
+	Notes []string
+	// Kept lists, in a withdraw plan, the nodes the intent had set that the
+	// withdraw leaves in place, and why.
+	Kept []Kept
 }
 
 type devicePlanJSON struct {
@@ -62,6 +79,8 @@ type devicePlanJSON struct {
 	Diff    string       `json:"diff"`
 	Changes []changeJSON `json:"changes"`
 	Undo    []changeJSON `json:"undo,omitempty"`
+	Notes   []string     `json:"notes,omitempty"`
+	Kept    []Kept       `json:"kept,omitempty"`
 }
 
 type changeJSON struct {
@@ -74,7 +93,7 @@ type changeJSON struct {
 // MarshalJSON writes the device plan with its human diff and changes as
 // {op, path, old, new} objects.
 func (d DevicePlan) MarshalJSON() ([]byte, error) {
-	return json.Marshal(devicePlanJSON{Device: d.Device, Diff: yang.Render(d.Changes), Changes: toJSON(d.Changes), Undo: toJSON(d.Undo)})
+	return json.Marshal(devicePlanJSON{Device: d.Device, Diff: yang.Render(d.Changes), Changes: toJSON(d.Changes), Undo: toJSON(d.Undo), Notes: d.Notes, Kept: d.Kept})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, checking every path and
@@ -92,7 +111,7 @@ func (d *DevicePlan) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("device plan %s: undo: %w", w.Device, err)
 	}
-	*d = DevicePlan{Device: w.Device, Changes: ch, Undo: undo}
+	*d = DevicePlan{Device: w.Device, Changes: ch, Undo: undo, Notes: w.Notes, Kept: w.Kept}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -198,6 +199,18 @@ func validateSchema(doc any) *InvalidError {
 
 // collect walks the error tree and turns each leaf into plain-worded problems.
 func collect(e *jsonschema.ValidationError, out *[]Problem) {
+	if _, ok := e.ErrorKind.(*kind.AnyOf); ok && len(e.Causes) > 1 {
+		// The branches of a spec's anyOf are its forms, told apart by
+		// ensure (present or absent): report the problems of the form the
+		// document has. With no form matching, ensure itself is wrong, and
+		// its enum says so.
+		for _, c := range e.Causes {
+			if !failsOnForm(c) {
+				collect(c, out)
+			}
+		}
+		return
+	}
 	if len(e.Causes) > 0 {
 		for _, c := range e.Causes {
 			collect(c, out)
@@ -217,6 +230,25 @@ func collect(e *jsonschema.ValidationError, out *[]Problem) {
 	default:
 		*out = append(*out, Problem{Pointer: ptr, Reason: reason(e)})
 	}
+}
+
+// failsOnForm reports whether e, or an error below it, is the document not
+// having the form a branch describes: a const mismatch, or ensure missing.
+func failsOnForm(e *jsonschema.ValidationError) bool {
+	switch k := e.ErrorKind.(type) {
+	case *kind.Const:
+		return true
+	case *kind.Required:
+		if slices.Contains(k.Missing, "ensure") {
+			return true
+		}
+	}
+	for _, c := range e.Causes {
+		if failsOnForm(c) {
+			return true
+		}
+	}
+	return false
 }
 
 func joinPointer(toks []string) string {
@@ -304,6 +336,10 @@ func reason(e *jsonschema.ValidationError) string {
 	case *kind.PropertyNames:
 		return fmt.Sprintf("%q is not a valid label name", k.Property)
 	case *kind.FalseSchema:
+		if strings.Contains(e.SchemaURL, "/anyOf/1/") {
+			// The second branch of a spec's anyOf is its removal form.
+			return "is not allowed when ensure is absent"
+		}
 		return "is not allowed here"
 	}
 	return e.ErrorKind.LocalizedString(englishPrinter)

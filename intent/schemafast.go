@@ -39,6 +39,8 @@ type fastNode struct {
 	min, max   *float64
 	ref        *fastNode
 	refPointer string
+	anyOf      []*fastNode
+	never      bool // the schema false
 }
 
 const (
@@ -173,6 +175,18 @@ func (c *fastCompiler) node(s map[string]any, at string) (*fastNode, error) {
 			n.min, err = floatOf(v)
 		case "maximum":
 			n.max, err = floatOf(v)
+		case "anyOf":
+			branches, ok := v.([]any)
+			if !ok || len(branches) == 0 {
+				return nil, fmt.Errorf("%s: anyOf must be a non-empty array", at)
+			}
+			for i, b := range branches {
+				bn, err := c.sub(b, fmt.Sprintf("%s/anyOf/%d", at, i))
+				if err != nil {
+					return nil, err
+				}
+				n.anyOf = append(n.anyOf, bn)
+			}
 		case "$ref":
 			ref, _ := v.(string)
 			if !strings.HasPrefix(ref, "#") {
@@ -196,6 +210,10 @@ func (c *fastCompiler) node(s map[string]any, at string) (*fastNode, error) {
 }
 
 func (c *fastCompiler) sub(v any, at string) (*fastNode, error) {
+	if b, ok := v.(bool); ok {
+		// The schemas true (anything) and false (nothing).
+		return &fastNode{never: !b, minProps: -1, maxProps: -1, minItems: -1, maxItems: -1, minLen: -1, maxLen: -1}, nil
+	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%s: not a schema object", at)
@@ -237,8 +255,21 @@ func resolvePointer(doc any, ptr string) (any, error) {
 // valid reports whether v certainly satisfies n. false means "not valid,
 // or not sure".
 func (n *fastNode) valid(v any) bool {
-	if n.ref != nil && !n.ref.valid(v) {
+	if n.never || (n.ref != nil && !n.ref.valid(v)) {
 		return false
+	}
+	if n.anyOf != nil {
+		// Valid for certain when one branch certainly is.
+		ok := false
+		for _, b := range n.anyOf {
+			if b.valid(v) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
 	}
 	switch x := v.(type) {
 	case map[string]any:

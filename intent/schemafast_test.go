@@ -22,6 +22,18 @@ func TestFastEvaluatorCompilesEveryKind(t *testing.T) {
 			t.Errorf("fast evaluator does not accept %s (%v)", s, ierr)
 		}
 	}
+	for _, s := range []string{
+		`{"kind":"static-route","targets":{"devices":["a"]},"spec":{"prefix":"10.20.0.0/16","ensure":"absent"}}`,
+		`{"kind":"bgp-neighbor","targets":{"devices":["a"]},"spec":{"address":"10.0.0.2","ensure":"absent"}}`,
+		`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"e1-1","ipv4":["10.0.0.1/31"],"ensure":"absent"}}`,
+		`{"kind":"static-route","targets":{"devices":["a"]},"spec":{"prefix":"10.20.0.0/16","next_hops":[{"next_hop":"DROP"}],"ensure":"present"}}`,
+	} {
+		doc, ierr := parseStrict([]byte(s))
+		k := Kind(doc.(map[string]any)["kind"].(string))
+		if ierr != nil || !set.fast[k].valid(doc) {
+			t.Errorf("fast evaluator does not accept %s (%v)", s, ierr)
+		}
+	}
 	if _, err := compileFast(map[string]any{"oneOf": []any{}}); err == nil {
 		t.Error("compileFast accepted an unsupported keyword")
 	}
@@ -43,6 +55,16 @@ var agreementSeeds = []string{
 	`{"kind":"slo","targets":{"devices":["a"]},"spec":{"metric":"link.loss.pct","comparison":"<","target":1,"window":"1m","extra":1}}`,
 	`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"eth1","enabled":true},"options":{"dry_run":null}}`,
 	`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"eth1","enabled":true},"assure":[{"metric":"if.in.bps","comparison":">","target":0}]}`,
+	`{"kind":"static-route","targets":{"devices":["a"]},"spec":{"prefix":"10.20.0.0/16","ensure":"absent"}}`,
+	`{"kind":"static-route","targets":{"devices":["a"]},"spec":{"prefix":"10.20.0.0/16","ensure":"absent","next_hops":[{"next_hop":"DROP"}]}}`,
+	`{"kind":"static-route","targets":{"devices":["a"]},"spec":{"prefix":"10.20.0.0/16"}}`,
+	`{"kind":"bgp-neighbor","targets":{"devices":["a"]},"spec":{"address":"10.0.0.2","ensure":"absent"}}`,
+	`{"kind":"bgp-neighbor","targets":{"devices":["a"]},"spec":{"address":"10.0.0.2","ensure":"absent","local_as":1}}`,
+	`{"kind":"bgp-neighbor","targets":{"devices":["a"]},"spec":{"address":"10.0.0.2"}}`,
+	`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"e1-1","ipv4":["10.0.0.1/31"],"ensure":"absent"}}`,
+	`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"e1-1","ensure":"absent"}}`,
+	`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"e1-1","ipv4":[],"ensure":"absent"}}`,
+	`{"kind":"interface","targets":{"devices":["a"]},"spec":{"name":"e1-1","ipv4":["10.0.0.1/31"],"mtu":1500,"ensure":"absent"}}`,
 }
 
 // FuzzSchemaAgreement: the fast evaluator never accepts a document the

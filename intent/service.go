@@ -15,7 +15,6 @@ import (
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/internal/trace"
-	"github.com/netagent/netagent/yang"
 )
 
 // Config is what a Service needs.
@@ -47,6 +46,7 @@ type Config struct {
 // applying them happens in Run.
 type Service struct {
 	recs     *records
+	claims   *claims
 	compiler *Compiler
 	exec     Executor
 	log      *slog.Logger
@@ -78,11 +78,15 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if _, err := cfg.Store.Migrate(ctx, storeOwner, migrations); err != nil {
 		return nil, err
 	}
+	if _, err := cfg.Store.Migrate(ctx, claimsOwner, claimMigrations); err != nil {
+		return nil, err
+	}
 	if _, err := loadSchemas(); err != nil {
 		return nil, err
 	}
 	s := &Service{
 		recs:     &records{db: cfg.Store},
+		claims:   &claims{db: cfg.Store},
 		compiler: &Compiler{Inventory: cfg.Inventory, Devices: cfg.Devices},
 		exec:     cfg.Executor,
 		log:      cfg.Log,
@@ -313,6 +317,11 @@ func (s *Service) Withdraw(ctx context.Context, id, reason string) (*Record, err
 	}
 	if err := s.move(ctx, rec, rec.State, to, reason, s.now().UTC(), nil, ""); err != nil {
 		return nil, err
+	}
+	if to == StateWithdrawn {
+		if err := s.claims.release(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	// Read the record before the work is queued, so the answer shows the
 	// state this call set (withdrawing or withdrawn), not a later one.
@@ -611,7 +620,7 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 			return ctx.Err()
 		}
 		var ie *InvalidError
-		if !errors.As(err, &ie) && s.retryLater(rec.ID) {
+		if !errors.As(err, &ie) && !permanent(err) && s.retryLater(rec.ID) {
 			s.log.WarnContext(ctx, "intent planning will be retried", "id", rec.ID, "err", err)
 			return nil
 		}
@@ -633,6 +642,9 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 	if err != nil {
 		return err
 	}
+	if err := s.hold(ctx, rec.ID, plan); err != nil {
+		return err
+	}
 	if plan.Len() == 0 {
 		return s.move(ctx, rec, StatePlanned, StateApplied, "nothing to change: the intent is already satisfied", s.now().UTC(), nil, "")
 	}
@@ -650,37 +662,48 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		// Shutting down: the next Run re-plans from what the devices hold.
 		return ctx.Err()
 	case errors.Is(err, ErrRolledBack):
+		s.log.Warn("intent rolled back", "id", rec.ID, "reason", err.Error())
+		if rerr := s.claims.release(ctx, rec.ID); rerr != nil {
+			return rerr
+		}
 		return s.move(ctx, rec, StateApplying, StateRolledBack, err.Error(), now, nil, err.Error())
 	default:
 		return s.fail(ctx, rec, StateApplying, err.Error())
 	}
 }
 
-// withdraw removes what an intent configured: its plan's undo changes,
-// except where the configuration has changed since.
-func (s *Service) withdraw(ctx context.Context, rec *Record) error {
-	if rec.Plan == nil {
-		return s.move(ctx, rec, StateWithdrawing, StateWithdrawn, "nothing was configured", s.now().UTC(), nil, "")
+// hold records what the intent's plan claims on each device (own.go),
+// before anything is applied.
+func (s *Service) hold(ctx context.Context, id string, plan *Plan) error {
+	var all []claim
+	for _, dp := range plan.Devices {
+		cs, err := claimsOf(id, dp)
+		if err != nil {
+			return err
+		}
+		all = append(all, cs...)
 	}
-	var names []string
-	for _, d := range rec.Plan.Devices {
-		names = append(names, d.Device)
+	return s.claims.hold(ctx, all)
+}
+
+// withdraw removes what an intent configured and holds alone (own.go),
+// planned against the devices' configuration now.
+func (s *Service) withdraw(ctx context.Context, rec *Record) error {
+	names := withdrawDevices(rec)
+	if len(names) == 0 {
+		if err := s.claims.release(ctx, rec.ID); err != nil {
+			return err
+		}
+		return s.move(ctx, rec, StateWithdrawing, StateWithdrawn, "nothing was configured", s.now().UTC(), nil, "")
 	}
 	unlock := s.lockDevices(names)
 	defer unlock()
-	wplan := &Plan{IntentID: rec.ID}
-	for _, d := range rec.Plan.Devices {
-		if len(d.Undo) == 0 {
-			continue
+	wplan, splices, err := s.planWithdraw(ctx, rec, names)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		cur, err := s.compiler.current(ctx, d.Device)
-		if err != nil {
-			return s.fail(ctx, rec, StateWithdrawing, "withdraw: "+err.Error())
-		}
-		desired := cur.Clone()
-		undoUnchanged(cur, desired, d.Undo)
-		ch := yang.Diff(cur, desired)
-		wplan.Devices = append(wplan.Devices, DevicePlan{Device: d.Device, Changes: ch, Undo: yang.Diff(desired, cur), Before: cur})
+		return s.fail(ctx, rec, StateWithdrawing, "withdraw: "+err.Error())
 	}
 	if err := s.exec.Execute(ctx, rec.Intent, wplan); err != nil {
 		if ctx.Err() != nil {
@@ -688,39 +711,83 @@ func (s *Service) withdraw(ctx context.Context, rec *Record) error {
 		}
 		return s.fail(ctx, rec, StateWithdrawing, "withdraw: "+err.Error())
 	}
-	return s.move(ctx, rec, StateWithdrawing, StateWithdrawn, "removed "+summary(wplan), s.now().UTC(), nil, "")
+	if err := s.claims.handOver(ctx, rec.ID, splices); err != nil {
+		return err
+	}
+	return s.move(ctx, rec, StateWithdrawing, StateWithdrawn, "removed "+summary(wplan)+keptSummary(wplan), s.now().UTC(), nil, "")
 }
 
-// undoUnchanged applies to desired the undo changes whose leaves still hold
-// what the intent set (read from cur): a value someone changed since is
-// theirs and stays.
-func undoUnchanged(cur, desired *yang.Tree, undo []yang.Change) {
-	for _, c := range undo {
-		if c.Path.IsEntry() {
-			switch c.Op {
-			case yang.OpDelete:
-				desired.Delete(c.Path)
-			default:
-				_ = yang.Apply(desired, []yang.Change{c})
-			}
-			continue
+// withdrawDevices lists the devices an intent's stored plan touched.
+func withdrawDevices(rec *Record) []string {
+	if rec.Plan == nil {
+		return nil
+	}
+	var names []string
+	for _, d := range rec.Plan.Devices {
+		names = append(names, d.Device)
+	}
+	return names
+}
+
+// PlanWithdraw plans the withdraw of intent id without carrying it out (the
+// withdraw's dry run): per device the changes, against the configuration
+// the device holds now, and what stays and why. ErrNotFound for an unknown
+// id.
+func (s *Service) PlanWithdraw(ctx context.Context, id string) (*Plan, error) {
+	rec, err := s.recs.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch rec.State {
+	case StateWithdrawn, StateAccepted, StatePlanned, StateRolledBack:
+		// Nothing of it is on a device.
+		return &Plan{IntentID: id, Devices: []DevicePlan{}}, nil
+	}
+	names := withdrawDevices(rec)
+	unlock := s.lockDevices(names)
+	defer unlock()
+	plan, _, err := s.planWithdraw(ctx, rec, names)
+	return plan, err
+}
+
+// planWithdraw computes the withdraw plan of rec on names and the claims
+// that take over from it; the caller holds the devices' locks.
+func (s *Service) planWithdraw(ctx context.Context, rec *Record, names []string) (*Plan, []claim, error) {
+	wplan := &Plan{IntentID: rec.ID, Devices: []DevicePlan{}}
+	var splices []claim
+	for _, name := range names {
+		stacks, err := s.claims.stacks(ctx, name, rec.ID)
+		if err != nil {
+			return nil, nil, err
 		}
-		v, ok := cur.Get(c.Path)
-		switch c.Op {
-		case yang.OpCreate: // the intent deleted this leaf
-			if !ok {
-				_ = desired.Set(c.Path, c.New)
-			}
-		case yang.OpUpdate, yang.OpDelete: // the intent set this leaf to c.Old
-			if ok && v == c.Old {
-				if c.Op == yang.OpDelete {
-					desired.Delete(c.Path)
-				} else {
-					_ = desired.Set(c.Path, c.New)
+		if len(stacks) == 0 && rec.Plan != nil {
+			// Applied before claims were kept: claim what its plan changed,
+			// below anything others hold.
+			for _, dp := range rec.Plan.Devices {
+				if dp.Device != name {
+					continue
+				}
+				for _, cl := range legacyClaims(rec.ID, dp) {
+					k := cl.path.String()
+					stacks[k] = append([]claim{cl}, stacks[k]...)
 				}
 			}
+			if err := s.claims.others(ctx, name, stacks); err != nil {
+				return nil, nil, err
+			}
 		}
+		if len(stacks) == 0 {
+			continue
+		}
+		cur, err := s.compiler.current(ctx, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		dp, sp := withdrawDevice(name, rec.ID, cur, stacks)
+		wplan.Devices = append(wplan.Devices, dp)
+		splices = append(splices, sp...)
 	}
+	return wplan, splices, nil
 }
 
 // origin completes a submission's Source: the principal from the caller's

@@ -54,7 +54,7 @@ func TestInterfaceSettingsMatchGeneral(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s %s: fast path not taken", name, spec)
 				}
-				general, probs := compileGeneral("d", cur, in)
+				general, probs := compileGeneral("d", cur, in, nil)
 				if len(probs) > 0 {
 					t.Fatalf("%s %s: general path refused: %v", name, spec, probs)
 				}

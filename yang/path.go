@@ -119,6 +119,17 @@ func elemEqual(a, b Elem) bool {
 	return true
 }
 
+// SchemaPath is p without its keys: the schema node it addresses, as
+// "/interfaces/interface/config/mtu".
+func SchemaPath(p Path) string {
+	var b strings.Builder
+	for _, e := range p {
+		b.WriteByte('/')
+		b.WriteString(e.Name)
+	}
+	return b.String()
+}
+
 // ParsePath parses a gNMI path string and checks it against the schema: every
 // element must exist and every list element must carry all of its keys.
 func ParsePath(s string) (Path, error) {

@@ -47,7 +47,12 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 //     address may not lie inside the route's own prefix (it could never be
 //     resolved) nor be one of the device's own addresses;
 //   - a BGP neighbour needs a peer AS and the BGP instance a local AS; a
-//     neighbour may not be one of the device's own addresses.
+//     neighbour may not be one of the device's own addresses;
+//   - addresses a device would take but an operator never means are
+//     refused on interfaces, as next hops and as BGP neighbours: multicast
+//     (224.0.0.0/4), loopback (127.0.0.0/8), unspecified (0.0.0.0), the
+//     limited broadcast 255.255.255.255 and class E (240.0.0.0/4); the
+//     router id may not be 0.0.0.0.
 func Validate(t *Tree) error {
 	var errs []FieldError
 	add := func(p Path, format string, args ...any) {
@@ -75,6 +80,10 @@ func Validate(t *Tree) error {
 				continue // reported above
 			}
 			own[a] = true
+			if why := notUnicast(a); why != "" {
+				add(entry, "%s %s; an interface address must be a unicast address", a, why)
+				continue
+			}
 			plv, ok := t.Get(entry.Leaf("config", "prefix-length"))
 			if !ok {
 				add(entry.Leaf("config", "prefix-length"), "is required for address %s", a)
@@ -133,6 +142,10 @@ func Validate(t *Tree) error {
 				if err != nil {
 					continue // DROP, LOCAL_LINK or reported above
 				}
+				if why := notUnicast(nh); why != "" {
+					add(h.Path, "next hop %s %s; a next hop must be a unicast address", nh, why)
+					continue
+				}
 				if pfx.Contains(nh) && pfx.Bits() > 0 {
 					add(h.Path, "next hop %s lies inside the route's own prefix %s", nh, pfx)
 				}
@@ -161,7 +174,11 @@ func Validate(t *Tree) error {
 			}
 			if a, err := netip.ParseAddr(FormatValue(e.value)); err == nil && own[a] {
 				add(nbr, "neighbour %s is one of this device's own addresses", a)
+			} else if err == nil && notUnicast(a) != "" {
+				add(nbr, "neighbour %s %s; a BGP neighbour must be a unicast address", a, notUnicast(a))
 			}
+		case e.schema.Name == "router-id" && FormatValue(e.value) == "0.0.0.0":
+			add(p, "router-id 0.0.0.0 is the unspecified address, not a router id; give the device's loopback address")
 		}
 	}
 	if len(errs) == 0 {
@@ -169,6 +186,25 @@ func Validate(t *Tree) error {
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 	return &ValidationError{Errors: dedupe(errs)}
+}
+
+// notUnicast says why a is not an address an operator means to configure
+// on an interface or to send traffic to, or "".
+func notUnicast(a netip.Addr) string {
+	a4 := a.As4()
+	switch {
+	case a.IsUnspecified():
+		return "is the unspecified address"
+	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "is the limited broadcast address"
+	case a.IsLoopback():
+		return "is a loopback address (127.0.0.0/8)"
+	case a.IsMulticast():
+		return "is a multicast address (224.0.0.0/4)"
+	case a4[0] >= 240:
+		return "is a class E address (240.0.0.0/4, reserved)"
+	}
+	return ""
 }
 
 func dedupe(errs []FieldError) []FieldError {

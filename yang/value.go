@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ParseValue converts the text form of a leaf value (as XML, CLI and path
@@ -112,10 +113,12 @@ func checkValue(s *Schema, v any) string {
 		}
 	case TypeString:
 		str := v.(string)
-		if s.Max > 0 && uint64(len(str)) > s.Max {
-			return fmt.Sprintf("%d characters is longer than the maximum %d", len(str), s.Max)
+		// YANG's length counts characters, not bytes (RFC 7950 9.4.4).
+		n := uint64(utf8.RuneCountInString(str))
+		if s.Max > 0 && n > s.Max {
+			return fmt.Sprintf("%d characters is longer than the maximum %d", n, s.Max)
 		}
-		if s.Min > 0 && uint64(len(str)) < s.Min {
+		if s.Min > 0 && n < s.Min {
 			return "must not be empty"
 		}
 		for _, r := range str {

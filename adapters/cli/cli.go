@@ -207,7 +207,9 @@ func (a *Adapter) to() adapters.Timeouts { return a.t.Timeouts.WithDefaults() }
 
 // Capabilities: no candidate, no device timer; a Configure is applied line
 // by line (a refused line is undone by the inverse commands).
-func (a *Adapter) Capabilities() adapters.Caps { return adapters.Caps{Protocol: adapters.CLI} }
+func (a *Adapter) Capabilities() adapters.Caps {
+	return adapters.Caps{Protocol: adapters.CLI, Unsupported: a.p.Unsupported}
+}
 
 // Query runs show running-config and parses it.
 func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
@@ -223,7 +225,11 @@ func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, err
 }
 
 func (a *Adapter) read(ctx context.Context, s *session) (*yang.Tree, error) {
-	outs, err := s.run(ctx, adapters.PhaseRead, a.to().RPC, true, false, []string{a.p.ShowConfig})
+	cmds := []string{a.p.ShowConfig}
+	if a.p.ShowInterfaceBrief != "" {
+		cmds = append(cmds, a.p.ShowInterfaceBrief)
+	}
+	outs, err := s.run(ctx, adapters.PhaseRead, a.to().RPC, true, false, cmds)
 	if err != nil {
 		return nil, fmt.Errorf("cli %s %s: %w", a.p.ShowConfig, a.t.Device, err)
 	}
@@ -235,6 +241,14 @@ func (a *Adapter) read(ctx context.Context, s *session) (*yang.Tree, error) {
 	if err != nil {
 		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.CLI, Phase: adapters.PhaseRead,
 			Kind: adapters.ErrRejected, Tag: "unparsable", NotApplied: true, Err: err, Message: "cannot parse the running configuration"}
+	}
+	if len(outs) > 1 {
+		// Interfaces without configuration, which the running
+		// configuration omits; a device that cannot list them keeps the
+		// running configuration's view.
+		if names, err := ParseInterfaceBrief(outs[1]); err == nil {
+			addBare(t, names)
+		}
 	}
 	return t, nil
 }

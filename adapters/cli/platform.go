@@ -30,11 +30,21 @@ type Platform struct {
 	// StateShows are the show commands polled for state outside the
 	// interfaces (CPU, memory, power, links, traffic).
 	StateShows []StateShow
+	// ShowInterfaceBrief lists every interface, configured or not (for a
+	// dialect whose running configuration omits interfaces without
+	// configuration); "" when the running configuration lists them all.
+	ShowInterfaceBrief string
 	// ErrorPrefixes mark a refused command in the device's output.
 	ErrorPrefixes []string
 	// Sessions: the dialect has configuration sessions ("configure session
 	// NAME" ... "commit" | "abort"), so a change applies all or nothing.
 	Sessions bool
+	// Unsupported are the leaves the real dialect has no command for, by
+	// schema path without keys, with the reason (Caps.Unsupported):
+	// planners refuse them before anything is sent. Render still renders
+	// them (the simulated lab's FRR accepts them; a real one answers with a
+	// "%" line that Configure reports as a rejection).
+	Unsupported map[string]string
 }
 
 //go:embed platforms/frr.yaml
@@ -46,7 +56,11 @@ var eosDefinition []byte
 // Platforms are the CLI dialects the adapter speaks, by inventory name.
 var Platforms = map[string]*Platform{
 	"frr": {Name: "frr", Definition: frrDefinition, Indent: " ", Blackhole: "blackhole", RouterID: "bgp router-id",
-		ShowConfig: "show running-config", ShowInterfaces: "show interface", ErrorPrefixes: []string{"% ", "%%"},
+		ShowConfig: "show running-config", ShowInterfaces: "show interface", ShowInterfaceBrief: "show interface brief",
+		ErrorPrefixes: []string{"% ", "%%"},
+		Unsupported: map[string]string{
+			"/interfaces/interface/config/mtu": "FRR has no interface mtu command (zebra takes the MTU the kernel has; set it on the host)",
+		},
 		StateShows: labShows},
 	"eos": {Name: "eos", Definition: eosDefinition, Indent: "   ", Blackhole: "Null0", RouterID: "router-id",
 		RouteIfaceFirst: true, ShowConfig: "show running-config", ShowInterfaces: "show interfaces", ErrorPrefixes: []string{"% ", "%%"},

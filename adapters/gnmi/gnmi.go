@@ -223,6 +223,42 @@ func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.to().RPC)
 	defer cancel()
+	ns, err := a.get(ctx, req)
+	if status.Code(err) == codes.NotFound && len(req.Path) > 1 {
+		// One of several paths holds nothing: ask for each alone, so the
+		// others still come back.
+		ns, err = nil, nil
+		for _, p := range req.Path {
+			one := &gpb.GetRequest{Type: req.Type, Encoding: req.Encoding, Path: []*gpb.Path{p}}
+			got, gerr := a.get(ctx, one)
+			if status.Code(gerr) == codes.NotFound {
+				continue
+			}
+			if gerr != nil {
+				err = gerr
+				break
+			}
+			ns = append(ns, got...)
+		}
+	} else if status.Code(err) == codes.NotFound {
+		// Nothing there (an interface not yet created): empty, as NETCONF
+		// and CLI answer.
+		ns, err = nil, nil
+	}
+	if err != nil {
+		return nil, a.rpcErr(adapters.PhaseQuery, true, err)
+	}
+	t, err := yang.DecodeNotifications(ns)
+	if err != nil {
+		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.GNMI, Phase: adapters.PhaseQuery,
+			Kind: adapters.ErrRejected, Tag: "malformed-reply", NotApplied: true, Err: err, Message: "cannot decode the device's configuration"}
+	}
+	return adapters.Restrict(t, paths), nil
+}
+
+// get sends a Get, falling back once to type ALL for a target that does
+// not implement CONFIG.
+func (a *Adapter) get(ctx context.Context, req *gpb.GetRequest) ([]*gpb.Notification, error) {
 	resp, err := a.client.Get(ctx, req)
 	if status.Code(err) == codes.Unimplemented && req.Type == gpb.GetRequest_CONFIG {
 		a.getAll.Store(true)
@@ -230,14 +266,9 @@ func (a *Adapter) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, err
 		resp, err = a.client.Get(ctx, req)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gnmi get %s: %w", a.t.Device, a.rpcErr(adapters.PhaseQuery, true, err))
+		return nil, err
 	}
-	t, err := yang.DecodeNotifications(resp.GetNotification())
-	if err != nil {
-		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.GNMI, Phase: adapters.PhaseQuery,
-			Kind: adapters.ErrRejected, Tag: "malformed-reply", NotApplied: true, Err: err, Message: "cannot decode the device's configuration"}
-	}
-	return adapters.Restrict(t, paths), nil
+	return resp.GetNotification(), nil
 }
 
 // Ping calls Capabilities.

@@ -12,6 +12,7 @@ import (
 	"github.com/netagent/netagent/adapters/internal/conformance"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/yang"
 )
 
 func TestConformance(t *testing.T) {
@@ -107,4 +108,27 @@ func startKindsLab(t *testing.T) (*lab.Lab, *adapters.Inventory) {
 		t.Fatal(err)
 	}
 	return l, inv
+}
+
+// TestQueryOfMissingPathIsEmpty: reading a path that holds nothing (an
+// interface not yet created) answers an empty tree, as NETCONF and CLI
+// do, not an error; with other paths beside it, their configuration still
+// comes back.
+func TestQueryOfMissingPathIsEmpty(t *testing.T) {
+	_, inv := conformance.StartLab(t)
+	a := conformance.Open(t, inv, "gn", adapters.GNMI, gnmi.Open)
+	got, err := a.Query(t.Context(), []yang.Path{yang.InterfacePath("lo99")})
+	if err != nil {
+		t.Fatalf("Query of a missing interface: %v", err)
+	}
+	if got.Len() != 0 {
+		t.Errorf("Query of a missing interface = %s, want empty", got)
+	}
+	got, err = a.Query(t.Context(), []yang.Path{yang.InterfacePath("lo99"), yang.InterfacePath("eth1")})
+	if err != nil {
+		t.Fatalf("Query of a missing and a present interface: %v", err)
+	}
+	if _, ok := got.Get(yang.InterfacePath("eth1").Leaf("name")); !ok || len(got.Subtree(yang.InterfacePath("lo99"))) != 0 {
+		t.Errorf("Query of lo99 and eth1 = %s, want eth1 only", got)
+	}
 }

@@ -411,12 +411,33 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 	list.Flags().BoolVar(&all, "all", false, "follow every page")
 
 	var reason string
+	var withdrawDry bool
 	withdraw := &cobra.Command{
 		Use:   "withdraw ID",
 		Short: "Withdraw an intent and remove what it configured",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := "/v1/intents/" + url.PathEscape(args[0])
+			if withdrawDry {
+				raw, _, _, err := c.do(cmd.Context(), "DELETE", path+"?dry_run=true", "", nil)
+				if err != nil {
+					return err
+				}
+				var wp struct {
+					Diff string `json:"diff"`
+				}
+				if err := json.Unmarshal(raw, &wp); err != nil {
+					return err
+				}
+				return c.print(cmd.OutOrStdout(), raw, func(w io.Writer) error {
+					diff := wp.Diff
+					if diff == "" {
+						diff = "(nothing to remove)\n"
+					}
+					_, err := fmt.Fprintf(w, "withdraw of %s (dry run, nothing changed):\n%s", args[0], diff)
+					return err
+				})
+			}
 			if reason != "" {
 				path += "?reason=" + url.QueryEscape(reason)
 			}
@@ -439,6 +460,7 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 		},
 	}
 	withdraw.Flags().StringVar(&reason, "reason", "", "why (recorded in the history)")
+	withdraw.Flags().BoolVar(&withdrawDry, "dry-run", false, "show what withdrawing would remove and keep; change nothing")
 	withdraw.Flags().BoolVarP(&wait, "wait", "w", false, "wait until its configuration is removed")
 	withdraw.Flags().DurationVar(&waitFor, "wait-timeout", 2*time.Minute, "how long --wait waits")
 

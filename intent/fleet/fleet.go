@@ -35,10 +35,22 @@ func New(inv *adapters.Inventory, pool *adapters.Pool) *Fleet {
 func (f *Fleet) Devices() []intent.DeviceInfo { return f.infos }
 
 // Device returns the pooled device called name, opening it on first use.
+// It is an intent.Limiter: the leaves its serving protocol's platform
+// cannot set come from the adapters' capabilities.
 func (f *Fleet) Device(ctx context.Context, name string) (intent.Device, error) {
 	d, err := f.pool.Device(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return d, nil
+	return device{d}, nil
 }
+
+// device is a pooled device seen by the intent service.
+type device struct {
+	*adapters.Failover
+}
+
+var _ intent.Limiter = device{}
+
+// Unsupported implements intent.Limiter.
+func (d device) Unsupported() map[string]string { return d.Capabilities().Unsupported }

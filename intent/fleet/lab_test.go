@@ -179,7 +179,7 @@ func TestIntentsOnTheLab(t *testing.T) {
 	}
 
 	// Natural language to the lab: parse, confirm, submit.
-	code, body = a.post(t, "/v1/intents:parse", `{"text":"把 r2 的 eth1 接口 MTU 改成 9100"}`)
+	code, body = a.post(t, "/v1/intents:parse", `{"text":"把 r1 的 e1-1 接口 MTU 改成 9100"}`)
 	var res nl.Result
 	if err := json.Unmarshal(body, &res); err != nil || res.Status != nl.StatusConfirm {
 		t.Fatalf("parse: %d %v %s", code, err, body)
@@ -193,7 +193,7 @@ func TestIntentsOnTheLab(t *testing.T) {
 	if r := a.wait(t, rec.ID, intent.StateApplied, intent.StateFailed, intent.StateRolledBack); r.State != intent.StateApplied {
 		t.Fatalf("parsed intent: %s %s", r.State, r.Error)
 	}
-	if v := a.leaf(t, "r2", yang.InterfacePath("eth1").Leaf("config", "mtu")); v != uint64(9100) {
-		t.Errorf("r2 eth1 mtu = %v, want 9100", v)
+	if v := a.leaf(t, "r1", yang.InterfacePath("e1-1").Leaf("config", "mtu")); v != uint64(9100) {
+		t.Errorf("r1 e1-1 mtu = %v, want 9100", v)
 	}
 }

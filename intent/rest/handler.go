@@ -98,7 +98,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p := problemFor(r, err)
-	if p.Status >= 500 {
+	if p.Status >= 500 && p.Device == "" {
 		h.log.Error("intent api", "method", r.Method, "path", r.URL.Path, "err", err)
 		p.Detail = "internal error; see the agent's log"
 	}
@@ -182,7 +182,27 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
+// WithdrawPlan is the answer to a withdraw's dry run: what withdrawing
+// the intent would change now, and what it would keep.
+type WithdrawPlan struct {
+	IntentID string       `json:"intent_id"`
+	Plan     *intent.Plan `json:"plan"`
+	Diff     string       `json:"diff"`
+}
+
 func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
+	if dry, err := boolParam(r, "dry_run"); err != nil {
+		h.fail(w, r, err)
+		return
+	} else if dry {
+		plan, err := h.svc.PlanWithdraw(r.Context(), r.PathValue("id"))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, WithdrawPlan{IntentID: r.PathValue("id"), Plan: plan, Diff: plan.Diff()})
+		return
+	}
 	reason := "withdrawn over REST by " + r.RemoteAddr
 	if p, ok := auth.FromContext(r.Context()); ok {
 		reason = "withdrawn over REST by " + p.String() + " from " + r.RemoteAddr
@@ -200,6 +220,20 @@ func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusOK
 	}
 	writeJSON(w, code, rec)
+}
+
+// boolParam reads an optional boolean query parameter.
+func boolParam(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &intent.InvalidError{Stage: intent.StageSyntax, Problems: []intent.Problem{{Pointer: "",
+			Reason: fmt.Sprintf("query parameter %s=%q must be true or false", name, v)}}}
+	}
+	return b, nil
 }
 
 // ParseRequest is the body of POST /v1/intents:parse.
@@ -273,9 +307,10 @@ func (h *Handler) openapi(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(openapi)
 }
 
-// Serve is a convenience for tests and tools: a mux with every route.
+// Serve is a convenience for tests and tools: a mux with every route,
+// answering unknown paths and methods as problems (WithProblems).
 func (h *Handler) Serve() http.Handler {
 	mux := http.NewServeMux()
 	h.Register(mux)
-	return mux
+	return WithProblems(mux)
 }

@@ -88,6 +88,8 @@ var samples = []struct {
 	{"GET", "/v1/intents/mtu-eth2", "", ""},
 	{"GET", "/v1/intents/none", "", ""},
 	{"DELETE", "/v1/intents/none", "", ""},
+	{"DELETE", "/v1/intents/mtu-eth2?dry_run=true", "", ""},
+	{"DELETE", "/v1/intents/mtu-eth2?dry_run=maybe", "", ""},
 	{"DELETE", "/v1/intents/mtu-eth2", "", ""},
 	{"GET", "/v1/schemas", "", ""},
 	{"GET", "/v1/schemas/interface", "", ""},

@@ -18,6 +18,10 @@ type Problem struct {
 	Instance string           `json:"instance,omitempty"`
 	Stage    intent.Stage     `json:"stage,omitempty"`
 	Errors   []intent.Problem `json:"errors,omitempty"`
+	// Device and Phase name, for a device failure (502, 504), the device
+	// and what was being done with it; Detail says why.
+	Device string `json:"device,omitempty"`
+	Phase  string `json:"phase,omitempty"`
 }
 
 // Problem type URIs (relative references, resolved against the API).
@@ -28,6 +32,10 @@ const (
 	typeNotFound  = "/problems/not-found"
 	typeConflict  = "/problems/conflict"
 	typeMedia     = "/problems/unsupported-media-type"
+	typeDevice    = "/problems/device-failed"
+	typeTimeout   = "/problems/device-timeout"
+	typeNoRoute   = "/problems/no-such-route"
+	typeMethod    = "/problems/method-not-allowed"
 	typeInternal  = "/problems/internal"
 )
 
@@ -36,7 +44,14 @@ const (
 func problemFor(r *http.Request, err error) Problem {
 	p := Problem{Instance: r.URL.Path, Detail: err.Error()}
 	var ie *intent.InvalidError
+	var de *intent.DeviceError
 	switch {
+	case errors.As(err, &de) && !errors.As(err, &ie):
+		p.Device, p.Phase = de.Device, de.Phase
+		p.Type, p.Title, p.Status = typeDevice, "Device failed", http.StatusBadGateway
+		if de.Timeout() {
+			p.Type, p.Title, p.Status = typeTimeout, "Device timed out", http.StatusGatewayTimeout
+		}
 	case errors.Is(err, intent.ErrTooLarge):
 		p.Type, p.Title, p.Status = typeTooLarge, "Request body too large", http.StatusRequestEntityTooLarge
 	case errors.Is(err, intent.ErrMalformed):

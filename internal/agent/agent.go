@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/netagent/netagent/intent/rest"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 )
@@ -166,7 +167,7 @@ func (a *Agent) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("agent: listen %s: %w", a.cfg.Listen, err)
 	}
-	srv := newServer(ctx, a.mux, a.cfg.HTTP, a.log)
+	srv := newServer(ctx, rest.WithProblems(a.mux), a.cfg.HTTP, a.log) // 404 and 405 as problem+json too
 	a.addr = ln.Addr().String()
 	close(a.ready)
 	a.log.Info("api listening", "addr", a.addr, "version", Version, "tls", a.trust.apiTLS != nil)

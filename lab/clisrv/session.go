@@ -285,6 +285,7 @@ func grammar() []command {
 		{"enable", modeExec | modeUser, EOS, func(s *Session, _ []string) string { s.mode = modeExec; return "" }},
 		{"disable", modeExec, EOS, func(s *Session, _ []string) string { s.mode = modeUser; return "" }},
 		{"show running-config", modeExec, "", func(s *Session, _ []string) string { return s.showRunning() }},
+		{"show interface brief", modeExec | modeUser, FRR, func(s *Session, _ []string) string { return s.showInterfaceBrief() }},
 		{"show interface [name]", modeExec | modeUser, FRR, func(s *Session, a []string) string { return s.showInterfaces(a[0]) }},
 		{"show interfaces [name]", modeExec | modeUser, "", func(s *Session, a []string) string { return s.showInterfaces(a[0]) }},
 		{"show ip route", modeExec | modeUser, "", func(s *Session, _ []string) string { return s.showRoutes() }},
@@ -381,6 +382,7 @@ func grammar() []command {
 		{"no router bgp [as]", modeConfig, "", func(s *Session, a []string) string {
 			return s.edit(func(t *yang.Tree) error {
 				t.Delete(yang.ProtocolPath(yang.BGPProtocol, yang.BGPProtocol))
+				dropEmpty(t, yang.ProtocolPath(yang.BGPProtocol, yang.BGPProtocol)[:2])
 				return nil
 			})
 		}},
@@ -532,6 +534,28 @@ func dropEmptySubinterface(t *yang.Tree, iface string, idx uint32) {
 	t.Delete(sp)
 }
 
+// dropEmpty removes the list entry at p when nothing but its keys (and
+// their config/ copies) is left below it.
+func dropEmpty(t *yang.Tree, p yang.Path) {
+	for _, lf := range t.Subtree(p) {
+		n := len(lf.Path)
+		last := lf.Path[n-1].Name
+		isKey := false
+		for _, k := range lf.Path[n-2].Keys {
+			isKey = isKey || k.Name == last
+		}
+		if n >= 3 && lf.Path[n-2].Name == "config" {
+			for _, k := range lf.Path[n-3].Keys {
+				isKey = isKey || k.Name == last
+			}
+		}
+		if !isKey {
+			return
+		}
+	}
+	t.Delete(p)
+}
+
 func (s *Session) routerID(ip string) string {
 	if a, err := netip.ParseAddr(ip); err != nil || !a.Is4() {
 		return s.errConfig(fmt.Sprintf("router-id %q is not an IPv4 address", ip))
@@ -600,6 +624,10 @@ func setHops(t *yang.Tree, prefix string, hops []hop) error {
 	r := yang.StaticRoutePath(prefix)
 	t.Delete(r)
 	if len(hops) == 0 {
+		// FRR keeps no static or instance container: with its last route
+		// gone, neither is left in its configuration.
+		dropEmpty(t, yang.ProtocolPath(yang.StaticProtocol, yang.StaticProtocol))
+		dropEmpty(t, yang.ProtocolPath(yang.StaticProtocol, yang.StaticProtocol)[:2])
 		return nil
 	}
 	if err := t.Set(r.Leaf("config", "prefix"), prefix); err != nil {

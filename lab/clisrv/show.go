@@ -144,6 +144,35 @@ func upDown(b bool) string {
 }
 
 // showInterfaces prints interface status and counters.
+// showInterfaceBrief is FRR's "show interface brief": every interface,
+// configured or not, with its status, VRF and addresses.
+func (s *Session) showInterfaceBrief() string {
+	t := s.env.Store.Running()
+	st := s.ifState(t)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-15s %-7s %-15s %s\n", "Interface", "Status", "VRF", "Addresses")
+	fmt.Fprintf(&b, "%-15s %-7s %-15s %s\n", "---------", "------", "---", "---------")
+	for _, name := range sortedIfNames(t) {
+		status := "up"
+		if i, ok := st[name]; ok && !i.Oper {
+			status = "down"
+		} else if en, _ := t.Get(yang.InterfacePath(name).Leaf("config", "enabled")); en == false {
+			status = "down"
+		}
+		addrs := addrsOf(t, name)
+		first := ""
+		if len(addrs) > 0 {
+			first = addrs[0].String()
+			addrs = addrs[1:]
+		}
+		fmt.Fprintf(&b, "%-15s %-7s %-15s %s\n", name, status, "default", first)
+		for _, a := range addrs {
+			fmt.Fprintf(&b, "%-15s %-7s %-15s + %s\n", "", "", "", a)
+		}
+	}
+	return b.String()
+}
+
 func (s *Session) showInterfaces(only string) string {
 	t := s.env.Store.Running()
 	st := s.ifState(t)

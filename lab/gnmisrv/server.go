@@ -204,6 +204,17 @@ func (s *Server) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse
 	if req.GetType() != gpb.GetRequest_CONFIG && s.cfg.State != nil {
 		state = s.cfg.State(now)
 	}
+	for _, p := range req.GetPath() {
+		if full := join(req.GetPrefix(), p); classify(stripOrigin(full), s.stateAt(now)) == pathUnknown {
+			return nil, s.noSuchPath("get", full)
+		}
+	}
+	val := func(js []byte) *gpb.TypedValue {
+		if req.GetEncoding() == gpb.Encoding_JSON {
+			return &gpb.TypedValue{Value: &gpb.TypedValue_JsonVal{JsonVal: plainJSON(js)}}
+		}
+		return &gpb.TypedValue{Value: &gpb.TypedValue_JsonIetfVal{JsonIetfVal: js}}
+	}
 	paths := req.GetPath()
 	if len(paths) == 0 {
 		paths = []*gpb.Path{{}}
@@ -213,13 +224,25 @@ func (s *Server) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse
 		n := &gpb.Notification{Timestamp: now.UnixNano(), Prefix: echoPrefix(req.GetPrefix())}
 		full := join(req.GetPrefix(), p)
 		if req.GetType() != gpb.GetRequest_STATE && req.GetType() != gpb.GetRequest_OPERATIONAL {
-			if yp, err := yang.FromGNMI(nil, stripOrigin(full)); err == nil {
+			if hasWildcard(full) {
+				// Wildcard keys, as Subscribe takes: every matching entry,
+				// each at its own path.
+				for _, yp := range expand(running, stripOrigin(full)) {
+					js, err := yang.EncodeJSONIETF(running, yp)
+					if err != nil {
+						return nil, status.Errorf(codes.Internal, "gnmi %s: get %s: %v", s.cfg.Device, yp, err)
+					}
+					if js != nil {
+						n.Update = append(n.Update, &gpb.Update{Path: yp.GNMI(), Val: val(js)})
+					}
+				}
+			} else if yp, err := yang.FromGNMI(nil, stripOrigin(full)); err == nil {
 				js, err := yang.EncodeJSONIETF(running, yp)
 				if err != nil {
 					return nil, status.Errorf(codes.Internal, "gnmi %s: get %s: %v", s.cfg.Device, yp, err)
 				}
 				if js != nil {
-					n.Update = append(n.Update, &gpb.Update{Path: p, Val: &gpb.TypedValue{Value: &gpb.TypedValue_JsonIetfVal{JsonIetfVal: js}}})
+					n.Update = append(n.Update, &gpb.Update{Path: p, Val: val(js)})
 				}
 			}
 		}
@@ -251,9 +274,17 @@ func (s *Server) Set(_ context.Context, req *gpb.SetRequest) (*gpb.SetResponse, 
 	if rf != nil {
 		return nil, status.Errorf(rejectCode(rf.ErrorTag), "gnmi %s: set: %s: %s", s.cfg.Device, rf.ErrorTag, rf.Message)
 	}
+	state := s.stateAt(time.Now())
 	for _, p := range allPaths(req) {
 		if o := p.GetOrigin(); o != "" && o != "openconfig" {
 			return nil, status.Errorf(codes.Unimplemented, "gnmi %s: set: origin %q is not supported", s.cfg.Device, o)
+		}
+		full := join(req.GetPrefix(), p)
+		switch classify(stripOrigin(full), state) {
+		case pathUnknown:
+			return nil, s.noSuchPath("set", full)
+		case pathState:
+			return nil, status.Errorf(codes.InvalidArgument, "gnmi %s: set: %s is read-only: it is state (config false), not configuration", s.cfg.Device, pathString(full))
 		}
 	}
 	apply := func(t *yang.Tree) error {
@@ -303,6 +334,21 @@ func (s *Server) Set(_ context.Context, req *gpb.SetRequest) (*gpb.SetResponse, 
 		resp.Response = append(resp.Response, &gpb.UpdateResult{Path: u.GetPath(), Op: gpb.UpdateResult_UPDATE})
 	}
 	return resp, nil
+}
+
+// stateAt returns a function computing the device's state points at now,
+// or nil when the device reports none.
+func (s *Server) stateAt(now time.Time) func() []synth.Point {
+	if s.cfg.State == nil {
+		return nil
+	}
+	return func() []synth.Point { return s.cfg.State(now) }
+}
+
+// noSuchPath is the one NotFound that Get, Set and Subscribe answer for a
+// path outside the model.
+func (s *Server) noSuchPath(op string, p *gpb.Path) error {
+	return status.Errorf(codes.NotFound, "gnmi %s: %s: no such path %s in the model", s.cfg.Device, op, pathString(p))
 }
 
 // setCode is the gRPC code of a Set the datastore refused; nothing was

@@ -50,8 +50,12 @@ func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 	default:
 		return status.Errorf(codes.Unimplemented, "gnmi %s: subscribe: encoding %s is not supported", s.cfg.Device, sl.GetEncoding())
 	}
+	known := s.stateAt(time.Now())
 	var subs []*sub
 	for _, x := range sl.GetSubscription() {
+		if full := join(sl.GetPrefix(), x.GetPath()); classify(stripOrigin(full), known) == pathUnknown {
+			return s.noSuchPath("subscribe", full)
+		}
 		sb := &sub{path: join(sl.GetPrefix(), x.GetPath()), mode: x.GetMode(), interval: time.Duration(x.GetSampleInterval()),
 			suppress: x.GetSuppressRedundant(), heartbeat: time.Duration(x.GetHeartbeatInterval()), last: map[string]*gpb.TypedValue{}}
 		if sb.heartbeat != 0 && sb.heartbeat < MinSampleInterval {
