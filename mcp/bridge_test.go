@@ -51,8 +51,8 @@ func TestBridge(t *testing.T) {
 	c := bridgeClient(t, srv.URL+mcp.Path, "writer")
 	checkTools(t, c)
 	prog := watchProgress(c)
-	_, applied := planApply(t, c, "set_interface", map[string]any{"devices": []string{"r2"}, "name": "eth1", "mtu": 9100}, "via-bridge")
-	if applied.Status != string(intent.StateApplied) || n.leaf(t, "r2", yang.InterfacePath("eth1").Leaf("config", "mtu")) != uint64(9100) {
+	_, applied := planApply(t, c, "set_interface", map[string]any{"devices": []string{"r2"}, "name": "eth1", "description": "via the bridge"}, "via-bridge")
+	if applied.Status != string(intent.StateApplied) || n.leaf(t, "r2", yang.InterfacePath("eth1").Leaf("config", "description")) != "via the bridge" {
 		t.Errorf("through the bridge: %+v", applied)
 	}
 	if msgs := prog.messages("via-bridge"); len(msgs) < 2 {

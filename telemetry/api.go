@@ -140,7 +140,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 	now := a.now()
 	var known func(string) bool
 	if a.Collector != nil {
-		known = a.Collector.knows
+		known = a.Collector.Knows
 	}
 	q, err := ParseQuery(r.URL.Query(), now, known)
 	if err != nil {

@@ -257,8 +257,8 @@ type DevicesFunc func(ctx context.Context, name string) (Monitorer, error)
 // Device implements Devices.
 func (f DevicesFunc) Device(ctx context.Context, name string) (Monitorer, error) { return f(ctx, name) }
 
-// knows reports whether the collector collects from device name.
-func (c *Collector) knows(name string) bool {
+// Knows reports whether the collector collects from device name.
+func (c *Collector) Knows(name string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, ok := c.stats[name]

@@ -38,7 +38,12 @@ func (a *Agent) newMCP(local *auth.Principal) (*mcp.Server, error) {
 			issuers = append(issuers, s)
 		}
 	}
+	var tele mcp.Telemetry
+	if a.net.tele != nil {
+		tele = mcpTelemetry{t: a.net.tele}
+	}
 	return mcp.New(mcp.Config{
+		Telemetry:            tele,
 		Intents:              a.net.intent,
 		Devices:              &mcp.PoolDevices{Inventory: a.net.inv, Pool: a.net.pool},
 		Parser:               a.net.nl,

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/mcp"
 	"github.com/netagent/netagent/telemetry"
 )
 
@@ -216,4 +218,35 @@ func (c configuredIntents) Report(ctx context.Context, id, reason string) error 
 func (c configuredIntents) Reconcile(ctx context.Context, id, reason string) error {
 	_, err := c.svc.Reconcile(ctx, id, reason)
 	return err
+}
+
+// mcpTelemetry answers MCP's query_telemetry from the series store, with
+// the same parameter checks as GET /v1/telemetry (errors name the field).
+type mcpTelemetry struct{ t *telemetryStack }
+
+func (m mcpTelemetry) Query(ctx context.Context, q mcp.TelemetryQuery) (any, error) {
+	v := map[string][]string{"metric": {q.Metric}}
+	if q.Device != "" {
+		v["device"] = []string{q.Device}
+	}
+	if q.Since != "" {
+		v["since"] = []string{q.Since}
+	}
+	pq, err := telemetry.ParseQuery(v, time.Now(), m.t.collector.Knows)
+	if err != nil {
+		var pe *telemetry.ParamError
+		if errors.As(err, &pe) {
+			return nil, &intent.InvalidError{Stage: intent.StageSchema, Problems: []intent.Problem{{Pointer: "/" + pe.Param, Reason: pe.Reason}}}
+		}
+		return nil, err
+	}
+	res := m.t.api.Store.Query(pq)
+	if q.Limit > 0 {
+		for i := range res {
+			if n := len(res[i].Points); n > q.Limit {
+				res[i].Points = res[i].Points[n-q.Limit:]
+			}
+		}
+	}
+	return res, nil
 }
