@@ -28,6 +28,7 @@ CREATE TABLE kb_cases (
 	origin      TEXT NOT NULL,
 	revision    INTEGER NOT NULL,
 	fingerprint TEXT NOT NULL,
+	templates   TEXT NOT NULL,
 	seen        INTEGER NOT NULL DEFAULT 0,
 	first_seen  INTEGER NOT NULL DEFAULT 0,
 	last_seen   INTEGER NOT NULL DEFAULT 0,
@@ -109,7 +110,21 @@ type Base struct {
 
 	mu    sync.Mutex // protects following fields
 	cache map[int64]*indexed
+	// ranked caches the BM25 candidates (seq and score, not the counts) of
+	// recent queries; authored changes (put, import) clear it.
+	ranked map[rankKey][]rankedSeq
 }
+
+type rankKey struct{ protocol, tag, platform, kind, template string }
+
+type rankedSeq struct {
+	seq   int64
+	score float64
+	why   []string
+}
+
+// maxRanked bounds the query cache.
+const maxRanked = 4096
 
 // indexed is a case as matching needs it, cached per revision.
 type indexed struct {
@@ -136,7 +151,7 @@ func New(ctx context.Context, db *store.DB, opts Options) (*Base, error) {
 	if _, err := db.Migrate(ctx, storeOwner, migrations); err != nil {
 		return nil, err
 	}
-	b := &Base{db: db, log: opts.Log, now: opts.Clock, cache: map[int64]*indexed{}}
+	b := &Base{db: db, log: opts.Log, now: opts.Clock, cache: map[int64]*indexed{}, ranked: map[rankKey][]rankedSeq{}}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
@@ -205,14 +220,18 @@ func (b *Base) put(ctx context.Context, tx *sql.Tx, c *Case, origin string, over
 		return 0, false, err
 	}
 	fp := Fingerprint(a.Protocol, a.Tag, a.Template)
+	b.mu.Lock()
+	clear(b.ranked)
+	b.mu.Unlock()
 	body, tag := ftsBody(&a)
+	tmpls := strings.Join(a.templates(), "\n")
 	var seq int64
 	var rev int
 	err = tx.QueryRowContext(ctx, `SELECT seq, revision FROM kb_cases WHERE id = ?`, a.ID).Scan(&seq, &rev)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		res, err := tx.ExecContext(ctx, `INSERT INTO kb_cases (id, doc, origin, revision, fingerprint) VALUES (?, ?, ?, 1, ?)`,
-			a.ID, string(doc), origin, fp)
+		res, err := tx.ExecContext(ctx, `INSERT INTO kb_cases (id, doc, origin, revision, fingerprint, templates) VALUES (?, ?, ?, 1, ?, ?)`,
+			a.ID, string(doc), origin, fp, tmpls)
 		if err != nil {
 			return 0, false, err
 		}
@@ -231,8 +250,8 @@ func (b *Base) put(ctx context.Context, tx *sql.Tx, c *Case, origin string, over
 	case !overwrite:
 		return seq, false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE kb_cases SET doc = ?, revision = revision + 1, fingerprint = ?,
-		origin = CASE WHEN origin = 'learned' THEN ? ELSE origin END WHERE seq = ?`, string(doc), fp, origin, seq); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE kb_cases SET doc = ?, revision = revision + 1, fingerprint = ?, templates = ?,
+		origin = CASE WHEN origin = 'learned' THEN ? ELSE origin END WHERE seq = ?`, string(doc), fp, tmpls, origin, seq); err != nil {
 		return 0, false, err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM kb_fts WHERE rowid = ?`, seq); err != nil {
@@ -273,23 +292,23 @@ func (b *Base) Put(ctx context.Context, c *Case) (*Case, bool, error) {
 	return out, created, err
 }
 
-const caseColumns = `c.seq, c.id, c.doc, c.origin, c.revision, c.fingerprint, c.seen, c.first_seen, c.last_seen, c.fix_worked, c.fix_failed`
+const caseColumns = `c.seq, c.id, c.doc, c.origin, c.revision, c.fingerprint, c.templates, c.seen, c.first_seen, c.last_seen, c.fix_worked, c.fix_failed`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 // scanCase reads a case row, reusing the cached parse of its document.
 func (b *Base) scanCase(row rowScanner, extra ...any) (*indexed, *Case, error) {
 	var (
-		seq                       int64
-		id, doc, origin, fp       string
-		rev, seen, worked, failed int
-		first, last               int64
+		seq                        int64
+		id, doc, origin, fp, tmpls string
+		rev, seen, worked, failed  int
+		first, last                int64
 	)
-	dest := append([]any{&seq, &id, &doc, &origin, &rev, &fp, &seen, &first, &last, &worked, &failed}, extra...)
+	dest := append([]any{&seq, &id, &doc, &origin, &rev, &fp, &tmpls, &seen, &first, &last, &worked, &failed}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
-	ix, err := b.index(seq, rev, doc)
+	ix, err := b.index(seq, rev, doc, tmpls)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,7 +325,7 @@ func (b *Base) scanCase(row rowScanner, extra ...any) (*indexed, *Case, error) {
 	return ix, &c, nil
 }
 
-func (b *Base) index(seq int64, rev int, doc string) (*indexed, error) {
+func (b *Base) index(seq int64, rev int, doc, tmpls string) (*indexed, error) {
 	b.mu.Lock()
 	ix, ok := b.cache[seq]
 	b.mu.Unlock()
@@ -317,7 +336,7 @@ func (b *Base) index(seq int64, rev int, doc string) (*indexed, error) {
 	if err := json.Unmarshal([]byte(doc), &ix.c); err != nil {
 		return nil, fmt.Errorf("knowledge: stored case %d: %w", seq, err)
 	}
-	for _, t := range ix.c.templates() {
+	for _, t := range strings.Split(tmpls, "\n") {
 		ix.templates = append(ix.templates, terms(t))
 	}
 	for _, k := range ix.c.Keywords {
@@ -408,7 +427,7 @@ func (b *Base) List(ctx context.Context, after string, limit int) ([]*Case, erro
 // and why; only cases scoring at least Threshold. An exact fingerprint
 // match is returned alone.
 func (b *Base) Lookup(ctx context.Context, o Observation) ([]Match, error) {
-	ms, err := b.rank(ctx, o, o.template(), 5)
+	ms, err := b.rank(ctx, o, o.template(), 5, Threshold)
 	if err != nil {
 		return nil, err
 	}
@@ -427,11 +446,11 @@ func (b *Base) Search(ctx context.Context, q string, limit int) ([]Match, error)
 	if limit <= 0 {
 		limit = 10
 	}
-	return b.rank(ctx, Observation{Message: q, Tag: q}, Normalise(q), min(limit, 100))
+	return b.rank(ctx, Observation{Message: q, Tag: q}, Normalise(q), min(limit, 100), -10)
 }
 
 // rank finds candidates (fingerprint, then BM25) and re-ranks them.
-func (b *Base) rank(ctx context.Context, o Observation, tmpl string, limit int) ([]Match, error) {
+func (b *Base) rank(ctx context.Context, o Observation, tmpl string, limit int, minScore float64) ([]Match, error) {
 	fp := Fingerprint(o.Protocol, o.Tag, tmpl)
 	row := b.db.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM kb_fingerprints f JOIN kb_cases c ON c.seq = f.case_seq WHERE f.fingerprint = ?`, fp)
 	if _, c, err := b.scanCase(row); err == nil {
@@ -439,6 +458,42 @@ func (b *Base) rank(ctx context.Context, o Observation, tmpl string, limit int) 
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("knowledge: lookup: %w", err)
 	}
+	key := rankKey{strings.ToLower(o.Protocol), CanonTag(o.Tag), strings.ToLower(o.Platform), o.Kind, tmpl}
+	b.mu.Lock()
+	cached, hit := b.ranked[key]
+	b.mu.Unlock()
+	if !hit {
+		var err error
+		if cached, err = b.rankFTS(ctx, o, tmpl); err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		if len(b.ranked) >= maxRanked {
+			clear(b.ranked)
+		}
+		b.ranked[key] = cached
+		b.mu.Unlock()
+	}
+	out := make([]Match, 0, len(cached))
+	for _, r := range cached {
+		if len(out) == limit || r.score < minScore {
+			break
+		}
+		_, c, err := b.scanCase(b.db.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM kb_cases c WHERE c.seq = ?`, r.seq))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("knowledge: lookup: %w", err)
+		}
+		out = append(out, Match{Case: c, Score: r.score, Why: r.why})
+	}
+	return out, nil
+}
+
+// rankFTS queries the FTS5 index (BM25) for candidates and re-ranks them,
+// best first.
+func (b *Base) rankFTS(ctx context.Context, o Observation, tmpl string) ([]rankedSeq, error) {
 	qterms := terms(tmpl)
 	var or []string
 	for _, t := range qterms {
@@ -448,32 +503,40 @@ func (b *Base) rank(ctx context.Context, o Observation, tmpl string, limit int) 
 		or = append(or, `tag:"`+tt+`"`)
 	}
 	if len(or) == 0 {
-		return []Match{}, nil
+		return []rankedSeq{}, nil
 	}
-	rows, err := b.db.QueryContext(ctx, `SELECT `+caseColumns+`, bm25(kb_fts, 1.0, 2.0) FROM kb_fts JOIN kb_cases c ON c.seq = kb_fts.rowid
-		WHERE kb_fts MATCH ? ORDER BY rank LIMIT 16`, strings.Join(or, " OR "))
+	// Rank in the index alone, then read the few best rows: joining first
+	// would carry every matching row through the sort.
+	rows, err := b.db.QueryContext(ctx, `SELECT c.seq, c.revision, c.doc, c.templates, f.score FROM
+		(SELECT rowid AS seq, bm25(kb_fts, 1.0, 2.0) AS score FROM kb_fts WHERE kb_fts MATCH ? ORDER BY score LIMIT 16) f
+		JOIN kb_cases c ON c.seq = f.seq ORDER BY f.score`, strings.Join(or, " OR "))
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: lookup: %w", err)
 	}
 	defer rows.Close()
-	var out []Match
+	out := []rankedSeq{}
 	for rows.Next() {
-		var bm float64
-		ix, c, err := b.scanCase(rows, &bm)
-		if err != nil {
+		var (
+			seq        int64
+			rev        int
+			doc, tmpls string
+			bm         float64
+		)
+		if err := rows.Scan(&seq, &rev, &doc, &tmpls, &bm); err != nil {
 			return nil, fmt.Errorf("knowledge: lookup: %w", err)
+		}
+		ix, err := b.index(seq, rev, doc, tmpls)
+		if err != nil {
+			return nil, err
 		}
 		score, why := score(ix, o, qterms)
 		why = append(why, fmt.Sprintf("bm25 %.2f", -bm))
-		out = append(out, Match{Case: c, Score: score, Why: why})
+		out = append(out, rankedSeq{seq: seq, score: score, why: why})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("knowledge: lookup: %w", err)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
-	if len(out) > limit {
-		out = out[:limit]
-	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out, nil
 }
 

@@ -27,7 +27,7 @@ const (
 )
 
 var (
-	reTimeISO  = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?`)
+	reTimeISO  = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:z|[+-]\d{2}:?\d{2}| ?utc)?`)
 	reClock    = regexp.MustCompile(`\b\d{1,2}:\d{2}:\d{2}\b`)
 	reURI      = regexp.MustCompile(`\b(?:https?|urn|file)://?[^\s'"<>]+|\burn:[A-Za-z0-9:._-]+`)
 	reQuoted   = regexp.MustCompile(`"[^"]{0,200}"|'[^']{0,200}'|` + "`[^`]{0,200}`")
@@ -40,7 +40,7 @@ var (
 	reHostPort = regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*:\d{2,5}\b`)
 	reHost     = regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+){1,}\b`)
 	reIfname   = regexp.MustCompile(`(?i)\b(?:(?:ten|forty|hundred|twenty[fF]ive)?gig(?:abit)?ethernet|ethernet|eth|et|xe|ge|e|mgmt|management|port-channel|lag|bundle-ether|ae|vlan|loopback|lo|swp|tunnel|irb)-?\d+(?:[/:.-]\d+)*\b`)
-	reHex      = regexp.MustCompile(`\b0x[0-9A-Fa-f]+\b|\b[0-9a-f]{12,}\b|\bSHA256:[A-Za-z0-9+/=]+`)
+	reHex      = regexp.MustCompile(`\b0x[0-9a-f]+\b|\b[0-9a-f]{12,}\b|\bsha256:[a-z0-9+/=]+`)
 	reNumber   = regexp.MustCompile(`(?:^|[^A-Za-z0-9_<])(-?\d+(?:\.\d+)?)(?:ms|s|m|h|b|kb|mb|bytes)?\b`)
 	reSpace    = regexp.MustCompile(`\s+`)
 )
@@ -54,10 +54,11 @@ var (
 // string, valid UTF-8 or not, gives a template, and a template normalises
 // to itself.
 func Normalise(msg string, devices ...string) string {
-	s := strings.ToValidUTF8(msg, "\uFFFD")
+	s := msg
 	if len(s) > 4096 {
 		s = s[:4096]
 	}
+	s = strings.ToLower(strings.ToValidUTF8(s, "\uFFFD"))
 	for _, d := range devices {
 		if len(d) >= 2 {
 			s = replaceWord(s, d, PhDevice)
@@ -66,6 +67,12 @@ func Normalise(msg string, devices ...string) string {
 	s = reTimeISO.ReplaceAllString(s, PhTime)
 	s = reClock.ReplaceAllString(s, PhTime)
 	s = reURI.ReplaceAllString(s, PhURI)
+	s = rePath.ReplaceAllStringFunc(s, func(m string) string {
+		i := strings.IndexByte(m, '/')
+		p := m[i:]
+		rest := p[len(strings.TrimRight(p, ":.,;")):]
+		return m[:i] + PhPath + rest
+	})
 	s = reQuoted.ReplaceAllStringFunc(s, func(q string) string {
 		if q == `'^'` { // EOS's marker is wording, not a value
 			return q
@@ -85,10 +92,6 @@ func Normalise(msg string, devices ...string) string {
 		}
 		return PhAlgList
 	})
-	s = rePath.ReplaceAllStringFunc(s, func(m string) string {
-		i := strings.IndexByte(m, '/')
-		return m[:i] + PhPath
-	})
 	s = reIPv4Port.ReplaceAllString(s, PhAddr)
 	s = reIPv4Pfx.ReplaceAllString(s, PhPrefix)
 	s = reIPv4.ReplaceAllString(s, PhIPv4)
@@ -101,12 +104,17 @@ func Normalise(msg string, devices ...string) string {
 	s = reHostPort.ReplaceAllString(s, PhAddr)
 	s = reHost.ReplaceAllStringFunc(s, func(m string) string {
 		// gNMI service names and dotted wording stay.
-		if strings.HasPrefix(strings.ToLower(m), "gnmi.") {
+		if strings.HasPrefix(m, "gnmi.") {
 			return m
 		}
 		return PhHost
 	})
-	s = reHex.ReplaceAllString(s, PhHex)
+	s = reHex.ReplaceAllStringFunc(s, func(m string) string {
+		if !strings.ContainsAny(m, "0123456789") {
+			return m // a word of the letters a to f
+		}
+		return PhHex
+	})
 	s = reIfname.ReplaceAllString(s, PhIfname)
 	s = reNumber.ReplaceAllStringFunc(s, func(m string) string {
 		// Keep the character before the number.
