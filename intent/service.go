@@ -32,6 +32,9 @@ type Config struct {
 	Workers int
 	// Clock stamps transitions; default time.Now.
 	Clock func() time.Time
+	// Advisor is the knowledge base consulted on failures; nil runs
+	// without one.
+	Advisor Advisor
 }
 
 // Service is the one entry point every intake (REST, Kafka, files, natural
@@ -42,6 +45,7 @@ type Service struct {
 	recs     *records
 	compiler *Compiler
 	exec     Executor
+	advisor  Advisor
 	log      *slog.Logger
 	workers  int
 	now      func() time.Time
@@ -75,6 +79,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		recs:     &records{db: cfg.Store},
 		compiler: &Compiler{Inventory: cfg.Inventory, Devices: cfg.Devices},
 		exec:     cfg.Executor,
+		advisor:  cfg.Advisor,
 		log:      cfg.Log,
 		workers:  cfg.Workers,
 		now:      cfg.Clock,
@@ -596,6 +601,9 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 			return ctx.Err()
 		}
 		var ie *InvalidError
+		if !errors.As(err, &ie) {
+			s.observe(rec, err)
+		}
 		if !errors.As(err, &ie) && s.retryLater(rec.ID) {
 			s.log.Warn("intent planning will be retried", "id", rec.ID, "err", err)
 			return nil
@@ -625,7 +633,7 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		return err
 	}
 	s.notify()
-	err = s.exec.Execute(ctx, in, plan)
+	err = s.execute(ctx, rec, names, plan)
 	now = s.now().UTC()
 	switch {
 	case err == nil:
@@ -671,6 +679,7 @@ func (s *Service) withdraw(ctx context.Context, rec *Record) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		s.saveOutcome(ctx, rec, s.observe(rec, err), nil)
 		return s.fail(ctx, rec, StateWithdrawing, "withdraw: "+err.Error())
 	}
 	return s.move(ctx, rec, StateWithdrawing, StateWithdrawn, "removed "+summary(wplan), s.now().UTC(), nil, "")
