@@ -602,11 +602,12 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		}
 		var ie *InvalidError
 		if !errors.As(err, &ie) {
-			s.observe(rec, err)
-		}
-		if !errors.As(err, &ie) && s.retryLater(rec.ID) {
-			s.log.Warn("intent planning will be retried", "id", rec.ID, "err", err)
-			return nil
+			fs := s.observe(rec, err)
+			if s.retryLater(rec.ID) {
+				s.log.Warn("intent planning will be retried", "id", rec.ID, "err", err)
+				return nil
+			}
+			s.saveOutcome(ctx, rec, fs, s.advise(ctx, fs))
 		}
 		return s.fail(ctx, rec, rec.State, "plan: "+err.Error())
 	}

@@ -29,6 +29,7 @@ type network struct {
 	db     *store.DB
 	intent *intent.Service
 	rest   *rest.Handler
+	kb     *knowledgeParts
 	// intakes besides REST, each a blocking Run(ctx); the Kafka consumer
 	// only when brokers are configured.
 	files *fileintake.Watcher
@@ -88,7 +89,12 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			},
 		})
 	fl := fleet.New(inv, pool)
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log})
+	kb, err := openKnowledge(ctx, db, inv, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Advisor: kb})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -98,7 +104,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log)}
+	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log), kb: kb}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err
