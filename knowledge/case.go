@@ -228,24 +228,32 @@ func checkCase(base string, v any) []Problem {
 			}
 		}
 	}
-	if len(ps) > 0 {
-		sortProblems(ps)
-		return ps
+	reported := map[string]bool{}
+	for _, p := range ps {
+		reported[p.Pointer] = true
 	}
-	str := func(k string) string { s, _ := obj[k].(string); return s }
-	if id := str("id"); !reID.MatchString(id) {
+	// str is a string member that passed the checks above ("" and false
+	// otherwise, so each member is reported once).
+	str := func(k string) (string, bool) {
+		if reported[base+"/"+k] {
+			return "", false
+		}
+		s, ok := obj[k].(string)
+		return s, ok
+	}
+	if id, ok := str("id"); ok && !reID.MatchString(id) {
 		bad("/id", "id %q must be 2 to 80 lower-case letters, digits, dots and hyphens, starting with a letter or digit", id)
 	}
-	if t := str("title"); len(t) < 3 || len(t) > 200 {
+	if t, ok := str("title"); ok && (len(t) < 3 || len(t) > 200) {
 		bad("/title", "title must be 3 to 200 characters")
 	}
-	if et := ErrorType(str("error_type")); !slices.Contains(ErrorTypes(), et) {
+	if et, ok := str("error_type"); ok && !slices.Contains(ErrorTypes(), ErrorType(et)) {
 		bad("/error_type", "error_type %q is not one of %v", et, ErrorTypes())
 	}
-	if p := str("protocol"); p != "" && p != "netconf" && p != "gnmi" && p != "cli" {
+	if p, ok := str("protocol"); ok && p != "" && p != "netconf" && p != "gnmi" && p != "cli" {
 		bad("/protocol", "protocol %q is not netconf, gnmi, cli or empty (any)", p)
 	}
-	if f := str("fix"); len(f) < 10 {
+	if f, ok := str("fix"); ok && len(f) < 10 {
 		bad("/fix", "fix must say in words what to do (at least 10 characters)")
 	}
 	msgs, _ := obj["messages"].([]any)
@@ -260,7 +268,7 @@ func checkCase(base string, v any) []Problem {
 			bad(fmt.Sprintf("/keywords/%d", i), "a keyword is a non-empty string")
 		}
 	}
-	if str("template") == "" && len(msgs) == 0 {
+	if tmpl, _ := obj["template"].(string); tmpl == "" && len(msgs) == 0 && !reported[base+"/messages"] {
 		bad("/messages", "a case needs a template or at least one example message")
 	}
 	if r, ok := obj["remediation"].(map[string]any); ok {
