@@ -119,6 +119,10 @@ func TestMatchingTrainingSet(t *testing.T) { checkSet(t, "testdata/labelled/trai
 // never used to tune it.
 func TestMatchingHeldOut(t *testing.T) { checkSet(t, "testdata/labelled/heldout.jsonl") }
 
+// TestMatchingInterop checks the messages captured from real yuma123 and
+// FRR by `make interop` (TestInteropMessages -update).
+func TestMatchingInterop(t *testing.T) { checkSet(t, "testdata/labelled/interop.jsonl") }
+
 func TestLabelledSetSize(t *testing.T) {
 	seeds, err := Seeds()
 	if err != nil {
@@ -129,7 +133,7 @@ func TestLabelledSetSize(t *testing.T) {
 		ids[c.ID] = true
 	}
 	n := 0
-	for _, f := range []string{"train", "heldout"} {
+	for _, f := range []string{"train", "heldout", "interop"} {
 		for _, l := range readLabelled(t, "testdata/labelled/"+f+".jsonl") {
 			n++
 			if l.Want != "" && !ids[l.Want] {
