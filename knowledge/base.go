@@ -46,7 +46,8 @@ CREATE TABLE kb_impact (
 	last_seen INTEGER NOT NULL,
 	PRIMARY KEY (case_seq, kind, name)
 );
-CREATE VIRTUAL TABLE kb_fts USING fts5(body, tag, tokenize = 'unicode61');`},
+CREATE VIRTUAL TABLE kb_fts USING fts5(body, tag, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, 'row');`},
 }
 
 //go:embed seeds.json
@@ -113,7 +114,15 @@ type Base struct {
 	// ranked caches the BM25 candidates (seq and score, not the counts) of
 	// recent queries; authored changes (put, import) clear it.
 	ranked map[rankKey][]rankedSeq
+	// df is how many cases hold each term (loaded from kb_vocab on first
+	// use, then counted up on every put; an import that rolls back leaves
+	// it slightly high, which only costs selectivity).
+	df map[string]int
 }
+
+// maxQueryTerms bounds the terms of one FTS5 query: the rarest ones, as
+// BM25 scores every case that holds any of them.
+const maxQueryTerms = 5
 
 type rankKey struct{ protocol, tag, platform, kind, template string }
 
@@ -220,10 +229,19 @@ func (b *Base) put(ctx context.Context, tx *sql.Tx, c *Case, origin string, over
 		return 0, false, err
 	}
 	fp := Fingerprint(a.Protocol, a.Tag, a.Template)
+	body, tag := ftsBody(&a)
 	b.mu.Lock()
 	clear(b.ranked)
+	if b.df != nil {
+		seen := map[string]bool{}
+		for _, t := range strings.Fields(body) {
+			if !seen[t] {
+				seen[t] = true
+				b.df[t]++
+			}
+		}
+	}
 	b.mu.Unlock()
-	body, tag := ftsBody(&a)
 	tmpls := strings.Join(a.templates(), "\n")
 	var seq int64
 	var rev int
@@ -495,8 +513,12 @@ func (b *Base) rank(ctx context.Context, o Observation, tmpl string, limit int, 
 // best first.
 func (b *Base) rankFTS(ctx context.Context, o Observation, tmpl string) ([]rankedSeq, error) {
 	qterms := terms(tmpl)
+	sel, err := b.selective(ctx, qterms)
+	if err != nil {
+		return nil, err
+	}
 	var or []string
-	for _, t := range qterms {
+	for _, t := range sel {
 		or = append(or, `"`+t+`"`)
 	}
 	if tt := tagTerm(o.Tag); tt != "" {
@@ -537,6 +559,53 @@ func (b *Base) rankFTS(ctx context.Context, o Observation, tmpl string) ([]ranke
 		return nil, fmt.Errorf("knowledge: lookup: %w", err)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out, nil
+}
+
+// selective returns the query terms worth sending to the index: those some
+// case holds, the rarest maxQueryTerms of them. The re-ranking still uses
+// every term.
+func (b *Base) selective(ctx context.Context, qterms []string) ([]string, error) {
+	b.mu.Lock()
+	loaded := b.df != nil
+	b.mu.Unlock()
+	if !loaded {
+		rows, err := b.db.QueryContext(ctx, `SELECT term, doc FROM kb_vocab`)
+		if err != nil {
+			return nil, fmt.Errorf("knowledge: vocabulary: %w", err)
+		}
+		df := map[string]int{}
+		for rows.Next() {
+			var term string
+			var n int
+			if err := rows.Scan(&term, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("knowledge: vocabulary: %w", err)
+			}
+			df[term] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("knowledge: vocabulary: %w", err)
+		}
+		b.mu.Lock()
+		if b.df == nil {
+			b.df = df
+		}
+		b.mu.Unlock()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]string, 0, len(qterms))
+	for _, t := range qterms {
+		if b.df[t] > 0 {
+			out = append(out, t)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return b.df[out[i]] < b.df[out[j]] })
+	if len(out) > maxQueryTerms {
+		out = out[:maxQueryTerms]
+	}
 	return out, nil
 }
 
