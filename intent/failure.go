@@ -115,7 +115,7 @@ type Advisor interface {
 }
 
 // AdviseTimeout bounds one consultation of the Advisor.
-const AdviseTimeout = 250 * time.Millisecond
+const AdviseTimeout = time.Second
 
 // Advice is a known case matched to a failure of the intent: the likely
 // cause and its fix, and the remediations the service ran for it.
