@@ -96,15 +96,21 @@ type Source struct {
 
 // Record is a stored intent with its plan and lifecycle.
 type Record struct {
-	ID        string       `json:"id"`
-	Kind      Kind         `json:"kind"`
-	State     State        `json:"state"`
-	Intent    *Intent      `json:"intent"`
-	Digest    string       `json:"digest"`
-	Plan      *Plan        `json:"plan,omitempty"`
-	Source    Source       `json:"source"`
-	Requester string       `json:"requester,omitempty"`
-	Error     string       `json:"error,omitempty"`
+	ID        string  `json:"id"`
+	Kind      Kind    `json:"kind"`
+	State     State   `json:"state"`
+	Intent    *Intent `json:"intent"`
+	Digest    string  `json:"digest"`
+	Plan      *Plan   `json:"plan,omitempty"`
+	Source    Source  `json:"source"`
+	Requester string  `json:"requester,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	// Failures are the device failures of the last execution that failed,
+	// as structured values; Advice the knowledge base's cases for them
+	// (likely cause, fix, remediations run). Both stay once a remediation
+	// made the intent succeed.
+	Failures  []Failure    `json:"failures,omitempty"`
+	Advice    []Advice     `json:"advice,omitempty"`
 	History   []Transition `json:"history"`
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`

@@ -38,6 +38,9 @@ type Config struct {
 	// offline identity, e.g. file-inbox), "kafka" (the broker connection's
 	// configured identity). A caller's principal in the context wins.
 	Principals map[string]auth.Principal
+	// Advisor is the knowledge base consulted on failures; nil runs
+	// without one.
+	Advisor Advisor
 }
 
 // Service is the one entry point every intake (REST, Kafka, files, natural
@@ -49,6 +52,7 @@ type Service struct {
 	claims   *claims
 	compiler *Compiler
 	exec     Executor
+	advisor  Advisor
 	log      *slog.Logger
 	workers  int
 	now      func() time.Time
@@ -89,6 +93,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		claims:   &claims{db: cfg.Store},
 		compiler: &Compiler{Inventory: cfg.Inventory, Devices: cfg.Devices},
 		exec:     cfg.Executor,
+		advisor:  cfg.Advisor,
 		log:      cfg.Log,
 		workers:  cfg.Workers,
 		now:      cfg.Clock,
@@ -620,9 +625,13 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 			return ctx.Err()
 		}
 		var ie *InvalidError
-		if !errors.As(err, &ie) && !permanent(err) && s.retryLater(rec.ID) {
-			s.log.WarnContext(ctx, "intent planning will be retried", "id", rec.ID, "err", err)
-			return nil
+		if !errors.As(err, &ie) {
+			fs := s.observe(rec, err)
+			if !permanent(err) && s.retryLater(rec.ID) {
+				s.log.WarnContext(ctx, "intent planning will be retried", "id", rec.ID, "err", err)
+				return nil
+			}
+			s.saveOutcome(ctx, rec, fs, s.advise(ctx, fs))
 		}
 		return s.fail(ctx, rec, rec.State, "plan: "+err.Error())
 	}
@@ -652,7 +661,7 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		return err
 	}
 	s.notify()
-	err = s.exec.Execute(ctx, in, plan)
+	err = s.execute(ctx, rec, names, plan)
 	now = s.now().UTC()
 	switch {
 	case err == nil:
@@ -709,6 +718,7 @@ func (s *Service) withdraw(ctx context.Context, rec *Record) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		s.saveOutcome(ctx, rec, s.observe(rec, err), nil)
 		return s.fail(ctx, rec, StateWithdrawing, "withdraw: "+err.Error())
 	}
 	if err := s.claims.handOver(ctx, rec.ID, splices); err != nil {

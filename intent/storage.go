@@ -46,6 +46,9 @@ CREATE TABLE intent_transitions (
 	{Version: 2, Name: "who submitted an intent and its trace", SQL: `
 ALTER TABLE intents ADD COLUMN principal TEXT NOT NULL DEFAULT '';
 ALTER TABLE intents ADD COLUMN trace_id TEXT NOT NULL DEFAULT '';`},
+	{Version: 3, Name: "structured failures and knowledge advice", SQL: `
+ALTER TABLE intents ADD COLUMN failures TEXT NOT NULL DEFAULT '';
+ALTER TABLE intents ADD COLUMN advice TEXT NOT NULL DEFAULT '';`},
 }
 
 // records is the intent table of the store.
@@ -166,7 +169,24 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 	return nil
 }
 
-const recordColumns = `seq, id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at, principal, trace_id`
+// setOutcome stores an execution's structured failures and the knowledge
+// base's advice on a record, without a transition.
+func (r *records) setOutcome(ctx context.Context, id string, fs []Failure, advice []Advice) error {
+	f, err := json.Marshal(fs)
+	if err != nil {
+		return fmt.Errorf("intent %s: encode failures: %w", id, err)
+	}
+	a, err := json.Marshal(advice)
+	if err != nil {
+		return fmt.Errorf("intent %s: encode advice: %w", id, err)
+	}
+	if _, err := r.db.ExecContext(ctx, `UPDATE intents SET failures = ?, advice = ? WHERE id = ?`, string(f), string(a), id); err != nil {
+		return fmt.Errorf("intent %s: store failures: %w", id, err)
+	}
+	return nil
+}
+
+const recordColumns = `seq, id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at, principal, trace_id, failures, advice`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -178,15 +198,26 @@ func scanRecord(row scanner) (*Record, int64, error) {
 		plan             sql.NullString
 		created, updated int64
 		principal        string
+		failures, advice string
 	)
 	if err := row.Scan(&seq, &rec.ID, &rec.Kind, &rec.State, &rec.Digest, &body, &rec.Source.Channel, &rec.Source.Ref,
-		&rec.Requester, &plan, &rec.Error, &created, &updated, &principal, &rec.Source.TraceID); err != nil {
+		&rec.Requester, &plan, &rec.Error, &created, &updated, &principal, &rec.Source.TraceID, &failures, &advice); err != nil {
 		return nil, 0, err
 	}
 	if principal != "" {
 		rec.Source.Principal = &auth.Principal{}
 		if err := json.Unmarshal([]byte(principal), rec.Source.Principal); err != nil {
 			return nil, 0, fmt.Errorf("intent %s: stored principal: %w", rec.ID, err)
+		}
+	}
+	if failures != "" {
+		if err := json.Unmarshal([]byte(failures), &rec.Failures); err != nil {
+			return nil, 0, fmt.Errorf("intent %s: stored failures: %w", rec.ID, err)
+		}
+	}
+	if advice != "" {
+		if err := json.Unmarshal([]byte(advice), &rec.Advice); err != nil {
+			return nil, 0, fmt.Errorf("intent %s: stored advice: %w", rec.ID, err)
 		}
 	}
 	in, err := Decode([]byte(body))

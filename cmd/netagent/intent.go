@@ -88,12 +88,23 @@ func (c *intentClient) do(ctx context.Context, method, path, contentType string,
 
 // record is the part of an intent record the command line shows.
 type record struct {
-	ID      string `json:"id"`
-	Kind    string `json:"kind"`
-	State   string `json:"state"`
-	Error   string `json:"error"`
-	DryRun  bool   `json:"dry_run"`
-	Dup     bool   `json:"duplicate"`
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	State  string `json:"state"`
+	Error  string `json:"error"`
+	DryRun bool   `json:"dry_run"`
+	Dup    bool   `json:"duplicate"`
+	Advice []struct {
+		Case    string `json:"case"`
+		Title   string `json:"title"`
+		Fix     string `json:"fix"`
+		Device  string `json:"device"`
+		Applied []struct {
+			Kind    string `json:"kind"`
+			Attempt int    `json:"attempt"`
+			Outcome string `json:"outcome"`
+		} `json:"applied"`
+	} `json:"advice"`
 	History []struct {
 		State  string    `json:"state"`
 		Reason string    `json:"reason"`
@@ -131,6 +142,12 @@ func printRecord(w io.Writer, r record) error {
 	fmt.Fprintf(w, "intent %s (%s): %s\n", r.ID, r.Kind, status)
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", r.Error)
+	}
+	for _, a := range r.Advice {
+		fmt.Fprintf(w, "likely cause on %s: %s (case %s)\n  fix: %s\n", a.Device, a.Title, a.Case, a.Fix)
+		for _, ap := range a.Applied {
+			fmt.Fprintf(w, "  remediation %s, attempt %d: %s\n", ap.Kind, ap.Attempt, ap.Outcome)
+		}
 	}
 	if r.Plan != nil {
 		for _, d := range r.Plan.Devices {

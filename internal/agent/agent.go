@@ -64,6 +64,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		}
 		a.net = n
 		a.Mount(n.rest.Routes())
+		a.Mount(n.kb.api.Routes())
 		if n.tele != nil {
 			routes, err := n.tele.api.Routes()
 			if err != nil {
@@ -158,8 +159,14 @@ func (a *Agent) Run(ctx context.Context) error {
 			return err
 		})
 	}
+	// The knowledge recorder outlives the intent service: it writes the
+	// failures of the last intents before the store closes.
+	kctx, stopKB := context.WithCancel(context.WithoutCancel(ctx))
+	kdone := make(chan error, 1)
+	go func() { kdone <- a.net.kb.rec.Run(kctx) }()
 	err := g.Wait()
-	return errors.Join(err, a.net.close())
+	stopKB()
+	return errors.Join(err, <-kdone, a.net.close())
 }
 
 func (a *Agent) serve(ctx context.Context) error {

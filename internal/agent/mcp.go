@@ -42,8 +42,13 @@ func (a *Agent) newMCP(local *auth.Principal) (*mcp.Server, error) {
 	if a.net.tele != nil {
 		tele = mcpTelemetry{t: a.net.tele}
 	}
+	var kb mcp.Knowledge
+	if a.net.kb != nil {
+		kb = mcpKnowledge{base: a.net.kb.base}
+	}
 	return mcp.New(mcp.Config{
 		Telemetry:            tele,
+		Knowledge:            kb,
 		Intents:              a.net.intent,
 		Devices:              &mcp.PoolDevices{Inventory: a.net.inv, Pool: a.net.pool},
 		Parser:               a.net.nl,

@@ -30,6 +30,7 @@ type network struct {
 	intent *intent.Service
 	rest   *rest.Handler
 	nl     *nl.Parser
+	kb     *knowledgeParts
 	// intakes besides REST, each a blocking Run(ctx); the Kafka consumer
 	// only when brokers are configured.
 	files *fileintake.Watcher
@@ -91,7 +92,12 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			},
 		})
 	fl := fleet.New(inv, pool)
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg)})
+	kb, err := openKnowledge(ctx, db, inv, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -101,7 +107,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log), nl: parser}
+	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err
