@@ -68,6 +68,7 @@ func TestKnowledgeOnTheLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := "http://" + addr
+	kbAPI = bearerClient(t, cfg.AdminTokenPath())
 
 	t.Run("lock held by another session", func(t *testing.T) {
 		release := holdNETCONFLock(t, l, "leaf1")
@@ -276,9 +277,12 @@ func changeHostKeys(t *testing.T, l *lab.Lab, devs ...string) {
 	}
 }
 
+// kbAPI is the admin's client of the agent under test.
+var kbAPI = http.DefaultClient
+
 func post(t *testing.T, url, body string) int {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", bytes.NewReader([]byte(body)))
+	resp, err := kbAPI.Post(url, "application/json", bytes.NewReader([]byte(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +309,7 @@ func submitAndWait(ctx context.Context, t *testing.T, api, body string) *intent.
 func waitRecord(ctx context.Context, t *testing.T, api, id string) *intent.Record {
 	t.Helper()
 	for {
-		resp, err := http.Get(api + "/v1/intents/" + id)
+		resp, err := kbAPI.Get(api + "/v1/intents/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +336,7 @@ func waitRecord(ctx context.Context, t *testing.T, api, id string) *intent.Recor
 func waitCase(ctx context.Context, t *testing.T, api, id string, ok func(knowledge.Case) bool) knowledge.Case {
 	t.Helper()
 	for {
-		resp, err := http.Get(api + "/v1/knowledge/" + id)
+		resp, err := kbAPI.Get(api + "/v1/knowledge/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}
