@@ -220,6 +220,38 @@ func (t *Transport) Read(n int) ([]byte, error) {
 	return b[:m], nil
 }
 
+// Stream is the session's byte stream as an io.ReadWriter, for clients
+// that frame messages themselves (NETCONF): Read blocks until the device
+// sends something (no polling) and returns io.EOF after Close; Write
+// fails after Close.
+func (t *Transport) Stream() io.ReadWriter { return stream{t} }
+
+type stream struct{ t *Transport }
+
+func (s stream) Read(p []byte) (int, error) {
+	s.t.mu.Lock()
+	r := s.t.r
+	s.t.mu.Unlock()
+	if r == nil || s.t.closed.Load() {
+		return 0, io.EOF
+	}
+	n, err := r.Read(p)
+	if err != nil && s.t.closed.Load() {
+		return n, io.EOF
+	}
+	return n, err
+}
+
+func (s stream) Write(p []byte) (int, error) {
+	s.t.mu.Lock()
+	w := s.t.w
+	s.t.mu.Unlock()
+	if w == nil || s.t.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	return w.Write(p)
+}
+
 // Write writes b. After Close it discards b and returns nil: scrapligo's
 // NETCONF driver only notices a dead transport while waiting for a reply,
 // and the adapter relies on that to stop the driver cleanly.
