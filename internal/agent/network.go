@@ -77,7 +77,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
 			Logger:   log,
 		},
-		adapters.FailoverOptions{
+		sessionOptions(cfg.Sessions, adapters.FailoverOptions{
 			Logger: log,
 			OnEvent: func(e adapters.Event) {
 				if e.From == "" {
@@ -86,7 +86,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 				}
 				log.Warn("protocol switch", "device", e.Device, "from", e.From, "to", e.To, "reason", e.Reason)
 			},
-		})
+		}))
 	fl := fleet.New(inv, pool)
 	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log})
 	if err != nil {

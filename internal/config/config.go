@@ -33,6 +33,20 @@ type Config struct {
 	Lab      Lab      `yaml:"lab"`
 	Intake   Intake   `yaml:"intake"`
 	Timeouts Timeouts `yaml:"timeouts"`
+	Sessions Sessions `yaml:"sessions"`
+}
+
+// Sessions configures the device sessions the agent keeps.
+type Sessions struct {
+	// IdleTimeout closes a protocol session that carried no operation for
+	// this long (it reopens when next needed); 0 keeps sessions open.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxOpen bounds the open sessions over all devices (opens beyond it
+	// wait in line); 0 is unlimited.
+	MaxOpen int `yaml:"max_open"`
+	// KeepAlive is how long an open, healthy session may stay silent
+	// before the health checker probes it.
+	KeepAlive time.Duration `yaml:"keepalive"`
 }
 
 // Intake configures the intent channels besides the REST API.
@@ -93,6 +107,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Lab:       Lab{Enabled: true},
 		Intake:    Intake{InboxInterval: time.Second},
+		Sessions:  Sessions{IdleTimeout: 10 * time.Minute, KeepAlive: 30 * time.Second},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
 			Auth:    5 * time.Second,
@@ -210,10 +225,17 @@ func (c Config) Validate() error {
 	}{
 		{"timeouts.connect", c.Timeouts.Connect}, {"timeouts.auth", c.Timeouts.Auth}, {"timeouts.rpc", c.Timeouts.RPC},
 		{"timeouts.commit", c.Timeouts.Commit}, {"intake.inbox_interval", c.Intake.InboxInterval},
+		{"sessions.keepalive", c.Sessions.KeepAlive},
 	} {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
 		}
+	}
+	if c.Sessions.IdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("sessions.idle_timeout: %s must not be negative (0 keeps sessions open)", c.Sessions.IdleTimeout))
+	}
+	if c.Sessions.MaxOpen < 0 {
+		errs = append(errs, fmt.Errorf("sessions.max_open: %d must not be negative (0 is unlimited)", c.Sessions.MaxOpen))
 	}
 	return errors.Join(errs...)
 }
