@@ -99,7 +99,8 @@ type Failover struct {
 	opts    FailoverOptions
 	log     *slog.Logger
 	writer  chan struct{}
-	evMu    sync.Mutex // serialises reselect and event delivery
+	wake    chan struct{} // nudges the health checker (a protocol failed)
+	evMu    sync.Mutex    // serialises reselect and event delivery
 
 	mu      sync.Mutex // protects following fields
 	current string     // protocol last reported as serving
@@ -138,7 +139,7 @@ func OpenDevice(ctx context.Context, reg *Registry, targets []Target, opts Failo
 		log = slog.New(slog.DiscardHandler)
 	}
 	f := &Failover{name: targets[0].Device, reg: reg, opts: opts, log: log.With("device", targets[0].Device),
-		writer: make(chan struct{}, 1), txs: map[string]*member{}}
+		writer: make(chan struct{}, 1), wake: make(chan struct{}, 1), txs: map[string]*member{}}
 	var errs []error
 	opened := 0
 	for _, t := range targets {
@@ -231,16 +232,17 @@ func (f *Failover) pinsTx(m *member) bool {
 	return false
 }
 
-// checkHealth probes the protocols whose probe is due, each interval,
-// until ctx ends. The first round waits a random part of the interval, so
-// devices opened together do not probe together.
+// checkHealth probes the protocols whose probe is due, and closes idle
+// sessions, until ctx ends. It sleeps until the next thing is due: every
+// Interval while a protocol is down or degraded, else until the next
+// keep-alive or idle close (a failure wakes it at once). The first round
+// waits a random part of the interval, so devices opened together do not
+// probe together.
 func (f *Failover) checkHealth(ctx context.Context) {
 	iv := f.opts.Health.Interval
 	if !sleepCtx(ctx, time.Duration(rand.Int64N(int64(iv)))) {
 		return
 	}
-	tick := time.NewTicker(iv)
-	defer tick.Stop()
 	for {
 		for _, m := range f.members {
 			f.closeIdle(m)
@@ -249,12 +251,42 @@ func (f *Failover) checkHealth(ctx context.Context) {
 			}
 		}
 		f.reselect("health check")
+		t := time.NewTimer(f.nextCheck())
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-tick.C:
+		case <-f.wake:
+			t.Stop()
+		case <-t.C:
 		}
 	}
+}
+
+// nextCheck is how long the health checker may sleep.
+func (f *Failover) nextCheck() time.Duration {
+	h := f.opts.Health
+	next := h.KeepAlive
+	if f.opts.IdleTimeout > 0 {
+		next = min(next, f.opts.IdleTimeout)
+	}
+	for _, m := range f.members {
+		if m.health.State() != Healthy {
+			return h.Interval
+		}
+		m.mu.Lock()
+		open, probed, used := m.dev != nil, m.lastProbe, m.lastUsed
+		m.mu.Unlock()
+		if !open {
+			continue
+		}
+		next = min(next, h.KeepAlive-time.Since(probed))
+		if f.opts.IdleTimeout > 0 {
+			next = min(next, f.opts.IdleTimeout-time.Since(used))
+		}
+	}
+	// Never spin, never oversleep a due probe by much.
+	return max(next, h.Interval/4, time.Millisecond)
 }
 
 // probeDue: a protocol that is down or degraded is probed every Interval
@@ -357,6 +389,10 @@ func (f *Failover) HealthOf(p string) (HealthState, bool) {
 func (f *Failover) failed(m *member, err error) {
 	m.health.Trip(err)
 	f.reselect(fmt.Sprintf("%s failed: %v", m.name(), err))
+	select {
+	case f.wake <- struct{}{}: // probe it from now on
+	default:
+	}
 }
 
 // use returns m's device, opening it if needed, and counts an operation
