@@ -113,11 +113,12 @@ func (c *Compiler) CompileFor(ctx context.Context, in *Intent, names []string) (
 	probs := make([][]Problem, len(names))
 	scope := queryScope(in)
 	compileOne := func(ctx context.Context, i int) error {
-		cur, err := c.query(ctx, names[i], scope)
+		cur, ver, err := c.queryVersion(ctx, names[i], scope)
 		if err != nil {
 			return err
 		}
 		dp, pr := compileDevice(names[i], cur, in)
+		dp.Version = ver
 		plan.Devices[i], probs[i] = dp, pr
 		return nil
 	}
@@ -162,15 +163,28 @@ func (c *Compiler) current(ctx context.Context, name string) (*yang.Tree, error)
 }
 
 func (c *Compiler) query(ctx context.Context, name string, paths []yang.Path) (*yang.Tree, error) {
+	cur, _, err := c.queryVersion(ctx, name, paths)
+	return cur, err
+}
+
+// queryVersion reads the configuration and, from a VersionedDevice, its
+// version (0 otherwise).
+func (c *Compiler) queryVersion(ctx context.Context, name string, paths []yang.Path) (*yang.Tree, uint64, error) {
 	dev, err := c.Devices.Device(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("intent: open device %s: %w", name, err)
+		return nil, 0, fmt.Errorf("intent: open device %s: %w", name, err)
 	}
-	cur, err := dev.Query(ctx, paths)
+	var cur *yang.Tree
+	var ver uint64
+	if vd, ok := dev.(VersionedDevice); ok {
+		cur, ver, err = vd.QueryVersion(ctx, paths)
+	} else {
+		cur, err = dev.Query(ctx, paths)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("intent: read configuration of %s: %w", name, err)
+		return nil, 0, fmt.Errorf("intent: read configuration of %s: %w", name, err)
 	}
-	return cur, nil
+	return cur, ver, nil
 }
 
 // owner records which part of the intent set a path, to point problems

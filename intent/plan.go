@@ -55,6 +55,9 @@ type DevicePlan struct {
 	// Before is the configuration the plan was computed from; nil once the
 	// plan has been stored and read back.
 	Before *yang.Tree
+	// Version is the device's configuration version the plan was computed
+	// against (VersionedDevice), 0 when the device keeps none.
+	Version uint64
 }
 
 type devicePlanJSON struct {
@@ -62,6 +65,7 @@ type devicePlanJSON struct {
 	Diff    string       `json:"diff"`
 	Changes []changeJSON `json:"changes"`
 	Undo    []changeJSON `json:"undo,omitempty"`
+	Version uint64       `json:"config_version,omitempty"`
 }
 
 type changeJSON struct {
@@ -74,7 +78,7 @@ type changeJSON struct {
 // MarshalJSON writes the device plan with its human diff and changes as
 // {op, path, old, new} objects.
 func (d DevicePlan) MarshalJSON() ([]byte, error) {
-	return json.Marshal(devicePlanJSON{Device: d.Device, Diff: yang.Render(d.Changes), Changes: toJSON(d.Changes), Undo: toJSON(d.Undo)})
+	return json.Marshal(devicePlanJSON{Device: d.Device, Diff: yang.Render(d.Changes), Changes: toJSON(d.Changes), Undo: toJSON(d.Undo), Version: d.Version})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, checking every path and
@@ -92,7 +96,7 @@ func (d *DevicePlan) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("device plan %s: undo: %w", w.Device, err)
 	}
-	*d = DevicePlan{Device: w.Device, Changes: ch, Undo: undo}
+	*d = DevicePlan{Device: w.Device, Changes: ch, Undo: undo, Version: w.Version}
 	return nil
 }
 
