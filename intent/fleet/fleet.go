@@ -26,7 +26,9 @@ var (
 // New returns the fleet of inv's devices, opened through pool.
 // Reads of a device's configuration stay fresh for DefaultCacheTTL (see
 // NewWithTTL).
-func New(inv *adapters.Inventory, pool *adapters.Pool) *Fleet { return NewWithTTL(inv, pool, DefaultCacheTTL) }
+func New(inv *adapters.Inventory, pool *adapters.Pool) *Fleet {
+	return NewWithTTL(inv, pool, DefaultCacheTTL)
+}
 
 // NewWithTTL is New with reads fresh for ttl (0: DefaultCacheTTL; < 0: no
 // cache, every read goes to the device).
