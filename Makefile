@@ -25,9 +25,10 @@ test: ## go vet, then every unit test with the race detector (fuzz seed corpora 
 interop: ## Tests against real servers (yuma123, FRR, gnxi, ncclient, netmiko); installs them
 	bash scripts/interop.sh
 
-bench: ## Benchmarks, then the scale runs against 100 and 1,000 lab devices; figures go in README.md
+bench: ## Benchmarks, the scale runs (100 and 1,000 lab devices) and wrk against the server; figures go in README.md
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bash scripts/scale-bench.sh 100 1000
+	bash scripts/wrk-bench.sh 10 16
 
 fuzz: ## Run every fuzz target for FUZZTIME each
 	bash scripts/fuzz.sh $(FUZZTIME)

@@ -56,6 +56,7 @@ type member struct {
 	lastProbe time.Time // last probe or successful operation
 	lastUsed  time.Time // last operation begun or ended
 	active    int       // operations in flight (a Monitor for its whole run)
+	caps      *Caps     // what the adapter offered when last open (nil: never asked)
 }
 
 // touch records that m answered (an operation or a probe succeeded), so
@@ -210,6 +211,10 @@ func (f *Failover) closeIdle(m *member) {
 	if d == nil || m.active > 0 || time.Since(m.lastUsed) < f.opts.IdleTimeout {
 		m.mu.Unlock()
 		return
+	}
+	if c, ok := d.(Capabler); ok {
+		caps := c.Capabilities()
+		m.caps = &caps // answered while closed
 	}
 	m.dev = nil
 	m.mu.Unlock()
@@ -659,10 +664,22 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // Capabilities are those of the protocol currently serving the device.
+// A protocol whose session was closed idle answers with what it offered
+// when it was last open.
 func (f *Failover) Capabilities() Caps {
 	for _, m := range f.order() {
 		if c, ok := m.device().(Capabler); ok {
-			return c.Capabilities()
+			caps := c.Capabilities()
+			m.mu.Lock()
+			m.caps = &caps
+			m.mu.Unlock()
+			return caps
+		}
+		m.mu.Lock()
+		caps := m.caps
+		m.mu.Unlock()
+		if caps != nil {
+			return *caps
 		}
 	}
 	return Caps{}

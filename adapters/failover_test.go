@@ -365,6 +365,8 @@ func TestFailoverOpenedOnce(t *testing.T) {
 	}
 }
 
+func (f *fakeProto) Capabilities() Caps { return Caps{Protocol: f.name, ConfirmTimer: true} }
+
 func (f *fakeProto) openCount() int { f.mu.Lock(); defer f.mu.Unlock(); return f.opens }
 
 // TestFailoverOpensOnNeed: only the preferred protocol opens with the
@@ -445,6 +447,9 @@ func TestFailoverIdleClose(t *testing.T) {
 	}
 	if limit.Open() != 0 || f.members[0].device() != nil {
 		t.Fatal("idle session not closed")
+	}
+	if c := f.Capabilities(); c.Protocol != NETCONF || !c.ConfirmTimer {
+		t.Errorf("capabilities of the idle-closed protocol = %+v, want what it offered when open", c)
 	}
 	if err := f.Configure(context.Background(), mtu(9000)); err != nil {
 		t.Fatal(err)
