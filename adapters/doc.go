@@ -43,6 +43,24 @@
 // idle CLI session costs nothing and scrapligo's prompt handling and
 // platform definitions stay. gNMI is grpc-go, event-driven already.
 //
+// # Session lifecycle (Failover, Pool)
+//
+// A device opens only its preferred protocol (the first that opens, in
+// inventory order); the others open when failover needs them, or when a
+// protocol is down and its probe is due. Probes are cheap (a get-config
+// that selects nothing, a gNMI Capabilities) and spread in time: each
+// device's checker starts at a random point of the interval and then sleeps
+// until something is due; a down or degraded protocol is probed every
+// HealthConfig.Interval, an open healthy one only after KeepAlive (30s) of
+// silence (any successful operation counts), one never opened not at all.
+// A protocol session that carried no operation for IdleTimeout (10m,
+// sessions.idle_timeout) is closed, unless an operation is in flight (a
+// Monitor keeps it) or it holds a transaction the device may still be
+// asked to roll back; it reopens on next use and meanwhile reports the
+// capabilities it had. A SessionLimit shared by a Pool's devices bounds the
+// open sessions (sessions.max_open): opens beyond it wait first come, first
+// served, bounded by their ctx.
+//
 // # Errors
 //
 // Every device failure is a *DeviceError naming the device, protocol,
