@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netagent/netagent/adapters/internal/sshconn"
@@ -44,47 +45,41 @@ type stream interface {
 var _ stream = (*sshconn.Transport)(nil)
 
 // client is one NETCONF session over an SSH channel: the hello exchange,
-// then RPCs matched to their replies by message-id. One goroutine reads
-// messages, blocked on the SSH channel (an idle session costs no CPU), and
-// hands each reply to the RPC waiting for it; notifications and replies
-// nobody waits for are dropped. It is safe for concurrent use.
+// then RPCs, one at a time, each reading its own reply. There is no reader
+// goroutine: between RPCs nothing reads the channel (the SSH layer below
+// buffers whatever arrives, and notices a dropped connection by itself), so
+// an idle session costs no CPU, and an RPC's reply is read by the goroutine
+// that waits for it, with no hand-off. Notifications and replies to other
+// message-ids (one that timed out earlier) are skipped. It is safe for
+// concurrent use; calls are serialised.
 type client struct {
 	tr        stream
 	fr        *ncframe.Framer
 	caps      []string // the server's hello
 	sessionID string
-	done      chan struct{} // closed when the reader stops
 
-	wmu sync.Mutex // serialises writes
-
-	mu      sync.Mutex // protects following fields
-	next    uint64
-	waiting map[string]chan []byte
-	err     error // why the reader stopped
+	mu   sync.Mutex // one RPC at a time; protects following fields and fr
+	next uint64
+	err  error // why the session can carry no more RPCs
 }
 
-// newClient exchanges hellos on the open transport tr within d (and ctx),
-// then starts the reader. On error tr is killed.
+// newClient exchanges hellos on the open transport tr within d (and ctx).
+// On error tr is killed.
 func newClient(ctx context.Context, tr stream, d time.Duration) (*client, error) {
 	rw := tr.Stream()
-	c := &client{tr: tr, fr: ncframe.NewFramer(rw, rw), waiting: map[string]chan []byte{}, done: make(chan struct{})}
+	c := &client{tr: tr, fr: ncframe.NewFramer(rw, rw)}
 	stop := context.AfterFunc(ctx, tr.Kill)
 	defer stop()
-	var late bool
-	var lmu sync.Mutex
-	timer := time.AfterFunc(d, func() { lmu.Lock(); late = true; lmu.Unlock(); tr.Kill() })
+	var late atomic.Bool
+	timer := time.AfterFunc(d, func() { late.Store(true); tr.Kill() })
 	defer timer.Stop()
-	err := c.hello()
-	if err != nil {
+	if err := c.hello(); err != nil {
 		tr.Kill()
-		lmu.Lock()
-		defer lmu.Unlock()
-		if late {
+		if late.Load() {
 			return nil, fmt.Errorf("no hello from the device in time: %w", context.DeadlineExceeded)
 		}
 		return nil, err
 	}
-	go c.read()
 	return c, nil
 }
 
@@ -125,115 +120,121 @@ func (c *client) hello() error {
 	return nil
 }
 
-// read runs until the transport ends, delivering replies.
-func (c *client) read() {
-	defer close(c.done)
-	for {
-		msg, err := c.fr.ReadMsg()
-		if err != nil {
-			if c.tr.Closed() {
-				err = errors.New("session closed")
-			}
-			c.mu.Lock()
-			c.err = err
-			c.mu.Unlock()
-			return
-		}
-		id, root := messageID(msg)
-		if root != "rpc-reply" {
-			continue // a notification
-		}
-		c.mu.Lock()
-		ch := c.waiting[id]
-		if id == "" && len(c.waiting) == 1 {
-			// A reply without message-id answers the one RPC in flight.
-			for k, w := range c.waiting {
-				id, ch = k, w
-			}
-		}
-		if ch != nil {
-			delete(c.waiting, id)
-		}
-		c.mu.Unlock()
-		if ch != nil {
-			ch <- msg // buffered: never blocks
-		}
-	}
-}
-
-// call sends one RPC whose content is body and waits at most d (and ctx)
-// for its reply, which it returns whole (<rpc-reply>...). An error means
-// no reply: the transport failed, the reply did not come in time, or ctx
-// ended.
+// call sends one RPC whose content is body and reads, at most d (and ctx)
+// long, until its reply, which it returns whole (<rpc-reply>...). An error
+// means no reply: the transport failed, the reply did not come in time
+// (errNoReply), or ctx ended; the transport is then killed (a late reply
+// must never be read as the next RPC's) and every later call fails.
 func (c *client) call(ctx context.Context, d time.Duration, body string) ([]byte, error) {
-	ch := make(chan []byte, 1)
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.err != nil {
-		err := c.err
-		c.mu.Unlock()
-		return nil, err
+		return nil, c.err
 	}
 	c.next++
 	id := strconv.FormatUint(c.next, 10)
-	c.waiting[id] = ch
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.waiting, id)
-		c.mu.Unlock()
-	}()
-	msg := xmlDecl + `<rpc message-id="` + id + `" xmlns="` + nsBase + `">` + body + `</rpc>`
-	c.wmu.Lock()
-	err := c.fr.WriteMsg([]byte(msg))
-	c.wmu.Unlock()
-	if err != nil {
-		return nil, fmt.Errorf("send rpc: %w", err)
-	}
-	timer := time.NewTimer(d)
+	var late atomic.Bool
+	timer := time.AfterFunc(d, func() { late.Store(true); c.tr.Kill() })
 	defer timer.Stop()
-	select {
-	case m := <-ch:
-		return trimDecl(m), nil
-	case <-c.done:
-		select {
-		case m := <-ch: // delivered just before the reader stopped
-			return trimDecl(m), nil
-		default:
+	stop := context.AfterFunc(ctx, c.tr.Kill)
+	defer stop()
+	fail := func(err error) ([]byte, error) {
+		switch {
+		case late.Load():
+			err = errNoReply
+		case ctx.Err() != nil:
+			err = ctx.Err()
+		case c.tr.Closed():
+			err = fmt.Errorf("session closed: %w", err)
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return nil, fmt.Errorf("session ended waiting for the reply: %w", c.err)
-	case <-timer.C:
-		return nil, errNoReply
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		c.err = err
+		c.tr.Kill()
+		return nil, err
+	}
+	msg := xmlDecl + `<rpc message-id="` + id + `" xmlns="` + nsBase + `">` + body + `</rpc>`
+	if err := c.fr.WriteMsg([]byte(msg)); err != nil {
+		return fail(fmt.Errorf("send rpc: %w", err))
+	}
+	for {
+		m, err := c.fr.ReadMsg()
+		if err != nil {
+			return fail(fmt.Errorf("read the reply: %w", err))
+		}
+		mid, root := messageID(m)
+		if root != "rpc-reply" || (mid != "" && mid != id) {
+			continue // a notification, or the reply to an RPC that gave up
+		}
+		return trimDecl(m), nil
 	}
 }
 
-// close ends the transport and waits for the reader.
-func (c *client) close() {
-	c.tr.Kill()
-	<-c.done
-}
+// close ends the transport.
+func (c *client) close() { c.tr.Kill() }
 
 // messageID returns the message-id attribute of msg's root element ("" if
-// none) and the root's local name ("" if msg has no element).
+// none) and the root's local name ("" if msg has no element). It scans
+// the root's start tag only (the reply's content is not parsed here).
 func messageID(msg []byte) (id, root string) {
-	d := xml.NewDecoder(bytes.NewReader(msg))
+	m := msg
 	for {
-		tok, err := d.RawToken()
-		if err != nil {
+		i := bytes.IndexByte(m, '<')
+		if i < 0 || i+1 >= len(m) {
 			return "", ""
 		}
-		if se, ok := tok.(xml.StartElement); ok {
-			for _, a := range se.Attr {
-				if a.Name.Local == "message-id" {
-					return a.Value, se.Name.Local
-				}
-			}
-			return "", se.Name.Local
+		m = m[i+1:]
+		switch m[0] {
+		case '?', '!': // declaration, comment
+			continue
 		}
+		break
 	}
+	end := bytes.IndexByte(m, '>')
+	if end < 0 {
+		return "", ""
+	}
+	tag := m[:end]
+	n := bytes.IndexAny(tag, " \t\r\n/")
+	name := tag
+	if n >= 0 {
+		name = tag[:n]
+	}
+	if k := bytes.IndexByte(name, ':'); k >= 0 {
+		name = name[k+1:]
+	}
+	root = string(name)
+	var rest []byte // the attributes
+	if n >= 0 {
+		rest = tag[n:]
+	}
+	for len(rest) > 0 {
+		k := bytes.Index(rest, []byte("message-id"))
+		if k < 0 {
+			return "", root
+		}
+		before := byte(' ')
+		if k > 0 {
+			before = rest[k-1]
+		}
+		rest = rest[k+len("message-id"):]
+		if before != ' ' && before != '\t' && before != '\n' && before != '\r' && before != ':' {
+			continue // part of another attribute's name
+		}
+		v := bytes.TrimLeft(rest, " \t\r\n")
+		if len(v) == 0 || v[0] != '=' {
+			continue
+		}
+		v = bytes.TrimLeft(v[1:], " \t\r\n")
+		if len(v) == 0 || (v[0] != '"' && v[0] != '\'') {
+			return "", root
+		}
+		q := v[0]
+		j := bytes.IndexByte(v[1:], q)
+		if j < 0 {
+			return "", root
+		}
+		return string(v[1 : 1+j]), root
+	}
+	return "", root
 }
 
 func trimDecl(m []byte) []byte {

@@ -116,8 +116,8 @@ func TestClient(t *testing.T) {
 }
 
 // TestClientNoReply: an RPC the server never answers times out with an
-// error matching context.DeadlineExceeded; one whose server hangs up
-// fails with the reader's error.
+// error matching context.DeadlineExceeded, and the session is done: the
+// next call fails at once.
 func TestClientNoReply(t *testing.T) {
 	t.Parallel()
 	c := fakeServer(t, []string{capBase11}, func(*ncframe.Framer, string) {})
@@ -125,8 +125,6 @@ func TestClientNoReply(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
-	c.tr.Kill()
-	<-c.done
 	if _, err := c.call(context.Background(), time.Second, commitRPC); err == nil {
 		t.Fatal("call on a closed session succeeded")
 	}
@@ -161,4 +159,22 @@ func FuzzMessageID(f *testing.F) {
 		_, _ = messageID(msg)
 		_ = trimDecl(msg)
 	})
+}
+
+func TestMessageID(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ msg, id, root string }{
+		{`<?xml version="1.0"?><rpc-reply message-id="12" xmlns="urn:x"><ok/></rpc-reply>`, "12", "rpc-reply"},
+		{`<nc:rpc-reply xmlns:nc="urn:x" nc:message-id='7'><ok/></nc:rpc-reply>`, "7", "rpc-reply"},
+		{"<!-- hi -->\n<rpc-reply\n  message-id = \"3\"><data/></rpc-reply>", "3", "rpc-reply"},
+		{`<rpc-reply xmlns="urn:x" other-message-id="9"><ok/></rpc-reply>`, "", "rpc-reply"},
+		{`<rpc-reply/>`, "", "rpc-reply"},
+		{`<notification xmlns="urn:n"><eventTime>x</eventTime></notification>`, "", "notification"},
+		{`no xml`, "", ""},
+	} {
+		id, root := messageID([]byte(tc.msg))
+		if id != tc.id || root != tc.root {
+			t.Errorf("messageID(%q) = %q, %q; want %q, %q", tc.msg, id, root, tc.id, tc.root)
+		}
+	}
 }

@@ -43,6 +43,7 @@ type Transport struct {
 	r       io.Reader
 
 	closed atomic.Bool
+	dead   atomic.Bool // the connection ended (the device dropped it, or Close)
 }
 
 // New returns a transport to t in mode m.
@@ -156,6 +157,12 @@ func (t *Transport) Open(_ *transport.Args) error {
 	t.mu.Lock()
 	t.conn, t.client, t.session, t.w, t.r = conn, client, sess, w, r
 	t.mu.Unlock()
+	// The SSH layer reads the connection in its own goroutine; when the
+	// device drops it, the session is dead even if nobody is reading.
+	go func() {
+		_ = client.Wait()
+		t.dead.Store(true)
+	}()
 	return nil
 }
 
@@ -191,8 +198,8 @@ func (t *Transport) Close() error {
 // operation does so that nothing more is read from or sent to the device.
 func (t *Transport) Kill() { _ = t.Close() }
 
-// Closed reports whether Close or Kill was called.
-func (t *Transport) Closed() bool { return t.closed.Load() }
+// Closed reports whether Close or Kill was called, or the connection ended.
+func (t *Transport) Closed() bool { return t.closed.Load() || t.dead.Load() }
 
 // IsAlive reports whether the session is open.
 func (t *Transport) IsAlive() bool {
