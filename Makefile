@@ -27,8 +27,10 @@ interop: ## Tests against real servers (yuma123, FRR, gnxi, ncclient, netmiko); 
 
 GNMI_CLI := bin/gnmi_cli
 
-bench: $(GNMI_CLI) ## Benchmarks; figures go in README.md (builds openconfig's gnmi_cli for the ingest comparison)
+bench: $(GNMI_CLI) ## Benchmarks (gnmi_cli built for the ingest comparison), the scale runs (100 and 1,000 lab devices) and wrk against the server; figures go in README.md
 	NETAGENT_GNMI_CLI=$(CURDIR)/$(GNMI_CLI) $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	bash scripts/scale-bench.sh 100 1000
+	bash scripts/wrk-bench.sh 10 16
 
 $(GNMI_CLI):
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/openconfig/gnmi/cmd/gnmi_cli@v0.14.1

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -34,14 +35,42 @@ type FailoverOptions struct {
 	// two (a caller that logs its events would otherwise see them twice).
 	OnEvent func(Event)
 	Logger  *slog.Logger
+	// IdleTimeout closes a protocol's session that carried no operation
+	// for this long (probes do not count; it reopens when next needed).
+	// Sessions of a protocol holding a transaction the device may still be
+	// asked to roll back stay open. Default 10m; negative: never.
+	IdleTimeout time.Duration
+	// Sessions, shared by every device of a Pool, bounds the open
+	// sessions; nil is unlimited.
+	Sessions *SessionLimit
 }
 
 type member struct {
 	target Target
 	health *Health
 
-	mu  sync.Mutex // protects dev
-	dev Device
+	openMu sync.Mutex // serialises opening
+
+	mu        sync.Mutex // protects following fields
+	dev       Device
+	lastProbe time.Time // last probe or successful operation
+	lastUsed  time.Time // last operation begun or ended
+	active    int       // operations in flight (a Monitor for its whole run)
+	caps      *Caps     // what the adapter offered when last open (nil: never asked)
+}
+
+// touch records that m answered (an operation or a probe succeeded), so
+// its keep-alive probe is not due before KeepAlive from now.
+func (m *member) touch() {
+	m.mu.Lock()
+	m.lastProbe = time.Now()
+	m.mu.Unlock()
+}
+
+func (m *member) since() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return time.Since(m.lastProbe)
 }
 
 func (m *member) name() string { return m.target.Protocol.Name }
@@ -71,7 +100,8 @@ type Failover struct {
 	opts    FailoverOptions
 	log     *slog.Logger
 	writer  chan struct{}
-	evMu    sync.Mutex // serialises reselect and event delivery
+	wake    chan struct{} // nudges the health checker (a protocol failed)
+	evMu    sync.Mutex    // serialises reselect and event delivery
 
 	mu      sync.Mutex // protects following fields
 	current string     // protocol last reported as serving
@@ -102,12 +132,15 @@ func OpenDevice(ctx context.Context, reg *Registry, targets []Target, opts Failo
 	if opts.RetryFor <= 0 {
 		opts.RetryFor = 5 * time.Second
 	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 10 * time.Minute
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	f := &Failover{name: targets[0].Device, reg: reg, opts: opts, log: log.With("device", targets[0].Device),
-		writer: make(chan struct{}, 1), txs: map[string]*member{}}
+		writer: make(chan struct{}, 1), wake: make(chan struct{}, 1), txs: map[string]*member{}}
 	var errs []error
 	opened := 0
 	for _, t := range targets {
@@ -117,6 +150,9 @@ func OpenDevice(ctx context.Context, reg *Registry, targets []Target, opts Failo
 		}
 		m := &member{target: t, health: NewHealth(opts.Health)}
 		f.members = append(f.members, m)
+		if opened > 0 {
+			continue // opened when failover needs it (usable) or a probe is due
+		}
 		if err := f.open(ctx, m); err != nil {
 			errs = append(errs, err)
 			m.health.Trip(err)
@@ -139,33 +175,137 @@ func OpenDevice(ctx context.Context, reg *Registry, targets []Target, opts Failo
 	return f, nil
 }
 
+// open opens m's adapter unless it is open; concurrent callers open it once.
 func (f *Failover) open(ctx context.Context, m *member) error {
+	m.openMu.Lock()
+	defer m.openMu.Unlock()
+	if m.device() != nil {
+		return nil
+	}
+	if err := f.opts.Sessions.Acquire(ctx); err != nil {
+		return m.target.Err(PhaseConnect, ErrTimeout, true, err, "every session of the pool is in use")
+	}
 	o, _ := f.reg.Opener(m.name())
 	d, err := o(ctx, m.target)
 	if err != nil {
+		f.opts.Sessions.Release()
 		return err
 	}
 	m.mu.Lock()
 	m.dev = d
+	m.lastProbe, m.lastUsed = time.Now(), time.Now()
 	m.mu.Unlock()
 	return nil
 }
 
-// checkHealth probes every protocol each interval until ctx ends.
-func (f *Failover) checkHealth(ctx context.Context) {
-	tick := time.NewTicker(f.opts.Health.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+// closeIdle closes m's adapter if it is open, carried no operation for
+// IdleTimeout, and holds no transaction.
+func (f *Failover) closeIdle(m *member) {
+	if f.opts.IdleTimeout < 0 || f.pinsTx(m) {
+		return
+	}
+	m.openMu.Lock()
+	defer m.openMu.Unlock()
+	m.mu.Lock()
+	d := m.dev
+	if d == nil || m.active > 0 || time.Since(m.lastUsed) < f.opts.IdleTimeout {
+		m.mu.Unlock()
+		return
+	}
+	if c, ok := d.(Capabler); ok {
+		caps := c.Capabilities()
+		m.caps = &caps // answered while closed
+	}
+	m.dev = nil
+	m.mu.Unlock()
+	if err := d.Close(); err != nil {
+		f.log.Debug("close idle session", "protocol", m.name(), "err", err)
+	}
+	f.opts.Sessions.Release()
+	f.log.Debug("idle session closed", "protocol", m.name())
+}
+
+// pinsTx reports whether a transaction this device remembers runs on m.
+func (f *Failover) pinsTx(m *member) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, pm := range f.txs {
+		if pm == m {
+			return true
 		}
+	}
+	return false
+}
+
+// checkHealth probes the protocols whose probe is due, and closes idle
+// sessions, until ctx ends. It sleeps until the next thing is due: every
+// Interval while a protocol is down or degraded, else until the next
+// keep-alive or idle close (a failure wakes it at once). The first round
+// waits a random part of the interval, so devices opened together do not
+// probe together.
+func (f *Failover) checkHealth(ctx context.Context) {
+	iv := f.opts.Health.Interval
+	if !sleepCtx(ctx, time.Duration(rand.Int64N(int64(iv)))) {
+		return
+	}
+	for {
 		for _, m := range f.members {
-			f.probe(ctx, m)
+			f.closeIdle(m)
+			if f.probeDue(m) {
+				f.probe(ctx, m)
+			}
 		}
 		f.reselect("health check")
+		t := time.NewTimer(f.nextCheck())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-f.wake:
+			t.Stop()
+		case <-t.C:
+		}
 	}
+}
+
+// nextCheck is how long the health checker may sleep.
+func (f *Failover) nextCheck() time.Duration {
+	h := f.opts.Health
+	next := h.KeepAlive
+	if f.opts.IdleTimeout > 0 {
+		next = min(next, f.opts.IdleTimeout)
+	}
+	for _, m := range f.members {
+		if m.health.State() != Healthy {
+			return h.Interval
+		}
+		m.mu.Lock()
+		open, probed, used := m.dev != nil, m.lastProbe, m.lastUsed
+		m.mu.Unlock()
+		if !open {
+			continue
+		}
+		next = min(next, h.KeepAlive-time.Since(probed))
+		if f.opts.IdleTimeout > 0 {
+			next = min(next, f.opts.IdleTimeout-time.Since(used))
+		}
+	}
+	// Never spin, never oversleep a due probe by much.
+	return max(next, h.Interval/4, time.Millisecond)
+}
+
+// probeDue: a protocol that is down or degraded is probed every Interval
+// (to see it recover), one never opened is not probed (it opens when
+// failover needs it), and an open healthy one only when it has not
+// answered anything for KeepAlive (an operation that succeeded counts).
+func (f *Failover) probeDue(m *member) bool {
+	if m.health.State() != Healthy {
+		return true
+	}
+	if m.device() == nil {
+		return false
+	}
+	return m.since() >= f.opts.Health.KeepAlive
 }
 
 func (f *Failover) probe(ctx context.Context, m *member) {
@@ -184,6 +324,9 @@ func (f *Failover) probe(ctx context.Context, m *member) {
 	}
 	if ctx.Err() != nil {
 		return
+	}
+	if err == nil {
+		m.touch()
 	}
 	m.health.Observe(err, time.Since(start))
 }
@@ -251,17 +394,34 @@ func (f *Failover) HealthOf(p string) (HealthState, bool) {
 func (f *Failover) failed(m *member, err error) {
 	m.health.Trip(err)
 	f.reselect(fmt.Sprintf("%s failed: %v", m.name(), err))
+	select {
+	case f.wake <- struct{}{}: // probe it from now on
+	default:
+	}
 }
 
-// usable returns m's device, opening it if needed.
-func (f *Failover) usable(ctx context.Context, m *member) (Device, error) {
-	if d := m.device(); d != nil {
-		return d, nil
+// use returns m's device, opening it if needed, and counts an operation
+// in flight until done is called (an idle close waits for none).
+func (f *Failover) use(ctx context.Context, m *member) (d Device, done func(), err error) {
+	for {
+		m.mu.Lock()
+		if m.dev != nil {
+			d = m.dev
+			m.active++
+			m.lastUsed = time.Now()
+			m.mu.Unlock()
+			return d, func() {
+				m.mu.Lock()
+				m.active--
+				m.lastUsed = time.Now()
+				m.mu.Unlock()
+			}, nil
+		}
+		m.mu.Unlock()
+		if err := f.open(ctx, m); err != nil {
+			return nil, nil, err
+		}
 	}
-	if err := f.open(ctx, m); err != nil {
-		return nil, err
-	}
-	return m.device(), nil
 }
 
 func (f *Failover) acquire(ctx context.Context) error {
@@ -320,11 +480,12 @@ func (f *Failover) Configure(ctx context.Context, changes []yang.Change) error {
 // caller moves on. remaining and ambiguous carry what is left to send and
 // whether an earlier attempt may have applied part of it.
 func (f *Failover) configureOn(ctx context.Context, m *member, remaining *[]yang.Change, ambiguous *bool) (done bool, err error) {
-	d, err := f.usable(ctx, m)
+	d, release, err := f.use(ctx, m)
 	if err != nil {
 		f.failed(m, err)
 		return false, err
 	}
+	defer release()
 	if *ambiguous {
 		// An earlier attempt may have applied part or all of the change:
 		// read back through this protocol and send only the rest.
@@ -352,6 +513,7 @@ func (f *Failover) configureOn(ctx context.Context, m *member, remaining *[]yang
 	start := time.Now()
 	err = d.Configure(ctx, *remaining)
 	if err == nil {
+		m.touch()
 		m.health.Observe(nil, time.Since(start))
 		return true, nil
 	}
@@ -374,11 +536,14 @@ func (f *Failover) configureOn(ctx context.Context, m *member, remaining *[]yang
 func (f *Failover) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {
 	var errs []error
 	for _, m := range f.order() {
-		d, err := f.usable(ctx, m)
+		d, release, err := f.use(ctx, m)
 		if err == nil {
 			start := time.Now()
 			var t *yang.Tree
-			if t, err = d.Query(ctx, paths); err == nil {
+			t, err = d.Query(ctx, paths)
+			release()
+			if err == nil {
+				m.touch()
 				m.health.Observe(nil, time.Since(start))
 				return t, nil
 			}
@@ -453,7 +618,7 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 			}
 			return fmt.Errorf("monitor %s: %w", f.name, lastErr)
 		}
-		d, err := f.usable(ctx, m)
+		d, release, err := f.use(ctx, m)
 		if err != nil {
 			f.failed(m, err)
 			lastErr = err
@@ -491,6 +656,7 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 		close(done)
 		cancel()
 		wg.Wait()
+		release()
 		switch {
 		case emitErr != nil:
 			return emitErr
@@ -535,10 +701,22 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // Capabilities are those of the protocol currently serving the device.
+// A protocol whose session was closed idle answers with what it offered
+// when it was last open.
 func (f *Failover) Capabilities() Caps {
 	for _, m := range f.order() {
 		if c, ok := m.device().(Capabler); ok {
-			return c.Capabilities()
+			caps := c.Capabilities()
+			m.mu.Lock()
+			m.caps = &caps
+			m.mu.Unlock()
+			return caps
+		}
+		m.mu.Lock()
+		caps := m.caps
+		m.mu.Unlock()
+		if caps != nil {
+			return *caps
 		}
 	}
 	return Caps{}
@@ -564,6 +742,7 @@ func (f *Failover) closeMembers() error {
 			if err := d.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close %s %s: %w", f.name, m.name(), err))
 			}
+			f.opts.Sessions.Release()
 		}
 	}
 	return errors.Join(errs...)
@@ -584,7 +763,7 @@ func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change
 	}
 	var errs []error
 	for _, m := range f.order() {
-		d, err := f.usable(ctx, m)
+		d, release, err := f.use(ctx, m)
 		if err != nil {
 			errs = append(errs, err)
 			f.failed(m, err)
@@ -592,9 +771,11 @@ func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change
 		}
 		p, ok := d.(Transactional)
 		if !ok {
+			release()
 			continue
 		}
 		err = p.Prepare(ctx, tx, changes)
+		release() // from here the transaction pins m (pinsTx)
 		if err == nil {
 			f.mu.Lock()
 			if _, ok := f.txs[tx]; !ok {

@@ -33,11 +33,12 @@ const (
 )
 
 type fakeProto struct {
-	name string
-	st   *store
-	mu   sync.Mutex
-	mode fakeMode
-	sent [][]yang.Change
+	name  string
+	st    *store
+	mu    sync.Mutex
+	mode  fakeMode
+	sent  [][]yang.Change
+	opens int
 }
 
 func (f *fakeProto) setMode(m fakeMode) { f.mu.Lock(); f.mode = m; f.mu.Unlock() }
@@ -123,6 +124,9 @@ func fakeDevice(t *testing.T, names ...string) (*Failover, map[string]*fakeProto
 		p := &fakeProto{name: n, st: st}
 		protos[n] = p
 		if err := reg.Register(n, func(ctx context.Context, t Target) (Device, error) {
+			p.mu.Lock()
+			p.opens++
+			p.mu.Unlock()
 			if p.getMode() == fakeDown {
 				return nil, p.err(ErrUnreachable, true)
 			}
@@ -358,5 +362,112 @@ func TestFailoverOpenedOnce(t *testing.T) {
 				t.Errorf("logged switches (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+func (f *fakeProto) Capabilities() Caps { return Caps{Protocol: f.name, ConfirmTimer: true} }
+
+func (f *fakeProto) openCount() int { f.mu.Lock(); defer f.mu.Unlock(); return f.opens }
+
+// TestFailoverOpensOnNeed: only the preferred protocol opens with the
+// device; health rounds leave the others closed; the next opens when the
+// preferred one fails, and the change lands through it.
+func TestFailoverOpensOnNeed(t *testing.T) {
+	f, protos, st, _ := fakeDevice(t, NETCONF, GNMI, CLI)
+	time.Sleep(50 * time.Millisecond) // several health rounds (Interval 10ms)
+	if got := []int{protos[NETCONF].openCount(), protos[GNMI].openCount(), protos[CLI].openCount()}; !cmp.Equal(got, []int{1, 0, 0}) {
+		t.Fatalf("opens netconf, gnmi, cli = %v, want [1 0 0]", got)
+	}
+	protos[NETCONF].setMode(fakeDown)
+	if err := f.Configure(context.Background(), mtu(9000)); err != nil {
+		t.Fatal(err)
+	}
+	if protos[GNMI].openCount() != 1 || protos[CLI].openCount() != 0 {
+		t.Errorf("opens gnmi, cli = %d, %d, want 1, 0", protos[GNMI].openCount(), protos[CLI].openCount())
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.applied != 1 {
+		t.Errorf("applied %d times, want 1", st.applied)
+	}
+}
+
+// TestProbeDue: down and degraded protocols are probed every round, a
+// healthy open one only after KeepAlive of silence, one never opened not.
+func TestProbeDue(t *testing.T) {
+	f := &Failover{opts: FailoverOptions{Health: HealthConfig{KeepAlive: time.Hour}.withDefaults()}}
+	open := func() *member {
+		m := &member{health: NewHealth(f.opts.Health), dev: &fakeProto{}}
+		m.touch()
+		return m
+	}
+	down, quiet, fresh, closed := open(), open(), open(), &member{health: NewHealth(f.opts.Health)}
+	down.health.Trip(errors.New("x"))
+	quiet.lastProbe = time.Now().Add(-2 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		m    *member
+		want bool
+	}{{"down", down, true}, {"healthy, silent past keep-alive", quiet, true}, {"healthy, answered lately", fresh, false}, {"never opened", closed, false}} {
+		if got := f.probeDue(tc.m); got != tc.want {
+			t.Errorf("%s: probeDue = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestFailoverIdleClose: a session that carried nothing for IdleTimeout is
+// closed (its slot of the pool-wide limit freed) and reopens on the next
+// operation; an operation in flight keeps it open.
+func TestFailoverIdleClose(t *testing.T) {
+	st := &store{tree: yang.NewTree()}
+	p := &fakeProto{name: NETCONF, st: st}
+	reg := NewRegistry()
+	_ = reg.Register(NETCONF, func(context.Context, Target) (Device, error) {
+		p.mu.Lock()
+		p.opens++
+		p.mu.Unlock()
+		return p, nil
+	})
+	limit := NewSessionLimit(1)
+	f, err := OpenDevice(context.Background(), reg, []Target{{Device: "r1", Protocol: ProtocolSpec{Name: NETCONF}}}, FailoverOptions{
+		Health:      HealthConfig{Interval: 5 * time.Millisecond},
+		IdleTimeout: 30 * time.Millisecond,
+		Sessions:    limit,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if limit.Open() != 1 {
+		t.Fatalf("open slots = %d, want 1", limit.Open())
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for limit.Open() != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if limit.Open() != 0 || f.members[0].device() != nil {
+		t.Fatal("idle session not closed")
+	}
+	if c := f.Capabilities(); c.Protocol != NETCONF || !c.ConfirmTimer {
+		t.Errorf("capabilities of the idle-closed protocol = %+v, want what it offered when open", c)
+	}
+	if err := f.Configure(context.Background(), mtu(9000)); err != nil {
+		t.Fatal(err)
+	}
+	if p.openCount() != 2 || limit.Open() != 1 {
+		t.Errorf("after reuse: opens %d, slots %d, want 2, 1", p.openCount(), limit.Open())
+	}
+	// In flight (a Monitor) for longer than IdleTimeout: stays open.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = f.Monitor(ctx, Subscription{Paths: []string{"/interfaces"}}, func(Update) error { return nil })
+	if p.openCount() != 2 {
+		t.Errorf("closed under a running Monitor: opens %d, want 2", p.openCount())
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if limit.Open() != 0 {
+		t.Errorf("slots after Close = %d, want 0", limit.Open())
 	}
 }

@@ -27,7 +27,10 @@ func (s HealthState) String() string {
 
 // HealthConfig tunes the health checker; zero fields take defaults.
 type HealthConfig struct {
-	Interval        time.Duration // between probes; default 5s
+	Interval time.Duration // between probes of a protocol that is down or degraded; default 5s
+	// KeepAlive: an open, healthy protocol that answered nothing (no
+	// operation, no probe) for this long is probed; default 30s.
+	KeepAlive       time.Duration
 	ProbeTimeout    time.Duration // one probe; default 3s
 	FailAfter       int           // consecutive failed probes that make a protocol down; default 3
 	RecoverAfter    int           // consecutive good probes that bring a down protocol back; default 2
@@ -37,6 +40,9 @@ type HealthConfig struct {
 func (c HealthConfig) withDefaults() HealthConfig {
 	if c.Interval <= 0 {
 		c.Interval = 5 * time.Second
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = 30 * time.Second
 	}
 	if c.ProbeTimeout <= 0 {
 		c.ProbeTimeout = 3 * time.Second

@@ -48,9 +48,15 @@ func TestInteropRatios(t *testing.T) {
 	}
 	ncAdapter := opsPerSec(t, d, func(i int) error { return a.Configure(t.Context(), benchops.MTU(i)) })
 	_ = a.Close()
+	// The adapter runs on x/crypto/ssh and the RFC 6242 framer: that is
+	// its bare floor; scrapligo, which it ran on before, is reported too.
+	wire := benchops.NetconfWire(t, tg.Address, tg.Protocol.Port, tg.Credentials.Username, tg.Credentials.Password.Reveal(), inv.KnownHosts)
+	ncBare := opsPerSec(t, d, func(i int) error { return wire.Op(benchops.MTU(i)) })
+	wire.Close()
 	drv := benchops.Netconf(t, tg.Address, tg.Protocol.Port, tg.Credentials.Username, tg.Credentials.Password.Reveal(), inv.KnownHosts)
-	ncBare := opsPerSec(t, d, func(i int) error { return benchops.NetconfOp(drv, benchops.MTU(i)) })
+	ncScrapli := opsPerSec(t, d, func(i int) error { return benchops.NetconfOp(drv, benchops.MTU(i)) })
 	_ = drv.Close()
+	t.Logf("NETCONF (lab): bare scrapligo %.1f ops/s; adapter / scrapligo %.2f", ncScrapli, ncAdapter/ncScrapli)
 	ncclient := benchops.PythonOps(t, benchops.NcclientLoop, tg.Address, strconv.Itoa(tg.Protocol.Port), tg.Credentials.Username, tg.Credentials.Password.Reveal(), "20")
 
 	// CLI on FRR's vtysh through OpenSSH.
@@ -75,7 +81,7 @@ func TestInteropRatios(t *testing.T) {
 	interop.Vtysh(t, "configure terminal", "no ip route "+benchops.Route+" "+hops[1], "ip route "+benchops.Route+" "+hops[0])
 	netmiko := benchops.PythonOps(t, benchops.NetmikoLoop, srv.Host, strconv.Itoa(srv.Port), srv.User, srv.Password, "5", hops[0], hops[1])
 
-	table := fmt.Sprintf(`| protocol | adapter ops/s | bare scrapligo ops/s | adapter/bare | python client ops/s | adapter/python |
+	table := fmt.Sprintf(`| protocol | adapter ops/s | bare ops/s (NETCONF: ssh+framer, CLI: scrapligo) | adapter/bare | python client ops/s | adapter/python |
 |---|---|---|---|---|---|
 | NETCONF (lab), lock+edit+commit+unlock | %.1f | %.1f | %.2f | ncclient %.2f | %.0fx |
 | CLI (FRR 8.4 vtysh via OpenSSH), one route move | %.1f | %.1f | %.2f | netmiko %.2f | %.0fx |

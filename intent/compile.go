@@ -126,7 +126,7 @@ func (c *Compiler) CompileFor(ctx context.Context, in *Intent, names []string) (
 		if err != nil {
 			return &DeviceError{Device: names[i], Phase: PhaseOpen, Err: err}
 		}
-		cur, err := dev.Query(ctx, scope)
+		cur, ver, err := readVersion(ctx, dev, scope)
 		if err != nil {
 			return &DeviceError{Device: names[i], Phase: PhaseRead, Err: err}
 		}
@@ -135,6 +135,7 @@ func (c *Compiler) CompileFor(ctx context.Context, in *Intent, names []string) (
 			limits = l.Unsupported()
 		}
 		dp, pr := compileDevice(names[i], cur, in, limits)
+		dp.Version = ver
 		plan.Devices[i], probs[i] = dp, pr
 		return nil
 	}
@@ -179,15 +180,32 @@ func (c *Compiler) current(ctx context.Context, name string) (*yang.Tree, error)
 }
 
 func (c *Compiler) query(ctx context.Context, name string, paths []yang.Path) (*yang.Tree, error) {
+	cur, _, err := c.queryVersion(ctx, name, paths)
+	return cur, err
+}
+
+// queryVersion reads the configuration and, from a VersionedDevice, its
+// version (0 otherwise).
+func (c *Compiler) queryVersion(ctx context.Context, name string, paths []yang.Path) (*yang.Tree, uint64, error) {
 	dev, err := c.Devices.Device(ctx, name)
 	if err != nil {
-		return nil, &DeviceError{Device: name, Phase: PhaseOpen, Err: err}
+		return nil, 0, &DeviceError{Device: name, Phase: PhaseOpen, Err: err}
+	}
+	cur, ver, err := readVersion(ctx, dev, paths)
+	if err != nil {
+		return nil, 0, &DeviceError{Device: name, Phase: PhaseRead, Err: err}
+	}
+	return cur, ver, nil
+}
+
+// readVersion reads dev's configuration and, from a VersionedDevice, its
+// version (0 otherwise).
+func readVersion(ctx context.Context, dev Device, paths []yang.Path) (*yang.Tree, uint64, error) {
+	if vd, ok := dev.(VersionedDevice); ok {
+		return vd.QueryVersion(ctx, paths)
 	}
 	cur, err := dev.Query(ctx, paths)
-	if err != nil {
-		return nil, &DeviceError{Device: name, Phase: PhaseRead, Err: err}
-	}
-	return cur, nil
+	return cur, 0, err
 }
 
 // owner records which part of the intent set a path, to point problems

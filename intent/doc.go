@@ -50,7 +50,11 @@
 // Kafka in intent/kafkaintake, files in intent/fileintake, natural language
 // in intent/nl, and MCP). SubmitIntent checks and plans the intent and
 // stores it durably (internal/store, SQLite) before it returns; Run then
-// plans it again under the devices' locks and applies it. States:
+// applies it under the devices' locks. One plan per intent: the plan
+// computed at accept time is the one executed while every device's
+// configuration version (VersionedDevice; each DevicePlan states the one
+// it was computed against) is unchanged, and is computed again only when
+// a device changed in between, or after a restart. States:
 // accepted, planned, applying, applied, failed, rolled-back; then assured,
 // drifted, breached (set by assurance through Transition; Reconcile
 // re-applies a drifted intent); and withdrawing, withdrawn (Withdraw

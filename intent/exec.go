@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/netagent/netagent/yang"
 )
@@ -18,12 +21,15 @@ type Executor interface {
 	Execute(ctx context.Context, in *Intent, plan *Plan) error
 }
 
-// DeviceExecutor applies a plan device by device with Device.Configure.
-// For an atomic intent (the default) a failure undoes the devices already
-// changed, in reverse order, with their plan's Undo changes; otherwise the
-// devices that succeeded keep their changes.
+// DeviceExecutor applies a plan with Device.Configure, up to Parallel
+// devices at a time (default 16). For an atomic intent (the default) a
+// failure stops starting new devices and, once those in flight are done,
+// undoes every device changed, in reverse plan order, with their plan's Undo
+// changes; otherwise the devices that succeeded keep their changes.
 type DeviceExecutor struct {
 	Devices Devices
+	// Parallel is how many devices are configured at a time (default 16).
+	Parallel int
 	// Log receives a line per device operation, through its context
 	// (the intent's trace id and principal, with auth.LogHandler); nil
 	// discards them.
@@ -32,37 +38,58 @@ type DeviceExecutor struct {
 
 // Execute implements Executor.
 func (x DeviceExecutor) Execute(ctx context.Context, in *Intent, plan *Plan) error {
-	var done []int
-	var errs []error
+	limit := x.Parallel
+	if limit <= 0 {
+		limit = 16
+	}
+	allOrNothing := in.Options.IsAtomic()
+	errs := make([]error, len(plan.Devices))
+	ok := make([]bool, len(plan.Devices))
+	var failed atomic.Bool
+	var g errgroup.Group
+	g.SetLimit(limit)
 	for i, dp := range plan.Devices {
 		if len(dp.Changes) == 0 {
 			continue
 		}
-		err := x.configure(ctx, dp.Device, dp.Changes)
-		if err == nil {
-			done = append(done, i)
-			continue
+		if allOrNothing && failed.Load() {
+			break
 		}
-		if !in.Options.IsAtomic() {
-			errs = append(errs, err)
-			continue
-		}
-		// Roll back what was applied, newest first. Use a context that
-		// survives the caller's cancellation: a half-applied intent is worse.
-		rctx := context.WithoutCancel(ctx)
-		var rerrs []error
-		for j := len(done) - 1; j >= 0; j-- {
-			u := plan.Devices[done[j]]
-			if rerr := x.configure(rctx, u.Device, u.Undo); rerr != nil {
-				rerrs = append(rerrs, fmt.Errorf("roll back %s: %w", u.Device, rerr))
+		g.Go(func() error {
+			if allOrNothing && failed.Load() {
+				return nil
 			}
-		}
-		if len(rerrs) > 0 {
-			return errors.Join(append([]error{err}, rerrs...)...)
-		}
-		return fmt.Errorf("%w: %w", ErrRolledBack, err)
+			if err := x.configure(ctx, dp.Device, dp.Changes); err != nil {
+				errs[i] = err
+				failed.Store(true)
+				return nil
+			}
+			ok[i] = true
+			return nil
+		})
 	}
-	return errors.Join(errs...)
+	_ = g.Wait()
+	err := errors.Join(errs...)
+	if err == nil || !allOrNothing {
+		return err
+	}
+	// Roll back what was applied, newest first. Use a context that
+	// survives the caller's cancellation: a half-applied intent is worse.
+	rctx := context.WithoutCancel(ctx)
+	var rerrs []error
+	for j := len(plan.Devices) - 1; j >= 0; j-- {
+		if !ok[j] {
+			continue
+		}
+		u := plan.Devices[j]
+		if rerr := x.configure(rctx, u.Device, u.Undo); rerr != nil {
+			rerrs = append(rerrs, fmt.Errorf("roll back %s: %w", u.Device, rerr))
+		}
+	}
+	if len(rerrs) > 0 {
+		return errors.Join(append([]error{err}, rerrs...)...)
+	}
+	return fmt.Errorf("%w: %w", ErrRolledBack, err)
 }
 
 func (x DeviceExecutor) configure(ctx context.Context, name string, changes []yang.Change) error {

@@ -72,6 +72,9 @@ type DevicePlan struct {
 	// Kept lists, in a withdraw plan, the nodes the intent had set that the
 	// withdraw leaves in place, and why.
 	Kept []Kept
+	// Version is the device's configuration version the plan was computed
+	// against (VersionedDevice), 0 when the device keeps none.
+	Version uint64
 }
 
 type devicePlanJSON struct {
@@ -81,6 +84,7 @@ type devicePlanJSON struct {
 	Undo    []changeJSON `json:"undo,omitempty"`
 	Notes   []string     `json:"notes,omitempty"`
 	Kept    []Kept       `json:"kept,omitempty"`
+	Version uint64       `json:"config_version,omitempty"`
 }
 
 type changeJSON struct {
@@ -93,7 +97,7 @@ type changeJSON struct {
 // MarshalJSON writes the device plan with its human diff and changes as
 // {op, path, old, new} objects.
 func (d DevicePlan) MarshalJSON() ([]byte, error) {
-	return json.Marshal(devicePlanJSON{Device: d.Device, Diff: yang.Render(d.Changes), Changes: toJSON(d.Changes), Undo: toJSON(d.Undo), Notes: d.Notes, Kept: d.Kept})
+	return json.Marshal(devicePlanJSON{Device: d.Device, Diff: yang.Render(d.Changes), Changes: toJSON(d.Changes), Undo: toJSON(d.Undo), Notes: d.Notes, Kept: d.Kept, Version: d.Version})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, checking every path and
@@ -111,7 +115,7 @@ func (d *DevicePlan) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("device plan %s: undo: %w", w.Device, err)
 	}
-	*d = DevicePlan{Device: w.Device, Changes: ch, Undo: undo, Notes: w.Notes, Kept: w.Kept}
+	*d = DevicePlan{Device: w.Device, Changes: ch, Undo: undo, Notes: w.Notes, Kept: w.Kept, Version: w.Version}
 	return nil
 }
 

@@ -619,7 +619,12 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 	unlock := s.lockDevices(names)
 	defer unlock()
 
-	plan, err := s.compiler.CompileFor(ctx, in, names)
+	// One plan per intent: the one computed at accept time runs unless a
+	// device's configuration version moved since (or after a restart).
+	plan, reused := rec.Plan, rec.State == StatePlanned && s.compiler.stillValid(ctx, rec.Plan, names)
+	if !reused {
+		plan, err = s.compiler.CompileFor(ctx, in, names)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -645,6 +650,10 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		err = s.move(ctx, rec, state, StatePlanned, summary(plan), now, plan, "")
 	case StateApplying:
 		err = s.move(ctx, rec, state, StatePlanned, "re-planned after a restart: "+summary(plan), now, plan, "")
+	case StatePlanned:
+		if !reused {
+			err = s.recs.setPlan(ctx, rec.ID, state, plan, now)
+		}
 	default:
 		err = s.recs.setPlan(ctx, rec.ID, state, plan, now)
 	}

@@ -159,11 +159,19 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 	if err != nil {
 		return fmt.Errorf("intent %s: encode plan: %w", id, err)
 	}
-	res, err := r.db.ExecContext(ctx, `UPDATE intents SET plan = ?, updated_at = ? WHERE id = ? AND state = ?`, string(b), at.UnixNano(), id, state)
+	var n int64
+	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE intents SET plan = ?, updated_at = ? WHERE id = ? AND state = ?`, string(b), at.UnixNano(), id, state)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("intent %s: store plan: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return fmt.Errorf("%w: intent %s is no longer %s", ErrConflict, id, state)
 	}
 	return nil

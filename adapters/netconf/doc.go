@@ -1,6 +1,10 @@
-// Package netconf is the NETCONF (RFC 6241) adapter: scrapligo's NETCONF
-// driver over netagent's own SSH transport (x/crypto, host keys checked
-// against known_hosts before any credential is sent).
+// Package netconf is the NETCONF (RFC 6241) adapter: a small event-driven
+// NETCONF client (client.go) on the RFC 6242 framer (internal/ncframe) over
+// netagent's own SSH transport (x/crypto, host keys checked against
+// known_hosts before any credential is sent). An RPC writes its request
+// and reads its own <rpc-reply> (matched by message-id); nothing reads
+// between RPCs, so an idle session costs no CPU and no goroutine of ours.
+// adapters/doc.go says why this replaced scrapligo's NETCONF driver.
 //
 // R17's three acknowledged phases map onto the phase interfaces:
 //
@@ -38,7 +42,7 @@
 // read or sent. The error is Retryable only where that RPC could not have
 // applied anything (a lock, a read, an edit of the candidate); a commit
 // that got no answer is ambiguous. Close waits for every goroutine,
-// scrapligo's reader included (TestNoLeaks).
+// the SSH layer's included (TestNoLeaks).
 //
 // yuma123's netconfd is recognised by its modules in the hello; its two
 // known quirks are worked around: an RPC that arrives with the client's

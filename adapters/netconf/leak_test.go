@@ -10,5 +10,5 @@ import (
 
 // TestNoLeaks: sessions closed normally, and sessions killed by a
 // cancelled context in the middle of a hung RPC, leave no goroutines
-// behind (scrapligo's reader is stopped too).
+// behind (the session's reader is stopped too).
 func TestNoLeaks(t *testing.T) { conformance.NoLeaks(t, "nc", adapters.NETCONF, netconf.Opener) }

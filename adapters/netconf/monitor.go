@@ -10,10 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	ncdriver "github.com/scrapli/scrapligo/driver/netconf"
-	"github.com/scrapli/scrapligo/driver/opoptions"
-	"github.com/scrapli/scrapligo/response"
-
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/yang"
 )
@@ -76,9 +72,7 @@ func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit f
 		if err != nil {
 			return nil, err
 		}
-		res, err := s.rpc(ctx, adapters.PhaseMonitor, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-			return d.Get(filter, opoptions.WithFilterType("subtree"))
-		})
+		res, err := s.rpc(ctx, adapters.PhaseMonitor, a.to().RPC, true, getRPC(filter))
 		if err != nil {
 			return nil, fmt.Errorf("netconf get %s: %w", a.t.Device, err)
 		}

@@ -7,10 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	ncdriver "github.com/scrapli/scrapligo/driver/netconf"
-	"github.com/scrapli/scrapligo/driver/opoptions"
-	"github.com/scrapli/scrapligo/response"
-
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/internal/sshconn"
 	"github.com/netagent/netagent/adapters/internal/txbook"
@@ -107,9 +103,7 @@ func (a *Adapter) Configure(ctx context.Context, changes []yang.Change) error {
 	if !s.candidate {
 		return a.unlock(ctx, tx, "running")
 	}
-	if _, err := s.rpc(ctx, adapters.PhaseCommit, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-		return d.Commit()
-	}); err != nil {
+	if _, err := s.rpc(ctx, adapters.PhaseCommit, a.to().Commit, false, commitRPC); err != nil {
 		a.cleanup(ctx, tx)
 		return fmt.Errorf("netconf configure %s: %w", a.t.Device, err)
 	}
@@ -128,9 +122,7 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, prepare bo
 	if !s.candidate {
 		target = "running"
 	}
-	if _, err := s.rpc(ctx, adapters.PhaseLock, rpc, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-		return d.Lock(target)
-	}); err != nil {
+	if _, err := s.rpc(ctx, adapters.PhaseLock, rpc, true, lockRPC(target)); err != nil {
 		return fmt.Errorf("netconf lock %s: %w", a.t.Device, err)
 	}
 	tx.locked = true
@@ -157,15 +149,14 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, prepare bo
 		return &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.NETCONF, Phase: adapters.PhaseStage,
 			Kind: adapters.ErrUnsupported, NotApplied: true, Err: err, Message: "cannot encode the change as " + s.encoding}
 	}
+	edit := editConfigRPC(target, string(payload))
+	if !s.candidate && s.rollbackOnError {
+		// An edit of running is all or nothing only when asked to be.
+		edit = `<edit-config><target><running/></target><error-option>rollback-on-error</error-option>` +
+			string(payload) + `</edit-config>`
+	}
 	// Only an edit of running can be applied by a failed RPC; a candidate is discarded.
-	if _, err := s.rpc(ctx, adapters.PhaseStage, rpc, s.candidate, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-		if !s.candidate && s.rollbackOnError {
-			// An edit of running is all or nothing only when asked to be.
-			return d.RPC(opoptions.WithFilter(`<edit-config><target><running/></target>` +
-				`<error-option>rollback-on-error</error-option>` + string(payload) + `</edit-config>`))
-		}
-		return d.EditConfig(target, string(payload))
-	}); err != nil {
+	if _, err := s.rpc(ctx, adapters.PhaseStage, rpc, s.candidate, edit); err != nil {
 		var de *adapters.DeviceError
 		if !s.candidate && !s.rollbackOnError && errors.As(err, &de) {
 			// Without :rollback-on-error an edit of running stops at the
@@ -176,9 +167,7 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, prepare bo
 		return fmt.Errorf("netconf edit-config %s: %w", a.t.Device, err)
 	}
 	if prepare && s.candidate && s.validate {
-		if _, err := s.rpc(ctx, adapters.PhaseValidate, rpc, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-			return d.Validate("candidate")
-		}); err != nil {
+		if _, err := s.rpc(ctx, adapters.PhaseValidate, rpc, true, validateRPC); err != nil {
 			a.cleanup(ctx, tx)
 			return fmt.Errorf("netconf validate %s: %w", a.t.Device, err)
 		}
@@ -196,14 +185,14 @@ func (a *Adapter) cleanup(ctx context.Context, tx *txState) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.to().RPC)
 	defer cancel()
 	if s.candidate {
-		_, _ = s.rpc(ctx, adapters.PhaseAbort, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) { return d.Discard() })
+		_, _ = s.rpc(ctx, adapters.PhaseAbort, a.to().RPC, true, discardRPC)
 	}
 	if tx.locked {
 		target := "candidate"
 		if !s.candidate {
 			target = "running"
 		}
-		_, _ = s.rpc(ctx, adapters.PhaseAbort, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) { return d.Unlock(target) })
+		_, _ = s.rpc(ctx, adapters.PhaseAbort, a.to().RPC, true, unlockRPC(target))
 		tx.locked = false
 	}
 }
@@ -213,9 +202,7 @@ func (a *Adapter) unlock(ctx context.Context, tx *txState, target string) error 
 		return nil
 	}
 	tx.locked = false
-	if _, err := tx.sess.rpc(ctx, adapters.PhaseCommit, a.to().RPC, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-		return d.Unlock(target)
-	}); err != nil {
+	if _, err := tx.sess.rpc(ctx, adapters.PhaseCommit, a.to().RPC, false, unlockRPC(target)); err != nil {
 		// The change is committed; a lost unlock is released with the session.
 		a.log.Warn("netconf unlock failed after commit", "err", err)
 		tx.sess.markBroken()
@@ -249,12 +236,7 @@ func (a *Adapter) getConfig(ctx context.Context, s *session, paths []yang.Path) 
 	if s.encoding == EncodingOpenConfig {
 		filter = topFilter(paths)
 	}
-	res, err := s.rpc(ctx, adapters.PhaseRead, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-		if filter == "" {
-			return d.GetConfig("running")
-		}
-		return d.GetConfig("running", opoptions.WithFilter(filter))
-	})
+	res, err := s.rpc(ctx, adapters.PhaseRead, a.to().RPC, true, getConfigRPC(filter))
 	if err != nil {
 		return nil, fmt.Errorf("netconf get-config %s: %w", a.t.Device, err)
 	}
@@ -300,9 +282,7 @@ func (a *Adapter) Ping(ctx context.Context) error {
 		return err
 	}
 	filter := `<interfaces xmlns="` + yang.NSInterfaces + `"><interface><name>netagent-ping</name></interface></interfaces>`
-	_, err = s.rpc(ctx, adapters.PhaseQuery, a.to().RPC, true, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-		return d.GetConfig("running", opoptions.WithFilter(filter))
-	})
+	_, err = s.rpc(ctx, adapters.PhaseQuery, a.to().RPC, true, getConfigRPC(filter))
 	var de *adapters.DeviceError
 	if errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected) {
 		return nil // the device answered: alive
@@ -352,14 +332,11 @@ func (a *Adapter) Commit(ctx context.Context, tx string, confirmTimeout time.Dur
 	}
 	timer := confirmTimeout > 0 && s.confirmed
 	start := time.Now()
-	_, err = s.rpc(ctx, adapters.PhaseCommit, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-		if timer {
-			secs := uint((confirmTimeout + time.Second - 1) / time.Second)
-			return d.Commit(opoptions.WithCommitConfirmed(), opoptions.WithCommitConfirmTimeout(secs),
-				opoptions.WithCommitConfirmedPersist(tx))
-		}
-		return d.Commit()
-	})
+	body := commitRPC
+	if timer {
+		body = confirmedCommitRPC(confirmTimeout, tx)
+	}
+	_, err = s.rpc(ctx, adapters.PhaseCommit, a.to().Commit, false, body)
 	if err != nil {
 		if adapters.Retryable(err) {
 			a.cleanup(ctx, st)
@@ -408,9 +385,7 @@ func (a *Adapter) Confirm(ctx context.Context, tx string) error {
 			return err
 		}
 	}
-	_, err = s.rpc(ctx, adapters.PhaseConfirm, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-		return d.Commit(opoptions.WithCommitConfirmedPersistID(tx))
-	})
+	_, err = s.rpc(ctx, adapters.PhaseConfirm, a.to().Commit, false, confirmRPC(tx))
 	if err != nil {
 		var de *adapters.DeviceError
 		if errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected) {
@@ -454,9 +429,7 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 				return err
 			}
 		}
-		_, err = s.rpc(ctx, phase, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) {
-			return d.RPC(opoptions.WithFilter(`<cancel-commit><persist-id>` + xmlEscape(st.ID) + `</persist-id></cancel-commit>`))
-		})
+		_, err = s.rpc(ctx, phase, a.to().Commit, false, cancelCommitRPC(st.ID))
 		var de *adapters.DeviceError
 		if err != nil && !(errors.As(err, &de) && errors.Is(de.Kind, adapters.ErrRejected)) {
 			return fmt.Errorf("netconf cancel-commit %s tx %s: %w", a.t.Device, st.ID, err)
@@ -482,7 +455,7 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 		return fmt.Errorf("netconf rollback %s tx %s: %w", a.t.Device, st.ID, err)
 	}
 	if s.candidate {
-		if _, err := s.rpc(ctx, phase, a.to().Commit, false, func(d *ncdriver.Driver) (*response.NetconfResponse, error) { return d.Commit() }); err != nil {
+		if _, err := s.rpc(ctx, phase, a.to().Commit, false, commitRPC); err != nil {
 			a.cleanup(ctx, undo)
 			a.txs.End(st, true)
 			return fmt.Errorf("netconf rollback commit %s tx %s: %w", a.t.Device, st.ID, err)

@@ -1,15 +1,12 @@
 package netconf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"sync"
 	"time"
-
-	ncdriver "github.com/scrapli/scrapligo/driver/netconf"
-	"github.com/scrapli/scrapligo/driver/options"
-	"github.com/scrapli/scrapligo/response"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/internal/sshconn"
@@ -84,14 +81,14 @@ func parseCaps(list []string, force string) (caps, error) {
 	return c, nil
 }
 
-// session is one NETCONF session: a scrapligo driver over our SSH
-// transport. RPCs on it are serialised by mu.
+// session is one NETCONF session: netagent's own client (client.go) over
+// its SSH transport. RPCs on it are serialised by mu.
 type session struct {
-	t   adapters.Target
-	tr  *sshconn.Transport
-	drv *ncdriver.Driver
+	t  adapters.Target
+	tr *sshconn.Transport
+	c  *client
 	caps
-	mu        sync.Mutex // one RPC at a time; protects the driver's fields
+	mu        sync.Mutex // one RPC at a time; protects following fields
 	broken    bool
 	closeOnce sync.Once
 }
@@ -102,26 +99,21 @@ func dial(ctx context.Context, t adapters.Target, onAuth func()) (*session, erro
 	tr := sshconn.New(t, sshconn.Netconf)
 	tr.Ctx = ctx
 	tr.OnAuth = onAuth
-	drv, err := ncdriver.NewDriver(t.Address,
-		options.WithTransportType("standard"),
-		options.WithCustomTransport(tr),
-		options.WithPort(t.Protocol.Port),
-		options.WithTimeoutOps(adapters.Bound(ctx, to.RPC)),
-	)
-	if err != nil {
-		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, err, "netconf driver options")
-	}
-	if err := drv.Open(); err != nil {
+	if err := tr.Open(nil); err != nil {
 		return nil, tr.OpenError(ctx, err, "NETCONF hello", "NETCONF")
 	}
-	s := &session{t: t, tr: tr, drv: drv}
-	c, err := parseCaps(drv.ServerCapabilities(), t.Protocol.Encoding)
+	c, err := newClient(ctx, tr, adapters.Bound(ctx, to.RPC))
+	if err != nil {
+		return nil, tr.OpenError(ctx, err, "NETCONF hello", "NETCONF")
+	}
+	s := &session{t: t, tr: tr, c: c}
+	cp, err := parseCaps(c.caps, t.Protocol.Encoding)
 	if err != nil {
 		s.Close()
 		return nil, t.Err(adapters.PhaseConnect, adapters.ErrUnsupported, true, nil, err.Error())
 	}
-	s.caps = c
-	if c.yuma {
+	s.caps = cp
+	if cp.yuma {
 		// yuma123 drops an RPC that arrives in the same read as the
 		// client's hello: give it the hello alone.
 		time.Sleep(50 * time.Millisecond)
@@ -129,11 +121,12 @@ func dial(ctx context.Context, t adapters.Target, onAuth func()) (*session, erro
 	return s, nil
 }
 
-// rpc runs one RPC with timeout d (bounded by ctx). notApplied says whether
-// a failure of this RPC certainly left the device unchanged. A transport
-// failure or timeout marks the session broken: the caller drops it.
-func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration, notApplied bool,
-	call func(*ncdriver.Driver) (*response.NetconfResponse, error)) (string, error) {
+// rpc runs one RPC (body is the content of <rpc>) with timeout d (bounded
+// by ctx) and returns the <rpc-reply>. notApplied says whether a failure of
+// this RPC certainly left the device unchanged. A transport failure or
+// timeout marks the session broken: the caller drops it. An <rpc-error>
+// of severity error is a *adapters.DeviceError; warnings alone are not.
+func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration, notApplied bool, body string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken {
@@ -142,57 +135,35 @@ func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration
 	if err := ctx.Err(); err != nil {
 		return "", s.t.Err(phase, adapters.ErrTimeout, true, err, "")
 	}
-	s.drv.Channel.TimeoutOps = adapters.Bound(ctx, d)
 	stop := context.AfterFunc(ctx, s.tr.Kill)
-	r, err := call(s.drv)
+	r, err := s.c.call(ctx, adapters.Bound(ctx, d), body)
 	stop()
+	if err != nil {
+		s.tr.Kill() // a late reply must never be read as the next RPC's
+	}
 	if err := s.tr.ExchangeError(ctx, phase, notApplied, err, "no reply from the device"); err != nil {
 		s.broken = true
 		return "", err
 	}
-	if r.Failed != nil {
-		errs, _ := ParseRPCErrors(r.RawResult)
-		if len(errs) == 0 {
-			errs, _ = ParseRPCErrors([]byte(r.Result))
-		}
+	if bytes.Contains(r, []byte("rpc-error>")) {
+		errs, _ := ParseRPCErrors(r)
 		hard := false
 		for _, e := range errs {
 			hard = hard || e.Severity != "warning"
 		}
 		if hard || len(errs) == 0 {
-			return r.Result, deviceError(s.t, phase, true, errs, r.Result)
+			return string(r), deviceError(s.t, phase, true, errs, string(r))
 		}
 	}
-	return r.Result, nil
+	return string(r), nil
 }
 
-// Close ends the session and waits for the driver's goroutines.
-//
-// scrapligo's NETCONF reader, once the transport is gone, blocks handing
-// its error to an RPC that is waiting for a reply, and its Close blocks
-// until that reader stops. So close kills the transport first, then feeds
-// the reader throw-away RPCs (the dead transport swallows their writes)
-// until Close returns. This is bounded: each round waits at most 50ms.
+// Close ends the session and waits for its reader goroutine.
 func (s *session) Close() { s.closeOnce.Do(s.doClose) }
 
 func (s *session) doClose() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.broken = true
-	s.tr.Kill()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = s.drv.Close()
-	}()
-	s.drv.Channel.TimeoutOps = 50 * time.Millisecond
-	for i := 0; i < 200; i++ {
-		select {
-		case <-done:
-			return
-		case <-time.After(10 * time.Millisecond):
-			_, _ = s.drv.RPC()
-		}
-	}
-	<-done
+	s.mu.Unlock()
+	s.c.close()
 }

@@ -8,6 +8,17 @@
 //	f := fleet.New(inv, pool)
 //	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f})
 //
+// Configuration cache: each device's configuration is kept as the agent
+// last saw it, under a version (intent.VersionedDevice): reads are served
+// from it while fresh (DefaultCacheTTL, NewWithTTL), so dry runs do not
+// read the device every time; the agent's own writes (Configure, and the
+// transaction phases) give a new version and drop it; a re-read that finds
+// the device changed gives a new version; Invalidate is for out-of-band
+// changes the agent sees elsewhere. Plans state the version they were
+// computed against, and the intent worker executes the accept-time plan
+// while the version holds. An out-of-band change nobody reported is seen at
+// the latest one TTL later.
+//
 // A Fleet is safe for concurrent use; the pool owns the device sessions
 // and closes them.
 package fleet

@@ -4,15 +4,18 @@ import (
 	"context"
 	"maps"
 	"sort"
+	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/intent"
 )
 
-// Fleet is the adapters' inventory and pool, seen by the intent service.
+// Fleet is the adapters' inventory and pool, seen by the intent service,
+// with a configuration cache per device (cache.go).
 type Fleet struct {
-	pool  *adapters.Pool
-	infos []intent.DeviceInfo
+	pool   *adapters.Pool
+	infos  []intent.DeviceInfo
+	caches map[string]*cache // one per inventory device, fixed at New
 }
 
 var (
@@ -21,11 +24,23 @@ var (
 )
 
 // New returns the fleet of inv's devices, opened through pool.
+// Reads of a device's configuration stay fresh for DefaultCacheTTL (see
+// NewWithTTL).
 func New(inv *adapters.Inventory, pool *adapters.Pool) *Fleet {
-	f := &Fleet{pool: pool}
+	return NewWithTTL(inv, pool, DefaultCacheTTL)
+}
+
+// NewWithTTL is New with reads fresh for ttl (0: DefaultCacheTTL; < 0: no
+// cache, every read goes to the device).
+func NewWithTTL(inv *adapters.Inventory, pool *adapters.Pool, ttl time.Duration) *Fleet {
+	if ttl == 0 {
+		ttl = DefaultCacheTTL
+	}
+	f := &Fleet{pool: pool, caches: map[string]*cache{}}
 	for _, name := range inv.Names() {
 		spec, _ := inv.Device(name)
 		f.infos = append(f.infos, intent.DeviceInfo{Name: name, Labels: maps.Clone(spec.Labels)})
+		f.caches[name] = newCache(max(ttl, 0))
 	}
 	sort.Slice(f.infos, func(i, j int) bool { return f.infos[i].Name < f.infos[j].Name })
 	return f
@@ -42,12 +57,21 @@ func (f *Fleet) Device(ctx context.Context, name string) (intent.Device, error) 
 	if err != nil {
 		return nil, err
 	}
-	return device{d}, nil
+	c, ok := f.caches[name]
+	if !ok {
+		return d, nil
+	}
+	return device{Failover: d, c: c}, nil
 }
 
-// device is a pooled device seen by the intent service.
-type device struct {
-	*adapters.Failover
+// Invalidate forgets what the agent read of device's configuration and
+// gives it a new version: call it on any out-of-band change seen (a
+// notification, drift found by telemetry). Plans computed before it are
+// computed again before they run.
+func (f *Fleet) Invalidate(device string) {
+	if c, ok := f.caches[device]; ok {
+		c.invalidate()
+	}
 }
 
 var _ intent.Limiter = device{}

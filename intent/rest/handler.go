@@ -121,7 +121,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rec.DryRun {
-		writeJSON(w, http.StatusOK, rec)
+		writeJSON(w, http.StatusOK, view(rec, 0, DevicePage))
 		return
 	}
 	w.Header().Set("Location", "/v1/intents/"+url.PathEscape(rec.ID))
@@ -129,7 +129,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	if rec.Duplicate {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, rec)
+	writeJSON(w, code, view(rec, 0, DevicePage))
 }
 
 // PlanResult is the answer to a dry run.
@@ -154,12 +154,17 @@ func (h *Handler) plan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	off, err := devicesParam(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	rec, err := h.svc.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rec)
+	writeJSON(w, http.StatusOK, view(rec, off, DevicePage))
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +184,15 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	// Lists carry summaries: each plan's totals, none of its devices.
+	out := struct {
+		Records       []recordView `json:"records"`
+		NextPageToken string       `json:"next_page_token,omitempty"`
+	}{Records: make([]recordView, len(page.Records)), NextPageToken: page.NextPageToken}
+	for i, rec := range page.Records {
+		out.Records[i] = view(rec, 0, 0)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // WithdrawPlan is the answer to a withdraw's dry run: what withdrawing
@@ -219,7 +232,7 @@ func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) {
 	if rec.State == intent.StateWithdrawn {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, rec)
+	writeJSON(w, code, view(rec, 0, DevicePage))
 }
 
 // boolParam reads an optional boolean query parameter.

@@ -81,7 +81,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		Logger:   log,
 	}
 	pool := adapters.NewPool(inv, reg, topt,
-		adapters.FailoverOptions{
+		sessionOptions(cfg.Sessions, adapters.FailoverOptions{
 			Logger: log,
 			OnEvent: func(e adapters.Event) {
 				if e.From == "" {
@@ -90,7 +90,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 				}
 				log.Warn("protocol switch", "device", e.Device, "from", e.From, "to", e.To, "reason", e.Reason)
 			},
-		})
+		}))
 	fl := fleet.New(inv, pool)
 	kb, err := openKnowledge(ctx, db, inv, log)
 	if err != nil {

@@ -33,12 +33,26 @@ type Config struct {
 	Lab       Lab       `yaml:"lab"`
 	Intake    Intake    `yaml:"intake"`
 	Timeouts  Timeouts  `yaml:"timeouts"`
+	Sessions  Sessions  `yaml:"sessions"`
 	Telemetry Telemetry `yaml:"telemetry"`
 
 	Auth Auth `yaml:"auth"`
 	HTTP HTTP `yaml:"http"`
 	Peer Peer `yaml:"peer"`
 	MCP  MCP  `yaml:"mcp"`
+}
+
+// Sessions configures the device sessions the agent keeps.
+type Sessions struct {
+	// IdleTimeout closes a protocol session that carried no operation for
+	// this long (it reopens when next needed); 0 keeps sessions open.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxOpen bounds the open sessions over all devices (opens beyond it
+	// wait in line); 0 is unlimited.
+	MaxOpen int `yaml:"max_open"`
+	// KeepAlive is how long an open, healthy session may stay silent
+	// before the health checker probes it.
+	KeepAlive time.Duration `yaml:"keepalive"`
 }
 
 // Telemetry configures collection from the devices.
@@ -119,6 +133,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Lab:       Lab{Enabled: true},
 		Intake:    Intake{InboxInterval: time.Second, KafkaPrincipal: "kafka", FilePrincipal: "file-inbox"},
+		Sessions:  Sessions{IdleTimeout: 10 * time.Minute, KeepAlive: 30 * time.Second},
 		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200, DriftInterval: 30 * time.Second},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
@@ -242,6 +257,7 @@ func (c Config) Validate() error {
 		{"timeouts.commit", c.Timeouts.Commit}, {"intake.inbox_interval", c.Intake.InboxInterval},
 		{"telemetry.interval", c.Telemetry.Interval}, {"telemetry.min_interval", c.Telemetry.MinInterval},
 		{"telemetry.max_interval", c.Telemetry.MaxInterval}, {"telemetry.drift_interval", c.Telemetry.DriftInterval},
+		{"sessions.keepalive", c.Sessions.KeepAlive},
 	} {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
@@ -253,6 +269,12 @@ func (c Config) Validate() error {
 	}
 	if c.Telemetry.Budget <= 0 {
 		errs = append(errs, fmt.Errorf("telemetry.budget: %d must be positive", c.Telemetry.Budget))
+	}
+	if c.Sessions.IdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("sessions.idle_timeout: %s must not be negative (0 keeps sessions open)", c.Sessions.IdleTimeout))
+	}
+	if c.Sessions.MaxOpen < 0 {
+		errs = append(errs, fmt.Errorf("sessions.max_open: %d must not be negative (0 is unlimited)", c.Sessions.MaxOpen))
 	}
 	errs = append(errs, c.validateTrust())
 	return errors.Join(errs...)

@@ -27,10 +27,12 @@ func TestLoadPrecedence(t *testing.T) {
 			c.Listen, c.LogLevel, c.Timeouts.RPC, c.Lab.Topology = "127.0.0.1:9000", "debug", 12*time.Second, "a.clab.yml"
 		}},
 		{name: "environment beats file", file: file,
-			environ: []string{"NETAGENT_LISTEN=127.0.0.1:9100", "NETAGENT_TIMEOUTS_RPC=3s", "NETAGENT_LAB_ENABLED=false", "NETAGENT_INTAKE_KAFKA_BROKERS=127.0.0.1:9092, 127.0.0.1:9093", "OTHER=x"},
+			environ: []string{"NETAGENT_LISTEN=127.0.0.1:9100", "NETAGENT_TIMEOUTS_RPC=3s", "NETAGENT_LAB_ENABLED=false", "NETAGENT_INTAKE_KAFKA_BROKERS=127.0.0.1:9092, 127.0.0.1:9093", "OTHER=x",
+				"NETAGENT_SESSIONS_IDLE_TIMEOUT=2m", "NETAGENT_SESSIONS_MAX_OPEN=500"},
 			mutate: func(c *Config) {
 				c.Listen, c.LogLevel, c.Timeouts.RPC, c.Lab.Topology, c.Lab.Enabled = "127.0.0.1:9100", "debug", 3*time.Second, "a.clab.yml", false
 				c.Intake.KafkaBrokers = "127.0.0.1:9092, 127.0.0.1:9093"
+				c.Sessions.IdleTimeout, c.Sessions.MaxOpen = 2*time.Minute, 500
 			}},
 	}
 	for _, tc := range tests {
@@ -64,6 +66,7 @@ func TestLoadErrorsNameTheField(t *testing.T) {
 		{name: "bad duration", environ: []string{"NETAGENT_TIMEOUTS_COMMIT=soon"}, want: "NETAGENT_TIMEOUTS_COMMIT"},
 		{name: "bad format", environ: []string{"NETAGENT_LOG_FORMAT=xml"}, want: `log_format: "xml" is not text or json`},
 		{name: "zero timeout", environ: []string{"NETAGENT_TIMEOUTS_RPC=0s"}, want: "timeouts.rpc: 0s must be positive"},
+		{name: "negative session limit", environ: []string{"NETAGENT_SESSIONS_MAX_OPEN=-1"}, want: "sessions.max_open: -1 must not be negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

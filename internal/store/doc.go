@@ -14,6 +14,15 @@
 // each other's versions. A migration runs in a transaction together with the
 // row that records it: it is applied exactly once or not at all.
 //
+// Writes go through one writer goroutine (Tx): every write waiting when the
+// writer is free joins one transaction, each in its own savepoint, and
+// they share one commit and one fsync (group commit); Tx returns when its
+// write is durable, or with its own error, having changed nothing. Any
+// owner's write can join another's atomically by running in the same Tx
+// function (the audit chain's entry inside an intent's storage
+// transaction, say). Reads run on their own connections and never wait for
+// the writer (WAL). A Tx function must not call Tx.
+//
 // Concurrency: a DB is safe for concurrent use, as *sql.DB is. Errors name
 // the operation and the file and wrap the driver's error with %w.
 package store

@@ -33,6 +33,7 @@ type Options struct {
 type DB struct {
 	*sql.DB
 	path string
+	w    *writer
 }
 
 // Open opens (creating if needed) the SQLite database at path. The path
@@ -90,7 +91,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("store: open %s: journal mode is %q, want wal", path, mode)
 		}
 	}
-	db := &DB{DB: sdb, path: path}
+	db := &DB{DB: sdb, path: path, w: newWriter(sdb)}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS store_migrations (
 		owner TEXT NOT NULL,
 		version INTEGER NOT NULL,
@@ -98,40 +99,39 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		applied_at INTEGER NOT NULL,
 		PRIMARY KEY (owner, version)
 	)`); err != nil {
-		sdb.Close()
+		db.Close()
 		return nil, fmt.Errorf("store: open %s: migrations table: %w", path, err)
 	}
 	return db, nil
 }
 
+// Close stops the writer (writes still queued fail) and closes the database.
+func (db *DB) Close() error {
+	db.w.close()
+	return db.DB.Close()
+}
+
+// WriterStats reports how many transactions the writer committed and how
+// many writes (Tx calls) they carried: writes/batches is the group-commit
+// factor.
+func (db *DB) WriterStats() (batches, writes int64) {
+	return db.w.batches.Load(), db.w.writes.Load()
+}
+
 // Path is the file the store lives in.
 func (db *DB) Path() string { return db.path }
 
-// Tx runs fn in a transaction that holds the write lock from its start. It
-// commits when fn returns nil and rolls back otherwise (and when fn panics).
-func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
-			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-				err = errors.Join(err, rerr)
-			}
-		}
-	}()
-	if err = fn(tx); err != nil {
-		return err
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
+// Tx runs fn in a write transaction, through the store's one writer
+// goroutine: writes that arrive together share one transaction and one
+// fsync (group commit), each in its own savepoint, so fn's changes commit
+// when fn returns nil and are rolled back alone when it returns an error
+// (or panics). Tx returns once the commit is durable. fn must only use tx
+// (never call Tx itself: it would wait for the writer running it) and
+// should not block on anything but the database; other owners' writes (an
+// audit entry, say) go in the same fn to land atomically with it. Reads
+// (QueryContext on the DB) never wait for the writer: WAL.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.w.submit(ctx, fn)
 }
 
 // Migration is one step of an owner's schema. Versions start at 1 and are

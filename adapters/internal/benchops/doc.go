@@ -4,7 +4,9 @@
 // every figure and every ratio is of the same operation:
 //
 //   - NETCONF and gNMI: set eth1's MTU (MTU), as lock + edit-config +
-//     commit + unlock on one warm session (NetconfOp for bare scrapligo);
+//     commit + unlock on one warm session (Wire.Op on the bare stack the
+//     adapter runs on: x/crypto/ssh and the RFC 6242 framer; NetconfOp for
+//     bare scrapligo, which it ran on before);
 //   - CLI: move static route 198.51.100.0/24 to the other of two next hops
 //     (RouteMove; RouteMoveLines are the two vtysh lines bare scrapligo sends).
 //

@@ -21,7 +21,7 @@ func (t *Transport) OpenError(ctx context.Context, err error, what, setup string
 	if errors.As(err, &de) {
 		return de
 	}
-	if ctx.Err() != nil || errors.Is(err, util.ErrTimeoutError) {
+	if ctx.Err() != nil || errors.Is(err, util.ErrTimeoutError) || errors.Is(err, context.DeadlineExceeded) {
 		return t.target.Err(adapters.PhaseConnect, adapters.ErrTimeout, true, err, "no "+what+" in time")
 	}
 	return t.target.Err(adapters.PhaseConnect, adapters.ErrUnreachable, true, err, setup+" session set-up failed")
@@ -30,7 +30,7 @@ func (t *Transport) OpenError(ctx context.Context, err error, what, setup string
 // ExchangeError classifies the outcome of one exchange (commands or an RPC)
 // on an open session: nil when err is nil and the transport is still up;
 // otherwise the session is unusable and the error is ErrTimeout (scrapligo
-// timed out, or ctx ended and killed the transport) or ErrUnreachable,
+// or the caller timed out (err matches context.DeadlineExceeded), or ctx ended and killed the transport) or ErrUnreachable,
 // with notApplied and msg as the caller knows them.
 func (t *Transport) ExchangeError(ctx context.Context, phase adapters.Phase, notApplied bool, err error, msg string) error {
 	if err == nil && t.Closed() {
@@ -40,7 +40,7 @@ func (t *Transport) ExchangeError(ctx context.Context, phase adapters.Phase, not
 		return nil
 	}
 	kind := adapters.ErrTimeout
-	if !errors.Is(err, util.ErrTimeoutError) && ctx.Err() == nil {
+	if !errors.Is(err, util.ErrTimeoutError) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		kind = adapters.ErrUnreachable
 	}
 	return t.target.Err(phase, kind, notApplied, err, msg)

@@ -43,6 +43,7 @@ type Transport struct {
 	r       io.Reader
 
 	closed atomic.Bool
+	dead   atomic.Bool // the connection ended (the device dropped it, or Close)
 }
 
 // New returns a transport to t in mode m.
@@ -156,6 +157,12 @@ func (t *Transport) Open(_ *transport.Args) error {
 	t.mu.Lock()
 	t.conn, t.client, t.session, t.w, t.r = conn, client, sess, w, r
 	t.mu.Unlock()
+	// The SSH layer reads the connection in its own goroutine; when the
+	// device drops it, the session is dead even if nobody is reading.
+	go func() {
+		_ = client.Wait()
+		t.dead.Store(true)
+	}()
 	return nil
 }
 
@@ -191,8 +198,8 @@ func (t *Transport) Close() error {
 // operation does so that nothing more is read from or sent to the device.
 func (t *Transport) Kill() { _ = t.Close() }
 
-// Closed reports whether Close or Kill was called.
-func (t *Transport) Closed() bool { return t.closed.Load() }
+// Closed reports whether Close or Kill was called, or the connection ended.
+func (t *Transport) Closed() bool { return t.closed.Load() || t.dead.Load() }
 
 // IsAlive reports whether the session is open.
 func (t *Transport) IsAlive() bool {
@@ -218,6 +225,38 @@ func (t *Transport) Read(n int) ([]byte, error) {
 		return nil, err
 	}
 	return b[:m], nil
+}
+
+// Stream is the session's byte stream as an io.ReadWriter, for clients
+// that frame messages themselves (NETCONF): Read blocks until the device
+// sends something (no polling) and returns io.EOF after Close; Write
+// fails after Close.
+func (t *Transport) Stream() io.ReadWriter { return stream{t} }
+
+type stream struct{ t *Transport }
+
+func (s stream) Read(p []byte) (int, error) {
+	s.t.mu.Lock()
+	r := s.t.r
+	s.t.mu.Unlock()
+	if r == nil || s.t.closed.Load() {
+		return 0, io.EOF
+	}
+	n, err := r.Read(p)
+	if err != nil && s.t.closed.Load() {
+		return n, io.EOF
+	}
+	return n, err
+}
+
+func (s stream) Write(p []byte) (int, error) {
+	s.t.mu.Lock()
+	w := s.t.w
+	s.t.mu.Unlock()
+	if w == nil || s.t.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	return w.Write(p)
 }
 
 // Write writes b. After Close it discards b and returns nil: scrapligo's

@@ -1,4 +1,4 @@
-package netconfsrv
+package ncframe
 
 import (
 	"bytes"

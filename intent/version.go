@@ -1,0 +1,58 @@
+package intent
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/netagent/netagent/yang"
+)
+
+// VersionedDevice is a Device that keeps its configuration as the agent
+// last saw it (its last read plus the agent's own writes) under a version.
+// The compiler records in each DevicePlan the version it planned against;
+// the worker executes the plan computed at accept time when the device's
+// version is still that one, and plans again only when it changed. A
+// version is never 0, and never repeats, even across restarts
+// (NextConfigVersion).
+type VersionedDevice interface {
+	Device
+	// QueryVersion is Query, also returning the version the tree is of.
+	QueryVersion(ctx context.Context, paths []yang.Path) (*yang.Tree, uint64, error)
+	// ConfigVersion is the current version.
+	ConfigVersion() uint64
+}
+
+// versionClock hands out configuration versions: they start at the
+// process start time in nanoseconds, so a version stored before a restart
+// never matches one handed out after it.
+var versionClock atomic.Uint64
+
+func init() { versionClock.Store(uint64(time.Now().UnixNano())) }
+
+// NextConfigVersion returns a new configuration version, greater than
+// every one returned before in this process.
+func NextConfigVersion() uint64 { return versionClock.Add(1) }
+
+// stillValid reports whether plan, computed for names, can be executed
+// as is: every device is a VersionedDevice whose version is the one the
+// plan was computed against.
+func (c *Compiler) stillValid(ctx context.Context, plan *Plan, names []string) bool {
+	if plan == nil || len(plan.Devices) != len(names) {
+		return false
+	}
+	for i, dp := range plan.Devices {
+		if dp.Device != names[i] || dp.Version == 0 {
+			return false
+		}
+		dev, err := c.Devices.Device(ctx, dp.Device)
+		if err != nil {
+			return false
+		}
+		vd, ok := dev.(VersionedDevice)
+		if !ok || vd.ConfigVersion() != dp.Version {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# wrk-bench.sh [SECONDS] [CONNECTIONS]: the REST figures of README's
+# Performance section against the real server and the two-node lab it
+# starts (netagent serve, on 127.0.0.1): dry-run plans/s, durable submits/s
+# with their latency, then SIGKILL right after the run and a check that
+# every 202 is in the store. Needs wrk (Debian: apt-get install wrk) and
+# python3 (its sqlite3 module reads the store).
+set -euo pipefail
+SECS=${1:-10}; CONNS=${2:-16}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/netagent-wrk.XXXXXX)
+agent=""
+cleanup() { [ -n "$agent" ] && kill -9 "$agent" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+(cd "$ROOT" && go build -o "$WORK/netagent" ./cmd/netagent)
+addr=127.0.0.1:18290
+NETAGENT_DATA_DIR=$WORK/data NETAGENT_LISTEN=$addr "$WORK/netagent" serve >"$WORK/serve.log" 2>&1 & agent=$!
+for _ in $(seq 1 300); do curl -sf -o /dev/null "http://$addr/v1/schemas/interface" && break; sleep 0.1; done
+echo "== dry-run plans, $CONNS connections, ${SECS}s"
+wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$ROOT/scripts/wrk/plan.lua" "http://$addr/v1/intents:plan" | grep -E "Requests/sec|50%|99%|Non-2xx"
+echo "== durable submits, $CONNS connections, ${SECS}s"
+ACKED=$WORK/acked wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$ROOT/scripts/wrk/submit.lua" "http://$addr/v1/intents" | grep -E "Requests/sec|50%|99%|Non-2xx"
+kill -9 "$agent"; wait "$agent" 2>/dev/null || true; agent=""
+cat "$WORK"/acked-* > "$WORK/acked.txt"
+python3 - "$WORK/data/netagent.db" "$WORK/acked.txt" <<'PY'
+import sqlite3, sys
+ids = {r[0] for r in sqlite3.connect(sys.argv[1]).execute("SELECT id FROM intents")}
+acked = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+missing = [a for a in acked if a not in ids]
+print(f"== after SIGKILL: {len(acked)} answered 202, {len(acked) - len(missing)} of them in the store, {len(missing)} lost")
+sys.exit(1 if missing else 0)
+PY
