@@ -68,6 +68,10 @@ type Service struct {
 	queued   map[string]bool
 	backlog  bool             // a submission did not fit in work: rescan the store
 	retries  map[string]retry // intents whose planning met a device error
+	// planned hands the plan computed at accept time (with the device
+	// configuration it was computed from, which claims need and the store
+	// does not keep) to the worker that applies it.
+	planned map[string]*Plan
 	changed  chan struct{}    // closed and replaced on every transition
 	devLocks map[string]*sync.Mutex
 	subs     map[int]func(Event) // Subscribe's callbacks
@@ -103,6 +107,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		changed:  make(chan struct{}),
 		devLocks: map[string]*sync.Mutex{},
 		retries:  map[string]retry{},
+		planned:  map[string]*Plan{},
 		subs:     map[int]func(Event){},
 	}
 	s.principals = cfg.Principals
@@ -215,9 +220,23 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 	for _, t := range rec.History {
 		s.emit(Event{ID: rec.ID, Kind: rec.Kind, State: t.State, Reason: t.Reason, At: t.At, Source: rec.Source})
 	}
+	if rec.State == StatePlanned {
+		s.mu.Lock()
+		s.planned[rec.ID] = plan
+		s.mu.Unlock()
+	}
 	s.notify()
 	s.enqueue(rec.ID)
 	return rec, nil
+}
+
+// takePlanned returns the accept-time plan of an intent, once.
+func (s *Service) takePlanned(id string) *Plan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.planned[id]
+	delete(s.planned, id)
+	return p
 }
 
 func (s *Service) duplicate(rec *Record, dg string) (*Record, error) {
@@ -620,8 +639,11 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 	defer unlock()
 
 	// One plan per intent: the one computed at accept time runs unless a
-	// device's configuration version moved since (or after a restart).
-	plan, reused := rec.Plan, rec.State == StatePlanned && s.compiler.stillValid(ctx, rec.Plan, names)
+	// device's configuration version moved since (or after a restart, when
+	// only the stored plan is left, without the configuration it was
+	// computed from).
+	plan := s.takePlanned(rec.ID)
+	reused := plan != nil && rec.State == StatePlanned && s.compiler.stillValid(ctx, plan, names)
 	if !reused {
 		plan, err = s.compiler.CompileFor(ctx, in, names)
 	}
