@@ -164,8 +164,10 @@ func TestAtomicFailureRollsBack(t *testing.T) {
 	if !net.Config("leaf1").Equal(intenttest.Lab().Config("leaf1")) {
 		t.Errorf("leaf1 not restored after roll back:\n%s", net.Config("leaf1"))
 	}
-	if n, _ := net.Applied("leaf1"); n != 2 {
-		t.Errorf("leaf1 configured %d times, want 2 (apply, roll back)", n)
+	// Devices are configured in parallel: leaf1 was either not started
+	// when leaf2 failed, or applied and then rolled back.
+	if n, _ := net.Applied("leaf1"); n != 0 && n != 2 {
+		t.Errorf("leaf1 configured %d times, want 0 (not started) or 2 (apply, roll back)", n)
 	}
 }
 
