@@ -32,6 +32,9 @@ type Config struct {
 	Workers int
 	// Clock stamps transitions; default time.Now.
 	Clock func() time.Time
+	// Audit, when set, records every stored step in the same store
+	// transaction (an *audit.Log). Nil records nothing.
+	Audit Auditor
 }
 
 // Service is the one entry point every intake (REST, Kafka, files, natural
@@ -72,7 +75,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		recs:     &records{db: cfg.Store},
+		recs:     &records{db: cfg.Store, audit: cfg.Audit},
 		compiler: &Compiler{Inventory: cfg.Inventory, Devices: cfg.Devices},
 		exec:     cfg.Executor,
 		log:      cfg.Log,

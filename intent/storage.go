@@ -47,6 +47,8 @@ CREATE TABLE intent_transitions (
 // records is the intent table of the store.
 type records struct {
 	db *store.DB
+	// audit, when set, records each stored change in its transaction.
+	audit Auditor
 }
 
 // insert stores a new record with its first transitions. It returns
@@ -83,7 +85,7 @@ func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err e
 			}
 		}
 		inserted = true
-		return nil
+		return r.auditInsert(ctx, tx, rec)
 	})
 	if err != nil {
 		return false, fmt.Errorf("intent %s: store: %w", rec.ID, err)
@@ -126,7 +128,10 @@ func (r *records) update(ctx context.Context, id string, from, to State, reason 
 		_, err = tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at)
 			VALUES (?, (SELECT coalesce(max(n), -1) + 1 FROM intent_transitions WHERE intent_seq = ?), ?, ?, ?)`,
 			seq, seq, to, reason, at.UnixNano())
-		return err
+		if err != nil {
+			return err
+		}
+		return r.auditTransition(ctx, tx, id, from, to, reason, errText, plan)
 	})
 	if err != nil {
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
@@ -144,14 +149,16 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 	if err != nil {
 		return fmt.Errorf("intent %s: encode plan: %w", id, err)
 	}
-	res, err := r.db.ExecContext(ctx, `UPDATE intents SET plan = ?, updated_at = ? WHERE id = ? AND state = ?`, string(b), at.UnixNano(), id, state)
-	if err != nil {
-		return fmt.Errorf("intent %s: store plan: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: intent %s is no longer %s", ErrConflict, id, state)
-	}
-	return nil
+	return r.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE intents SET plan = ?, updated_at = ? WHERE id = ? AND state = ?`, string(b), at.UnixNano(), id, state)
+		if err != nil {
+			return fmt.Errorf("intent %s: store plan: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: intent %s is no longer %s", ErrConflict, id, state)
+		}
+		return r.auditPlan(ctx, tx, id, plan)
+	})
 }
 
 const recordColumns = `seq, id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at`

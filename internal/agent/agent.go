@@ -108,7 +108,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.serve(gctx) })
-	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run}
+	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run, a.net.signAudit}
 	if a.net.kafka != nil {
 		runs = append(runs, a.net.kafka.Run)
 	}

@@ -33,7 +33,31 @@ type Config struct {
 	Lab      Lab      `yaml:"lab"`
 	Intake   Intake   `yaml:"intake"`
 	Timeouts Timeouts `yaml:"timeouts"`
+	Audit    Audit    `yaml:"audit"`
 }
+
+// Audit configures the tamper-evident audit trail (internal/audit).
+type Audit struct {
+	// KeyFile is the agent's Ed25519 private key (PEM, PKCS #8), created
+	// on first start, that signs the audit chain's head; the agent's
+	// X.509 certificate certifies the same key. Empty means
+	// <data_dir>/agent.key.
+	KeyFile string `yaml:"key_file"`
+	// SignInterval is how often the chain's head is signed (also at
+	// shutdown).
+	SignInterval time.Duration `yaml:"sign_interval"`
+}
+
+// AuditKeyFile is the agent key that signs the audit chain.
+func (c Config) AuditKeyFile() string {
+	if c.Audit.KeyFile != "" {
+		return c.Audit.KeyFile
+	}
+	return filepath.Join(c.DataDir, "agent.key")
+}
+
+// StorePath is the embedded store's file.
+func (c Config) StorePath() string { return filepath.Join(c.DataDir, "netagent.db") }
 
 // Intake configures the intent channels besides the REST API.
 type Intake struct {
@@ -93,6 +117,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Lab:       Lab{Enabled: true},
 		Intake:    Intake{InboxInterval: time.Second},
+		Audit:     Audit{SignInterval: time.Minute},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
 			Auth:    5 * time.Second,
@@ -210,6 +235,7 @@ func (c Config) Validate() error {
 	}{
 		{"timeouts.connect", c.Timeouts.Connect}, {"timeouts.auth", c.Timeouts.Auth}, {"timeouts.rpc", c.Timeouts.RPC},
 		{"timeouts.commit", c.Timeouts.Commit}, {"intake.inbox_interval", c.Intake.InboxInterval},
+		{"audit.sign_interval", c.Audit.SignInterval},
 	} {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
