@@ -52,7 +52,9 @@ func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 // WithGroup implements slog.Handler.
-func (h *Handler) WithGroup(name string) slog.Handler { return &Handler{inner: h.inner.WithGroup(name)} }
+func (h *Handler) WithGroup(name string) slog.Handler {
+	return &Handler{inner: h.inner.WithGroup(name)}
+}
 
 var secretWords = []string{"password", "passwd", "secret", "token", "authorization", "api_key", "apikey",
 	"private_key", "privatekey", "credential", "sasl"}
