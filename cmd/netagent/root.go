@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/internal/logging"
 )
 
 // globals are the flags every subcommand shares.
@@ -37,7 +38,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logFormat, "log-format", "", "log format: text or json (default text; env NETAGENT_LOG_FORMAT)")
 	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default info; env NETAGENT_LOG_LEVEL)")
 
-	root.AddCommand(newServeCmd(g), newVersionCmd(), newDeviceCmd(g), newIntentCmd(g), newLabCmd(g))
+	root.AddCommand(newServeCmd(g), newVersionCmd(), newDeviceCmd(g), newIntentCmd(g), newLabCmd(g), newAuditCmd(g))
 	return root
 }
 
@@ -66,10 +67,12 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: lv}
+	// logging adds the trace id and principal from the context and
+	// redacts secret-named attributes.
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(logging.New(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logging.New(slog.NewTextHandler(w, opts)))
 }
 
 func newVersionCmd() *cobra.Command {

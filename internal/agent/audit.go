@@ -43,10 +43,12 @@ func auditFailover(l *audit.Log, log *slog.Logger, e adapters.Event) {
 }
 
 // HostKeyAudit returns an adapters.HostKeys OnAccept hook that records every
-// SSH host key trusted on first use.
-func HostKeyAudit(l *audit.Log, log *slog.Logger) func(adapters.HostKeyAccepted) {
+// SSH host key trusted on first use, attributed to ctx's principal and trace
+// (the hook has no context of its own).
+func HostKeyAudit(ctx context.Context, l *audit.Log, log *slog.Logger) func(adapters.HostKeyAccepted) {
+	ctx = context.WithoutCancel(ctx)
 	return func(a adapters.HostKeyAccepted) {
-		if _, err := l.Record(context.Background(), audit.Entry{Action: audit.ActionHostKey, Device: a.Device, Time: a.Time,
+		if _, err := l.Record(ctx, audit.Entry{Action: audit.ActionHostKey, Device: a.Device, Time: a.Time,
 			Detail: audit.Detail(map[string]string{"decision": "accepted on first use", "host": a.Host, "key_type": a.KeyType,
 				"fingerprint": a.Fingerprint, "file": a.File})}); err != nil && log != nil {
 			log.Error("audit: host key decision not recorded", "device", a.Device, "err", err)
