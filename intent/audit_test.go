@@ -71,7 +71,7 @@ func TestAuditedLifecycle(t *testing.T) {
 		}
 	}
 	want := []string{audit.ActionIntentAccepted, audit.ActionIntentPlanned, // stored accepted+planned at submission
-		audit.ActionIntentPlanned,                        // re-planned by the worker against the current config
+		audit.ActionIntentPlanned,                         // re-planned by the worker against the current config
 		audit.ActionIntentState, audit.ActionDeviceChange, // applying, the change on leaf1
 		audit.ActionIntentState} // applied
 	if d := cmp.Diff(want, got); d != "" {
