@@ -5,9 +5,13 @@ BIN     := bin/netagent
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/netagent/netagent/internal/agent.Version=$(VERSION)
 FUZZTIME ?= 30s
+# The toolchain is pinned here, not only in go.mod: a machine's GOTOOLCHAIN
+# setting (local, or go.mod's toolchain line ignored) would otherwise build
+# with an older Go whose standard library has known vulnerabilities.
+export GOTOOLCHAIN := go1.27.3
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test interop bench fuzz lint clean
+.PHONY: help build run test interop bench fuzz lint vuln clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +45,9 @@ fuzz: ## Run every fuzz target for FUZZTIME each
 lint: ## go vet and staticcheck (pinned in go.mod)
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
+
+vuln: ## govulncheck (pinned in go.mod) offline, against a locally built database; fails on any finding
+	bash scripts/vuln.sh
 
 clean: ## Remove build output and local state
 	rm -rf bin .netagent

@@ -52,6 +52,18 @@ type CredentialSource struct {
 	password Secret
 }
 
+// LogValue shows where the password comes from, never the password (the
+// inline one sits in an unexported field, which fmt would print raw).
+func (c CredentialSource) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", c.Username), slog.String("password_file", c.PasswordFile),
+		slog.String("password_env", c.PasswordEnv), slog.Bool("inline_password_set", c.password != ""))
+}
+
+// String is LogValue for fmt.
+func (c CredentialSource) String() string {
+	return fmt.Sprintf("{username %s password_file %q password_env %q inline_password_set %t}", c.Username, c.PasswordFile, c.PasswordEnv, c.password != "")
+}
+
 // DeviceSpec is one device of an inventory.
 type DeviceSpec struct {
 	Name        string            `yaml:"name"`

@@ -41,6 +41,9 @@ type Config struct {
 	// Advisor is the knowledge base consulted on failures; nil runs
 	// without one.
 	Advisor Advisor
+	// Audit, when set, records every stored step in the same store
+	// transaction (an *audit.Log). Nil records nothing.
+	Audit Auditor
 }
 
 // Service is the one entry point every intake (REST, Kafka, files, natural
@@ -71,8 +74,8 @@ type Service struct {
 	// planned hands the plan computed at accept time (with the device
 	// configuration it was computed from, which claims need and the store
 	// does not keep) to the worker that applies it.
-	planned map[string]*Plan
-	changed  chan struct{}    // closed and replaced on every transition
+	planned  map[string]*Plan
+	changed  chan struct{} // closed and replaced on every transition
 	devLocks map[string]*sync.Mutex
 	subs     map[int]func(Event) // Subscribe's callbacks
 	nextSub  int
@@ -93,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		recs:     &records{db: cfg.Store},
+		recs:     &records{db: cfg.Store, audit: cfg.Audit},
 		claims:   &claims{db: cfg.Store},
 		compiler: &Compiler{Inventory: cfg.Inventory, Devices: cfg.Devices},
 		exec:     cfg.Executor,

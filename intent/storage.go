@@ -54,6 +54,8 @@ ALTER TABLE intents ADD COLUMN advice TEXT NOT NULL DEFAULT '';`},
 // records is the intent table of the store.
 type records struct {
 	db *store.DB
+	// audit, when set, records each stored change in its transaction.
+	audit Auditor
 }
 
 // insert stores a new record with its first transitions. It returns
@@ -98,7 +100,7 @@ func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err e
 			}
 		}
 		inserted = true
-		return nil
+		return r.auditInsert(ctx, tx, rec)
 	})
 	if err != nil {
 		return false, fmt.Errorf("intent %s: store: %w", rec.ID, err)
@@ -141,7 +143,10 @@ func (r *records) update(ctx context.Context, id string, from, to State, reason 
 		_, err = tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at)
 			VALUES (?, (SELECT coalesce(max(n), -1) + 1 FROM intent_transitions WHERE intent_seq = ?), ?, ?, ?)`,
 			seq, seq, to, reason, at.UnixNano())
-		return err
+		if err != nil {
+			return err
+		}
+		return r.auditTransition(ctx, tx, id, from, to, reason, errText, plan)
 	})
 	if err != nil {
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
@@ -159,22 +164,16 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 	if err != nil {
 		return fmt.Errorf("intent %s: encode plan: %w", id, err)
 	}
-	var n int64
-	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
+	return r.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE intents SET plan = ?, updated_at = ? WHERE id = ? AND state = ?`, string(b), at.UnixNano(), id, state)
 		if err != nil {
-			return err
+			return fmt.Errorf("intent %s: store plan: %w", id, err)
 		}
-		n, _ = res.RowsAffected()
-		return nil
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: intent %s is no longer %s", ErrConflict, id, state)
+		}
+		return r.auditPlan(ctx, tx, id, plan)
 	})
-	if err != nil {
-		return fmt.Errorf("intent %s: store plan: %w", id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%w: intent %s is no longer %s", ErrConflict, id, state)
-	}
-	return nil
 }
 
 // setOutcome stores an execution's structured failures and the knowledge

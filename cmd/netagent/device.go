@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -25,7 +26,7 @@ type deviceFlags struct {
 	tls        adapters.TLSFiles
 }
 
-func (f *deviceFlags) open(ctx context.Context, g *globals, name string) (adapters.Device, *adapters.Failover, error) {
+func (f *deviceFlags) open(ctx context.Context, g *globals, name string, au *deviceAudit) (adapters.Device, *adapters.Failover, error) {
 	inv, err := adapters.LoadInventory(f.inventory, adapters.LoadOptions{KnownHosts: f.knownHosts})
 	if err != nil {
 		return nil, nil, err
@@ -34,7 +35,7 @@ func (f *deviceFlags) open(ctx context.Context, g *globals, name string) (adapte
 	if err != nil {
 		return nil, nil, err
 	}
-	hk := adapters.NewHostKeys(inv.KnownHosts, f.acceptNew, g.log)
+	hk := au.hostKeys(ctx, adapters.NewHostKeys(inv.KnownHosts, f.acceptNew, g.log), g)
 	ts, err := inv.Targets(name, adapters.TargetOptions{HostKeys: hk, Logger: g.log, TLS: f.tls.ForAll()})
 	if err != nil {
 		return nil, nil, err
@@ -78,7 +79,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 		Use:   "get DEVICE [PATH...]",
 		Short: "Print the configuration at PATHs (gNMI path syntax), one leaf per line",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
 			var paths []yang.Path
@@ -89,7 +90,15 @@ func newDeviceCmd(g *globals) *cobra.Command {
 				}
 				paths = append(paths, p)
 			}
-			d, fo, err := f.open(ctx, g, args[0])
+			// A host key trusted on first use is a decision to audit.
+			var au *deviceAudit
+			if f.acceptNew {
+				if au, ctx, err = openDeviceAudit(ctx, g); err != nil {
+					return err
+				}
+				defer func() { err = errors.Join(err, au.close(ctx)) }()
+			}
+			d, fo, err := f.open(ctx, g, args[0], au)
 			if err != nil {
 				return err
 			}
@@ -107,7 +116,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 		Use:   "set DEVICE PATH VALUE",
 		Short: "Set one leaf (read, diff, configure, read back)",
 		Args:  cobra.ExactArgs(3),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
 			p, err := yang.ParsePath(args[1])
@@ -122,7 +131,13 @@ func newDeviceCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
-			d, fo, err := f.open(ctx, g, args[0])
+			// The change is audited like an intent, in the data dir's log.
+			au, ctx, err := openDeviceAudit(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer func() { err = errors.Join(err, au.close(ctx)) }()
+			d, fo, err := f.open(ctx, g, args[0], au)
 			if err != nil {
 				return err
 			}
@@ -143,8 +158,17 @@ func newDeviceCmd(g *globals) *cobra.Command {
 				_, err = fmt.Fprintln(cmd.OutOrStdout(), "no change")
 				return err
 			}
-			if err := d.Configure(ctx, changes); err != nil {
+			if err := au.accepted(ctx, args[0], p, v); err != nil {
 				return err
+			}
+			g.log.InfoContext(ctx, "device configure", "device", args[0], "changes", len(changes))
+			cerr := d.Configure(ctx, changes)
+			afterRead, _ := d.Query(ctx, nil)
+			if err := au.changed(ctx, args[0], changes, before, afterRead, cerr); err != nil {
+				return errors.Join(cerr, err)
+			}
+			if cerr != nil {
+				return cerr
 			}
 			got, err := d.Query(ctx, []yang.Path{p})
 			if err != nil {
@@ -161,11 +185,19 @@ func newDeviceCmd(g *globals) *cobra.Command {
 		Use:   "ping DEVICE",
 		Short: "Connect over every protocol and report which one serves and the session set-up time",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
 			start := time.Now()
-			d, fo, err := f.open(ctx, g, args[0])
+			// A host key trusted on first use is a decision to audit.
+			var au *deviceAudit
+			if f.acceptNew {
+				if au, ctx, err = openDeviceAudit(ctx, g); err != nil {
+					return err
+				}
+				defer func() { err = errors.Join(err, au.close(ctx)) }()
+			}
+			d, fo, err := f.open(ctx, g, args[0], au)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 )
 
 func TestDeviceCommands(t *testing.T) {
+	t.Setenv("NETAGENT_DATA_DIR", t.TempDir()) // device set writes the audit log there
 	tp, err := topo.Parse([]byte(`name: dev
 topology:
   nodes:

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/internal/logging"
 )
 
 // globals are the flags every subcommand shares.
@@ -38,7 +39,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default info; env NETAGENT_LOG_LEVEL)")
 
 	root.AddCommand(newServeCmd(g), newVersionCmd(), newDeviceCmd(g), newIntentCmd(g), newLabCmd(g),
-		newTokenCmd(g), newPKICmd(g), newTelemetryCmd(g), newMCPCmd(g), newKBCmd(g))
+		newTokenCmd(g), newPKICmd(g), newTelemetryCmd(g), newMCPCmd(g), newKBCmd(g), newAuditCmd(g))
 	return root
 }
 
@@ -67,10 +68,12 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: lv}
+	// logging adds the trace id and principal from the context and
+	// redacts secret-named attributes.
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(logging.New(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logging.New(slog.NewTextHandler(w, opts)))
 }
 
 func newVersionCmd() *cobra.Command {

@@ -63,6 +63,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 			return nil, err
 		}
 		a.net = n
+		a.SetDenialHook(a.auditDenial)
 		a.Mount(n.rest.Routes())
 		a.Mount(n.kb.api.Routes())
 		if n.tele != nil {
@@ -143,7 +144,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.net == nil {
 		return g.Wait()
 	}
-	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run}
+	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run, a.net.signAudit}
 	if a.net.kafka != nil {
 		runs = append(runs, a.net.kafka.Run)
 	}

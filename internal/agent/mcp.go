@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/mcp"
 )
@@ -64,9 +65,17 @@ func (a *Agent) newMCP(local *auth.Principal) (*mcp.Server, error) {
 	})
 }
 
-// mcpAudit is the MCP audit hook; the audit log replaces it at merge (the
-// tool-call line is logged by the mcp package either way).
-func (a *Agent) mcpAudit(ctx context.Context, e mcp.AuditEntry) {}
+// mcpAudit records every MCP tool call in the audit log: the calling
+// principal chain comes from ctx, the tool, outcome and intent from e (the
+// tool-call line is logged by the mcp package too).
+func (a *Agent) mcpAudit(ctx context.Context, e mcp.AuditEntry) {
+	if a.net == nil || a.net.audit == nil {
+		return
+	}
+	if _, err := a.net.audit.Record(ctx, audit.Entry{Action: audit.ActionMCPToolCall, Intent: e.IntentID, Detail: audit.Detail(e)}); err != nil {
+		a.log.ErrorContext(ctx, "audit: MCP tool call not recorded", "tool", e.Tool, "err", err)
+	}
+}
 
 // mountMCP mounts the streamable HTTP endpoint /mcp and its Protected
 // Resource Metadata on the API server.

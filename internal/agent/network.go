@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
+	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/cli"
@@ -17,6 +17,7 @@ import (
 	"github.com/netagent/netagent/intent/kafkaintake"
 	"github.com/netagent/netagent/intent/nl"
 	"github.com/netagent/netagent/intent/rest"
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/store"
 )
@@ -24,13 +25,16 @@ import (
 // network is what the agent drives: the inventory, one pooled device per
 // inventory entry, the store, and the intent service over them.
 type network struct {
-	inv    *adapters.Inventory
-	pool   *adapters.Pool
-	db     *store.DB
-	intent *intent.Service
-	rest   *rest.Handler
-	nl     *nl.Parser
-	kb     *knowledgeParts
+	inv   *adapters.Inventory
+	pool  *adapters.Pool
+	db    *store.DB
+	audit *audit.Log
+	// signEvery is how often the audit head is signed.
+	signEvery time.Duration
+	intent    *intent.Service
+	rest      *rest.Handler
+	nl        *nl.Parser
+	kb        *knowledgeParts
 	// intakes besides REST, each a blocking Run(ctx); the Kafka consumer
 	// only when brokers are configured.
 	files *fileintake.Watcher
@@ -67,7 +71,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("agent: data dir: %w", err)
 	}
-	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "netagent.db"), store.Options{})
+	db, err := store.Open(ctx, cfg.StorePath(), store.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +80,10 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			db.Close()
 		}
 	}()
+	alog, err := openAudit(ctx, cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
 	topt := adapters.TargetOptions{
 		Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
 		Logger:   log,
@@ -84,6 +92,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		sessionOptions(cfg.Sessions, adapters.FailoverOptions{
 			Logger: log,
 			OnEvent: func(e adapters.Event) {
+				auditFailover(alog, log, e)
 				if e.From == "" {
 					log.Info("device protocol", "device", e.Device, "protocol", e.To, "reason", e.Reason)
 					return
@@ -97,7 +106,8 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb})
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
+		Audit: alog, Executor: auditedExecutor(fl, alog, log)})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -107,7 +117,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb}
+	n = &network{inv: inv, pool: pool, db: db, audit: alog, signEvery: cfg.Audit.SignInterval, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err

@@ -40,6 +40,8 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	Peer Peer `yaml:"peer"`
 	MCP  MCP  `yaml:"mcp"`
+
+	Audit Audit `yaml:"audit"`
 }
 
 // Sessions configures the device sessions the agent keeps.
@@ -70,6 +72,29 @@ type Telemetry struct {
 	// read back to find out-of-band changes.
 	DriftInterval time.Duration `yaml:"drift_interval"`
 }
+
+// Audit configures the tamper-evident audit trail (internal/audit).
+type Audit struct {
+	// KeyFile is the agent's Ed25519 private key (PEM, PKCS #8), created
+	// on first start, that signs the audit chain's head; the agent's
+	// X.509 certificate certifies the same key. Empty means
+	// <data_dir>/agent.key.
+	KeyFile string `yaml:"key_file"`
+	// SignInterval is how often the chain's head is signed (also at
+	// shutdown).
+	SignInterval time.Duration `yaml:"sign_interval"`
+}
+
+// AuditKeyFile is the agent key that signs the audit chain.
+func (c Config) AuditKeyFile() string {
+	if c.Audit.KeyFile != "" {
+		return c.Audit.KeyFile
+	}
+	return filepath.Join(c.DataDir, "agent.key")
+}
+
+// StorePath is the embedded store's file.
+func (c Config) StorePath() string { return filepath.Join(c.DataDir, "netagent.db") }
 
 // Intake configures the intent channels besides the REST API.
 type Intake struct {
@@ -135,6 +160,7 @@ func Default() Config {
 		Intake:    Intake{InboxInterval: time.Second, KafkaPrincipal: "kafka", FilePrincipal: "file-inbox"},
 		Sessions:  Sessions{IdleTimeout: 10 * time.Minute, KeepAlive: 30 * time.Second},
 		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200, DriftInterval: 30 * time.Second},
+		Audit:     Audit{SignInterval: time.Minute},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
 			Auth:    5 * time.Second,
@@ -258,6 +284,7 @@ func (c Config) Validate() error {
 		{"telemetry.interval", c.Telemetry.Interval}, {"telemetry.min_interval", c.Telemetry.MinInterval},
 		{"telemetry.max_interval", c.Telemetry.MaxInterval}, {"telemetry.drift_interval", c.Telemetry.DriftInterval},
 		{"sessions.keepalive", c.Sessions.KeepAlive},
+		{"audit.sign_interval", c.Audit.SignInterval},
 	} {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
