@@ -42,6 +42,9 @@ type Config struct {
 	Soak func(ctx context.Context, req *Request) error
 	// RollbackTimeout bounds undoing one device after a failure; default 30s.
 	RollbackTimeout time.Duration
+	// StepTimeout bounds one device's prepare, commit or read-back
+	// (waiting for the device's writer slot included); default 60s.
+	StepTimeout time.Duration
 	// AfterStep is called after each write-ahead log step is stored and
 	// before the coordinator acts on it (crash tests stop the process here).
 	AfterStep func(id string, step Step, stage string)
@@ -71,6 +74,9 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	}
 	if cfg.FanOut <= 0 {
 		cfg.FanOut = DefaultFanOut
+	}
+	if cfg.StepTimeout <= 0 {
+		cfg.StepTimeout = 60 * time.Second
 	}
 	if cfg.RollbackTimeout <= 0 {
 		cfg.RollbackTimeout = 30 * time.Second
@@ -208,9 +214,9 @@ func (r *run) fanOut() int {
 	return r.c.cfg.FanOut
 }
 
-// each runs fn for the parts idx with bounded fan-out. With stopOnErr the
-// first failure cancels the others' ctx. It reports whether any failed.
-func (r *run) each(ctx context.Context, idx []int, stopOnErr bool, fn func(ctx context.Context, p *part) error) bool {
+// each runs fn for the parts idx with bounded fan-out, each call bounded
+// by timeout (0: none). With stopOnErr the first failure cancels the others' ctx. It reports whether any failed.
+func (r *run) each(ctx context.Context, idx []int, stopOnErr bool, timeout time.Duration, fn func(ctx context.Context, p *part) error) bool {
 	var g *errgroup.Group
 	gctx := ctx
 	if stopOnErr {
@@ -224,7 +230,12 @@ func (r *run) each(ctx context.Context, idx []int, stopOnErr bool, fn func(ctx c
 	for _, i := range idx {
 		p := r.parts[i]
 		g.Go(func() error {
-			err := fn(gctx, p)
+			sctx, cancel := gctx, context.CancelFunc(func() {})
+			if timeout > 0 {
+				sctx, cancel = context.WithTimeout(gctx, timeout)
+			}
+			err := fn(sctx, p)
+			cancel()
 			if err != nil {
 				mu.Lock()
 				failed = true
@@ -251,7 +262,7 @@ func (r *run) execute(ctx context.Context) *Result {
 		if err := r.step(ctx, StepPrepare, StatePreparing, stepDetail{Stage: r.stageOf(w), Devices: r.devices(w)}); err != nil {
 			return r.abort(ctx, all, "write-ahead log: "+err.Error())
 		}
-		if r.each(ctx, w, true, r.prepare) || ctx.Err() != nil {
+		if r.each(ctx, w, true, r.c.cfg.StepTimeout, r.prepare) || ctx.Err() != nil {
 			if !r.req.Options.NotAtomic || ctx.Err() != nil {
 				return r.abort(ctx, all, r.why(ctx, "prepare"))
 			}
@@ -274,7 +285,7 @@ func (r *run) execute(ctx context.Context) *Result {
 		if err := r.step(ctx, StepCommit, StateCommitting, d); err != nil {
 			return r.abort(ctx, all, "write-ahead log: "+err.Error())
 		}
-		failed := r.each(ctx, lw, false, func(ctx context.Context, p *part) error {
+		failed := r.each(ctx, lw, false, r.c.cfg.StepTimeout, func(ctx context.Context, p *part) error {
 			p.phase, p.committed, p.commitAt = adapters.PhaseCommit, true, time.Now()
 			err := p.dev.Commit(ctx, r.req.ID, timeout)
 			if err != nil {
@@ -296,7 +307,7 @@ func (r *run) execute(ctx context.Context) *Result {
 	if err := r.step(ctx, StepVerify, StateVerifying, stepDetail{Devices: r.devices(live)}); err != nil {
 		return r.abort(ctx, all, "write-ahead log: "+err.Error())
 	}
-	if r.each(ctx, live, false, r.verify) || ctx.Err() != nil {
+	if r.each(ctx, live, false, r.c.cfg.StepTimeout, r.verify) || ctx.Err() != nil {
 		if !r.req.Options.NotAtomic || ctx.Err() != nil {
 			return r.abort(ctx, all, r.why(ctx, "read-back"))
 		}
@@ -319,14 +330,15 @@ func (r *run) execute(ctx context.Context) *Result {
 	r.phase = adapters.PhaseConfirm
 	// Confirm must finish whatever happens to the caller now.
 	cctx := context.WithoutCancel(ctx)
-	r.each(cctx, live, false, func(ctx context.Context, p *part) error {
+	r.each(cctx, live, false, 0, func(ctx context.Context, p *part) error {
 		p.phase = adapters.PhaseConfirm
 		err := p.dev.Confirm(ctx, r.req.ID)
 		if err != nil {
-			// The timer may have expired: the decision stands, so the
-			// change is applied again.
+			// The timer may have expired, or the session dropped: the
+			// decision stands, so the change is applied again once the
+			// device's timer has certainly fired.
 			r.c.log.Warn("txn confirm failed; re-applying", "txn", r.req.ID, "device", p.Device, "err", err)
-			if rerr := r.c.redo(ctx, p.Device, p.Changes); rerr != nil {
+			if rerr := r.redo(ctx, p); rerr != nil {
 				p.outcome = OutcomeFailed
 				return errors.Join(fmt.Errorf("confirm %s: %w", p.Device, err), rerr)
 			}
@@ -380,7 +392,7 @@ func (r *run) prepare(ctx context.Context, p *part) error {
 
 func (r *run) verify(ctx context.Context, p *part) error {
 	p.phase = adapters.PhaseRead
-	t, err := p.read.Query(ctx, changePaths(p.Changes))
+	t, err := p.read.Query(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("read back %s: %w", p.Device, err)
 	}
@@ -446,7 +458,7 @@ func (r *run) abort(ctx context.Context, all []int, reason string) *Result {
 // device back to check; a device that still holds the change after its
 // timer expired gets the logged inverse.
 func (r *run) undo(ctx context.Context, idx []int) {
-	r.each(ctx, idx, false, func(ctx context.Context, p *part) error {
+	r.each(ctx, idx, false, 0, func(ctx context.Context, p *part) error {
 		ctx, cancel := context.WithTimeout(ctx, r.c.cfg.RollbackTimeout+r.req.confirmTimeout())
 		defer cancel()
 		switch {
@@ -473,6 +485,13 @@ func (r *run) undo(ctx context.Context, idx []int) {
 			deadline = p.commitAt.Add(r.req.confirmTimeout())
 		}
 		out, err := r.c.ensureUndone(ctx, p.Device, p.Changes, p.Undo, deadline)
+		if rerr != nil {
+			// The device is back to its old configuration, but the
+			// adapter may still hold the transaction (its rollback could
+			// not reach the device): end it, so the device's writer slot
+			// is free for the next transaction.
+			_ = p.dev.Abort(ctx, r.req.ID)
+		}
 		if err != nil {
 			p.outcome = OutcomeFailed
 			p.err = errors.Join(p.err, rerr, err)
@@ -485,52 +504,80 @@ func (r *run) undo(ctx context.Context, idx []int) {
 }
 
 // ensureUndone reads the device back and makes sure it no longer holds
-// changes: if it does and a confirm timer is pending (deadline set), it
-// waits for the timer; if it still does, it applies undo. It reports the
-// outcome.
+// changes. A device with a confirm timer (deadline set) that still holds
+// them is left to its timer: recovery waits past the deadline, then for
+// one more timer window (a commit that landed late starts its timer late),
+// before it applies undo. A device without a timer gets undo at once. It
+// reports the outcome.
 func (c *Coordinator) ensureUndone(ctx context.Context, device string, changes, undo []yang.Change, deadline time.Time) (Outcome, error) {
 	dev, err := c.cfg.Devices.Device(ctx, device)
 	if err != nil {
 		return OutcomeFailed, fmt.Errorf("open %s: %w", device, err)
 	}
-	waited := false
-	for {
-		t, qerr := dev.Query(ctx, changePaths(changes))
-		if qerr == nil && !holdsAny(t, changes) {
-			if waited {
-				return OutcomeReverted, nil
-			}
-			return OutcomeRolledBack, nil
-		}
-		if !deadline.IsZero() && !waited {
-			// Left to the device's timer: wait for it, with a margin.
-			if !sleepUntil(ctx, deadline.Add(time.Second)) {
-				return OutcomeFailed, fmt.Errorf("undo %s: %w", device, ctx.Err())
-			}
-			waited = true
-			continue
-		}
-		if qerr != nil {
-			return OutcomeFailed, fmt.Errorf("undo %s: read back: %w", device, qerr)
-		}
-		if err := c.reconfigure(ctx, dev, undo); err != nil {
-			return OutcomeFailed, fmt.Errorf("undo %s: apply the logged inverse: %w", device, err)
-		}
+	gone := func() bool {
+		t, err := dev.Query(ctx, nil)
+		return err == nil && !holdsAny(t, changes)
+	}
+	if gone() {
 		return OutcomeRolledBack, nil
 	}
+	if !deadline.IsZero() {
+		window := time.Until(deadline)
+		if !sleepUntil(ctx, deadline.Add(timerMargin)) {
+			return OutcomeFailed, fmt.Errorf("undo %s: %w", device, ctx.Err())
+		}
+		for end := time.Now().Add(max(window, time.Second) + timerMargin); ; {
+			if gone() {
+				return OutcomeReverted, nil
+			}
+			if time.Now().After(end) || !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
+				break
+			}
+		}
+	}
+	if err := c.driveUntil(ctx, device, undo); err != nil {
+		return OutcomeFailed, fmt.Errorf("undo %s: apply the logged inverse: %w", device, err)
+	}
+	return OutcomeRolledBack, nil
 }
 
-// redo applies changes where the device does not hold them (after the
-// commit decision, when a confirm came too late).
-func (c *Coordinator) redo(ctx context.Context, device string, changes []yang.Change) error {
-	dev, err := c.cfg.Devices.Device(ctx, device)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", device, err)
+// redo makes a device hold its change after a failed confirm: it waits
+// for the device's timer (so a pending commit cannot revert what it sends),
+// ends the adapter's transaction, and applies what is missing, retrying
+// until it reads the change back or RollbackTimeout passes.
+func (r *run) redo(ctx context.Context, p *part) error {
+	if p.timer && !sleepUntil(ctx, p.commitAt.Add(r.req.confirmTimeout()+timerMargin)) {
+		return ctx.Err()
 	}
-	if err := c.reconfigure(ctx, dev, changes); err != nil {
-		return fmt.Errorf("re-apply on %s: %w", device, err)
+	_ = p.dev.Abort(ctx, r.req.ID) // frees the device's writer slot; the timer already reverted
+	ctx, cancel := context.WithTimeout(ctx, r.c.cfg.RollbackTimeout)
+	defer cancel()
+	return r.c.driveUntil(ctx, p.Device, p.Changes)
+}
+
+// driveUntil applies changes where the device lacks them and reads them
+// back, retrying every half second until it holds them or ctx ends.
+func (c *Coordinator) driveUntil(ctx context.Context, device string, changes []yang.Change) error {
+	var last error
+	for {
+		dev, err := c.cfg.Devices.Device(ctx, device)
+		if err == nil {
+			if err = c.reconfigure(ctx, dev, changes); err == nil {
+				var t *yang.Tree
+				if t, err = dev.Query(ctx, nil); err == nil {
+					if miss := missing(t, changes); miss == "" {
+						return nil
+					} else {
+						err = fmt.Errorf("the device does not hold %s", miss)
+					}
+				}
+			}
+		}
+		last = err
+		if !sleepUntil(ctx, time.Now().Add(500*time.Millisecond)) {
+			return fmt.Errorf("re-apply on %s: %w", device, errors.Join(last, ctx.Err()))
+		}
 	}
-	return nil
 }
 
 // reconfigure brings dev to what applying changes to its current

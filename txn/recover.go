@@ -183,27 +183,21 @@ func (c *Coordinator) driveForward(ctx context.Context, device string, p Partici
 	if err != nil {
 		return OutcomeFailed, fmt.Errorf("open %s: %w", device, err)
 	}
-	t, err := dev.Query(ctx, changePaths(p.Changes))
-	if err != nil {
-		return OutcomeFailed, fmt.Errorf("drive %s forward: read back: %w", device, err)
-	}
-	if missing(t, p.Changes) == "" {
+	if t, err := dev.Query(ctx, nil); err == nil && missing(t, p.Changes) == "" {
 		return OutcomeConfirmed, nil
 	}
-	if err := c.reconfigure(ctx, dev, p.Changes); err != nil {
+	dctx, cancel := context.WithTimeout(ctx, c.cfg.RollbackTimeout)
+	defer cancel()
+	if err := c.driveUntil(dctx, device, p.Changes); err != nil {
 		return OutcomeFailed, fmt.Errorf("drive %s forward: %w", device, err)
-	}
-	if t, err = dev.Query(ctx, changePaths(p.Changes)); err != nil {
-		return OutcomeFailed, fmt.Errorf("drive %s forward: read back: %w", device, err)
-	}
-	if miss := missing(t, p.Changes); miss != "" {
-		return OutcomeFailed, fmt.Errorf("drive %s forward: the device does not hold %s", device, miss)
 	}
 	return OutcomeRedone, nil
 }
 
 // Get returns a stored transaction with its result once it ended.
-func (c *Coordinator) Get(ctx context.Context, id string) (*Summary, error) { return c.wal.get(ctx, id) }
+func (c *Coordinator) Get(ctx context.Context, id string) (*Summary, error) {
+	return c.wal.get(ctx, id)
+}
 
 // List returns stored transactions, newest first.
 func (c *Coordinator) List(ctx context.Context, q ListQuery) ([]Summary, error) {
