@@ -17,6 +17,12 @@ type Executor interface {
 	Execute(ctx context.Context, in *Intent, plan *Plan) error
 }
 
+// TxnLinker is implemented by an Executor that runs plans as transactions
+// (intent/txnplan): Get links a record to its intent's latest transaction.
+type TxnLinker interface {
+	TxnOf(ctx context.Context, intentID string) (string, error)
+}
+
 // DeviceExecutor applies a plan device by device with Device.Configure.
 // For an atomic intent (the default) a failure undoes the devices already
 // changed, in reverse order, with their plan's Undo changes; otherwise the

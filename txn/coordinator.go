@@ -146,10 +146,13 @@ func (c *Coordinator) Run(ctx context.Context, req Request) (*Result, error) {
 	for _, p := range req.Participants {
 		r.parts = append(r.parts, &part{Participant: p, outcome: OutcomeUntouched})
 	}
+	// The progress stream exists before the log names the transaction, so
+	// a subscriber who learns the id from the store always finds it.
+	c.hub.start(req.ID, req.Intent, names)
 	if err := c.wal.begin(ctx, &req, r.started); err != nil {
+		c.hub.finish(&Result{ID: req.ID, Intent: req.Intent, State: StateAborted, Reason: err.Error()})
 		return nil, err
 	}
-	c.hub.start(req.ID, req.Intent, names)
 	c.log.Info("txn begin", "txn", req.ID, "intent", req.Intent, "devices", len(names))
 	res := r.execute(ctx)
 	return r.finish(ctx, res)

@@ -198,3 +198,19 @@ func (c *Coordinator) Follow(ctx context.Context, id string, after int64, fn fun
 		}
 	}
 }
+
+func (h *hub) has(id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.streams[id] != nil
+}
+
+func (h *hub) percent(id string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.streams[id]
+	if s == nil || len(s.events) == 0 {
+		return 0
+	}
+	return s.events[len(s.events)-1].Percent
+}

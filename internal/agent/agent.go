@@ -53,6 +53,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		}
 		a.net = n
 		a.Mount(n.rest.Routes())
+		a.Mount(n.txn.Routes())
 	} else {
 		log.Warn("no inventory configured: serving health only")
 	}
@@ -106,6 +107,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Start order: store (opened in New), txn recovery, intent rescan
+	// (intent.Run), intake, API. Recovery finishes before any new intent
+	// is planned.
+	if err := a.net.recoverTxns(ctx, a.log); err != nil {
+		return errors.Join(err, a.net.close())
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.serve(gctx) })
 	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run}

@@ -17,8 +17,10 @@ import (
 	"github.com/netagent/netagent/intent/kafkaintake"
 	"github.com/netagent/netagent/intent/nl"
 	"github.com/netagent/netagent/intent/rest"
+	"github.com/netagent/netagent/intent/txnplan"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/store"
+	"github.com/netagent/netagent/txn"
 )
 
 // network is what the agent drives: the inventory, one pooled device per
@@ -33,6 +35,8 @@ type network struct {
 	// only when brokers are configured.
 	files *fileintake.Watcher
 	kafka *kafkaintake.Consumer
+	// txn runs plans as transactions; its recovery runs first in Run.
+	txn *txn.Coordinator
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -88,7 +92,12 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			},
 		})
 	fl := fleet.New(inv, pool)
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log})
+	coord, err := openTxn(ctx, cfg, db, pool, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Executor: txnplan.New(coord)})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -98,7 +107,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log)}
+	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log), txn: coord}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err

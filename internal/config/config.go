@@ -33,6 +33,14 @@ type Config struct {
 	Lab      Lab      `yaml:"lab"`
 	Intake   Intake   `yaml:"intake"`
 	Timeouts Timeouts `yaml:"timeouts"`
+	Txn      Txn      `yaml:"txn"`
+}
+
+// Txn configures the transaction coordinator.
+type Txn struct {
+	// FanOut bounds how many devices one transaction drives at once; 0
+	// means txn.DefaultFanOut (sized for 1,000 devices).
+	FanOut int `yaml:"fan_out"`
 }
 
 // Intake configures the intent channels besides the REST API.
@@ -214,6 +222,9 @@ func (c Config) Validate() error {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.d))
 		}
+	}
+	if c.Txn.FanOut < 0 {
+		errs = append(errs, fmt.Errorf("txn.fan_out: %d must not be negative", c.Txn.FanOut))
 	}
 	return errors.Join(errs...)
 }
