@@ -39,7 +39,7 @@ func registry(t testing.TB) *adapters.Registry {
 	reg := adapters.NewRegistry()
 	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
 		if err := reg.Register(n, o); err != nil {
-			t.Fatal(err)
+			panic(err)
 		}
 	}
 	return reg
@@ -61,6 +61,17 @@ func startLab(t testing.TB, src []byte) *lab.Lab {
 
 func newEnv(t testing.TB, l *lab.Lab, cfg txn.Config) *env {
 	t.Helper()
+	return newEnvCfg(t, l, filepath.Join(t.TempDir(), "netagent.db"), cfg)
+}
+
+// newEnvAt is a coordinator on the store at dbPath (a restart).
+func newEnvAt(t testing.TB, l *lab.Lab, dbPath string) *env {
+	t.Helper()
+	return newEnvCfg(t, l, dbPath, txn.Config{})
+}
+
+func newEnvCfg(t testing.TB, l *lab.Lab, dbPath string, cfg txn.Config) *env {
+	t.Helper()
 	ctx := context.Background()
 	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
 	if err != nil {
@@ -68,8 +79,8 @@ func newEnv(t testing.TB, l *lab.Lab, cfg txn.Config) *env {
 	}
 	pool := adapters.NewPool(inv, registry(t), adapters.TargetOptions{Timeouts: adapters.Timeouts{RPC: 3 * time.Second, Commit: 3 * time.Second}}, adapters.FailoverOptions{})
 	t.Cleanup(func() { pool.Close() })
-	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "netagent.db"), store.Options{Synchronous: "NORMAL"})
+	dir := filepath.Dir(dbPath)
+	db, err := store.Open(ctx, dbPath, store.Options{Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
 	}
