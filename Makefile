@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/netagent/netagent/internal/agent.Version=$(VERSION)
 FUZZTIME ?= 30s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test interop bench fuzz lint clean
+.PHONY: help build run test interop bench chaos fuzz lint clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,6 +27,10 @@ interop: ## Tests against real servers (yuma123, FRR, gnxi, ncclient, netmiko); 
 
 bench: ## Benchmarks; figures go in README.md
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+CHAOS ?= 20
+chaos: ## Transaction fault matrix and coordinator SIGKILL cases, each CHAOS times (default 20), with a summary table
+	$(GO) test -race -count=1 -timeout 60m -run 'TestFaultMatrix|TestCoordinatorSIGKILL' ./txn/ -args -chaos $(CHAOS) | tee chaos.out | grep -E '^(fault case|coordinator SIGKILL case|[a-z].* +[0-9]+ +[0-9]+$$|ok|FAIL|---)'
 
 fuzz: ## Run every fuzz target for FUZZTIME each
 	bash scripts/fuzz.sh $(FUZZTIME)

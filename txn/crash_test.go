@@ -107,7 +107,7 @@ type crashCase struct {
 	reject string // a device that rejects its commit, to reach the abort step
 	// confirmKill is a device whose confirm kills the coordinator.
 	confirmKill string
-	held   bool   // the change must be everywhere after recovery (else nowhere)
+	held        bool // the change must be everywhere after recovery (else nowhere)
 }
 
 var crashMatrix = []crashCase{
