@@ -1,7 +1,11 @@
 package txn
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -213,4 +217,25 @@ func (h *hub) percent(id string) int {
 		return 0
 	}
 	return s.events[len(s.events)-1].Percent
+}
+
+// decodeEvent reads one event strictly: JSON, known types only.
+func decodeEvent(b []byte, e *Event) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(e); err != nil {
+		return fmt.Errorf("event: %w", err)
+	}
+	if dec.More() {
+		return errors.New("event: data after the JSON value")
+	}
+	switch e.Type {
+	case "snapshot", "state", "step", "outcome":
+	default:
+		return fmt.Errorf("event: unknown type %q", e.Type)
+	}
+	if e.Percent < 0 || e.Percent > 100 {
+		return fmt.Errorf("event: percent %d out of range", e.Percent)
+	}
+	return nil
 }

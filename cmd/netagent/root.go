@@ -37,7 +37,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logFormat, "log-format", "", "log format: text or json (default text; env NETAGENT_LOG_FORMAT)")
 	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default info; env NETAGENT_LOG_LEVEL)")
 
-	root.AddCommand(newServeCmd(g), newVersionCmd(), newDeviceCmd(g), newIntentCmd(g), newLabCmd(g))
+	root.AddCommand(newServeCmd(g), newVersionCmd(), newDeviceCmd(g), newIntentCmd(g), newLabCmd(g), newTxnCmd(g))
 	return root
 }
 
