@@ -568,11 +568,11 @@ func (c *Coordinator) driveUntil(ctx context.Context, device string, changes []y
 			if err = c.reconfigure(ctx, dev, changes); err == nil {
 				var t *yang.Tree
 				if t, err = dev.Query(ctx, nil); err == nil {
-					if miss := missing(t, changes); miss == "" {
+					miss := missing(t, changes)
+					if miss == "" {
 						return nil
-					} else {
-						err = fmt.Errorf("the device does not hold %s", miss)
 					}
+					err = fmt.Errorf("the device does not hold %s", miss)
 				}
 			}
 		}
@@ -658,20 +658,6 @@ func (r *run) result(state State) *Result {
 	}
 	sort.Slice(res.Devices, func(i, j int) bool { return res.Devices[i].Device < res.Devices[j].Device })
 	return res
-}
-
-// changePaths are the distinct paths changes touch, for a read-back.
-func changePaths(cs []yang.Change) []yang.Path {
-	seen := map[string]bool{}
-	var out []yang.Path
-	for _, c := range cs {
-		k := c.Path.String()
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, c.Path)
-		}
-	}
-	return out
 }
 
 // holds reports whether t shows change c applied.

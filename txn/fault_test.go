@@ -25,7 +25,6 @@ type faultCase struct {
 	name string
 	// at is the step after whose log write the fault is injected ("" before Run).
 	at    txn.Step
-	stage string
 	dev   string
 	fault fault.Fault
 	// clearAfter clears the fault that long after injecting it (0: at the end).
