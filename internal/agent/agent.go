@@ -52,7 +52,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 			return nil, err
 		}
 		a.net = n
-		a.Mount(n.rest.Routes())
+		a.Mount(n.afterRecovery(n.rest.Routes()))
 		a.Mount(n.txn.Routes())
 	} else {
 		log.Warn("no inventory configured: serving health only")
@@ -108,13 +108,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Start order: store (opened in New), txn recovery, intent rescan
-	// (intent.Run), intake, API. Recovery finishes before any new intent
-	// is planned.
-	if err := a.net.recoverTxns(ctx, a.log); err != nil {
-		return errors.Join(err, a.net.close())
-	}
+	// (intent.Run), intake, API. The listener opens at once (health
+	// answers), but intent requests wait until recovery has finished, so
+	// no new intent is planned before it.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.serve(gctx) })
+	if err := a.net.recoverTxns(gctx, a.log); err != nil {
+		cancel()
+		return errors.Join(err, g.Wait(), a.net.close())
+	}
 	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run}
 	if a.net.kafka != nil {
 		runs = append(runs, a.net.kafka.Run)

@@ -37,6 +37,8 @@ type network struct {
 	kafka *kafkaintake.Consumer
 	// txn runs plans as transactions; its recovery runs first in Run.
 	txn *txn.Coordinator
+	// recovered is closed once txn recovery has finished.
+	recovered chan struct{}
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -107,7 +109,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log), txn: coord}
+	n = &network{inv: inv, pool: pool, db: db, intent: svc, rest: rest.New(svc, parser, log), txn: coord, recovered: make(chan struct{})}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err

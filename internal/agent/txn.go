@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/txn"
@@ -28,6 +30,9 @@ func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapter
 // before any new intent is planned.
 func (n *network) recoverTxns(ctx context.Context, log *slog.Logger) error {
 	res, err := n.txn.Recover(ctx)
+	if err == nil {
+		defer close(n.recovered)
+	}
 	for _, r := range res {
 		log.Warn("transaction recovered", "txn", r.ID, "intent", r.Intent, "state", r.State, "reason", r.Reason)
 	}
@@ -35,4 +40,22 @@ func (n *network) recoverTxns(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("agent: txn recovery: %w", err)
 	}
 	return nil
+}
+
+// afterRecovery makes routes wait until txn recovery has finished (a
+// request that plans an intent must not run before it).
+func (n *network) afterRecovery(routes []auth.Route) []auth.Route {
+	out := make([]auth.Route, len(routes))
+	for i, rt := range routes {
+		h := rt.Handler
+		rt.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-n.recovered:
+				h.ServeHTTP(w, r)
+			case <-r.Context().Done():
+			}
+		})
+		out[i] = rt
+	}
+	return out
 }
