@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +205,75 @@ func TestStagesRunInOrder(t *testing.T) {
 	bad.Stages = []txn.Stage{{Name: "edge", After: []string{"core"}}, {Name: "core", After: []string{"edge"}}}
 	if _, err := e.coord.Run(context.Background(), bad); !errors.Is(err, txn.ErrInvalid) {
 		t.Fatalf("cyclic stages: %v, want ErrInvalid", err)
+	}
+}
+
+// TestOneWriterPerDevice holds a transaction on leaf1 and starts two more
+// on it: one with NoWait is refused naming the holder, the other queues
+// and runs once the first has confirmed.
+func TestOneWriterPerDevice(t *testing.T) {
+	l := startLab(t, topologies.LeafSpine)
+	hold := make(chan struct{})
+	held := make(chan struct{}, 1)
+	e := newEnv(t, l, txn.Config{AfterStep: func(id string, s txn.Step, stage string) {
+		if id == "tx-holder" && s == txn.StepVerify {
+			held <- struct{}{}
+			<-hold
+		}
+	}})
+	first := request(t, l, []string{"leaf1", "leaf2"}, testPrefix)
+	first.ID = "tx-holder"
+	errc := make(chan error, 1)
+	go func() { _, err := e.coord.Run(context.Background(), first); errc <- err }()
+	<-held
+	if h := e.coord.Holder("leaf1"); h != "tx-holder" {
+		t.Fatalf("holder of leaf1: %q", h)
+	}
+	refused := request(t, l, []string{"leaf1"}, "198.51.99.0/24")
+	refused.Options.NoWait = true
+	_, err := e.coord.Run(context.Background(), refused)
+	var be *txn.BusyError
+	if !errors.As(err, &be) || be.Device != "leaf1" || be.Holder != "tx-holder" || !errors.Is(err, txn.ErrBusy) {
+		t.Fatalf("NoWait: %v, want busy naming tx-holder", err)
+	}
+	queued := request(t, l, []string{"leaf1", "spine1"}, "198.51.98.0/24")
+	qerr := make(chan error, 1)
+	go func() { _, err := e.coord.Run(context.Background(), queued); qerr <- err }()
+	select {
+	case err := <-qerr:
+		t.Fatalf("the queued transaction ran beside the holder: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(hold)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-qerr; err != nil {
+		t.Fatal(err)
+	}
+	if !hasRoute(t, l, "leaf1", "198.51.98.0/24") || !hasRoute(t, l, "leaf1", testPrefix) || hasRoute(t, l, "leaf1", "198.51.99.0/24") {
+		t.Fatal("leaf1 does not hold what the two transactions that ran set")
+	}
+}
+
+// TestCancelBeforeConfirm cancels the caller's ctx during the soak: every
+// device is rolled back.
+func TestCancelBeforeConfirm(t *testing.T) {
+	l := startLab(t, topologies.LeafSpine)
+	e := newEnv(t, l, txn.Config{})
+	req := request(t, l, leafSpine, testPrefix)
+	req.Options.ConfirmTimeout = 3 * time.Second
+	req.Options.Soak = time.Minute
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	res, err := e.coord.Run(ctx, req)
+	if !errors.Is(err, txn.ErrRolledBack) {
+		t.Fatalf("run: %v, want rolled back", err)
+	}
+	if res.State != txn.StateRolledBack || !strings.Contains(res.Reason, "deadline") {
+		t.Fatalf("result %s: %s", res.State, res.Reason)
+	}
+	if n := allOrNothing(t, l, leafSpine, testPrefix); n != 0 {
+		t.Fatalf("%d devices hold the change", n)
 	}
 }
