@@ -53,7 +53,8 @@ type Stage struct {
 type Options struct {
 	// ConfirmTimeout is the device-side confirm timer: a device reverts
 	// the commit by itself unless confirmed within it. Default
-	// DefaultConfirmTimeout.
+	// DefaultConfirmTimeout, plus ConfirmPerDevice for each participant
+	// beyond 300 (a big transaction takes longer from commit to confirm).
 	ConfirmTimeout time.Duration `json:"confirm_timeout,omitempty"`
 	// FanOut bounds how many participants are driven at once; 0 means the
 	// coordinator's default.
@@ -70,8 +71,14 @@ type Options struct {
 	NoWait bool `json:"no_wait,omitempty"`
 }
 
-// DefaultConfirmTimeout is the confirm timer when a request sets none.
-const DefaultConfirmTimeout = 60 * time.Second
+// DefaultConfirmTimeout is the confirm timer when a request sets none. It
+// is also the longest a restarted coordinator waits for the devices of a
+// transaction it finds committed but not decided.
+const DefaultConfirmTimeout = 30 * time.Second
+
+// ConfirmPerDevice lengthens the default confirm timer of transactions of
+// more than 300 participants.
+const ConfirmPerDevice = 100 * time.Millisecond
 
 // ErrInvalid is matched by errors for a request that cannot run.
 var ErrInvalid = errors.New("txn: invalid request")
@@ -158,7 +165,7 @@ func (r *Request) confirmTimeout() time.Duration {
 	if r.Options.ConfirmTimeout > 0 {
 		return r.Options.ConfirmTimeout
 	}
-	return DefaultConfirmTimeout
+	return DefaultConfirmTimeout + time.Duration(max(0, len(r.Participants)-300))*ConfirmPerDevice
 }
 
 // participantJSON is a participant as the write-ahead log keeps it.
