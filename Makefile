@@ -11,7 +11,7 @@ FUZZTIME ?= 30s
 export GOTOOLCHAIN := go1.27.3
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test interop bench fuzz lint vuln clean
+.PHONY: help build run test interop bench chaos fuzz lint vuln clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,12 @@ bench: $(GNMI_CLI) ## Benchmarks (gnmi_cli built for the ingest comparison), the
 
 $(GNMI_CLI):
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/openconfig/gnmi/cmd/gnmi_cli@v0.14.1
+
+CHAOS ?= 20
+chaos: SHELL := /bin/bash
+chaos: ## Transaction fault matrix and coordinator SIGKILL cases, each CHAOS times (default 20), with a summary table
+	set -o pipefail; $(GO) test -race -count=1 -v -timeout 90m -run 'TestFaultMatrix|TestCoordinatorSIGKILL' ./txn/ -args -chaos $(CHAOS) \
+		| grep -E '^(fault case|coordinator SIGKILL case|[a-z][a-z ,-]+ +[0-9]+ +[0-9]+$$|ok|FAIL|--- FAIL|    --- FAIL|.*_test.go)'
 
 fuzz: ## Run every fuzz target for FUZZTIME each
 	bash scripts/fuzz.sh $(FUZZTIME)

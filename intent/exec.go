@@ -21,6 +21,12 @@ type Executor interface {
 	Execute(ctx context.Context, in *Intent, plan *Plan) error
 }
 
+// TxnLinker is implemented by an Executor that runs plans as transactions
+// (intent/txnplan): Get links a record to its intent's latest transaction.
+type TxnLinker interface {
+	TxnOf(ctx context.Context, intentID string) (string, error)
+}
+
 // DeviceExecutor applies a plan with Device.Configure, up to Parallel
 // devices at a time (default 16). For an atomic intent (the default) a
 // failure stops starting new devices and, once those in flight are done,

@@ -120,6 +120,9 @@ type Record struct {
 	// DryRun is set on the answer to a dry-run submission: nothing was
 	// stored, Plan is what would be applied.
 	DryRun bool `json:"dry_run,omitempty"`
+	// Txn is the intent's latest transaction (GET /v1/txns/{id}) when the
+	// executor runs plans as transactions.
+	Txn string `json:"txn,omitempty"`
 }
 
 // MarshalIndent is a convenience for command-line output.

@@ -273,8 +273,20 @@ func summary(p *Plan) string {
 	return fmt.Sprintf("%d %s on %s", n, noun, strings.Join(devs, ", "))
 }
 
-// Get returns the record with id, or ErrNotFound.
-func (s *Service) Get(ctx context.Context, id string) (*Record, error) { return s.recs.get(ctx, id) }
+// Get returns the record with id, or ErrNotFound. With an executor that
+// runs transactions, the record links the latest one.
+func (s *Service) Get(ctx context.Context, id string) (*Record, error) {
+	rec, err := s.recs.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := s.exec.(TxnLinker); ok {
+		if rec.Txn, err = l.TxnOf(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return rec, nil
+}
 
 // List returns a page of records, oldest first.
 func (s *Service) List(ctx context.Context, q ListQuery) (*Page, error) {

@@ -276,7 +276,7 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 	pf.StringVar(&tokenFile, "token-file", os.Getenv("NETAGENT_TOKEN_FILE"), "file holding the bearer token (default: the admin token in the data dir; env NETAGENT_TOKEN_FILE)")
 	pf.StringVarP(&c.output, "output", "o", "text", "output: text or json")
 
-	var wait bool
+	var wait, follow, followDevices bool
 	var waitFor time.Duration
 	submit := &cobra.Command{
 		Use:   "submit FILE|-",
@@ -300,6 +300,20 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 				if err := json.Unmarshal(raw, &r); err != nil {
 					return err
 				}
+				if follow && !r.DryRun {
+					w := cmd.OutOrStdout()
+					f := &follower{w: w, tty: isTerminal(w), devices: followDevices}
+					fctx, cancel := context.WithTimeout(ctx, waitFor)
+					e, err := c.followIntent(fctx, r.ID, f)
+					cancel()
+					if err != nil {
+						return err
+					}
+					if err := outcomeErr(e); err != nil {
+						errs = append(errs, fmt.Errorf("intent %s: %w", r.ID, err))
+					}
+					continue
+				}
 				if wait && !r.DryRun {
 					wctx, cancel := context.WithTimeout(ctx, waitFor)
 					raw, r, err = c.wait(wctx, r.ID)
@@ -319,6 +333,8 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 		},
 	}
 	submit.Flags().BoolVarP(&wait, "wait", "w", false, "wait until each intent is applied, failed or rolled back")
+	submit.Flags().BoolVar(&follow, "follow", false, "follow each intent's transaction, drawing its progress")
+	submit.Flags().BoolVar(&followDevices, "devices", false, "with --follow, one line per device")
 	submit.Flags().DurationVar(&waitFor, "wait-timeout", 2*time.Minute, "how long --wait waits")
 
 	plan := &cobra.Command{

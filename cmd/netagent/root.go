@@ -39,7 +39,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default info; env NETAGENT_LOG_LEVEL)")
 
 	root.AddCommand(newServeCmd(g), newVersionCmd(), newDeviceCmd(g), newIntentCmd(g), newLabCmd(g),
-		newTokenCmd(g), newPKICmd(g), newTelemetryCmd(g), newMCPCmd(g), newKBCmd(g), newAuditCmd(g))
+		newTokenCmd(g), newPKICmd(g), newTelemetryCmd(g), newMCPCmd(g), newKBCmd(g), newAuditCmd(g), newTxnCmd(g))
 	return root
 }
 

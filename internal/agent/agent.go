@@ -64,7 +64,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		}
 		a.net = n
 		a.SetDenialHook(a.auditDenial)
-		a.Mount(n.rest.Routes())
+		a.Mount(n.afterRecovery(n.rest.Routes()))
+		a.Mount(n.txn.Routes())
 		a.Mount(n.kb.api.Routes())
 		if n.tele != nil {
 			routes, err := n.tele.api.Routes()
@@ -136,6 +137,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer a.trust.stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Start order: store (opened in New), txn recovery, intent rescan
+	// (intent.Run), intake, API. The listener opens at once (health
+	// answers), but intent requests wait until recovery has finished, so
+	// no new intent is planned before it.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.serve(gctx) })
 	if a.trust.peerMux != nil {
@@ -143,6 +148,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	if a.net == nil {
 		return g.Wait()
+	}
+	if err := a.net.recoverTxns(gctx, a.log); err != nil {
+		cancel()
+		return errors.Join(err, g.Wait(), a.net.close())
 	}
 	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run, a.net.signAudit}
 	if a.net.kafka != nil {

@@ -17,9 +17,11 @@ import (
 	"github.com/netagent/netagent/intent/kafkaintake"
 	"github.com/netagent/netagent/intent/nl"
 	"github.com/netagent/netagent/intent/rest"
+	"github.com/netagent/netagent/intent/txnplan"
 	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/store"
+	"github.com/netagent/netagent/txn"
 )
 
 // network is what the agent drives: the inventory, one pooled device per
@@ -41,6 +43,10 @@ type network struct {
 	kafka *kafkaintake.Consumer
 	// tele collects telemetry and assures intents; nil when disabled.
 	tele *telemetryStack
+	// txn runs plans as transactions; its recovery runs first in Run.
+	txn *txn.Coordinator
+	// recovered is closed once txn recovery has finished.
+	recovered chan struct{}
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -101,13 +107,24 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			},
 		}))
 	fl := fleet.New(inv, pool)
+	coord, err := openTxn(ctx, cfg, db, pool, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	kb, err := openKnowledge(ctx, db, inv, log)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
+	// The intent service runs plans through the transaction coordinator
+	// when txn.enabled is set; otherwise device by device.
+	exec := auditedExecutor(fl, alog, log)
+	if cfg.Txn.Enabled {
+		exec = intent.AuditExecutor(txnplan.New(coord), alog, log)
+	}
 	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
-		Audit: alog, Executor: auditedExecutor(fl, alog, log)})
+		Audit: alog, Executor: exec})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -117,7 +134,8 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	n = &network{inv: inv, pool: pool, db: db, audit: alog, signEvery: cfg.Audit.SignInterval, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb}
+	n = &network{inv: inv, pool: pool, db: db, audit: alog, signEvery: cfg.Audit.SignInterval, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb,
+		txn: coord, recovered: make(chan struct{})}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err

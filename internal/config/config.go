@@ -42,6 +42,18 @@ type Config struct {
 	MCP  MCP  `yaml:"mcp"`
 
 	Audit Audit `yaml:"audit"`
+	Txn   Txn   `yaml:"txn"`
+}
+
+// Txn configures the transaction coordinator.
+type Txn struct {
+	// Enabled runs every intent as a two-phase transaction through the
+	// coordinator (prepare, commit with device confirm timers, verify,
+	// confirm); off, intents apply device by device with undo on failure.
+	Enabled bool `yaml:"enabled"`
+	// FanOut bounds how many devices one transaction drives at once; 0
+	// means txn.DefaultFanOut (sized for 1,000 devices).
+	FanOut int `yaml:"fan_out"`
 }
 
 // Sessions configures the device sessions the agent keeps.
@@ -304,5 +316,8 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sessions.max_open: %d must not be negative (0 is unlimited)", c.Sessions.MaxOpen))
 	}
 	errs = append(errs, c.validateTrust())
+	if c.Txn.FanOut < 0 {
+		errs = append(errs, fmt.Errorf("txn.fan_out: %d must not be negative", c.Txn.FanOut))
+	}
 	return errors.Join(errs...)
 }

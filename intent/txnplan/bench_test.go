@@ -1,0 +1,176 @@
+package txnplan_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/adapters/cli"
+	"github.com/netagent/netagent/adapters/gnmi"
+	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/intent/fleet"
+	"github.com/netagent/netagent/intent/txnplan"
+	"github.com/netagent/netagent/internal/store"
+	"github.com/netagent/netagent/lab"
+	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/txn"
+)
+
+type poolDevices struct{ p *adapters.Pool }
+
+func (d poolDevices) Device(ctx context.Context, name string) (adapters.Device, error) {
+	return d.p.Device(ctx, name)
+}
+
+// netconfOnly limits every device to NETCONF, so each commit is a
+// NETCONF confirmed commit (the benchmark's subject).
+func netconfOnly(tb testing.TB, l *lab.Lab) *adapters.Inventory {
+	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, d := range inv.Devices {
+		var keep []adapters.ProtocolSpec
+		for _, p := range d.Protocols {
+			if p.Name == adapters.NETCONF {
+				keep = append(keep, p)
+			}
+		}
+		if len(keep) == 0 {
+			tb.Fatalf("%s speaks no NETCONF", d.Name)
+		}
+		inv.Devices[i].Protocols = keep
+		// One label on every device: an intent names at most 256 devices,
+		// a selector any number.
+		labels := map[string]string{"bench": "all"}
+		for k, v := range d.Labels {
+			labels[k] = v
+		}
+		inv.Devices[i].Labels = labels
+	}
+	return inv
+}
+
+// BenchmarkIntent2PC submits one static-route intent to every device of a
+// generated lab of 100 and of 1,000 devices and waits until it is applied
+// through the coordinator (prepare, confirmed commit, read-back, confirm
+// on every device). It reports the p50 wall time from submit to confirmed
+// and the time per device, with cold sessions (a new pool for each intent:
+// every session opens inside the transaction) and warm ones (the pool's
+// sessions are open). The lab runs in the same process.
+func BenchmarkIntent2PC(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		src, err := topo.Generate(fmt.Sprintf("bench%d", n), n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tp, err := topo.Parse(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l, err := lab.Start(context.Background(), tp, lab.Options{Dir: filepath.Join(b.TempDir(), "lab"), NoAdmin: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		seq := 0
+		for _, warm := range []bool{false, true} {
+			name := fmt.Sprintf("devices=%d/sessions=cold", n)
+			if warm {
+				name = fmt.Sprintf("devices=%d/sessions=warm", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				var times []time.Duration
+				var h *harness
+				for i := 0; i < b.N; i++ {
+					if h == nil || !warm {
+						if h != nil {
+							h.close()
+						}
+						b.StopTimer()
+						h = newHarness(b, l)
+						if warm {
+							h.submit(b, seq) // opens every session
+							seq++
+						}
+						b.StartTimer()
+					}
+					times = append(times, h.submit(b, seq))
+					seq++
+				}
+				h.close()
+				sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+				p50 := times[len(times)/2]
+				b.ReportMetric(float64(p50.Milliseconds()), "ms-p50")
+				b.ReportMetric(float64(p50.Microseconds())/float64(n), "us/device")
+			})
+		}
+		l.Close()
+	}
+}
+
+type harness struct {
+	svc    *intent.Service
+	pool   *adapters.Pool
+	db     *store.DB
+	names  []string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newHarness(b *testing.B, l *lab.Lab) *harness {
+	ctx := context.Background()
+	inv := netconfOnly(b, l)
+	reg := adapters.NewRegistry()
+	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
+		if err := reg.Register(n, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{Timeouts: adapters.Timeouts{Connect: 60 * time.Second, Auth: 60 * time.Second, RPC: 60 * time.Second, Commit: 60 * time.Second}},
+		adapters.FailoverOptions{Health: adapters.HealthConfig{Interval: time.Minute, ProbeTimeout: time.Minute}})
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "netagent.db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	coord, err := txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := fleet.New(inv, pool)
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f, Executor: txnplan.New(coord)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	h := &harness{svc: svc, pool: pool, db: db, names: inv.Names(), cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(h.done); _ = svc.Run(rctx) }()
+	return h
+}
+
+func (h *harness) close() {
+	h.cancel()
+	<-h.done
+	h.pool.Close()
+	h.db.Close()
+}
+
+// submit sends one intent to every device and returns submit-to-applied.
+func (h *harness) submit(b *testing.B, seq int) time.Duration {
+	ctx := context.Background()
+	body := fmt.Sprintf(`{"id":"bench-%d","kind":"static-route","targets":{"selector":{"bench":"all"}},"spec":{"prefix":"10.%d.%d.0/24","next_hops":[{"next_hop":"192.0.2.1"}]},"options":{"confirm_timeout":"300s"}}`,
+		seq, 100+seq/250, seq%250)
+	start := time.Now()
+	if _, err := h.svc.Submit(ctx, []byte(body), intent.Source{Channel: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	rec, err := h.svc.Wait(ctx, fmt.Sprintf("bench-%d", seq))
+	if err != nil || rec.State != intent.StateApplied {
+		b.Fatalf("intent %d: %s %s %v", seq, rec.State, rec.Error, err)
+	}
+	return time.Since(start)
+}

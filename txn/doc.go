@@ -1,0 +1,91 @@
+// Package txn runs a change across many devices as one two-phase-commit
+// transaction (R14), keeps a write-ahead log of it in the embedded store,
+// recovers after a crash, and streams its progress (R13).
+//
+// # Shape
+//
+// txn stands below intent: it has its own Request (participants, each a
+// device with its change set and the undo of it; stages with the stages
+// they run after; options: confirm timeout, fan-out, atomic, soak, no-wait)
+// and never imports intent. intent/txnplan translates an intent.Plan into a
+// Request and implements intent.Executor over a Coordinator.
+//
+// # The protocol
+//
+// Participants are devices driven through the adapters' phase interfaces
+// (adapters.Transactional, found by type assertion on the pool's devices):
+//
+//	prepare  every participant, stage by stage (session, lock, change
+//	         staged, device validation)
+//	commit   every participant, stage by stage, each with a device-side
+//	         confirm timer (NETCONF confirmed commit with persist-id, gNMI
+//	         commit-confirmed); a device without one (CLI platforms) commits
+//	         plainly and its inverse change is kept in the log
+//	verify   every device read back: each change must be there
+//	soak     Config.Soak (telemetry's KPI checks) or the request's Soak
+//	decision the commit decision is logged
+//	confirm  every participant
+//
+// Any failure, a cancelled ctx or an expired deadline before the decision
+// rolls back every participant, newest stage first, through one path:
+// Abort what was only prepared, Rollback what was committed, then read the
+// device back; a device that still holds the change after its confirm
+// timer is left one more timer window and then gets the logged inverse.
+// After the decision nothing rolls back: a confirm that fails (timer
+// expired, session dropped) is followed, once the device's timer has
+// certainly fired, by applying the change again and reading it back. The
+// Result names every device's outcome (confirmed, aborted, rolled-back,
+// reverted by its timer, redone, untouched, failed), the phase it reached
+// and how it is undone (UndoBy: device-timer or logged-inverse), and the
+// transaction's state and furthest phase. Run returns an *Error when the
+// transaction did not confirm: errors.Is ErrRolledBack when every device
+// is as before, ErrFailed when some device could not be brought there
+// (named with its error).
+//
+// Devices in one stage run in parallel with bounded fan-out (errgroup with
+// SetLimit; Config.FanOut, default DefaultFanOut, per request
+// Options.FanOut); each device step is bounded by Config.StepTimeout.
+//
+// # One writer per device
+//
+// The coordinator owns who writes a device: a transaction takes all its
+// devices at once or waits for them (queued), or with Options.NoWait is
+// refused with a *BusyError naming the transaction that holds the device.
+// Taking every device at once means two transactions never deadlock.
+//
+// # Write-ahead log and recovery
+//
+// Before each step (begin, prepare and commit of a stage, verify, decision,
+// abort, end) a row is written and synced in the store (tables txn and
+// txn_log, owner "txn", numbered migrations); the commit row carries the
+// confirm deadline and which devices have timers. Recover, run by the
+// agent before the intent service plans anything, finishes every
+// transaction without an outcome: before the decision it presumes abort
+// (prepared-only devices lost their candidate with the coordinator's
+// sessions; committed ones revert by their timers, which it waits for, or
+// get the logged inverse; each is read back), after it it drives forward
+// (waits for the timers of the unconfirmed devices, then applies the
+// change again where it is missing and reads it back). A restarted
+// coordinator cannot confirm a commit an earlier process left pending (the
+// adapters keep the persist-id in the session's memory), so "drive forward"
+// is re-apply after the device reverted; the devices are all-or-nothing at
+// every point where recovery ends.
+//
+// # Progress
+//
+// Every transaction streams events (state changes, each device's steps,
+// percent of all device steps done, the outcome last) to Follow and over
+// Server-Sent Events at GET /v1/txns/{id}/events (Routes; intents:read):
+// a late subscriber first gets a snapshot of the current state, and
+// Last-Event-ID resumes after an event. GET /v1/txns and GET /v1/txns/{id}
+// give status. The last 64 finished transactions' events stay in memory;
+// older ones stream their stored outcome.
+//
+// # Contracts
+//
+// A Coordinator is safe for concurrent use; Run blocks until the
+// transaction has an outcome and leaves no goroutine behind. ctx bounds
+// the transaction until its decision; rollback, confirm and re-apply run on
+// context.WithoutCancel (a half-done transaction is worse than a late one),
+// bounded by RollbackTimeout and the confirm timeout.
+package txn
