@@ -107,7 +107,8 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			},
 		}))
 	fl := fleet.New(inv, pool)
-	coord, err := openTxn(ctx, cfg, db, pool, log)
+	soak := &soaker{}
+	coord, err := openTxn(ctx, cfg, db, pool, soak, log)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -152,6 +153,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			return nil, err
 		}
 	}
+	soak.svc, soak.tele = svc, n.tele
 	log.Info("inventory loaded", "file", cfg.Inventory, "devices", len(inv.Devices), "inbox", cfg.InboxDir(), "kafka", cfg.Intake.KafkaBrokers)
 	return n, nil
 }

@@ -3,8 +3,11 @@ package agent
 import (
 	"context"
 	"fmt"
+	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/telemetry"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/internal/auth"
@@ -21,8 +24,42 @@ func (d poolDevices) Device(ctx context.Context, name string) (adapters.Device, 
 }
 
 // openTxn builds the transaction coordinator over the store and the pool.
-func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapters.Pool, log *slog.Logger) (*txn.Coordinator, error) {
-	return txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}, Log: log, FanOut: cfg.Txn.FanOut})
+func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapters.Pool, soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
+	return txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak})
+}
+
+// soaker is the transactions' soak step: while a committed change soaks
+// (the intent's options.soak), telemetry watches the intent's objectives
+// and a breach rolls the transaction back. The intent service and the
+// telemetry stack are set once they exist; until then, and for intents
+// without objectives, the soak only waits.
+type soaker struct {
+	svc  *intent.Service
+	tele *telemetryStack
+}
+
+func (s *soaker) soak(ctx context.Context, req *txn.Request) error {
+	d := req.Options.Soak
+	if d <= 0 {
+		return nil
+	}
+	var objs []telemetry.Objective
+	if s.svc != nil && s.tele != nil && req.Intent != "" {
+		if rec, err := s.svc.Get(ctx, req.Intent); err == nil {
+			objs, _ = objectivesOf(s.svc, rec)
+		}
+	}
+	if len(objs) == 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
+	}
+	return telemetry.Soak(ctx, s.tele.api.Store, objs, d, 0)
 }
 
 // recoverTxns finishes the transactions a previous run left open. The
