@@ -12,6 +12,7 @@ import (
 
 	"log/slog"
 
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/auth"
 )
 
@@ -83,6 +84,24 @@ func TestWhoAndTraceTravelWithTheIntent(t *testing.T) {
 	}
 	if rec.Source.TraceID != traceID || rec.Source.Principal == nil || rec.Source.Principal.Subject != "alice" || rec.Source.Principal.Via != "token" {
 		t.Errorf("record source %+v (principal %+v), want trace %s and alice by token", rec.Source, rec.Source.Principal, traceID)
+	}
+	// The same trace and principal on every audit entry of the intent,
+	// the device change included.
+	entries, err := audit.Query(ctx, a.net.db, audit.Filter{Intent: "who"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]bool{}
+	for _, e := range entries {
+		actions[e.Action] = true
+		if e.Trace != traceID || !strings.Contains(string(e.Actor), `"alice"`) {
+			t.Errorf("audit entry %d (%s): trace %q actor %s, want trace %s and alice", e.Seq, e.Action, e.Trace, e.Actor, traceID)
+		}
+	}
+	for _, want := range []string{audit.ActionIntentAccepted, audit.ActionDeviceChange} {
+		if !actions[want] {
+			t.Errorf("no %s audit entry for the intent; entries: %v", want, actions)
+		}
 	}
 	found := map[string]bool{}
 	for _, m := range logs.lines() {
