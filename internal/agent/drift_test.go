@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +10,6 @@ import (
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/datastore"
-	"github.com/netagent/netagent/lab/topo"
-	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -24,38 +21,10 @@ import (
 func TestDriftIsReconciledOrReported(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	tp, err := topo.Parse(topologies.TwoNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	l, err := lab.Start(ctx, tp, lab.Options{Dir: filepath.Join(dir, "lab"), NoAdmin: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.Inventory = l.InventoryPath()
-	cfg.Telemetry.DriftInterval = 300 * time.Millisecond
-	a, err := New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	addr, err := a.Addr(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, base, l, cfg := startLabAgentWith(t, ctx, nil, lab.Options{}, func(cfg *config.Config) {
+		cfg.Telemetry.DriftInterval = 300 * time.Millisecond
+	})
+	addr := strings.TrimPrefix(base, "http://")
 	api := bearerClient(t, cfg.AdminTokenPath())
 	for _, body := range []string{
 		`{"id":"mtu-fix","kind":"interface","targets":{"devices":["r1"]},"spec":{"name":"e1-1","mtu":9000},"options":{"on_drift":"reconcile"}}`,

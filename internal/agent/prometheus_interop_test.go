@@ -8,7 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +16,6 @@ import (
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/interop"
 	"github.com/netagent/netagent/lab"
-	"github.com/netagent/netagent/lab/topo"
-	"github.com/netagent/netagent/lab/topologies"
 )
 
 // TestPrometheusScrapesTheAgent runs a real Prometheus server (Debian's)
@@ -27,38 +25,10 @@ import (
 func TestPrometheusScrapesTheAgent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	tp, err := topo.Parse(topologies.TwoNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	l, err := lab.Start(ctx, tp, lab.Options{Dir: filepath.Join(dir, "lab"), NoAdmin: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.Inventory = l.InventoryPath()
-	cfg.Telemetry.Interval, cfg.Telemetry.MinInterval = time.Second, 500*time.Millisecond
-	a, err := New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	addr, err := a.Addr(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, base, _, cfg := startLabAgentWith(t, ctx, nil, lab.Options{}, func(cfg *config.Config) {
+		cfg.Telemetry.Interval, cfg.Telemetry.MinInterval = time.Second, 500*time.Millisecond
+	})
+	addr := strings.TrimPrefix(base, "http://")
 	api := bearerClient(t, cfg.AdminTokenPath())
 	token, err := auth.ReadSecretFile(cfg.AdminTokenPath())
 	if err != nil {

@@ -76,12 +76,20 @@ func call(t *testing.T, c *http.Client, base string, rt auth.Route) (int, http.H
 // it, its base URL and the lab.
 func startLabAgent(t *testing.T, ctx context.Context, log *slog.Logger, mutate func(*config.Config)) (*Agent, string, *lab.Lab, config.Config) {
 	t.Helper()
+	return startLabAgentWith(t, ctx, log, lab.Options{}, mutate)
+}
+
+// startLabAgentWith is startLabAgent with lab options (anomalies scripted
+// into its telemetry, say); the lab's directory is the test's.
+func startLabAgentWith(t *testing.T, ctx context.Context, log *slog.Logger, opts lab.Options, mutate func(*config.Config)) (*Agent, string, *lab.Lab, config.Config) {
+	t.Helper()
 	tp, err := topo.Parse(topologies.TwoNode)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	l, err := lab.Start(ctx, tp, lab.Options{Dir: filepath.Join(dir, "lab"), NoAdmin: true})
+	opts.Dir, opts.NoAdmin = filepath.Join(dir, "lab"), true
+	l, err := lab.Start(ctx, tp, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +10,6 @@ import (
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/synth"
-	"github.com/netagent/netagent/lab/topo"
-	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -24,39 +21,11 @@ import (
 func TestChangeThatRaisesLossIsRolledBack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	tp, err := topo.Parse(topologies.TwoNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	l, err := lab.Start(ctx, tp, lab.Options{Dir: filepath.Join(dir, "lab"), NoAdmin: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.Inventory = l.InventoryPath()
-	cfg.Txn.Enabled = true
-	cfg.Telemetry.Interval, cfg.Telemetry.MinInterval, cfg.Telemetry.MaxInterval = 200*time.Millisecond, 100*time.Millisecond, time.Second
-	a, err := New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	addr, err := a.Addr(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, base, l, cfg := startLabAgentWith(t, ctx, nil, lab.Options{}, func(cfg *config.Config) {
+		cfg.Txn.Enabled = true
+		cfg.Telemetry.Interval, cfg.Telemetry.MinInterval, cfg.Telemetry.MaxInterval = 200*time.Millisecond, 100*time.Millisecond, time.Second
+	})
+	addr := strings.TrimPrefix(base, "http://")
 	api := bearerClient(t, cfg.AdminTokenPath())
 	before, err := l.Running("r1")
 	if err != nil {

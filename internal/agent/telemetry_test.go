@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/synth"
-	"github.com/netagent/netagent/lab/topo"
-	"github.com/netagent/netagent/lab/topologies"
 )
 
 // TestSLOIntentIsAssured runs the agent against the two-node lab with a
@@ -26,39 +23,11 @@ import (
 func TestSLOIntentIsAssured(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	tp, err := topo.Parse(topologies.TwoNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
 	climb := synth.Anomaly{Kind: synth.LatencyClimb, Target: "r1:e1-1", Start: 6 * time.Second, Duration: 5 * time.Second, Magnitude: 1}
-	l, err := lab.Start(ctx, tp, lab.Options{Dir: filepath.Join(dir, "lab"), NoAdmin: true, Anomalies: []synth.Anomaly{climb}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.Inventory = l.InventoryPath()
-	cfg.Telemetry.Interval, cfg.Telemetry.MinInterval, cfg.Telemetry.MaxInterval = 500*time.Millisecond, 100*time.Millisecond, time.Second
-	a, err := New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	addr, err := a.Addr(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, base, _, cfg := startLabAgentWith(t, ctx, nil, lab.Options{Anomalies: []synth.Anomaly{climb}}, func(cfg *config.Config) {
+		cfg.Telemetry.Interval, cfg.Telemetry.MinInterval, cfg.Telemetry.MaxInterval = 500*time.Millisecond, 100*time.Millisecond, time.Second
+	})
+	addr := strings.TrimPrefix(base, "http://")
 	api := bearerClient(t, cfg.AdminTokenPath())
 	body := `{"id":"lat-r1","kind":"slo","targets":{"devices":["r1"]},"spec":{"metric":"link.latency.ms","comparison":"<","target":3,"window":"2s","scope":{"interface":"e1-1"}}}`
 	resp, err := api.Post("http://"+addr+"/v1/intents", "application/json", strings.NewReader(body))
