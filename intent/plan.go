@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -180,4 +181,20 @@ func leafValue(s *yang.Schema, v any) (any, error) {
 		return yang.ParseValue(s, x.String())
 	}
 	return nil, fmt.Errorf("unexpected value %v", v)
+}
+
+type freshKey struct{}
+
+// WithFreshReads returns ctx asking that planning read every device's
+// configuration from the device itself, not from a cache: for a check that
+// must see out-of-band changes (a confirmation against the plan it was
+// shown, a drift check).
+func WithFreshReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshKey{}, true)
+}
+
+// FreshReads reports whether ctx asks for fresh reads (WithFreshReads).
+func FreshReads(ctx context.Context) bool {
+	v, _ := ctx.Value(freshKey{}).(bool)
+	return v
 }

@@ -420,7 +420,9 @@ func (s *Server) write(ctx context.Context, c *call, doc map[string]any, token s
 		if err != nil {
 			return nil, err
 		}
-		in, plan, err := s.cfg.Intents.Plan(ctx, body)
+		// The check must see what the devices hold now, out-of-band
+		// changes included, not a cached read.
+		in, plan, err := s.cfg.Intents.Plan(intent.WithFreshReads(ctx), body)
 		if err != nil {
 			return nil, err
 		}

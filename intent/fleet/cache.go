@@ -76,7 +76,7 @@ func (d device) QueryVersion(ctx context.Context, paths []yang.Path) (*yang.Tree
 	r, ok := c.reads[key]
 	v := c.version
 	c.mu.Unlock()
-	if ok && time.Since(r.at) < c.ttl {
+	if ok && time.Since(r.at) < c.ttl && !intent.FreshReads(ctx) {
 		return r.tree, v, nil
 	}
 	t, err := d.Failover.Query(ctx, paths)

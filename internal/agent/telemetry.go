@@ -200,7 +200,7 @@ func (c configuredIntents) Check(ctx context.Context, id string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	plan, err := c.svc.Compiler().Compile(ctx, rec.Intent)
+	plan, err := c.svc.Compiler().Compile(intent.WithFreshReads(ctx), rec.Intent)
 	if err != nil {
 		return "", err
 	}
