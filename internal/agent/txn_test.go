@@ -116,7 +116,7 @@ func TestRecoveryBeforeIntents(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"id":"after-recovery","kind":"interface","targets":{"devices":["r1"]},"spec":{"name":"e1-1","mtu":9000}}`
-	resp, err := http.Post("http://"+addr+"/v1/intents", "application/json", strings.NewReader(body))
+	resp, err := bearerClient(t, cfg.AdminTokenPath()).Post("http://"+addr+"/v1/intents", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
