@@ -27,7 +27,7 @@ type telemetryStack struct {
 	api       *telemetry.API
 }
 
-func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, log *slog.Logger) (*telemetryStack, error) {
+func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, invalidate func(device string), log *slog.Logger) (*telemetryStack, error) {
 	pool := adapters.NewPool(inv, reg, topt, adapters.FailoverOptions{Logger: log})
 	names := make([]string, 0, len(inv.Devices))
 	for _, d := range inv.Devices {
@@ -55,7 +55,7 @@ func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Reg
 		pool.Close()
 		return nil, err
 	}
-	drift := &telemetry.DriftLoop{Configs: configuredIntents{svc: svc}, Every: cfg.Telemetry.DriftInterval, Log: log}
+	drift := &telemetry.DriftLoop{Configs: configuredIntents{svc: svc, invalidate: invalidate}, Every: cfg.Telemetry.DriftInterval, Log: log}
 	return &telemetryStack{pool: pool, collector: col, assurer: as, drift: drift,
 		api: &telemetry.API{Store: store, Collector: col, Adaptive: adapt, Assurer: as}}, nil
 }
@@ -169,10 +169,24 @@ func (a *assuredIntents) SetStatus(ctx context.Context, id string, s telemetry.S
 
 // configuredIntents adapts the intent service to the drift loop: an intent
 // that configured something holds when planning it again changes nothing.
-type configuredIntents struct{ svc *intent.Service }
+// Each pass reads every device once: Configured forgets what the cache
+// read of the devices the intents target (invalidate), so the first plan
+// of a pass on a device reads it and the others share that read.
+type configuredIntents struct {
+	svc        *intent.Service
+	invalidate func(device string)
+}
 
 func (c configuredIntents) Configured(ctx context.Context) ([]telemetry.Configured, error) {
 	var out []telemetry.Configured
+	devices := map[string]bool{}
+	defer func() {
+		if c.invalidate != nil {
+			for d := range devices {
+				c.invalidate(d)
+			}
+		}
+	}()
 	for _, st := range assuredStates {
 		q := intent.ListQuery{State: st, Limit: 1000}
 		for {
@@ -185,6 +199,11 @@ func (c configuredIntents) Configured(ctx context.Context) ([]telemetry.Configur
 					continue
 				}
 				out = append(out, telemetry.Configured{ID: rec.ID, Reconcile: rec.Intent.Options.OnDrift == "reconcile"})
+				if names, err := c.svc.Compiler().Resolve(rec.Intent); err == nil {
+					for _, n := range names {
+						devices[n] = true
+					}
+				}
 			}
 			if page.NextPageToken == "" {
 				break
@@ -200,7 +219,7 @@ func (c configuredIntents) Check(ctx context.Context, id string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	plan, err := c.svc.Compiler().Compile(intent.WithFreshReads(ctx), rec.Intent)
+	plan, err := c.svc.Compiler().Compile(ctx, rec.Intent)
 	if err != nil {
 		return "", err
 	}
