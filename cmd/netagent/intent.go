@@ -86,6 +86,40 @@ func (c *intentClient) do(ctx context.Context, method, path, contentType string,
 	return b, resp.StatusCode, resp.Header, nil
 }
 
+// bind gives cmd the flags every client of the agent's API shares
+// (--server, --token, --token-file, and --output when output is set) and
+// connects c before the subcommand runs: the server defaults to the
+// configured listen address, the token to the admin token in the data dir.
+func (c *intentClient) bind(cmd *cobra.Command, g *globals, output bool) {
+	var tokenFile string
+	cmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := g.load(cmd.Flags(), cmd.ErrOrStderr()); err != nil {
+			return err
+		}
+		if c.server == "" {
+			c.server = "http://" + g.cfg.Listen
+		}
+		tok, err := clientToken(g, c.token, tokenFile)
+		if err != nil {
+			return err
+		}
+		c.token = tok
+		if c.output != "text" && c.output != "json" {
+			return fmt.Errorf("--output must be text or json, not %q", c.output)
+		}
+		return nil
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&c.server, "server", os.Getenv("NETAGENT_SERVER"), "agent URL (default http://<listen address>; env NETAGENT_SERVER)")
+	pf.StringVar(&c.token, "token", os.Getenv("NETAGENT_TOKEN"), "bearer token secret (env NETAGENT_TOKEN; prefer --token-file)")
+	pf.StringVar(&tokenFile, "token-file", os.Getenv("NETAGENT_TOKEN_FILE"), "file holding the bearer token (default: the admin token in the data dir; env NETAGENT_TOKEN_FILE)")
+	if output {
+		pf.StringVarP(&c.output, "output", "o", "text", "output: text or json")
+	} else {
+		c.output = "json"
+	}
+}
+
 // record is the part of an intent record the command line shows.
 type record struct {
 	ID     string `json:"id"`
@@ -246,35 +280,13 @@ func intentDocuments(path string, stdin io.Reader) ([][]byte, error) {
 
 func newIntentCmd(g *globals) *cobra.Command {
 	c := &intentClient{http: &http.Client{Timeout: 60 * time.Second}}
-	var tokenFile string
 	cmd := &cobra.Command{
 		Use:   "intent",
 		Short: "Submit, plan, follow and withdraw intents on a running agent",
 		Long: `Talk to a running agent's intent API (netagent serve). Intents are JSON or
 YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.load(cmd.Flags(), cmd.ErrOrStderr()); err != nil {
-				return err
-			}
-			if c.server == "" {
-				c.server = "http://" + g.cfg.Listen
-			}
-			tok, err := clientToken(g, c.token, tokenFile)
-			if err != nil {
-				return err
-			}
-			c.token = tok
-			if c.output != "text" && c.output != "json" {
-				return fmt.Errorf("--output must be text or json, not %q", c.output)
-			}
-			return nil
-		},
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&c.server, "server", os.Getenv("NETAGENT_SERVER"), "agent URL (default http://<listen address>; env NETAGENT_SERVER)")
-	pf.StringVar(&c.token, "token", os.Getenv("NETAGENT_TOKEN"), "bearer token secret (env NETAGENT_TOKEN; prefer --token-file)")
-	pf.StringVar(&tokenFile, "token-file", os.Getenv("NETAGENT_TOKEN_FILE"), "file holding the bearer token (default: the admin token in the data dir; env NETAGENT_TOKEN_FILE)")
-	pf.StringVarP(&c.output, "output", "o", "text", "output: text or json")
+	c.bind(cmd, g, true)
 
 	var wait, follow, followDevices bool
 	var waitFor time.Duration

@@ -94,23 +94,8 @@ func newKBCmd(g *globals) *cobra.Command {
 		Short: "Search, show, add, export and import knowledge-base cases on a running agent",
 		Long: `Talk to a running agent's knowledge API (netagent serve): the failure cases
 it ships, learns and applies (GET/POST /v1/knowledge, :export, :import).`,
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.load(cmd.Flags(), cmd.ErrOrStderr()); err != nil {
-				return err
-			}
-			if c.server == "" {
-				c.server = "http://" + g.cfg.Listen
-			}
-			if c.output != "text" && c.output != "json" {
-				return fmt.Errorf("--output must be text or json, not %q", c.output)
-			}
-			return nil
-		},
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&c.server, "server", os.Getenv("NETAGENT_SERVER"), "agent URL (default http://<listen address>; env NETAGENT_SERVER)")
-	pf.StringVar(&c.token, "token", os.Getenv("NETAGENT_TOKEN"), "bearer token (env NETAGENT_TOKEN)")
-	pf.StringVarP(&c.output, "output", "o", "text", "output: text or json")
+	c.bind(cmd, g, true)
 
 	var limit int
 	search := &cobra.Command{

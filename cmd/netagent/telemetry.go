@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,18 +30,6 @@ the range asked for:
   netagent telemetry if.in.bps --device leaf1 --step 1m
   netagent telemetry collectors          # per device: interval, samples, drops, errors`,
 		Args: cobra.MaximumNArgs(1),
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.load(cmd.Flags(), cmd.ErrOrStderr()); err != nil {
-				return err
-			}
-			if c.server == "" {
-				c.server = "http://" + g.cfg.Listen
-			}
-			if c.output != "text" && c.output != "json" {
-				return fmt.Errorf("--output must be text or json, not %q", c.output)
-			}
-			return nil
-		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			w := cmd.OutOrStdout()
@@ -66,10 +53,7 @@ the range asked for:
 			return c.print(w, b, func(w io.Writer) error { return printSeries(w, b) })
 		},
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&c.server, "server", os.Getenv("NETAGENT_SERVER"), "agent URL (default http://<listen address>; env NETAGENT_SERVER)")
-	pf.StringVar(&c.token, "token", os.Getenv("NETAGENT_TOKEN"), "bearer token (env NETAGENT_TOKEN)")
-	pf.StringVarP(&c.output, "output", "o", "text", "output: text or json")
+	c.bind(cmd, g, true)
 	cmd.Flags().StringVar(&device, "device", "", "only this device")
 	cmd.Flags().StringVar(&label, "label", "", "only this interface, link (device:interface), power supply or application")
 	cmd.Flags().StringVar(&since, "since", "", "how far back: a duration (15m) or an RFC 3339 time (default 10m)")

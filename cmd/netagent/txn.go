@@ -176,20 +176,8 @@ func newTxnCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "txn",
 		Short: "List, show and follow transactions on a running agent",
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.load(cmd.Flags(), cmd.ErrOrStderr()); err != nil {
-				return err
-			}
-			if c.server == "" {
-				c.server = "http://" + g.cfg.Listen
-			}
-			return nil
-		},
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&c.server, "server", os.Getenv("NETAGENT_SERVER"), "agent URL (default http://<listen address>; env NETAGENT_SERVER)")
-	pf.StringVar(&c.token, "token", os.Getenv("NETAGENT_TOKEN"), "bearer token (env NETAGENT_TOKEN)")
-	c.output = "json"
+	c.bind(cmd, g, false)
 
 	var devices bool
 	follow := &cobra.Command{
