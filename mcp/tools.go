@@ -150,7 +150,7 @@ func (s *Server) toolset() []*tool {
     "device": {"type": "string"},
     "since": {"type": "string", "description": "Go duration, e.g. 5m."},
     "limit": {"type": "integer", "minimum": 1, "maximum": 10000}}}`,
-			`{"type": "object", "required": ["result"], "properties": {"result": {"description": "the service's answer, as JSON"}}}`),
+			`{"type": "object", "required": ["result"], "properties": {"result": {"type": "array", "description": "the service's answer: the series (telemetry) or the matching cases (knowledge)", "items": {"type": "object", "additionalProperties": true}}}}`),
 			scope: auth.TelemetryRead, run: s.queryTelemetry})
 	}
 	if s.cfg.Knowledge != nil {
@@ -158,7 +158,7 @@ func (s *Server) toolset() []*tool {
 			`{"type": "object", "additionalProperties": false, "required": ["query"], "properties": {
     "query": {"type": "string", "minLength": 1},
     "limit": {"type": "integer", "minimum": 1, "maximum": 100}}}`,
-			`{"type": "object", "required": ["result"], "properties": {"result": {"description": "the service's answer, as JSON"}}}`),
+			`{"type": "object", "required": ["result"], "properties": {"result": {"type": "array", "description": "the service's answer: the series (telemetry) or the matching cases (knowledge)", "items": {"type": "object", "additionalProperties": true}}}}`),
 			scope: auth.KnowledgeRead, run: s.searchKnowledge})
 	}
 	return ts

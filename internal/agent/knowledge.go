@@ -89,5 +89,9 @@ func (k *knowledgeParts) Outcome(caseID string, worked bool) { k.rec.SubmitOutco
 type mcpKnowledge struct{ base *knowledge.Base }
 
 func (m mcpKnowledge) Search(ctx context.Context, q string, limit int) (any, error) {
-	return m.base.Search(ctx, q, limit)
+	found, err := m.base.Search(ctx, q, limit)
+	if found == nil {
+		found = []knowledge.Match{} // an array, as the tool's output schema says
+	}
+	return found, err
 }
