@@ -346,6 +346,9 @@ func (s *Service) Withdraw(ctx context.Context, id, reason string) (*Record, err
 		return nil, err
 	}
 	to := StateWithdrawing
+	if rec.State == StateAccepted || rec.State == StatePlanned {
+		s.takePlanned(id) // never applied: its hand-off plan goes too
+	}
 	switch rec.State {
 	case StateWithdrawn, StateWithdrawing:
 		return rec, nil
