@@ -219,6 +219,20 @@ func watchProgress(c *client.Client) *progressLog {
 	return p
 }
 
+// messagesUntil returns the progress messages of token once one holds
+// want, or after two seconds: a notification may reach the client's
+// handler just after the call's answer (over HTTP they travel apart).
+func (p *progressLog) messagesUntil(token, want string) []string {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		msgs := p.messages(token)
+		if strings.Contains(strings.Join(msgs, "\n"), want) || time.Now().After(deadline) {
+			return msgs
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (p *progressLog) messages(token string) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

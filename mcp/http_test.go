@@ -123,7 +123,7 @@ func TestProgressLeafSpine(t *testing.T) {
 			t.Errorf("%s mtu = %v", d, v)
 		}
 	}
-	msgs := prog.messages("fabric")
+	msgs := prog.messagesUntil("fabric", ": applied:")
 	var states []string
 	for _, m := range msgs {
 		for _, st := range []intent.State{intent.StateAccepted, intent.StatePlanned, intent.StateApplying, intent.StateApplied} {

@@ -115,7 +115,7 @@ func TestToolsOverStdio(t *testing.T) {
 	if v := n.leaf(t, "r1", mtu); v != uint64(9000) {
 		t.Errorf("r1 e1-1 mtu on the lab = %v, want 9000", v)
 	}
-	if msgs := prog.messages("p-mtu"); len(msgs) < 2 || !strings.Contains(strings.Join(msgs, "\n"), "applied") {
+	if msgs := prog.messagesUntil("p-mtu", ": applied:"); len(msgs) < 2 || !strings.Contains(strings.Join(msgs, "\n"), "applied") {
 		t.Errorf("progress = %q, want lifecycle steps up to applied", msgs)
 	}
 

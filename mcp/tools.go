@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -445,15 +446,16 @@ func (s *Server) write(ctx context.Context, c *call, doc map[string]any, token s
 	}
 	c.intentID = id
 	stop := s.progress(ctx, c, id, wait)
-	defer stop()
 	rec, err := s.cfg.Intents.Submit(ctx, body, intent.Source{Channel: "mcp", Ref: c.principal.String()})
 	if err != nil {
+		stop("")
 		return nil, err
 	}
 	c.outcome = "submitted"
 	if wait && !rec.Duplicate {
 		rec = s.wait(ctx, rec)
 	}
+	stop(rec.State)
 	return &WriteResult{Status: string(rec.State), IntentID: rec.ID, Diff: rec.Plan.Diff(), Plan: rec.Plan, Record: rec}, nil
 }
 
@@ -470,15 +472,21 @@ func (s *Server) wait(ctx context.Context, rec *intent.Record) *intent.Record {
 
 // progress forwards the lifecycle events of intent id to the client as
 // progress notifications while the call runs, when the request asked for
-// progress. The returned stop ends it and waits for the sender.
-func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (stop func()) {
+// progress. The returned stop ends it and waits for the sender; given the
+// state the call ends in, it first waits (a second at most) for that
+// state's event, which the service may emit just after the record moved,
+// so the client gets every step before the answer.
+func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (stop func(final intent.State)) {
 	if c.progress == nil || !wait {
-		return func() {}
+		return func(intent.State) {}
 	}
 	srv := serverFrom(ctx)
 	if srv == nil {
-		return func() {}
+		return func(intent.State) {}
 	}
+	var mu sync.Mutex // protects last
+	var last intent.State
+	seen := make(chan struct{}, 1)
 	events := make(chan intent.Event, 64)
 	cancel := s.cfg.Intents.Subscribe(func(e intent.Event) {
 		if e.ID != id {
@@ -487,6 +495,13 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 		select {
 		case events <- e:
 		default: // never block the service; a dropped step is only a missed update
+		}
+		mu.Lock()
+		last = e.State
+		mu.Unlock()
+		select {
+		case seen <- struct{}{}:
+		default:
 		}
 	})
 	done := make(chan struct{})
@@ -516,7 +531,24 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 			}
 		}
 	}()
-	return func() {
+	return func(final intent.State) {
+		deadline := time.NewTimer(time.Second)
+		defer deadline.Stop()
+		for final != "" {
+			mu.Lock()
+			got := last == final
+			mu.Unlock()
+			if got {
+				break
+			}
+			select {
+			case <-seen:
+				continue
+			case <-deadline.C:
+			case <-ctx.Done():
+			}
+			break
+		}
 		cancel()
 		close(quit)
 		<-done
@@ -599,15 +631,16 @@ func (s *Server) withdrawIntent(ctx context.Context, c *call, args json.RawMessa
 	}
 	wait := a.Wait == nil || *a.Wait
 	stop := s.progress(ctx, c, a.ID, wait)
-	defer stop()
 	rec, err := s.cfg.Intents.Withdraw(ctx, a.ID, reason)
 	if err != nil {
+		stop("")
 		return nil, err
 	}
 	c.outcome = "submitted"
 	if wait {
 		rec = s.wait(ctx, rec)
 	}
+	stop(rec.State)
 	return &WithdrawResult{Status: string(rec.State), IntentID: rec.ID, Diff: undoDiff(rec.Plan), Record: rec}, nil
 }
 
