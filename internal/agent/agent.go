@@ -150,6 +150,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		return g.Wait()
 	}
 	if err := a.net.recoverTxns(gctx, a.log); err != nil {
+		if gctx.Err() != nil {
+			// Stopped while recovering: not a failure; the next start
+			// recovers what is left.
+			err = nil
+		}
 		cancel()
 		return errors.Join(err, g.Wait(), a.net.close())
 	}
