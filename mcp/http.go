@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -133,9 +134,54 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				}
 			}
 		}
+		if r.Method == http.MethodPost {
+			// Count the progress notifications written to this POST's
+			// stream, so that a tool answers only once its progress
+			// reached the wire (see delivered).
+			dw := &deliveryWriter{ResponseWriter: w}
+			w, r = dw, r.WithContext(context.WithValue(r.Context(), deliveredKey{}, &dw.progress))
+		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// deliveredKey carries the count of progress notifications written to the
+// response of the request.
+type deliveredKey struct{}
+
+// delivered returns the count of progress notifications written so far to
+// the HTTP response of the call of ctx, or nil over stdio. mcp-go's
+// streamable HTTP server forwards notifications to the POST's stream from
+// another goroutine and drops one it holds when the answer goes first; a
+// tool waits on this count before answering, so none is lost.
+func delivered(ctx context.Context) *atomic.Int64 {
+	n, _ := ctx.Value(deliveredKey{}).(*atomic.Int64)
+	return n
+}
+
+// deliveryWriter counts the progress notifications written through it.
+type deliveryWriter struct {
+	http.ResponseWriter
+	progress atomic.Int64
+}
+
+var progressMethod = []byte(`"method":"notifications/progress"`)
+
+func (w *deliveryWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	if c := bytes.Count(p[:n], progressMethod); c > 0 {
+		w.progress.Add(int64(c))
+	}
+	return n, err
+}
+
+// Flush makes the stream work through the wrapper (mcp-go streams only to
+// an http.Flusher).
+func (w *deliveryWriter) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *deliveryWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func httpError(w http.ResponseWriter, code int, kind, detail string) {
 	w.Header().Set("Content-Type", "application/json")

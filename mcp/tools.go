@@ -506,14 +506,16 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 	})
 	done := make(chan struct{})
 	quit := make(chan struct{})
+	n, sent := 0, 0 // the sender's: read after done
 	go func() {
 		defer close(done)
-		n := 0
 		send := func(e intent.Event) {
 			n++
-			_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+			if srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
 				"progressToken": c.progress, "progress": n,
-				"message": fmt.Sprintf("intent %s: %s: %s", e.ID, e.State, e.Reason)})
+				"message": fmt.Sprintf("intent %s: %s: %s", e.ID, e.State, e.Reason)}) == nil {
+				sent++
+			}
 		}
 		for {
 			select {
@@ -552,6 +554,19 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 		cancel()
 		close(quit)
 		<-done
+		// Over HTTP, answer once what was sent is on the wire (a second at
+		// most), or mcp-go may drop the last notification.
+		if d := delivered(ctx); d != nil {
+			wrote := time.NewTimer(time.Second)
+			defer wrote.Stop()
+			for d.Load() < int64(sent) && ctx.Err() == nil {
+				select {
+				case <-wrote.C:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+		}
 	}
 }
 
