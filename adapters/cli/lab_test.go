@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/cli"
 	"github.com/netagent/netagent/adapters/internal/conformance"
-	"github.com/netagent/netagent/lab"
-	"github.com/netagent/netagent/lab/topo"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -117,50 +114,5 @@ func TestPrepareValidates(t *testing.T) {
 // personality of the simulated lab (one node per personality, default
 // labels) that claims cli.
 func TestKindConformance(t *testing.T) {
-	l, inv := startKindsLab(t)
-	// The suite mostly waits (confirm timers), so every personality runs
-	// at once, whatever -parallel says; t.Run may be called concurrently.
-	var wg sync.WaitGroup
-	n := 0
-	for _, d := range l.Devices() {
-		ep, ok := d.Endpoint(adapters.CLI)
-		if !ok {
-			continue
-		}
-		n++
-		wg.Go(func() {
-			t.Run(d.Kind, func(t *testing.T) {
-				rs := conformance.Run(t, l, inv, conformance.Options{Device: d.Name, Protocol: adapters.CLI, Label: "cli " + ep.Platform + " " + d.Kind, ConfirmTimer: false}, cli.Opener)
-				conformance.WriteTable(t, rs)
-			})
-		})
-	}
-	wg.Wait()
-	if n < 4 {
-		t.Fatalf("only %d personalities claim cli", n)
-	}
-}
-
-// startKindsLab starts lab.KindsTopology in a temporary directory and
-// loads its inventory; both are cleaned up with t.
-func startKindsLab(t *testing.T) (*lab.Lab, *adapters.Inventory) {
-	t.Helper()
-	tp, err := topo.Parse(lab.KindsTopology())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir(), NoAdmin: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("lab close: %v", err)
-		}
-	})
-	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l, inv
+	conformance.RunKinds(t, adapters.CLI, 4, false, cli.Opener)
 }

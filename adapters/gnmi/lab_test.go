@@ -3,15 +3,12 @@ package gnmi_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/gnmi"
 	"github.com/netagent/netagent/adapters/internal/conformance"
-	"github.com/netagent/netagent/lab"
-	"github.com/netagent/netagent/lab/topo"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -62,52 +59,7 @@ func TestMonitorCounters(t *testing.T) {
 // personality of the simulated lab (one node per personality, default
 // labels) that claims gnmi.
 func TestKindConformance(t *testing.T) {
-	l, inv := startKindsLab(t)
-	// The suite mostly waits (confirm timers), so every personality runs
-	// at once, whatever -parallel says; t.Run may be called concurrently.
-	var wg sync.WaitGroup
-	n := 0
-	for _, d := range l.Devices() {
-		_, ok := d.Endpoint(adapters.GNMI)
-		if !ok {
-			continue
-		}
-		n++
-		wg.Go(func() {
-			t.Run(d.Kind, func(t *testing.T) {
-				rs := conformance.Run(t, l, inv, conformance.Options{Device: d.Name, Protocol: adapters.GNMI, Label: "gnmi " + d.Kind, ConfirmTimer: true}, gnmi.Opener)
-				conformance.WriteTable(t, rs)
-			})
-		})
-	}
-	wg.Wait()
-	if n < 10 {
-		t.Fatalf("only %d personalities claim gnmi", n)
-	}
-}
-
-// startKindsLab starts lab.KindsTopology in a temporary directory and
-// loads its inventory; both are cleaned up with t.
-func startKindsLab(t *testing.T) (*lab.Lab, *adapters.Inventory) {
-	t.Helper()
-	tp, err := topo.Parse(lab.KindsTopology())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir(), NoAdmin: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("lab close: %v", err)
-		}
-	})
-	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l, inv
+	conformance.RunKinds(t, adapters.GNMI, 10, true, gnmi.Opener)
 }
 
 // TestQueryOfMissingPathIsEmpty: reading a path that holds nothing (an

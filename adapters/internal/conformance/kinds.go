@@ -1,0 +1,68 @@
+package conformance
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/lab"
+	"github.com/netagent/netagent/lab/topo"
+)
+
+// RunKinds runs the suite on every device personality of the simulated
+// lab (lab.KindsTopology: one node per personality, default labels) that
+// claims protocol, one subtest per kind, and fails when fewer than min
+// personalities claim it. The suite mostly waits (confirm timers), so
+// every personality runs at once, whatever -parallel says.
+func RunKinds(t *testing.T, protocol string, min int, confirmTimer bool, open adapters.Opener) {
+	t.Helper()
+	l, inv := startKindsLab(t)
+	var wg sync.WaitGroup
+	n := 0
+	for _, d := range l.Devices() {
+		ep, ok := d.Endpoint(protocol)
+		if !ok {
+			continue
+		}
+		n++
+		label := protocol + " " + d.Kind
+		if ep.Platform != "" {
+			label = protocol + " " + ep.Platform + " " + d.Kind
+		}
+		wg.Go(func() {
+			t.Run(d.Kind, func(t *testing.T) {
+				rs := Run(t, l, inv, Options{Device: d.Name, Protocol: protocol, Label: label, ConfirmTimer: confirmTimer}, open)
+				WriteTable(t, rs)
+			})
+		})
+	}
+	wg.Wait()
+	if n < min {
+		t.Fatalf("only %d personalities claim %s, want at least %d", n, protocol, min)
+	}
+}
+
+// startKindsLab starts lab.KindsTopology in a temporary directory and
+// loads its inventory; both are cleaned up with t.
+func startKindsLab(t *testing.T) (*lab.Lab, *adapters.Inventory) {
+	t.Helper()
+	tp, err := topo.Parse(lab.KindsTopology())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir(), NoAdmin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("lab close: %v", err)
+		}
+	})
+	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, inv
+}
