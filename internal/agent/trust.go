@@ -55,7 +55,7 @@ func openTrust(ctx context.Context, cfg config.Config, log *slog.Logger, onDenie
 		return nil, err
 	}
 	if created {
-		log.Info("admin token created", "file", cfg.AdminTokenPath(), "tokens", cfg.TokensPath())
+		log.Info("admin token created", "file", cfg.AdminTokenPath(), "token_file", cfg.TokensPath())
 	} else {
 		log.Info("admin token", "file", cfg.AdminTokenPath())
 	}

@@ -8,7 +8,8 @@
 //   - redaction: the value of any attribute whose key names a secret
 //     (password, passwd, secret, token, authorization, api_key,
 //     private_key, credential, sasl) is replaced by REDACTED, at any group
-//     depth, unless it is a bool (password_set) or a number. Values that
+//     depth, unless it is a bool (password_set) or a number, or the key
+//     ends in _file, _path or _dir (where a secret is kept, not the secret). Values that
 //     implement slog.LogValuer (adapters.Secret, adapters.Credentials) are
 //     resolved first, so they redact themselves; this is the net under them.
 //

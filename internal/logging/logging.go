@@ -59,9 +59,18 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 var secretWords = []string{"password", "passwd", "secret", "token", "authorization", "api_key", "apikey",
 	"private_key", "privatekey", "credential", "sasl"}
 
+// whereWords end keys that name where a secret is kept (token_file,
+// private_key_path), not the secret itself: those are logged as they are.
+var whereWords = []string{"_file", "_path", "_dir"}
+
 // IsSecretKey reports whether an attribute key names a secret.
 func IsSecretKey(k string) bool {
 	k = strings.ToLower(k)
+	for _, w := range whereWords {
+		if strings.HasSuffix(k, w) {
+			return false
+		}
+	}
 	for _, w := range secretWords {
 		if strings.Contains(k, w) {
 			return true

@@ -28,6 +28,9 @@ func TestHandler(t *testing.T) {
 		{"secret-named keys", func(l *slog.Logger) {
 			l.Info("login", "password", pw, "Authorization", "Bearer "+pw, "sasl_password", pw, "password_set", true)
 		}, []string{"password=REDACTED", "Authorization=REDACTED", "password_set=true"}, []string{pw}},
+		{"where a secret is kept is not a secret", func(l *slog.Logger) {
+			l.Info("admin token created", "token_file", "/var/lib/netagent/tokens", "private_key_path", "/etc/k.pem", "token", pw)
+		}, []string{"token_file=/var/lib/netagent/tokens", "private_key_path=/etc/k.pem", "token=REDACTED"}, []string{pw}},
 		{"nested groups and WithAttrs", func(l *slog.Logger) {
 			l.With("token", pw).Info("x", slog.Group("kafka", slog.String("sasl_secret", pw), slog.String("user", "u")))
 		}, []string{"token=REDACTED", "kafka.sasl_secret=REDACTED", "kafka.user=u"}, []string{pw}},
