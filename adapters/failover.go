@@ -366,11 +366,12 @@ func (f *Failover) reselect(reason string) {
 		f.opts.OnEvent(Event{Time: time.Now(), Device: f.name, From: from, To: to, Reason: reason})
 		return
 	}
-	level := slog.LevelWarn
-	if from == "" && to != "" {
-		level = slog.LevelInfo // first selection, or recovery from all down
+	if from == "" {
+		// First selection, or recovery from all down: not a switch.
+		f.log.Info("device protocol", "protocol", to, "reason", reason)
+		return
 	}
-	f.log.Log(context.Background(), level, "protocol switch", "from", from, "to", to, "reason", reason)
+	f.log.Warn("protocol switch", "from", from, "to", to, "reason", reason)
 }
 
 // Active returns the protocol currently serving the device ("" if none).

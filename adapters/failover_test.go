@@ -302,7 +302,7 @@ func (r *recorder) switches() []string {
 	defer r.mu.Unlock()
 	var out []string
 	for _, s := range r.recs {
-		if strings.HasPrefix(s, "protocol switch") {
+		if strings.HasPrefix(s, "protocol switch") || strings.HasPrefix(s, "device protocol") {
 			out = append(out, s)
 		}
 	}
@@ -320,7 +320,7 @@ func TestFailoverOpenedOnce(t *testing.T) {
 		wantLog    []string
 	}{
 		{"with OnEvent", true, []string{"r1: >netconf opened"}, nil},
-		{"without OnEvent", false, nil, []string{"protocol switch from= to=netconf reason=opened"}},
+		{"without OnEvent", false, nil, []string{"device protocol protocol=netconf reason=opened"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
