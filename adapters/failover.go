@@ -54,6 +54,7 @@ type member struct {
 	mu        sync.Mutex // protects following fields
 	dev       Device
 	lastProbe time.Time // last probe or successful operation
+	lastTry   time.Time // last probe begun, or failure seen
 	lastUsed  time.Time // last operation begun or ended
 	active    int       // operations in flight (a Monitor for its whole run)
 	caps      *Caps     // what the adapter offered when last open (nil: never asked)
@@ -189,6 +190,9 @@ func (f *Failover) open(ctx context.Context, m *member) error {
 	d, err := o(ctx, m.target)
 	if err != nil {
 		f.opts.Sessions.Release()
+		m.mu.Lock()
+		m.lastTry = time.Now()
+		m.mu.Unlock()
 		return err
 	}
 	m.mu.Lock()
@@ -295,11 +299,19 @@ func (f *Failover) nextCheck() time.Duration {
 }
 
 // probeDue: a protocol that is down or degraded is probed every Interval
-// (to see it recover), one never opened is not probed (it opens when
-// failover needs it), and an open healthy one only when it has not
-// answered anything for KeepAlive (an operation that succeeded counts).
+// (to see it recover), but only every KeepAlive when it failed for good
+// (credentials refused, host key changed: each probe would repeat the
+// refusal and may lock the account); one never opened is not probed (it
+// opens when failover needs it), and an open healthy one only when it has
+// not answered anything for KeepAlive (an operation that succeeded counts).
 func (f *Failover) probeDue(m *member) bool {
 	if m.health.State() != Healthy {
+		var de *DeviceError
+		if err := m.health.LastError(); errors.As(err, &de) && de.Permanent() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return time.Since(m.lastTry) >= f.opts.Health.KeepAlive
+		}
 		return true
 	}
 	if m.device() == nil {
@@ -312,6 +324,9 @@ func (f *Failover) probe(ctx context.Context, m *member) {
 	pctx, cancel := context.WithTimeout(ctx, f.opts.Health.ProbeTimeout)
 	defer cancel()
 	start := time.Now()
+	m.mu.Lock()
+	m.lastTry = start
+	m.mu.Unlock()
 	d := m.device()
 	var err error
 	switch p, ok := d.(Pinger); {
@@ -393,6 +408,9 @@ func (f *Failover) HealthOf(p string) (HealthState, bool) {
 
 // failed records that m failed at the transport level and reselects.
 func (f *Failover) failed(m *member, err error) {
+	m.mu.Lock()
+	m.lastTry = time.Now()
+	m.mu.Unlock()
 	m.health.Trip(err)
 	f.reselect(fmt.Sprintf("%s failed: %v", m.name(), err))
 	select {

@@ -30,6 +30,7 @@ const (
 	fakeDown                  // unreachable: nothing sent
 	fakeHang                  // hangs until ctx ends, applies nothing
 	fakeApplyThenDie          // applies the change, then the reply is lost
+	fakeAuth                  // refuses the credentials: a permanent failure
 )
 
 type fakeProto struct {
@@ -96,7 +97,9 @@ func (f *fakeProto) Monitor(ctx context.Context, sub Subscription, emit func(Upd
 }
 
 func (f *fakeProto) Ping(ctx context.Context) error {
-	if m := f.getMode(); m != fakeOK {
+	if m := f.getMode(); m == fakeAuth {
+		return &DeviceError{Device: "r1", Protocol: f.name, Phase: PhaseConnect, Kind: ErrAuth, NotApplied: true}
+	} else if m != fakeOK {
 		return f.err(ErrUnreachable, true)
 	}
 	return nil
@@ -469,5 +472,74 @@ func TestFailoverIdleClose(t *testing.T) {
 	}
 	if limit.Open() != 0 {
 		t.Errorf("slots after Close = %d, want 0", limit.Open())
+	}
+}
+
+// TestFailoverDoesNotRepeatRefusedCredentials: a protocol whose
+// credentials were refused is not probed every Interval (each probe would
+// repeat the refusal and may lock the account on a real device), only
+// every KeepAlive; one that is merely unreachable is probed every Interval.
+func TestFailoverDoesNotRepeatRefusedCredentials(t *testing.T) {
+	tests := []struct {
+		name       string
+		mode       fakeMode
+		wantProbes bool
+	}{
+		{"credentials refused", fakeAuth, false},
+		{"unreachable", fakeDown, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			st := &store{tree: yang.NewTree()}
+			nc := &fakeProto{name: NETCONF, st: st, mode: tc.mode}
+			gn := &fakeProto{name: GNMI, st: st}
+			for _, p := range []*fakeProto{nc, gn} {
+				if err := reg.Register(p.name, func(context.Context, Target) (Device, error) {
+					p.mu.Lock()
+					p.opens++
+					p.mu.Unlock()
+					switch p.getMode() {
+					case fakeAuth:
+						return nil, &DeviceError{Device: "r1", Protocol: p.name, Phase: PhaseConnect, Kind: ErrAuth, NotApplied: true}
+					case fakeDown:
+						return nil, p.err(ErrUnreachable, true)
+					}
+					return p, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			targets := []Target{{Device: "r1", Protocol: ProtocolSpec{Name: NETCONF}}, {Device: "r1", Protocol: ProtocolSpec{Name: GNMI}}}
+			f, err := OpenDevice(context.Background(), reg, targets, FailoverOptions{
+				Health: HealthConfig{Interval: 5 * time.Millisecond, KeepAlive: time.Hour, FailAfter: 1, RecoverAfter: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := f.Configure(context.Background(), mtu(9000)); err != nil {
+				t.Fatal(err)
+			}
+			if f.Active() != GNMI {
+				t.Fatalf("active = %q, want gnmi after netconf failed", f.Active())
+			}
+			before := nc.openCount()
+			if tc.wantProbes {
+				// Probed every interval: three probes come soon, even on a
+				// loaded machine.
+				for deadline := time.Now().Add(10 * time.Second); nc.openCount() < before+3 && time.Now().Before(deadline); {
+					time.Sleep(10 * time.Millisecond)
+				}
+			} else {
+				time.Sleep(time.Second) // 200 probe intervals
+			}
+			probes := nc.openCount() - before
+			if tc.wantProbes && probes < 3 {
+				t.Errorf("unreachable netconf probed %d times, want it probed every interval", probes)
+			}
+			if !tc.wantProbes && probes != 0 {
+				t.Errorf("netconf with refused credentials probed %d times within KeepAlive, want 0", probes)
+			}
+		})
 	}
 }
