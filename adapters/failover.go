@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -163,7 +164,7 @@ func OpenDevice(ctx context.Context, reg *Registry, targets []Target, opts Failo
 	}
 	if opened == 0 {
 		_ = f.closeMembers()
-		return nil, fmt.Errorf("open device %s: %w", f.name, errors.Join(errs...))
+		return nil, f.wrap("open device", "", errors.Join(errs...))
 	}
 	f.reselect("opened")
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -491,7 +492,7 @@ func (f *Failover) Configure(ctx context.Context, changes []yang.Change) error {
 		}
 		backoff = min(2*backoff, time.Second)
 	}
-	return fmt.Errorf("configure %s: every protocol failed: %w", f.name, errors.Join(errs...))
+	return f.wrap("configure", "every protocol failed", errors.Join(errs...))
 }
 
 // configureOn tries m once. done reports that Configure is over (with err,
@@ -573,7 +574,7 @@ func (f *Failover) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, er
 		}
 		f.failed(m, err)
 	}
-	return nil, fmt.Errorf("query %s: every protocol failed: %w", f.name, errors.Join(errs...))
+	return nil, f.wrap("query", "every protocol failed", errors.Join(errs...))
 }
 
 // Monitor streams through the best protocol; when it fails, or a more
@@ -635,7 +636,7 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 			if lastErr == nil {
 				lastErr = errors.New("no protocol can serve the subscription")
 			}
-			return fmt.Errorf("monitor %s: %w", f.name, lastErr)
+			return f.wrap("monitor", "", lastErr)
 		}
 		d, release, err := f.use(ctx, m)
 		if err != nil {
@@ -819,7 +820,7 @@ func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change
 		f.failed(m, err)
 	}
 	f.release()
-	return fmt.Errorf("prepare %s: %w", f.name, errors.Join(append(errs, ErrUnsupported)...))
+	return f.wrap("prepare", "", errors.Join(append(errs, ErrUnsupported)...))
 }
 
 func (f *Failover) pinned(tx string, phase Phase) (Transactional, error) {
@@ -940,4 +941,18 @@ func (f *Failover) Rollback(ctx context.Context, tx string) error {
 	}
 	f.forget(tx)
 	return nil
+}
+
+// wrap adds what was done (and a summary) to err, naming the device only
+// when err does not already (a DeviceError names it: "netconf connect r1:
+// ..."), so a message says the device once.
+func (f *Failover) wrap(op, summary string, err error) error {
+	head := op
+	if !strings.Contains(err.Error(), " "+f.name+":") {
+		head += " " + f.name
+	}
+	if summary != "" {
+		head += ": " + summary
+	}
+	return fmt.Errorf("%s: %w", head, err)
 }

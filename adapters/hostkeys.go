@@ -26,8 +26,10 @@ type HostKeyError struct {
 	Fix         string
 }
 
+// Error names the address and the key, not the device: the DeviceError
+// that carries it names the device already.
 func (e *HostKeyError) Error() string {
-	return fmt.Sprintf("device %s (%s): SSH host key %s refused: %s; %s", e.Device, e.Host, e.Fingerprint, e.Reason, e.Fix)
+	return fmt.Sprintf("SSH host key %s of %s refused: %s; %s", e.Fingerprint, e.Host, e.Reason, e.Fix)
 }
 
 // Is makes errors.Is(err, ErrHostKey) true.
