@@ -81,7 +81,8 @@ func parseClabTopology(data []byte, source string) (*Inventory, error) {
 				}
 			}
 		}
-		if unmanagedKind[kind] || len(d.Protocols) == 0 {
+		_, labelled := n.Labels["netagent-protocols"]
+		if unmanagedKind[kind] || len(d.Protocols) == 0 || (!labelled && n.Labels[LabelCLIPlatform] == "" && HostKind(kind)) {
 			continue
 		}
 		if p, ok := n.Labels["netagent-protocols"]; ok {
@@ -128,13 +129,47 @@ func boundProtocols(bs []clabPortBinding, platform, addr string) ([]ProtocolSpec
 	return out, addr
 }
 
-// clabKind is the node's kind; linux nodes running an FRR image count as frr.
+// clabKind is the node's kind; linux nodes running an FRR image (or no
+// image) count as frr.
 func clabKind(n clabNode) string {
-	if n.Kind == "linux" && strings.Contains(strings.ToLower(n.Image), "frr") {
+	if n.Kind == "linux" && (n.Image == "" || isFRRImage(n.Image)) {
 		return "frr"
 	}
 	return n.Kind
 }
+
+// isFRRImage reports whether a container image is FRR's
+// (frrouting/frr:v8.4.1, quay.io/frrouting/frr, frr:latest).
+func isFRRImage(image string) bool {
+	repo := image
+	if i := strings.LastIndexByte(repo, '/'); i >= 0 {
+		repo = repo[i+1:]
+	}
+	repo, _, _ = strings.Cut(repo, ":")
+	repo, _, _ = strings.Cut(repo, "@")
+	return repo == "frr" || strings.Contains(image, "frrouting/")
+}
+
+// hostKinds are containerlab kinds that run hosts or appliances netagent
+// does not configure: Linux hosts (linux with an image other than FRR's),
+// VMs, traffic generators, firewalls and routers without a model-driven
+// interface. A node of such a kind becomes a device only when its labels
+// name its protocols (netagent-protocols) or CLI dialect. The simulated
+// lab's personality table agrees (a test in package lab checks it).
+var hostKinds = map[string]bool{
+	"linux": true, "k8s-kind": true, "generic_vm": true, "freebsd": true, "openbsd": true,
+	"keysight_ixia-c-one": true, "spirent_stc": true,
+	"f5_bigip-ve": true, "fortinet_fortigate": true, "checkpoint_cloudguard": true, "cisco_asav": true, "cisco_ftdv": true,
+	"paloalto_panos": true, "vr-pan": true, "vr-paloalto_panos": true,
+	"vyosnetworks_vyos": true, "mikrotik_ros": true, "vr-ros": true, "vr-mikrotik_ros": true, "openwrt": true, "fdio_vpp": true,
+	"veesix_osvbng": true, "aruba_aoscx": true, "vr-aoscx": true, "vr-aruba_aoscx": true, "dell_ftosv": true, "vr-ftosv": true,
+	"vr-dell_ftosv": true, "cisco_iol": true, "cisco_vios": true, "cisco_sdwan": true,
+}
+
+// HostKind reports whether containerlab kind is a host or appliance, not a
+// network device netagent configures (bridges and external containers
+// included).
+func HostKind(kind string) bool { return hostKinds[kind] || unmanagedKind[kind] }
 
 // parseProtocolLabel reads "gnmi:57400,netconf:830,cli:22" (optional
 // "+tls" after a gnmi port): a preference order a topology can set per node.

@@ -33,5 +33,7 @@ func ExampleLoadInventory() {
 	}
 	// Output:
 	// leaf1 172.20.20.2 gnmi 57400
+	// r3 172.20.20.11 cli 22
+	// r4 172.20.20.13 cli 22
 	// spine1 127.0.0.1 gnmi 41011
 }

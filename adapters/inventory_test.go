@@ -120,6 +120,15 @@ func TestLoadContainerlab(t *testing.T) {
 		{Name: "leaf1", Address: "172.20.20.2", Kind: "nokia_srlinux", Credentials: "c",
 			Labels:    map[string]string{"role": "leaf", "clab-topology": "mini"},
 			Protocols: []ProtocolSpec{{Name: GNMI, Port: 57400, TLS: true}, {Name: NETCONF, Port: 830}}},
+		// A linux node with an FRR image is an FRR router; one with another
+		// image is a host (client1), unless its labels name a CLI dialect
+		// (r4); a firewall appliance (fw) is not configured by netagent.
+		{Name: "r3", Address: "172.20.20.11", Kind: "frr", Credentials: "c",
+			Labels:    map[string]string{"clab-topology": "mini"},
+			Protocols: []ProtocolSpec{{Name: CLI, Port: 22, Platform: "frr"}}},
+		{Name: "r4", Address: "172.20.20.13", Kind: "linux", Credentials: "c",
+			Labels:    map[string]string{"clab-topology": "mini", "netagent.cli-platform": "frr"},
+			Protocols: []ProtocolSpec{{Name: CLI, Port: 22, Platform: "frr"}}},
 		{Name: "spine1", Address: "127.0.0.1", Kind: "arista_ceos", Credentials: "c",
 			Labels:    map[string]string{"role": "spine", "clab-topology": "mini"},
 			Protocols: []ProtocolSpec{{Name: GNMI, Port: 41011}, {Name: CLI, Port: 41012, Platform: "eos"}}},

@@ -227,3 +227,16 @@ func TestContainerlabExamplesComeUp(t *testing.T) {
 	}
 	t.Logf("%d topologies: %d devices, %d hosts", len(files), devices, hosts)
 }
+
+// TestHostKindsAgreeWithAdapters: reading a real containerlab's
+// topology-data.json (package adapters) treats as hosts exactly the kinds
+// the simulated lab brings up as hosts.
+func TestHostKindsAgreeWithAdapters(t *testing.T) {
+	for _, p := range Personalities() {
+		for _, k := range p.Kinds {
+			if got := adapters.HostKind(k); got != p.Host {
+				t.Errorf("kind %s: adapters.HostKind = %v, the lab's %s personality says host = %v", k, got, p.Name, p.Host)
+			}
+		}
+	}
+}
