@@ -41,9 +41,9 @@ func TestDeviceSetIsAudited(t *testing.T) {
 	}
 	defer l.Close()
 	kh := filepath.Join(t.TempDir(), "known_hosts")
-	mtu := "/interfaces/interface[name=eth1]/config/mtu"
+	desc := "/interfaces/interface[name=eth1]/config/description"
 	if out, err := runCLI(t, "", "device", "set", "--inventory", l.InventoryPath(), "--known-hosts", kh, "--ssh-accept-new",
-		"--protocol", "cli", "r2", mtu, "9100"); err != nil {
+		"--protocol", "cli", "r2", desc, "uplink"); err != nil {
 		t.Fatalf("set: %v\n%s", err, out)
 	}
 	out, err := runCLI(t, "", "audit", "show", "--device", "r2", "-o", "json")

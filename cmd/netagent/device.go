@@ -158,6 +158,11 @@ func newDeviceCmd(g *globals) *cobra.Command {
 				_, err = fmt.Fprintln(cmd.OutOrStdout(), "no change")
 				return err
 			}
+			// What the platform has no command for is refused before
+			// anything is sent, as plans refuse it.
+			if why, ok := fo.Capabilities().Unsupported[yang.SchemaPath(p)]; ok {
+				return fmt.Errorf("device %s: cannot set %s over %s: %s", args[0], p, fo.Active(), why)
+			}
 			if err := au.accepted(ctx, args[0], p, v); err != nil {
 				return err
 			}

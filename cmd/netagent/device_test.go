@@ -34,19 +34,29 @@ topology:
 	inv := l.InventoryPath()
 	mtu := "/interfaces/interface[name=eth1]/config/mtu"
 
+	// FRR has no interface mtu command: refused before anything is sent.
 	out, err := runCLI(t, "", "device", "set", "--inventory", inv, "r2", mtu, "9100")
+	if err == nil || !strings.Contains(err.Error(), "cannot set "+mtu) || !strings.Contains(err.Error(), "FRR has no interface mtu command") {
+		t.Errorf("set mtu on FRR: %v, want it refused with the reason\n%s", err, out)
+	}
+	running, _ := l.Running("r2")
+	if v, _ := running.Get(yang.MustParsePath(mtu)); v != uint64(1500) {
+		t.Errorf("device mtu = %v after the refusal, want 1500", v)
+	}
+	desc := "/interfaces/interface[name=eth1]/config/description"
+	out, err = runCLI(t, "", "device", "set", "--inventory", inv, "r2", desc, "to-r1")
 	if err != nil {
 		t.Fatalf("set: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "1500 -> 9100") || !strings.Contains(out, "via cli") {
+	if !strings.Contains(out, "to-r1") || !strings.Contains(out, "via cli") {
 		t.Errorf("set output:\n%s", out)
 	}
-	running, _ := l.Running("r2")
-	if v, _ := running.Get(yang.MustParsePath(mtu)); v != uint64(9100) {
-		t.Errorf("device mtu = %v, want 9100", v)
+	running, _ = l.Running("r2")
+	if v, _ := running.Get(yang.MustParsePath(desc)); v != "to-r1" {
+		t.Errorf("device description = %v, want to-r1", v)
 	}
-	out, err = runCLI(t, "", "device", "get", "--inventory", inv, "r2", mtu)
-	if err != nil || !strings.Contains(out, mtu+" = 9100") {
+	out, err = runCLI(t, "", "device", "get", "--inventory", inv, "r2", desc)
+	if err != nil || !strings.Contains(out, desc+" = to-r1") {
 		t.Errorf("get: %v\n%s", err, out)
 	}
 	out, err = runCLI(t, "", "device", "ping", "--inventory", inv, "--protocol", "netconf", "r1")
