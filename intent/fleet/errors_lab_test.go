@@ -123,6 +123,7 @@ func TestDeviceErrorsReachTheCaller(t *testing.T) {
 		{"wrong password", wrongPassword, nil, http.StatusBadGateway, "authentication failed", "password file"},
 		{"changed host key", hostKey, nil, http.StatusBadGateway, "host key", "known_hosts"},
 		{"device down", l.InventoryPath(), &fault.Fault{Kind: fault.Down, Protocol: fault.CLI}, http.StatusBadGateway, "unreachable", ""},
+		{"device hangs", l.InventoryPath(), &fault.Fault{Kind: fault.Hang, Protocol: fault.CLI}, http.StatusGatewayTimeout, "timed out", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,7 +194,8 @@ func startREST(t *testing.T, invPath string, log *slog.Logger) (*intent.Service,
 			t.Fatal(err)
 		}
 	}
-	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
+	// Short timeouts, so a device that hangs answers 504 soon.
+	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{Timeouts: adapters.Timeouts{Connect: 2 * time.Second, Auth: 2 * time.Second, RPC: 2 * time.Second}}, adapters.FailoverOptions{})
 	f := fleet.New(inv, pool)
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{})
 	if err != nil {
