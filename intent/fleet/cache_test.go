@@ -6,41 +6,18 @@ import (
 	"time"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/intent/fleet"
 	"github.com/netagent/netagent/lab"
-	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/lab/labtest"
 	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/yang"
 )
 
 func labPool(t *testing.T) (*adapters.Inventory, *adapters.Pool) {
 	t.Helper()
-	tp, err := topo.Parse(topologies.TwoNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := adapters.NewRegistry()
-	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(n, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
-	t.Cleanup(func() { _ = pool.Close() })
-	return inv, pool
+	_, inv := labtest.Start(t, topologies.TwoNode, lab.Options{})
+	return inv, labtest.Pool(t, inv, adapters.TargetOptions{}, adapters.FailoverOptions{})
 }
 
 func mtuChange(v uint64) []yang.Change {

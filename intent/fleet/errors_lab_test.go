@@ -21,13 +21,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/intent"
-	"github.com/netagent/netagent/intent/fleet"
 	"github.com/netagent/netagent/intent/rest"
-	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/topo"
@@ -183,33 +178,10 @@ func TestDeviceErrorsReachTheCaller(t *testing.T) {
 // startREST starts a service over the inventory at invPath and its REST API.
 func startREST(t *testing.T, invPath string, log *slog.Logger) (*intent.Service, *httptest.Server) {
 	t.Helper()
-	ctx := context.Background()
-	inv, err := adapters.LoadInventory(invPath, adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := adapters.NewRegistry()
-	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(n, o); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// Short timeouts, so a device that hangs answers 504 soon.
-	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{Timeouts: adapters.Timeouts{Connect: 2 * time.Second, Auth: 2 * time.Second, RPC: 2 * time.Second}}, adapters.FailoverOptions{})
-	f := fleet.New(inv, pool)
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = svc.Run(rctx) }()
+	svc, _ := startService(t, invPath, adapters.TargetOptions{Timeouts: adapters.Timeouts{Connect: 2 * time.Second, Auth: 2 * time.Second, RPC: 2 * time.Second}}, log)
 	srv := httptest.NewServer(rest.New(svc, nil, log).Serve())
-	t.Cleanup(func() { srv.Close(); cancel(); <-done; pool.Close(); db.Close() })
+	t.Cleanup(srv.Close)
 	return svc, srv
 }
 

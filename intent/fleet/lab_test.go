@@ -7,21 +7,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/intent"
-	"github.com/netagent/netagent/intent/fleet"
 	"github.com/netagent/netagent/intent/nl"
 	"github.com/netagent/netagent/intent/rest"
-	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/lab"
-	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/lab/labtest"
 	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/yang"
 )
@@ -35,51 +29,14 @@ type agent struct {
 
 func startAgent(t *testing.T) *agent {
 	t.Helper()
-	ctx := context.Background()
-	tp, err := topo.Parse(topologies.TwoNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Start(ctx, tp, lab.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("lab close: %v", err)
-		}
-	})
-	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := adapters.NewRegistry()
-	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(n, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
-	t.Cleanup(func() { pool.Close() })
-	f := fleet.New(inv, pool)
-
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = svc.Run(rctx) }()
+	l, _ := labtest.Start(t, topologies.TwoNode, lab.Options{})
+	svc, f := startService(t, l.InventoryPath(), adapters.TargetOptions{}, nil)
 	parser, err := nl.New(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(rest.New(svc, parser, nil).Serve())
-	t.Cleanup(func() { srv.Close(); cancel(); <-done; db.Close() })
+	t.Cleanup(srv.Close)
 	return &agent{lab: l, svc: svc, url: srv.URL}
 }
 

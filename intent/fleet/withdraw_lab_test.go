@@ -12,12 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/intent"
-	"github.com/netagent/netagent/intent/fleet"
-	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/datastore"
 	"github.com/netagent/netagent/lab/topo"
@@ -64,38 +59,6 @@ func onlyProtocol(t *testing.T, l *lab.Lab, device, protocol string) string {
 	return path
 }
 
-// startService starts an intent service over the lab's devices listed in
-// the inventory at invPath.
-func startService(t *testing.T, invPath string) *intent.Service {
-	t.Helper()
-	ctx := context.Background()
-	inv, err := adapters.LoadInventory(invPath, adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := adapters.NewRegistry()
-	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(n, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
-	f := fleet.New(inv, pool)
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = svc.Run(rctx) }()
-	t.Cleanup(func() { cancel(); <-done; pool.Close(); db.Close() })
-	return svc
-}
-
 // TestWithdrawSharedParentsOnTheLab applies two intents that share a parent
 // (two routes, two addresses on one interface, two BGP neighbours) on every
 // protocol of the lab (r1 over gNMI only and over NETCONF only, r2 over its
@@ -131,7 +94,7 @@ func TestWithdrawSharedParentsOnTheLab(t *testing.T) {
 	n := 0
 	for _, tg := range targets {
 		t.Run(tg.device+"-"+tg.protocol, func(t *testing.T) {
-			svc := startService(t, onlyProtocol(t, l, tg.device, tg.protocol))
+			svc, _ := startService(t, onlyProtocol(t, l, tg.device, tg.protocol), adapters.TargetOptions{}, nil)
 			st, err := l.Store(tg.device)
 			if err != nil {
 				t.Fatal(err)

@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
+	"github.com/netagent/netagent/adapters/protocols"
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/intent/fileintake"
 	"github.com/netagent/netagent/intent/fleet"
@@ -50,15 +48,7 @@ type network struct {
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
-func Registry() (*adapters.Registry, error) {
-	reg := adapters.NewRegistry()
-	for proto, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(proto, o); err != nil {
-			return nil, err
-		}
-	}
-	return reg, nil
-}
+func Registry() (*adapters.Registry, error) { return protocols.Registry(), nil }
 
 // openNetwork loads the inventory, opens the store and builds the intent
 // service. On error everything opened so far is closed.
