@@ -121,4 +121,3 @@ func TestJWTAuthorisation(t *testing.T) {
 		t.Errorf("requester = %+v, want the token's subject", applied.Record)
 	}
 }
-
