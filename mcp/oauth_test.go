@@ -145,6 +145,10 @@ func (as *authServer) token(w http.ResponseWriter, r *http.Request) {
 			granted = append(granted, string(s))
 		}
 	}
+	if len(granted) == 0 {
+		oauthErr(http.StatusBadRequest, "invalid_scope", "none of the scopes asked for is granted to this client")
+		return
+	}
 	tok := as.mint(id, resource, strings.Join(granted, " "), 5*time.Minute)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
