@@ -32,6 +32,12 @@ type Config struct {
 	Parser    Parser
 	Telemetry Telemetry
 	Knowledge Knowledge
+	// Steps, when set, reports each device's steps of an intent's change
+	// as progress too (DeviceSteps for the device executor, TxnSteps for
+	// the transaction coordinator); nil reports lifecycle steps only.
+	Steps Steps
+	// Transactions, when set, offers txn_status.
+	Transactions Transactions
 	// Log receives one line per tool call; nil discards.
 	Log *slog.Logger
 	// Audit, when set, is called after every tool call (the lead points it

@@ -452,10 +452,14 @@ func (s *Server) write(ctx context.Context, c *call, doc map[string]any, token s
 		return nil, err
 	}
 	c.outcome = "submitted"
-	if wait && !rec.Duplicate {
-		rec = s.wait(ctx, rec)
+	if rec.Duplicate {
+		stop("") // nothing moves: no step to wait for
+	} else {
+		if wait {
+			rec = s.wait(ctx, rec)
+		}
+		stop(rec.State)
 	}
-	stop(rec.State)
 	return &WriteResult{Status: string(rec.State), IntentID: rec.ID, Diff: rec.Plan.Diff(), Plan: rec.Plan, Record: rec}, nil
 }
 
@@ -470,12 +474,14 @@ func (s *Server) wait(ctx context.Context, rec *intent.Record) *intent.Record {
 	return rec
 }
 
-// progress forwards the lifecycle events of intent id to the client as
-// progress notifications while the call runs, when the request asked for
-// progress. The returned stop ends it and waits for the sender; given the
-// state the call ends in, it first waits (a second at most) for that
-// state's event, which the service may emit just after the record moved,
-// so the client gets every step before the answer.
+// progress forwards the lifecycle events of intent id, and the device
+// steps of its changes (Config.Steps), to the client as progress
+// notifications while the call runs, when the request asked for progress.
+// The returned stop ends it and waits for the sender; given the state the
+// call ends in, it first waits (stepWait at most) for that state's event,
+// which the service may emit just after the record moved, and for the end
+// of every change whose steps began, so the client gets every step before
+// the answer.
 func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (stop func(final intent.State)) {
 	if c.progress == nil || !wait {
 		return func(intent.State) {}
@@ -484,48 +490,69 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 	if srv == nil {
 		return func(intent.State) {}
 	}
-	var mu sync.Mutex // protects last
+	var mu sync.Mutex // protects last and open
 	var last intent.State
-	seen := make(chan struct{}, 1)
-	events := make(chan intent.Event, 64)
+	open := 0 // changes whose steps began and did not end
+	changed := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	msgs := make(chan string, 256)
+	enqueue := func(m string) {
+		select {
+		case msgs <- m:
+		default: // never block the service; a dropped step is only a missed update
+		}
+	}
 	cancel := s.cfg.Intents.Subscribe(func(e intent.Event) {
 		if e.ID != id {
 			return
 		}
-		select {
-		case events <- e:
-		default: // never block the service; a dropped step is only a missed update
-		}
+		enqueue(fmt.Sprintf("intent %s: %s: %s", e.ID, e.State, e.Reason))
 		mu.Lock()
 		last = e.State
 		mu.Unlock()
-		select {
-		case seen <- struct{}{}:
-		default:
-		}
+		poke()
 	})
+	stopSteps := func() {}
+	if s.cfg.Steps != nil {
+		stopSteps = s.cfg.Steps.Watch(id, func(st DeviceStep) {
+			enqueue(stepMessage(st))
+			mu.Lock()
+			switch st.Step {
+			case StepBegin:
+				open++
+			case StepEnd:
+				open = max(open-1, 0)
+			}
+			mu.Unlock()
+			poke()
+		})
+	}
 	done := make(chan struct{})
 	quit := make(chan struct{})
 	n, sent := 0, 0 // the sender's: read after done
 	go func() {
 		defer close(done)
-		send := func(e intent.Event) {
+		send := func(m string) {
 			n++
 			if srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
-				"progressToken": c.progress, "progress": n,
-				"message": fmt.Sprintf("intent %s: %s: %s", e.ID, e.State, e.Reason)}) == nil {
+				"progressToken": c.progress, "progress": n, "message": m}) == nil {
 				sent++
 			}
 		}
 		for {
 			select {
-			case e := <-events:
-				send(e)
+			case m := <-msgs:
+				send(m)
 			case <-quit:
 				for {
 					select {
-					case e := <-events:
-						send(e)
+					case m := <-msgs:
+						send(m)
 					default:
 						return
 					}
@@ -534,17 +561,17 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 		}
 	}()
 	return func(final intent.State) {
-		deadline := time.NewTimer(time.Second)
+		deadline := time.NewTimer(stepWait)
 		defer deadline.Stop()
 		for final != "" {
 			mu.Lock()
-			got := last == final
+			settled := last == final && open == 0
 			mu.Unlock()
-			if got {
+			if settled {
 				break
 			}
 			select {
-			case <-seen:
+			case <-changed:
 				continue
 			case <-deadline.C:
 			case <-ctx.Done():
@@ -552,12 +579,13 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 			break
 		}
 		cancel()
+		stopSteps()
 		close(quit)
 		<-done
-		// Over HTTP, answer once what was sent is on the wire (a second at
+		// Over HTTP, answer once what was sent is on the wire (stepWait at
 		// most), or mcp-go may drop the last notification.
 		if d := delivered(ctx); d != nil {
-			wrote := time.NewTimer(time.Second)
+			wrote := time.NewTimer(stepWait)
 			defer wrote.Stop()
 			for d.Load() < int64(sent) && ctx.Err() == nil {
 				select {
@@ -569,6 +597,11 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 		}
 	}
 }
+
+// stepWait bounds how long a write's answer waits for its last progress
+// steps: they normally follow within milliseconds, and the bound only
+// matters when something is lost; generous, for a loaded machine.
+const stepWait = 10 * time.Second
 
 func (s *Server) intentStatus(ctx context.Context, c *call, args json.RawMessage) (any, error) {
 	var a struct{ ID string }
