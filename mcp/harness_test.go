@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,7 +91,7 @@ func startNetworkWith(t *testing.T, topology []byte, withTxn bool) *network {
 	icfg := intent.Config{Store: db, Inventory: f, Devices: f, Executor: steps.Executor(intent.DeviceExecutor{Devices: steps.Devices(f)})}
 	var coord *txn.Coordinator
 	if withTxn {
-		if coord, err = txn.New(ctx, txn.Config{Store: db, Devices: txnDevices{pool}}); err != nil {
+		if coord, err = txn.New(ctx, txn.Config{Store: db, Devices: txnDevices{f}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := coord.Recover(ctx); err != nil {
@@ -123,11 +124,20 @@ func startNetworkWith(t *testing.T, topology []byte, withTxn bool) *network {
 	return n
 }
 
-// txnDevices lets the coordinator open the pool's devices.
-type txnDevices struct{ p *adapters.Pool }
+// txnDevices lets the coordinator open the fleet's devices, so that its
+// phases refresh the configuration cache plans are computed from.
+type txnDevices struct{ f *fleet.Fleet }
 
 func (d txnDevices) Device(ctx context.Context, name string) (adapters.Device, error) {
-	return d.p.Device(ctx, name)
+	dev, err := d.f.Device(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	ad, ok := dev.(adapters.Device)
+	if !ok {
+		return nil, fmt.Errorf("fleet device %s is not an adapters.Device", name)
+	}
+	return ad, nil
 }
 
 func (n *network) server(t *testing.T, edit func(*mcp.Config)) *mcp.Server {

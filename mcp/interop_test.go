@@ -46,6 +46,12 @@ func npmDir(t *testing.T, env, name, pkg, version string) string {
 	return dir
 }
 
+// optionalTool reports a tool offered only when its service is wired (the
+// embedded agent wires them all, the test harness not).
+func optionalTool(name string) bool {
+	return name == "query_telemetry" || name == "search_knowledge" || name == "txn_status"
+}
+
 func buildNetagent(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "netagent")
@@ -88,9 +94,9 @@ func TestInspectorCLI(t *testing.T) {
 		names = append(names, tl.Name)
 	}
 	slices.Sort(names)
-	core := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "query_telemetry" || n == "search_knowledge" })
+	core := slices.DeleteFunc(slices.Clone(names), optionalTool)
 	if !slices.Equal(core, wantTools) {
-		t.Errorf("inspector tools = %v, want %v (and optionally query_telemetry, search_knowledge)", names, wantTools)
+		t.Errorf("inspector tools = %v, want %v (and optionally query_telemetry, search_knowledge, txn_status)", names, wantTools)
 	}
 	if strings.Contains(stderr, "Warning:") {
 		t.Errorf("schema portability warnings:\n%s", stderr)
@@ -155,9 +161,9 @@ func checkInterop(t *testing.T, res interopOut) {
 	t.Helper()
 	// The embedded agent also offers the optional telemetry and knowledge
 	// tools; a harness without those services does not.
-	core := slices.DeleteFunc(slices.Clone(res.Tools), func(n string) bool { return n == "query_telemetry" || n == "search_knowledge" })
+	core := slices.DeleteFunc(slices.Clone(res.Tools), optionalTool)
 	if !slices.Equal(core, wantTools) {
-		t.Errorf("tools = %v, want %v (and optionally query_telemetry, search_knowledge)", res.Tools, wantTools)
+		t.Errorf("tools = %v, want %v (and optionally query_telemetry, search_knowledge, txn_status)", res.Tools, wantTools)
 	}
 	if len(res.Devices) != 2 || !strings.HasPrefix(res.Devices[0], "r1:") {
 		t.Errorf("devices = %v", res.Devices)
@@ -226,7 +232,7 @@ func TestTypeScriptSDKOAuthClientCredentials(t *testing.T) {
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("output: %v\n%s", err, out)
 	}
-	if core := slices.DeleteFunc(slices.Clone(res.Tools), func(n string) bool { return n == "query_telemetry" || n == "search_knowledge" }); !slices.Equal(core, wantTools) {
+	if core := slices.DeleteFunc(slices.Clone(res.Tools), optionalTool); !slices.Equal(core, wantTools) {
 		t.Errorf("tools = %v, want %v", res.Tools, wantTools)
 	}
 	if len(res.Devices) != 2 || res.MTU != 1500 || res.Scope != "intents:read devices:read" {

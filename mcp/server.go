@@ -299,6 +299,7 @@ func errorResult(t *tool, err error) *mcpgo.CallToolResult {
 	er := ErrorResult{Error: err.Error()}
 	var ie *intent.InvalidError
 	var inv *adapters.InventoryError
+	var nf *notFoundError
 	switch {
 	case errors.As(err, &ie):
 		er.Stage = ie.Stage
@@ -321,6 +322,9 @@ func errorResult(t *tool, err error) *mcpgo.CallToolResult {
 	case isTokenErr(err):
 		er.Problems = []intent.Problem{{Pointer: "/confirmation_token", Reason: err.Error()}}
 		er.Error = t.def.Name + ": /confirmation_token: " + err.Error()
+	case errors.As(err, &nf):
+		er.Problems = []intent.Problem{{Pointer: nf.pointer, Reason: err.Error()}}
+		er.Error = t.def.Name + ": " + nf.pointer + ": " + err.Error()
 	case errors.Is(err, intent.ErrNotFound):
 		er.Problems = []intent.Problem{{Pointer: "/id", Reason: err.Error()}}
 		er.Error = t.def.Name + ": /id: " + err.Error()

@@ -144,6 +144,20 @@ func (s *Server) toolset() []*tool {
 			`{"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}, "intent": {"type": "object"}, "summary": {"type": "string"}, "question": {"type": "string"}, "candidates": {"anyOf": [{"type": "array"}, {"type": "null"}]}}}`),
 			scope: auth.IntentsRead, run: s.parseRequest})
 	}
+	if s.cfg.Transactions != nil {
+		ts = append(ts, &tool{def: newTool("txn_status", "Transaction status", "Return a two-phase-commit transaction's state, the furthest phase it reached, its progress and each device's last step and outcome (prepared, committed, confirmed, rolled back, ...), by transaction id or by the id of the intent it applied (its latest transaction).", readHints,
+			`{"type": "object", "additionalProperties": false, "properties": {
+    "txn": {"type": "string", "minLength": 1, "description": "Transaction id (tx-...). Give txn or intent."},
+    "intent": {"type": "string", "minLength": 1, "description": "Intent id: its latest transaction."}}}`,
+			`{"type": "object", "required": ["txn", "state", "running", "percent", "devices"], "properties": {
+    "txn": {"type": "string"}, "intent": {"type": "string"},
+    "state": {"type": "string", "description": "preparing, prepared, committing, committed, verifying, confirmed; aborting, aborted, rolling-back, rolled-back, failed"},
+    "phase": {"type": "string", "description": "the furthest phase reached (once ended)"},
+    "reason": {"type": "string"}, "running": {"type": "boolean"}, "percent": {"type": "integer"},
+    "devices": {"type": "array", "items": {"type": "object", "required": ["device"], "properties": {"device": {"type": "string"}, "step": {"type": "string"}, "outcome": {"type": "string"}, "phase": {"type": "string"}, "undo_by": {"type": "string"}, "error": {"type": "object"}}}},
+    "created_at": {"type": "string"}, "updated_at": {"type": "string"}}}`),
+			scope: auth.IntentsRead, run: s.txnStatus})
+	}
 	if s.cfg.Telemetry != nil {
 		ts = append(ts, &tool{def: newTool("query_telemetry", "Query telemetry", "Query the telemetry store: a metric's series for a device over a recent window.", readHints,
 			`{"type": "object", "additionalProperties": false, "required": ["metric"], "properties": {
