@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/client"
+
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/mcp"
@@ -139,23 +141,32 @@ func TestProgressLeafSpine(t *testing.T) {
 }
 
 // TestProgressPerDevice changes both spines of the leaf-spine fabric in one
-// intent over streamable HTTP, run by the device executor and by the
-// two-phase-commit coordinator, and checks that each device's steps reached
-// the client as progress notifications, in order, between the change's
-// start and end markers, before the call's answer.
+// intent over streamable HTTP and stdio, run by the device executor and by
+// the two-phase-commit coordinator, and checks that each device's steps
+// reached the client as progress notifications, in order, between the
+// change's start and end markers, before the call's answer.
 func TestProgressPerDevice(t *testing.T) {
+	executor := []string{"configuring", "configured"}
+	twoPhase := []string{"prepared", "committed", "verified", "confirmed"}
 	for _, tc := range []struct {
 		name  string
 		txn   bool
+		stdio bool
 		steps []string
 	}{
-		{"device executor", false, []string{"configuring", "configured"}},
-		{"transaction", true, []string{"prepared", "committed", "verified", "confirmed"}},
+		{"device executor over HTTP", false, false, executor},
+		{"transaction over HTTP", true, false, twoPhase},
+		{"device executor over stdio", false, true, executor},
+		{"transaction over stdio", true, true, twoPhase},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := startNetworkWith(t, topologies.LeafSpine, tc.txn)
-			srv := httpServer(t, n.server(t, nil))
-			c := httpClient(t, srv, "writer")
+			var c *client.Client
+			if tc.stdio {
+				c = stdioClient(t, n.server(t, func(c *mcp.Config) { c.Local = &local }))
+			} else {
+				c = httpClient(t, httpServer(t, n.server(t, nil)), "writer")
+			}
 			prog := watchProgress(c)
 			_, applied := planApply(t, c, "set_interface", map[string]any{"selector": map[string]string{"role": "spine"}, "name": "e1-1", "mtu": 9000}, "fabric")
 			// Taken as the answer arrives: every step must be there already.

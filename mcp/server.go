@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -91,6 +92,10 @@ type Server struct {
 	tokens *tokens
 	mcp    *server.MCPServer
 	tools  map[string]*tool
+	// deliveries counts the progress notifications written; requests
+	// numbers the session-less HTTP requests for it.
+	deliveries *deliveries
+	requests   atomic.Int64
 }
 
 type tool struct {
@@ -116,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Intents == nil || cfg.Devices == nil {
 		return nil, errors.New("mcp: New needs Intents and Devices")
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, now: cfg.Clock, tools: map[string]*tool{}}
+	s := &Server{cfg: cfg, log: cfg.Log, now: cfg.Clock, tools: map[string]*tool{}, deliveries: newDeliveries()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -158,7 +163,10 @@ func (s *Server) MCPServer() *server.MCPServer { return s.mcp }
 
 // ServeStdio serves MCP over r and w until ctx ends or r closes.
 func (s *Server) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) error {
-	return server.NewStdioServer(s.mcp).Listen(ctx, r, w)
+	// mcp-go writes notifications from another goroutine than answers:
+	// counting them lets a tool answer once its progress is out.
+	ctx = context.WithValue(ctx, deliveriesKey{}, &deliveryScope{d: s.deliveries, session: stdioSession})
+	return server.NewStdioServer(s.mcp).Listen(ctx, r, stdioWriter{w: w, d: s.deliveries})
 }
 
 // Tools lists the offered tools' names with the scope each needs.

@@ -546,16 +546,30 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 			poke()
 		})
 	}
+	// Each notification waits until the last one was written to the
+	// session's stream (deliveries): they reach the client in order, and
+	// before the answer.
+	wrote := func(context.Context, int64, time.Duration) bool { return true }
+	unwatch := func() {}
+	if d := deliveriesFrom(ctx); d != nil {
+		if tok, err := json.Marshal(c.progress); err == nil {
+			wrote, unwatch = d.d.watch(d.session, string(tok))
+		}
+	}
 	done := make(chan struct{})
 	quit := make(chan struct{})
-	n, sent := 0, 0 // the sender's: read after done
+	n, sent := 0, int64(0) // the sender's: read after done
 	go func() {
 		defer close(done)
+		inOrder := true // until a notification is not seen written in time
 		send := func(m string) {
 			n++
 			if srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
 				"progressToken": c.progress, "progress": n, "message": m}) == nil {
 				sent++
+				if inOrder {
+					inOrder = wrote(ctx, sent, stepWait)
+				}
 			}
 		}
 		for {
@@ -596,19 +610,9 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 		stopSteps()
 		close(quit)
 		<-done
-		// Over HTTP, answer once what was sent is on the wire (stepWait at
-		// most), or mcp-go may drop the last notification.
-		if d := delivered(ctx); d != nil {
-			wrote := time.NewTimer(stepWait)
-			defer wrote.Stop()
-			for d.Load() < int64(sent) && ctx.Err() == nil {
-				select {
-				case <-wrote.C:
-					return
-				case <-time.After(2 * time.Millisecond):
-				}
-			}
-		}
+		// Answer once what was sent is on the wire (stepWait at most).
+		wrote(ctx, sent, stepWait)
+		unwatch()
 	}
 }
 
