@@ -53,6 +53,18 @@ func TestStreamableHTTP(t *testing.T) {
 	if resp := post(t, endpoint, "unknown-token", initBody); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unknown token: %d, want 401", resp.StatusCode)
 	}
+	// No standalone SSE stream: a call's progress stays on its POST's stream.
+	greq, _ := http.NewRequest("GET", endpoint, nil)
+	greq.Header.Set("Authorization", "Bearer reader")
+	greq.Header.Set("Accept", "text/event-stream")
+	gresp, err := noRedirects.Do(greq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gresp.Body.Close()
+	if gresp.StatusCode != http.StatusMethodNotAllowed || gresp.Header.Get("Allow") != "POST, DELETE" {
+		t.Errorf("GET %s: %d Allow %q, want 405 (no standalone stream)", mcp.Path, gresp.StatusCode, gresp.Header.Get("Allow"))
+	}
 	mresp, err := noRedirects.Get(wantMeta)
 	if err != nil {
 		t.Fatal(err)
