@@ -99,7 +99,7 @@ type stepExecutor struct {
 }
 
 func (e stepExecutor) Execute(ctx context.Context, in *intent.Intent, plan *intent.Plan) error {
-	e.d.publish(DeviceStep{Intent: in.ID, Step: StepBegin, Detail: fmt.Sprintf("%d devices", len(plan.Devices))})
+	e.d.publish(DeviceStep{Intent: in.ID, Step: StepBegin, Detail: plural(len(plan.Devices), "device")})
 	err := e.x.Execute(context.WithValue(ctx, stepIntentKey{}, in.ID), in, plan)
 	end := DeviceStep{Intent: in.ID, Step: StepEnd, Detail: "done"}
 	if err != nil {
@@ -139,13 +139,13 @@ func (s stepDevice) Configure(ctx context.Context, changes []yang.Change) error 
 	if id == "" {
 		return s.Device.Configure(ctx, changes)
 	}
-	s.d.publish(DeviceStep{Intent: id, Device: s.name, Step: "configuring", Detail: changesText(len(changes))})
+	s.d.publish(DeviceStep{Intent: id, Device: s.name, Step: "configuring", Detail: plural(len(changes), "change")})
 	err := s.Device.Configure(ctx, changes)
 	if err != nil {
 		s.d.publish(DeviceStep{Intent: id, Device: s.name, Step: "failed", Detail: err.Error()})
 		return err
 	}
-	s.d.publish(DeviceStep{Intent: id, Device: s.name, Step: "configured", Detail: changesText(len(changes))})
+	s.d.publish(DeviceStep{Intent: id, Device: s.name, Step: "configured", Detail: plural(len(changes), "change")})
 	return nil
 }
 
@@ -208,7 +208,7 @@ func (t TxnSteps) follow(ctx context.Context, id string, since time.Time, finish
 		if err == nil && len(l) == 1 && !seen[l[0].ID] && !l[0].CreatedAt.Before(since) {
 			tx := l[0].ID
 			seen[tx] = true
-			fn(DeviceStep{Intent: id, Txn: tx, Step: StepBegin, Detail: fmt.Sprintf("%d devices", l[0].Devices)})
+			fn(DeviceStep{Intent: id, Txn: tx, Step: StepBegin, Detail: plural(l[0].Devices, "device")})
 			end := DeviceStep{Intent: id, Txn: tx, Step: StepEnd, Percent: 100}
 			// The stream exists before the log names the transaction:
 			// replay it from its first event.
@@ -245,11 +245,12 @@ func (t TxnSteps) follow(ctx context.Context, id string, since time.Time, finish
 	}
 }
 
-func changesText(n int) string {
+// plural says "1 change", "2 changes".
+func plural(n int, what string) string {
 	if n == 1 {
-		return "1 change"
+		return "1 " + what
 	}
-	return fmt.Sprintf("%d changes", n)
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // stepMessage renders a step as a progress message.
