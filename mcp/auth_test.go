@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,13 @@ func TestJWTAuthorisation(t *testing.T) {
 	}
 	if applied.Record == nil || !strings.Contains(applied.Record.Requester, "ops-bot") {
 		t.Errorf("requester = %+v, want the token's subject", applied.Record)
+	}
+	// The agent fetched the key set; the refused write never reached the
+	// MCP handler's tools, the token endpoint refused the wrong secret.
+	lines := rec.all()
+	for _, want := range []string{"GET /as/jwks 200", "POST /as/token 401", "POST /as/token 200", "POST /mcp 403"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("requests %q lack %q", lines, want)
+		}
 	}
 }
