@@ -55,7 +55,7 @@ func TestBridge(t *testing.T) {
 	if applied.Status != string(intent.StateApplied) || n.leaf(t, "r2", yang.InterfacePath("eth1").Leaf("config", "description")) != "via the bridge" {
 		t.Errorf("through the bridge: %+v", applied)
 	}
-	if msgs := prog.messages("via-bridge"); len(msgs) < 2 {
+	if msgs := prog.messagesUntil("via-bridge", ": applied:"); len(msgs) < 2 {
 		t.Errorf("progress through the bridge = %q", msgs)
 	}
 

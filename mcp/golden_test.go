@@ -13,6 +13,7 @@ import (
 
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/intent/nl"
+	"github.com/netagent/netagent/txn"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -28,7 +29,8 @@ func (noKnowledge) Search(context.Context, string, int) (any, error) { return ni
 // TestToolsGolden pins what clients see of every tool: names, descriptions,
 // schemas and annotations (testdata/tools.golden.json; -update rewrites it).
 func TestToolsGolden(t *testing.T) {
-	s, err := New(Config{Intents: (*intent.Service)(nil), Devices: &PoolDevices{}, Parser: (*nl.Parser)(nil), Telemetry: noTelemetry{}, Knowledge: noKnowledge{}})
+	s, err := New(Config{Intents: (*intent.Service)(nil), Devices: &PoolDevices{}, Parser: (*nl.Parser)(nil), Telemetry: noTelemetry{}, Knowledge: noKnowledge{},
+		Transactions: (*txn.Coordinator)(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,11 +24,13 @@ import (
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/intent/fleet"
 	"github.com/netagent/netagent/intent/nl"
+	"github.com/netagent/netagent/intent/txnplan"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/topo"
 	"github.com/netagent/netagent/mcp"
+	"github.com/netagent/netagent/txn"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -43,6 +46,15 @@ type network struct {
 }
 
 func startNetwork(t *testing.T, topology []byte) *network {
+	t.Helper()
+	return startNetworkWith(t, topology, false)
+}
+
+// startNetworkWith starts the network; withTxn runs intents through the
+// two-phase-commit coordinator (txn.enabled), whose progress streams feed
+// the device steps and txn_status. Otherwise the device executor runs them
+// and reports its devices' steps, as the agent wires them.
+func startNetworkWith(t *testing.T, topology []byte, withTxn bool) *network {
 	t.Helper()
 	ctx := context.Background()
 	tp, err := topo.Parse(topology)
@@ -75,7 +87,19 @@ func startNetwork(t *testing.T, topology []byte) *network {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f})
+	steps := mcp.NewDeviceSteps()
+	icfg := intent.Config{Store: db, Inventory: f, Devices: f, Executor: steps.Executor(intent.DeviceExecutor{Devices: steps.Devices(f)})}
+	var coord *txn.Coordinator
+	if withTxn {
+		if coord, err = txn.New(ctx, txn.Config{Store: db, Devices: txnDevices{f}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := coord.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		icfg.Executor = txnplan.New(coord)
+	}
+	svc, err := intent.New(ctx, icfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +112,32 @@ func startNetwork(t *testing.T, topology []byte) *network {
 		t.Fatal(err)
 	}
 	n := &network{lab: l, pool: pool, svc: svc}
-	n.cfg = mcp.Config{Intents: svc, Devices: &mcp.PoolDevices{Inventory: inv, Pool: pool}, Parser: parser,
+	n.cfg = mcp.Config{Intents: svc, Devices: &mcp.PoolDevices{Inventory: inv, Pool: pool}, Parser: parser, Steps: steps,
 		Audit: func(_ context.Context, e mcp.AuditEntry) {
 			n.mu.Lock()
 			n.audits = append(n.audits, e)
 			n.mu.Unlock()
 		}}
+	if coord != nil {
+		n.cfg.Steps, n.cfg.Transactions = mcp.TxnSteps{Txns: coord}, coord
+	}
 	return n
+}
+
+// txnDevices lets the coordinator open the fleet's devices, so that its
+// phases refresh the configuration cache plans are computed from.
+type txnDevices struct{ f *fleet.Fleet }
+
+func (d txnDevices) Device(ctx context.Context, name string) (adapters.Device, error) {
+	dev, err := d.f.Device(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	ad, ok := dev.(adapters.Device)
+	if !ok {
+		return nil, fmt.Errorf("fleet device %s is not an adapters.Device", name)
+	}
+	return ad, nil
 }
 
 func (n *network) server(t *testing.T, edit func(*mcp.Config)) *mcp.Server {
@@ -202,34 +245,44 @@ func httpClient(t *testing.T, srv *httptest.Server, token string) *client.Client
 
 // progressLog collects the progress notifications a client receives.
 type progressLog struct {
-	mu  sync.Mutex
-	got []map[string]any
+	mu      sync.Mutex // protects following fields
+	got     []map[string]any
+	changed chan struct{} // closed and replaced on every notification
 }
 
 func watchProgress(c *client.Client) *progressLog {
-	p := &progressLog{}
+	p := &progressLog{changed: make(chan struct{})}
 	c.OnNotification(func(n mcpgo.JSONRPCNotification) {
 		if n.Method != "notifications/progress" {
 			return
 		}
 		p.mu.Lock()
 		p.got = append(p.got, n.Params.AdditionalFields)
+		close(p.changed)
+		p.changed = make(chan struct{})
 		p.mu.Unlock()
 	})
 	return p
 }
 
 // messagesUntil returns the progress messages of token once one holds
-// want, or after two seconds: a notification may reach the client's
-// handler just after the call's answer (over HTTP they travel apart).
+// want, or after 30 seconds (a generous bound for a loaded machine).
 func (p *progressLog) messagesUntil(token, want string) []string {
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
 	for {
+		p.mu.Lock()
+		ch := p.changed
+		p.mu.Unlock()
 		msgs := p.messages(token)
-		if strings.Contains(strings.Join(msgs, "\n"), want) || time.Now().After(deadline) {
+		if strings.Contains(strings.Join(msgs, "\n"), want) {
 			return msgs
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return msgs
+		}
 	}
 }
 

@@ -8,7 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
+	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -37,7 +38,7 @@ func (s *Server) Routes() []auth.Route {
 	ch := func(r *http.Request) string { return fmt.Sprintf("resource_metadata=%q", s.metadataURL(r)) }
 	return []auth.Route{
 		{Pattern: "POST " + Path, Scope: auth.IntentsRead, Handler: h, Challenge: ch, Streaming: true},
-		{Pattern: "GET " + Path, Scope: auth.IntentsRead, Handler: h, Challenge: ch, Streaming: true},
+		{Pattern: "GET " + Path, Scope: auth.IntentsRead, Handler: h, Challenge: ch}, // 405: no standalone stream
 		{Pattern: "DELETE " + Path, Scope: auth.IntentsRead, Handler: h, Challenge: ch},
 		{Pattern: "GET " + MetadataPath, Scope: auth.Public, Handler: prm},
 		{Pattern: "GET /.well-known/oauth-protected-resource", Scope: auth.Public, Handler: prm},
@@ -50,6 +51,9 @@ func (s *Server) HTTPHandler() http.Handler {
 	h := server.NewStreamableHTTPServer(s.mcp,
 		server.WithEndpointPath(Path),
 		server.WithHTTPContextFunc(func(ctx context.Context, r *http.Request) context.Context {
+			if d := deliveriesFrom(r.Context()); d != nil {
+				ctx = context.WithValue(ctx, deliveriesKey{}, d)
+			}
 			if p, ok := auth.FromContext(r.Context()); ok {
 				return auth.WithPrincipal(ctx, p)
 			}
@@ -112,6 +116,15 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			httpError(w, http.StatusUnauthorized, "unauthorized", "a bearer token is required; see "+s.metadataURL(r))
 			return
 		}
+		if r.Method == http.MethodGet {
+			// No standalone stream: mcp-go would hand it notifications
+			// meant for a call's own stream, and the client would get a
+			// call's progress split over two connections, out of order.
+			// Every message of a call travels on its POST's stream.
+			w.Header().Set("Allow", "POST, DELETE")
+			httpError(w, http.StatusMethodNotAllowed, "method_not_allowed", "netagent offers no standalone SSE stream: each call's progress travels on its POST's stream")
+			return
+		}
 		if r.Method == http.MethodPost {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 			if err != nil {
@@ -135,43 +148,139 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 		}
 		if r.Method == http.MethodPost {
-			// Count the progress notifications written to this POST's
-			// stream, so that a tool answers only once its progress
-			// reached the wire (see delivered).
-			dw := &deliveryWriter{ResponseWriter: w}
-			w, r = dw, r.WithContext(context.WithValue(r.Context(), deliveredKey{}, &dw.progress))
+			// Count the progress notifications written to the session's
+			// streams (a session-less request is its own), so that a tool
+			// sends its next notification, and answers, once the last one
+			// reached the wire (see deliveries).
+			sid := r.Header.Get(server.HeaderKeySessionID)
+			if sid == "" {
+				sid = fmt.Sprintf("request-%d", s.requests.Add(1))
+			}
+			w = &deliveryWriter{ResponseWriter: w, session: sid, d: s.deliveries}
+			r = r.WithContext(context.WithValue(r.Context(), deliveriesKey{}, &deliveryScope{d: s.deliveries, session: sid}))
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// deliveredKey carries the count of progress notifications written to the
-// response of the request.
-type deliveredKey struct{}
+// deliveriesKey carries a call's *deliveryScope.
+type deliveriesKey struct{}
 
-// delivered returns the count of progress notifications written so far to
-// the HTTP response of the call of ctx, or nil over stdio. mcp-go's
-// streamable HTTP server forwards notifications to the POST's stream from
-// another goroutine and drops one it holds when the answer goes first; a
-// tool waits on this count before answering, so none is lost.
-func delivered(ctx context.Context) *atomic.Int64 {
-	n, _ := ctx.Value(deliveredKey{}).(*atomic.Int64)
-	return n
+// deliveryScope is where a call's notifications are counted: the server's
+// deliveries, under the call's session.
+type deliveryScope struct {
+	d       *deliveries
+	session string
+}
+
+// deliveriesFrom returns the delivery scope of the call of ctx, or nil.
+func deliveriesFrom(ctx context.Context) *deliveryScope {
+	d, _ := ctx.Value(deliveriesKey{}).(*deliveryScope)
+	return d
+}
+
+// deliveries counts, per session and progress token, the progress
+// notifications written to any stream of the session. mcp-go hands a
+// session's notifications to whichever of its streams reads them first
+// (with calls in parallel, another call's POST) and drops one a POST's
+// forwarder holds when that answer goes first. A tool therefore sends its
+// next notification only once the last one was written, so they reach the
+// client in order, and answers only once all were written. Safe for
+// concurrent use.
+type deliveries struct {
+	mu sync.Mutex // protects m
+	m  map[deliveryKey]*delivery
+}
+
+type deliveryKey struct{ session, token string }
+
+// delivery is one call's count; its fields are guarded by deliveries.mu.
+type delivery struct {
+	n       int64
+	changed chan struct{} // closed and replaced on every count
+}
+
+func newDeliveries() *deliveries { return &deliveries{m: map[deliveryKey]*delivery{}} }
+
+// watch starts counting the notifications of token in session. wait blocks
+// until n were written, ctx ends or timeout passes, and reports whether n
+// were written; done stops counting.
+func (d *deliveries) watch(session, token string) (wait func(ctx context.Context, n int64, timeout time.Duration) bool, done func()) {
+	k := deliveryKey{session, token}
+	e := &delivery{changed: make(chan struct{})}
+	d.mu.Lock()
+	d.m[k] = e
+	d.mu.Unlock()
+	wait = func(ctx context.Context, n int64, timeout time.Duration) bool {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		for {
+			d.mu.Lock()
+			got, ch := e.n, e.changed
+			d.mu.Unlock()
+			if got >= n {
+				return true
+			}
+			select {
+			case <-ch:
+			case <-timer.C:
+				return false
+			case <-ctx.Done():
+				return false
+			}
+		}
+	}
+	done = func() {
+		d.mu.Lock()
+		if d.m[k] == e {
+			delete(d.m, k)
+		}
+		d.mu.Unlock()
+	}
+	return wait, done
+}
+
+var progressMethod = []byte(`"method":"notifications/progress"`)
+
+// record counts the progress notifications in p, written to session: SSE
+// events ("data: " lines) over HTTP, or JSON lines over stdio.
+func (d *deliveries) record(session string, p []byte) {
+	if !bytes.Contains(p, progressMethod) {
+		return
+	}
+	for _, line := range bytes.Split(p, []byte("\n")) {
+		data, _ := bytes.CutPrefix(line, []byte("data: "))
+		if !bytes.Contains(data, progressMethod) {
+			continue
+		}
+		var msg struct {
+			Params struct {
+				ProgressToken json.RawMessage `json:"progressToken"`
+			} `json:"params"`
+		}
+		if json.Unmarshal(data, &msg) != nil {
+			continue
+		}
+		d.mu.Lock()
+		if e := d.m[deliveryKey{session, string(msg.Params.ProgressToken)}]; e != nil {
+			e.n++
+			close(e.changed)
+			e.changed = make(chan struct{})
+		}
+		d.mu.Unlock()
+	}
 }
 
 // deliveryWriter counts the progress notifications written through it.
 type deliveryWriter struct {
 	http.ResponseWriter
-	progress atomic.Int64
+	session string
+	d       *deliveries
 }
-
-var progressMethod = []byte(`"method":"notifications/progress"`)
 
 func (w *deliveryWriter) Write(p []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(p)
-	if c := bytes.Count(p[:n], progressMethod); c > 0 {
-		w.progress.Add(int64(c))
-	}
+	w.d.record(w.session, p[:n])
 	return n, err
 }
 
@@ -182,6 +291,21 @@ func (w *deliveryWriter) Flush() {
 }
 
 func (w *deliveryWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// stdioSession is the session id mcp-go gives the stdio client.
+const stdioSession = "stdio"
+
+// stdioWriter counts the progress notifications written to stdout.
+type stdioWriter struct {
+	w io.Writer
+	d *deliveries
+}
+
+func (w stdioWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.d.record(stdioSession, p[:n])
+	return n, err
+}
 
 func httpError(w http.ResponseWriter, code int, kind, detail string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/client"
+
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/mcp"
@@ -51,6 +53,18 @@ func TestStreamableHTTP(t *testing.T) {
 	if resp := post(t, endpoint, "unknown-token", initBody); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unknown token: %d, want 401", resp.StatusCode)
 	}
+	// No standalone SSE stream: a call's progress stays on its POST's stream.
+	greq, _ := http.NewRequest("GET", endpoint, nil)
+	greq.Header.Set("Authorization", "Bearer reader")
+	greq.Header.Set("Accept", "text/event-stream")
+	gresp, err := noRedirects.Do(greq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gresp.Body.Close()
+	if gresp.StatusCode != http.StatusMethodNotAllowed || gresp.Header.Get("Allow") != "POST, DELETE" {
+		t.Errorf("GET %s: %d Allow %q, want 405 (no standalone stream)", mcp.Path, gresp.StatusCode, gresp.Header.Get("Allow"))
+	}
 	mresp, err := noRedirects.Get(wantMeta)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +106,7 @@ func TestStreamableHTTP(t *testing.T) {
 	if applied.Status != string(intent.StateApplied) || n.leaf(t, "r1", mtu) != uint64(9000) {
 		t.Errorf("writer set_interface: %+v, lab %v", applied, n.leaf(t, "r1", mtu))
 	}
-	if msgs := prog.messages("http-1"); len(msgs) < 2 {
+	if msgs := prog.messagesUntil("http-1", ": applied:"); len(msgs) < 2 {
 		t.Errorf("progress over HTTP = %q", msgs)
 	}
 	if applied.Record == nil || applied.Record.Requester != "ops-bot for alice" {
@@ -136,4 +150,78 @@ func TestProgressLeafSpine(t *testing.T) {
 		t.Errorf("progress steps = %q\nmessages %q", states, msgs)
 	}
 	t.Logf("progress notifications for a 2-device change: %d: %q", len(msgs), msgs)
+}
+
+// TestProgressPerDevice changes both spines of the leaf-spine fabric in one
+// intent over streamable HTTP and stdio, run by the device executor and by
+// the two-phase-commit coordinator, and checks that each device's steps
+// reached the client as progress notifications, in order, between the
+// change's start and end markers, before the call's answer.
+func TestProgressPerDevice(t *testing.T) {
+	executor := []string{"configuring", "configured"}
+	twoPhase := []string{"prepared", "committed", "verified", "confirmed"}
+	for _, tc := range []struct {
+		name  string
+		txn   bool
+		stdio bool
+		steps []string
+	}{
+		{"device executor over HTTP", false, false, executor},
+		{"transaction over HTTP", true, false, twoPhase},
+		{"device executor over stdio", false, true, executor},
+		{"transaction over stdio", true, true, twoPhase},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := startNetworkWith(t, topologies.LeafSpine, tc.txn)
+			var c *client.Client
+			if tc.stdio {
+				c = stdioClient(t, n.server(t, func(c *mcp.Config) { c.Local = &local }))
+			} else {
+				c = httpClient(t, httpServer(t, n.server(t, nil)), "writer")
+			}
+			prog := watchProgress(c)
+			_, applied := planApply(t, c, "set_interface", map[string]any{"selector": map[string]string{"role": "spine"}, "name": "e1-1", "mtu": 9000}, "fabric")
+			// Taken as the answer arrives: every step must be there already.
+			msgs := prog.messages("fabric")
+			if applied.Status != string(intent.StateApplied) {
+				t.Fatalf("fabric change: %+v", applied)
+			}
+			begin, end := -1, -1
+			for i, m := range msgs {
+				if strings.Contains(m, ": change started") && begin < 0 {
+					begin = i
+				}
+				if strings.Contains(m, ": change ended") {
+					end = i
+				}
+			}
+			if begin < 0 || end < begin {
+				t.Fatalf("no change start/end markers in order: %q", msgs)
+			}
+			for _, d := range []string{"spine1", "spine2"} {
+				var got []string
+				for i, m := range msgs {
+					_, rest, ok := strings.Cut(m, ": device "+d+": ")
+					if !ok {
+						continue
+					}
+					if i < begin || i > end {
+						t.Errorf("%s step %q outside the change's markers", d, m)
+					}
+					step, _, _ := strings.Cut(rest, " ")
+					got = append(got, strings.TrimSuffix(step, ":"))
+				}
+				if !slices.Equal(got, tc.steps) {
+					t.Errorf("%s steps = %q, want %q\nmessages %q", d, got, tc.steps, msgs)
+				}
+				if v := n.leaf(t, d, yang.InterfacePath("e1-1").Leaf("config", "mtu")); v != uint64(9000) {
+					t.Errorf("%s mtu = %v", d, v)
+				}
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), ": applied:") {
+				t.Errorf("no applied step before the answer: %q", msgs)
+			}
+			t.Logf("%d progress notifications: %q", len(msgs), msgs)
+		})
+	}
 }

@@ -11,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/lab/topologies"
+	"github.com/netagent/netagent/mcp"
+	"github.com/netagent/netagent/yang"
 )
 
 // sdkVersion is the MCP TypeScript SDK the interop test drives netagent with.
@@ -41,6 +44,12 @@ func npmDir(t *testing.T, env, name, pkg, version string) string {
 		}
 	}
 	return dir
+}
+
+// optionalTool reports a tool offered only when its service is wired (the
+// embedded agent wires them all, the test harness not).
+func optionalTool(name string) bool {
+	return name == "query_telemetry" || name == "search_knowledge" || name == "txn_status"
 }
 
 func buildNetagent(t *testing.T) string {
@@ -85,9 +94,9 @@ func TestInspectorCLI(t *testing.T) {
 		names = append(names, tl.Name)
 	}
 	slices.Sort(names)
-	core := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "query_telemetry" || n == "search_knowledge" })
+	core := slices.DeleteFunc(slices.Clone(names), optionalTool)
 	if !slices.Equal(core, wantTools) {
-		t.Errorf("inspector tools = %v, want %v (and optionally query_telemetry, search_knowledge)", names, wantTools)
+		t.Errorf("inspector tools = %v, want %v (and optionally query_telemetry, search_knowledge, txn_status)", names, wantTools)
 	}
 	if strings.Contains(stderr, "Warning:") {
 		t.Errorf("schema portability warnings:\n%s", stderr)
@@ -152,9 +161,9 @@ func checkInterop(t *testing.T, res interopOut) {
 	t.Helper()
 	// The embedded agent also offers the optional telemetry and knowledge
 	// tools; a harness without those services does not.
-	core := slices.DeleteFunc(slices.Clone(res.Tools), func(n string) bool { return n == "query_telemetry" || n == "search_knowledge" })
+	core := slices.DeleteFunc(slices.Clone(res.Tools), optionalTool)
 	if !slices.Equal(core, wantTools) {
-		t.Errorf("tools = %v, want %v (and optionally query_telemetry, search_knowledge)", res.Tools, wantTools)
+		t.Errorf("tools = %v, want %v (and optionally query_telemetry, search_knowledge, txn_status)", res.Tools, wantTools)
 	}
 	if len(res.Devices) != 2 || !strings.HasPrefix(res.Devices[0], "r1:") {
 		t.Errorf("devices = %v", res.Devices)
@@ -188,4 +197,70 @@ func TestTypeScriptSDKOverHTTP(t *testing.T) {
 	n := startNetwork(t, topologies.TwoNode)
 	srv := httpServer(t, n.server(t, nil))
 	checkInterop(t, runSDK(t, dir, "http", srv.URL+"/mcp", "writer"))
+}
+
+// TestTypeScriptSDKOAuthClientCredentials: the SDK's client-credentials
+// provider, given no token, meets /mcp behind the agent's auth layer
+// (trusting the test authorisation server's JWKS, audience bound to this
+// /mcp): 401 -> Protected Resource Metadata -> authorisation server
+// metadata -> token -> retry; it then lists the tools and reads the lab. Its
+// read-only grant cannot change anything (403, the lab unchanged).
+func TestTypeScriptSDKOAuthClientCredentials(t *testing.T) {
+	dir := sdkDir(t)
+	n := startNetwork(t, topologies.TwoNode)
+	rec := &requestLog{}
+	as := startAuthServer(t, rec, map[string]asClient{
+		"peer-agent": {secret: "cc-secret", scopes: []auth.Scope{auth.IntentsRead, auth.DevicesRead}},
+	})
+	srv, _ := jwtAgent(t, n, as, rec)
+
+	cmd := exec.Command("node", filepath.Join(dir, "interop.mjs"), "oauth", srv.URL+mcp.Path, "peer-agent", "cc-secret", as.issuer, "intents:read devices:read")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node interop.mjs oauth: %v\n%s\n%s", err, out, stderr.String())
+	}
+	t.Logf("TypeScript SDK %s, client credentials: %s", sdkVersion, out)
+	var res struct {
+		Tools   []string
+		Devices []string
+		MTU     float64
+		Scope   string
+		Write   string
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("output: %v\n%s", err, out)
+	}
+	if core := slices.DeleteFunc(slices.Clone(res.Tools), optionalTool); !slices.Equal(core, wantTools) {
+		t.Errorf("tools = %v, want %v", res.Tools, wantTools)
+	}
+	if len(res.Devices) != 2 || res.MTU != 1500 || res.Scope != "intents:read devices:read" {
+		t.Errorf("devices %v, mtu %v, scope %q", res.Devices, res.MTU, res.Scope)
+	}
+	if !strings.HasPrefix(res.Write, "refused") {
+		t.Errorf("read-only client's write: %s", res.Write)
+	}
+	if v := n.leaf(t, "r1", yang.InterfacePath("e1-1").Leaf("config", "mtu")); v != uint64(1500) {
+		t.Errorf("lab mtu = %v after a read-only client's write", v)
+	}
+
+	// The discovery, in order: the first POST is refused, the client reads
+	// the resource metadata, then the authorisation server's, gets a
+	// token, and its retry is served.
+	lines := rec.all()
+	t.Logf("requests: %q", lines)
+	want := []string{"POST /mcp 401", "GET " + mcp.MetadataPath + " 200", "GET /.well-known/oauth-authorization-server/as 200", "POST /as/token 200", "POST /mcp 200"}
+	i := 0
+	for _, l := range lines {
+		if i < len(want) && l == want[i] {
+			i++
+		}
+	}
+	if i < len(want) {
+		t.Errorf("requests %q\ndo not hold %q in order (missing from %q)", lines, want, want[i])
+	}
+	if slices.Contains(lines, "GET /as/authorize 200") {
+		t.Errorf("the client-credentials flow went to the authorization endpoint: %q", lines)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -32,6 +33,12 @@ type Config struct {
 	Parser    Parser
 	Telemetry Telemetry
 	Knowledge Knowledge
+	// Steps, when set, reports each device's steps of an intent's change
+	// as progress too (DeviceSteps for the device executor, TxnSteps for
+	// the transaction coordinator); nil reports lifecycle steps only.
+	Steps Steps
+	// Transactions, when set, offers txn_status.
+	Transactions Transactions
 	// Log receives one line per tool call; nil discards.
 	Log *slog.Logger
 	// Audit, when set, is called after every tool call (the lead points it
@@ -85,6 +92,10 @@ type Server struct {
 	tokens *tokens
 	mcp    *server.MCPServer
 	tools  map[string]*tool
+	// deliveries counts the progress notifications written; requests
+	// numbers the session-less HTTP requests for it.
+	deliveries *deliveries
+	requests   atomic.Int64
 }
 
 type tool struct {
@@ -110,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Intents == nil || cfg.Devices == nil {
 		return nil, errors.New("mcp: New needs Intents and Devices")
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, now: cfg.Clock, tools: map[string]*tool{}}
+	s := &Server{cfg: cfg, log: cfg.Log, now: cfg.Clock, tools: map[string]*tool{}, deliveries: newDeliveries()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -152,7 +163,10 @@ func (s *Server) MCPServer() *server.MCPServer { return s.mcp }
 
 // ServeStdio serves MCP over r and w until ctx ends or r closes.
 func (s *Server) ServeStdio(ctx context.Context, r io.Reader, w io.Writer) error {
-	return server.NewStdioServer(s.mcp).Listen(ctx, r, w)
+	// mcp-go writes notifications from another goroutine than answers:
+	// counting them lets a tool answer once its progress is out.
+	ctx = context.WithValue(ctx, deliveriesKey{}, &deliveryScope{d: s.deliveries, session: stdioSession})
+	return server.NewStdioServer(s.mcp).Listen(ctx, r, stdioWriter{w: w, d: s.deliveries})
 }
 
 // Tools lists the offered tools' names with the scope each needs.
@@ -293,6 +307,7 @@ func errorResult(t *tool, err error) *mcpgo.CallToolResult {
 	er := ErrorResult{Error: err.Error()}
 	var ie *intent.InvalidError
 	var inv *adapters.InventoryError
+	var nf *notFoundError
 	switch {
 	case errors.As(err, &ie):
 		er.Stage = ie.Stage
@@ -315,6 +330,9 @@ func errorResult(t *tool, err error) *mcpgo.CallToolResult {
 	case isTokenErr(err):
 		er.Problems = []intent.Problem{{Pointer: "/confirmation_token", Reason: err.Error()}}
 		er.Error = t.def.Name + ": /confirmation_token: " + err.Error()
+	case errors.As(err, &nf):
+		er.Problems = []intent.Problem{{Pointer: nf.pointer, Reason: err.Error()}}
+		er.Error = t.def.Name + ": " + nf.pointer + ": " + err.Error()
 	case errors.Is(err, intent.ErrNotFound):
 		er.Problems = []intent.Problem{{Pointer: "/id", Reason: err.Error()}}
 		er.Error = t.def.Name + ": /id: " + err.Error()

@@ -144,6 +144,20 @@ func (s *Server) toolset() []*tool {
 			`{"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}, "intent": {"type": "object"}, "summary": {"type": "string"}, "question": {"type": "string"}, "candidates": {"anyOf": [{"type": "array"}, {"type": "null"}]}}}`),
 			scope: auth.IntentsRead, run: s.parseRequest})
 	}
+	if s.cfg.Transactions != nil {
+		ts = append(ts, &tool{def: newTool("txn_status", "Transaction status", "Return a two-phase-commit transaction's state, the furthest phase it reached, its progress and each device's last step and outcome (prepared, committed, confirmed, rolled back, ...), by transaction id or by the id of the intent it applied (its latest transaction).", readHints,
+			`{"type": "object", "additionalProperties": false, "properties": {
+    "txn": {"type": "string", "minLength": 1, "description": "Transaction id (tx-...). Give txn or intent."},
+    "intent": {"type": "string", "minLength": 1, "description": "Intent id: its latest transaction."}}}`,
+			`{"type": "object", "required": ["txn", "state", "running", "percent", "devices"], "properties": {
+    "txn": {"type": "string"}, "intent": {"type": "string"},
+    "state": {"type": "string", "description": "preparing, prepared, committing, committed, verifying, confirmed; aborting, aborted, rolling-back, rolled-back, failed"},
+    "phase": {"type": "string", "description": "the furthest phase reached (once ended)"},
+    "reason": {"type": "string"}, "running": {"type": "boolean"}, "percent": {"type": "integer"},
+    "devices": {"type": "array", "items": {"type": "object", "required": ["device"], "properties": {"device": {"type": "string"}, "step": {"type": "string"}, "outcome": {"type": "string"}, "phase": {"type": "string"}, "undo_by": {"type": "string"}, "error": {"type": "object"}}}},
+    "created_at": {"type": "string"}, "updated_at": {"type": "string"}}}`),
+			scope: auth.IntentsRead, run: s.txnStatus})
+	}
 	if s.cfg.Telemetry != nil {
 		ts = append(ts, &tool{def: newTool("query_telemetry", "Query telemetry", "Query the telemetry store: a metric's series for a device over a recent window.", readHints,
 			`{"type": "object", "additionalProperties": false, "required": ["metric"], "properties": {
@@ -452,10 +466,14 @@ func (s *Server) write(ctx context.Context, c *call, doc map[string]any, token s
 		return nil, err
 	}
 	c.outcome = "submitted"
-	if wait && !rec.Duplicate {
-		rec = s.wait(ctx, rec)
+	if rec.Duplicate {
+		stop("") // nothing moves: no step to wait for
+	} else {
+		if wait {
+			rec = s.wait(ctx, rec)
+		}
+		stop(rec.State)
 	}
-	stop(rec.State)
 	return &WriteResult{Status: string(rec.State), IntentID: rec.ID, Diff: rec.Plan.Diff(), Plan: rec.Plan, Record: rec}, nil
 }
 
@@ -470,12 +488,14 @@ func (s *Server) wait(ctx context.Context, rec *intent.Record) *intent.Record {
 	return rec
 }
 
-// progress forwards the lifecycle events of intent id to the client as
-// progress notifications while the call runs, when the request asked for
-// progress. The returned stop ends it and waits for the sender; given the
-// state the call ends in, it first waits (a second at most) for that
-// state's event, which the service may emit just after the record moved,
-// so the client gets every step before the answer.
+// progress forwards the lifecycle events of intent id, and the device
+// steps of its changes (Config.Steps), to the client as progress
+// notifications while the call runs, when the request asked for progress.
+// The returned stop ends it and waits for the sender; given the state the
+// call ends in, it first waits (stepWait at most) for that state's event,
+// which the service may emit just after the record moved, and for the end
+// of every change whose steps began, so the client gets every step before
+// the answer.
 func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (stop func(final intent.State)) {
 	if c.progress == nil || !wait {
 		return func(intent.State) {}
@@ -484,48 +504,83 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 	if srv == nil {
 		return func(intent.State) {}
 	}
-	var mu sync.Mutex // protects last
+	var mu sync.Mutex // protects last and open
 	var last intent.State
-	seen := make(chan struct{}, 1)
-	events := make(chan intent.Event, 64)
+	open := 0 // changes whose steps began and did not end
+	changed := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	msgs := make(chan string, 256)
+	enqueue := func(m string) {
+		select {
+		case msgs <- m:
+		default: // never block the service; a dropped step is only a missed update
+		}
+	}
 	cancel := s.cfg.Intents.Subscribe(func(e intent.Event) {
 		if e.ID != id {
 			return
 		}
-		select {
-		case events <- e:
-		default: // never block the service; a dropped step is only a missed update
-		}
+		enqueue(fmt.Sprintf("intent %s: %s: %s", e.ID, e.State, e.Reason))
 		mu.Lock()
 		last = e.State
 		mu.Unlock()
-		select {
-		case seen <- struct{}{}:
-		default:
-		}
+		poke()
 	})
+	stopSteps := func() {}
+	if s.cfg.Steps != nil {
+		stopSteps = s.cfg.Steps.Watch(id, func(st DeviceStep) {
+			enqueue(stepMessage(st))
+			mu.Lock()
+			switch st.Step {
+			case StepBegin:
+				open++
+			case StepEnd:
+				open = max(open-1, 0)
+			}
+			mu.Unlock()
+			poke()
+		})
+	}
+	// Each notification waits until the last one was written to the
+	// session's stream (deliveries): they reach the client in order, and
+	// before the answer.
+	wrote := func(context.Context, int64, time.Duration) bool { return true }
+	unwatch := func() {}
+	if d := deliveriesFrom(ctx); d != nil {
+		if tok, err := json.Marshal(c.progress); err == nil {
+			wrote, unwatch = d.d.watch(d.session, string(tok))
+		}
+	}
 	done := make(chan struct{})
 	quit := make(chan struct{})
-	n, sent := 0, 0 // the sender's: read after done
+	n, sent := 0, int64(0) // the sender's: read after done
 	go func() {
 		defer close(done)
-		send := func(e intent.Event) {
+		inOrder := true // until a notification is not seen written in time
+		send := func(m string) {
 			n++
 			if srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
-				"progressToken": c.progress, "progress": n,
-				"message": fmt.Sprintf("intent %s: %s: %s", e.ID, e.State, e.Reason)}) == nil {
+				"progressToken": c.progress, "progress": n, "message": m}) == nil {
 				sent++
+				if inOrder {
+					inOrder = wrote(ctx, sent, stepWait)
+				}
 			}
 		}
 		for {
 			select {
-			case e := <-events:
-				send(e)
+			case m := <-msgs:
+				send(m)
 			case <-quit:
 				for {
 					select {
-					case e := <-events:
-						send(e)
+					case m := <-msgs:
+						send(m)
 					default:
 						return
 					}
@@ -534,17 +589,17 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 		}
 	}()
 	return func(final intent.State) {
-		deadline := time.NewTimer(time.Second)
+		deadline := time.NewTimer(stepWait)
 		defer deadline.Stop()
 		for final != "" {
 			mu.Lock()
-			got := last == final
+			settled := last == final && open == 0
 			mu.Unlock()
-			if got {
+			if settled {
 				break
 			}
 			select {
-			case <-seen:
+			case <-changed:
 				continue
 			case <-deadline.C:
 			case <-ctx.Done():
@@ -552,23 +607,19 @@ func (s *Server) progress(ctx context.Context, c *call, id string, wait bool) (s
 			break
 		}
 		cancel()
+		stopSteps()
 		close(quit)
 		<-done
-		// Over HTTP, answer once what was sent is on the wire (a second at
-		// most), or mcp-go may drop the last notification.
-		if d := delivered(ctx); d != nil {
-			wrote := time.NewTimer(time.Second)
-			defer wrote.Stop()
-			for d.Load() < int64(sent) && ctx.Err() == nil {
-				select {
-				case <-wrote.C:
-					return
-				case <-time.After(2 * time.Millisecond):
-				}
-			}
-		}
+		// Answer once what was sent is on the wire (stepWait at most).
+		wrote(ctx, sent, stepWait)
+		unwatch()
 	}
 }
+
+// stepWait bounds how long a write's answer waits for its last progress
+// steps: they normally follow within milliseconds, and the bound only
+// matters when something is lost; generous, for a loaded machine.
+const stepWait = 10 * time.Second
 
 func (s *Server) intentStatus(ctx context.Context, c *call, args json.RawMessage) (any, error) {
 	var a struct{ ID string }

@@ -47,7 +47,15 @@ func (a *Agent) newMCP(local *auth.Principal) (*mcp.Server, error) {
 	if a.net.kb != nil {
 		kb = mcpKnowledge{base: a.net.kb.base}
 	}
+	// Progress per device: from the transactions' streams when the
+	// coordinator runs intents, from the device executor otherwise.
+	var steps mcp.Steps = a.net.steps
+	if a.cfg.Txn.Enabled {
+		steps = mcp.TxnSteps{Txns: a.net.txn}
+	}
 	return mcp.New(mcp.Config{
+		Steps:                steps,
+		Transactions:         a.net.txn,
 		Telemetry:            tele,
 		Knowledge:            kb,
 		Intents:              a.net.intent,

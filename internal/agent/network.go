@@ -19,6 +19,7 @@ import (
 	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/store"
+	"github.com/netagent/netagent/mcp"
 	"github.com/netagent/netagent/txn"
 )
 
@@ -45,6 +46,8 @@ type network struct {
 	txn *txn.Coordinator
 	// recovered is closed once txn recovery has finished.
 	recovered chan struct{}
+	// steps reports the device executor's per-device steps (MCP progress).
+	steps *mcp.DeviceSteps
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -110,7 +113,8 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	}
 	// The intent service runs plans through the transaction coordinator
 	// when txn.enabled is set; otherwise device by device.
-	exec := auditedExecutor(fl, alog, log)
+	steps := mcp.NewDeviceSteps()
+	exec := steps.Executor(auditedExecutor(steps.Devices(fl), alog, log))
 	if cfg.Txn.Enabled {
 		exec = intent.AuditExecutor(txnplan.New(coord), alog, log)
 	}
@@ -126,7 +130,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		return nil, err
 	}
 	n = &network{inv: inv, pool: pool, db: db, audit: alog, signEvery: cfg.Audit.SignInterval, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb,
-		txn: coord, recovered: make(chan struct{})}
+		txn: coord, recovered: make(chan struct{}), steps: steps}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err
