@@ -66,6 +66,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		a.SetDenialHook(a.auditDenial)
 		a.Mount(n.afterRecovery(n.rest.Routes()))
 		a.Mount(n.txn.Routes())
+		if err := a.mountPeers(); err != nil {
+			_ = n.close()
+			a.trust.stop()
+			return nil, err
+		}
 		a.Mount(n.kb.api.Routes())
 		if n.tele != nil {
 			routes, err := n.tele.api.Routes()

@@ -47,6 +47,10 @@ type network struct {
 	txn *txn.Coordinator
 	// recovered is closed once txn recovery has finished.
 	recovered chan struct{}
+	// peers routes peer agents' devices to them (peers.go); peerServer is
+	// the participant side of the peer API, nil without peer.listen.
+	peers      *txn.Peers
+	peerServer *txn.PeerServer
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -108,7 +112,12 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		}))
 	fl := fleet.New(inv, pool)
 	soak := &soaker{}
-	coord, err := openTxn(ctx, cfg, db, pool, soak, log)
+	peers, err := openPeers(cfg, inv, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	coord, err := openTxn(ctx, cfg, db, peers, soak, log)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -121,7 +130,9 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	// The intent service runs plans through the transaction coordinator
 	// when txn.enabled is set; otherwise device by device.
 	exec := auditedExecutor(fl, alog, log)
-	if cfg.Txn.Enabled {
+	// Devices owned by peer agents are only reachable through a
+	// transaction, so configured peers turn the coordinator on.
+	if cfg.Txn.Enabled || len(cfg.Peers) > 0 {
 		exec = intent.AuditExecutor(txnplan.New(coord), alog, log)
 	}
 	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
@@ -136,7 +147,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		return nil, err
 	}
 	n = &network{inv: inv, pool: pool, db: db, audit: alog, signEvery: cfg.Audit.SignInterval, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb,
-		txn: coord, recovered: make(chan struct{})}
+		txn: coord, recovered: make(chan struct{}), peers: peers}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err
@@ -159,6 +170,10 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 }
 
 func (n *network) close() error {
+	if n.peerServer != nil {
+		n.peerServer.Close()
+	}
+	n.peers.Close()
 	if n.tele != nil {
 		n.tele.pool.Close()
 	}

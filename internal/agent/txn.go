@@ -24,8 +24,9 @@ func (d poolDevices) Device(ctx context.Context, name string) (adapters.Device, 
 }
 
 // openTxn builds the transaction coordinator over the store and the pool.
-func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapters.Pool, soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
-	return txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak})
+// Devices owned by peer agents are opened through devs (peers.go).
+func openTxn(ctx context.Context, cfg config.Config, db *store.DB, devs txn.Devices, soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
+	return txn.New(ctx, txn.Config{Store: db, Devices: devs, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak})
 }
 
 // soaker is the transactions' soak step: while a committed change soaks
