@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/internal/auth"
+	"github.com/netagent/netagent/txn/event"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -366,3 +368,67 @@ func (d *peerDevice) Monitor(ctx context.Context, sub adapters.Subscription, emi
 }
 
 func (d *peerDevice) Close() error { return nil }
+
+// FollowEvents follows every peer's signed events (GET /v1/peer/events
+// over mutual TLS) until ctx ends. Each is verified with v (signature,
+// certificate chain, time window, per-sender sequence) and must come from
+// the peer it was read from; refused ones are logged and dropped, accepted
+// ones go to add. A dropped stream is reopened after a pause, resuming
+// after the last event read. It returns ctx's error.
+func (p *Peers) FollowEvents(ctx context.Context, v *event.Verifier, add func(*event.Signed, *event.Envelope), log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var wg sync.WaitGroup
+	for _, c := range p.clients {
+		wg.Go(func() {
+			var last int64
+			for ctx.Err() == nil {
+				err := c.followEvents(ctx, &last, func(m *event.Signed) {
+					env, err := v.Verify(m)
+					if err == nil && env.Source != c.name {
+						err = fmt.Errorf("%w: event from %s read from peer %s", event.ErrUnknownSigner, env.Source, c.name)
+					}
+					if err != nil {
+						log.Warn("peer event refused", "peer", c.name, "err", err)
+						return
+					}
+					add(m, env)
+				})
+				if ctx.Err() != nil {
+					return
+				}
+				log.Debug("peer events: stream ended; reconnecting", "peer", c.name, "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(2 * time.Second):
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+func (c *peerClient) followEvents(ctx context.Context, last *int64, fn func(*event.Signed)) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/peer/events", nil)
+	if err != nil {
+		return err
+	}
+	if *last > 0 {
+		req.Header.Set("Last-Event-ID", fmt.Sprint(*last))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &PeerError{Peer: c.name, Status: resp.StatusCode, Detail: "events"}
+	}
+	return event.ReadSigned(resp.Body, func(id int64, m *event.Signed) error {
+		*last = id
+		fn(m)
+		return nil
+	})
+}

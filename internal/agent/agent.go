@@ -167,6 +167,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.net.kafka != nil {
 		runs = append(runs, a.net.kafka.Run)
 	}
+	if a.net.events != nil {
+		runs = append(runs, a.net.events.run)
+	}
 	if a.net.tele != nil {
 		runs = append(runs, a.net.tele.runs()...)
 	}

@@ -51,6 +51,9 @@ type network struct {
 	// the participant side of the peer API, nil without peer.listen.
 	peers      *txn.Peers
 	peerServer *txn.PeerServer
+	// events signs and serves the agent's events (events.go); nil without
+	// an agent certificate.
+	events *events
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -94,6 +97,10 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	if err != nil {
 		return nil, err
 	}
+	ev, err := openEvents(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	topt := adapters.TargetOptions{
 		Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
 		Logger:   log,
@@ -103,6 +110,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			Logger: log,
 			OnEvent: func(e adapters.Event) {
 				auditFailover(alog, log, e)
+				ev.failover(e)
 				if e.From == "" {
 					log.Info("device protocol", "device", e.Device, "protocol", e.To, "reason", e.Reason)
 					return
@@ -117,7 +125,10 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		pool.Close()
 		return nil, err
 	}
-	coord, err := openTxn(ctx, cfg, db, peers, soak, log)
+	if ev != nil {
+		ev.peers = peers
+	}
+	coord, err := openTxn(ctx, cfg, db, peers, ev, soak, log)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -136,7 +147,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		exec = intent.AuditExecutor(txnplan.New(coord), alog, log)
 	}
 	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
-		Audit: alog, Executor: exec})
+		Audit: ev.auditor(alog), Executor: exec})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -147,7 +158,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		return nil, err
 	}
 	n = &network{inv: inv, pool: pool, db: db, audit: alog, signEvery: cfg.Audit.SignInterval, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb,
-		txn: coord, recovered: make(chan struct{}), peers: peers}
+		txn: coord, recovered: make(chan struct{}), peers: peers, events: ev}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err

@@ -52,8 +52,13 @@ func openPeers(cfg config.Config, inv *adapters.Inventory, pool *adapters.Pool) 
 func (a *Agent) mountPeers() error {
 	n := a.net
 	a.Mount(n.peers.Routes())
+	api, peer := n.events.routes()
+	a.Mount(api)
 	if a.trust.peerMux == nil {
 		return nil
+	}
+	if err := a.MountPeer(peer); err != nil {
+		return err
 	}
 	owns := func(device string) bool {
 		_, ok := n.inv.Device(device)
