@@ -188,4 +188,3 @@ func DecodeTree(ls []LeafJSON) (*yang.Tree, error) {
 }
 
 func validID(id string) bool { return idPattern.MatchString(id) }
-

@@ -18,12 +18,12 @@ import (
 
 // Event types the agent publishes.
 const (
-	TypeTxnProgress  = "txn.progress"      // a transaction's state or a device's step
-	TypeTxnOutcome   = "txn.outcome"       // a transaction's outcome
-	TypeIntentState  = "intent.state"      // an intent's lifecycle step
-	TypeFailover     = "protocol.failover" // a device's serving protocol changed
-	TypeConfigDrift  = "config.drift"      // a device no longer holds an intent's configuration
-	TypeLinkDown     = "link.down"
+	TypeTxnProgress = "txn.progress"      // a transaction's state or a device's step
+	TypeTxnOutcome  = "txn.outcome"       // a transaction's outcome
+	TypeIntentState = "intent.state"      // an intent's lifecycle step
+	TypeFailover    = "protocol.failover" // a device's serving protocol changed
+	TypeConfigDrift = "config.drift"      // a device no longer holds an intent's configuration
+	TypeLinkDown    = "link.down"
 )
 
 // Item is one signed event in a Bus: a local sequence number (the SSE
