@@ -3,10 +3,12 @@ package txn_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -26,6 +28,7 @@ import (
 	"github.com/netagent/netagent/lab/fault"
 	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/txn"
+	"github.com/netagent/netagent/txn/event"
 	"github.com/netagent/netagent/yang"
 )
 
@@ -530,4 +533,76 @@ func get(t *testing.T, c *http.Client, url string) (int, []byte, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, resp.Header.Get("Content-Type")
+}
+
+// TestPeerEventsVerified has agent a follow peer b's signed events over
+// mutual TLS while b's stream carries, between two good events, the first
+// one again (a replay), a tampered one, and one signed by agent c: a adds
+// only the two good ones.
+func TestPeerEventsVerified(t *testing.T) {
+	p := newPKI(t)
+	signer := func(name string) *event.Signer {
+		c := p.certs[name]
+		leaf, err := x509.ParseCertificate(c.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := event.NewSigner(c.PrivateKey.(crypto.Signer), []*x509.Certificate{leaf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	sb, sc := signer("b"), signer("c")
+	sign := func(s *event.Signer, typ string) *event.Signed {
+		m, err := s.Sign(typ, "txn/tx-1", map[string]any{"device": "leaf1"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	good1 := sign(sb, event.TypeTxnProgress)
+	tampered := sign(sb, event.TypeTxnProgress)
+	tampered.Envelope = bytes.Replace(tampered.Envelope, []byte("leaf1"), []byte("leaf9"), 1)
+	forged := sign(sc, event.TypeTxnProgress)
+	good2 := sign(sb, event.TypeTxnOutcome)
+	stream := []*event.Signed{good1, good1, tampered, forged, good2}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i, m := range stream {
+			b, _ := json.Marshal(m)
+			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", i+1, b)
+		}
+	}))
+	srv.TLS = pki.ServerConfig(p.certs["b"], p.roots)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	peers, err := txn.NewPeers(txn.PeersConfig{Self: "a", Peers: []txn.PeerSpec{{Name: "b", URL: srv.URL, Devices: []string{"leaf1"}}},
+		TLS: func(n string) *tls.Config { return pki.ClientConfig(p.certs["a"], p.roots, n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peers.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var added []string
+	done := make(chan error, 1)
+	go func() {
+		done <- peers.FollowEvents(ctx, &event.Verifier{Roots: p.roots}, func(m *event.Signed, env *event.Envelope) {
+			mu.Lock()
+			defer mu.Unlock()
+			added = append(added, fmt.Sprintf("%s/%s/%d", env.Source, env.Type, env.Seq))
+			if env.Type == event.TypeTxnOutcome {
+				cancel()
+			}
+		}, nil)
+	}()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"b/txn.progress/1", "b/txn.outcome/3"}; !slices.Equal(added, want) {
+		t.Fatalf("added %v, want %v", added, want)
+	}
 }

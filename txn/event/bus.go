@@ -77,6 +77,7 @@ type Bus struct {
 	next    int64
 	changed chan struct{} // closed and replaced on every event
 	sinks   []func(Item)
+	subs    int // followers now
 }
 
 // NewBus returns a bus signing with signer.
@@ -146,7 +147,13 @@ func (b *Bus) Follow(ctx context.Context, f Filter, after int64, fn func(Item) e
 	if after <= 0 {
 		after = b.next
 	}
+	b.subs++
 	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.subs--
+		b.mu.Unlock()
+	}()
 	for {
 		b.mu.Lock()
 		var todo []Item
@@ -172,6 +179,13 @@ func (b *Bus) Follow(ctx context.Context, f Filter, after int64, fn func(Item) e
 			return ctx.Err()
 		}
 	}
+}
+
+// subscribers reports how many Follow calls are running.
+func (b *Bus) subscribers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.subs
 }
 
 // ParseFilter reads ?type=&device=&intent= (type comma-separated).
