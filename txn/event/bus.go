@@ -141,10 +141,11 @@ func (b *Bus) Add(s *Signed, env *Envelope) {
 }
 
 // Follow calls fn with every event f selects, after the local sequence
-// after (0: only events added from now on), until ctx ends or fn fails.
+// after (negative: only events added from now on), until ctx ends or fn
+// fails.
 func (b *Bus) Follow(ctx context.Context, f Filter, after int64, fn func(Item) error) error {
 	b.mu.Lock()
-	if after <= 0 {
+	if after < 0 {
 		after = b.next
 	}
 	b.subs++
@@ -223,7 +224,7 @@ func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	var after int64
+	after := int64(-1)
 	if s := r.Header.Get("Last-Event-ID"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
@@ -236,6 +237,13 @@ func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		problem(w, r, http.StatusInternalServerError, "streaming unsupported")
 		return
+	}
+	if after < 0 {
+		// From now on: fixed before the answer starts, so a client that
+		// has the headers misses nothing published after them.
+		b.mu.Lock()
+		after = b.next
+		b.mu.Unlock()
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
