@@ -64,6 +64,9 @@ type PeerServer struct {
 	cfg PeerServerConfig
 	log *slog.Logger
 
+	// expiring counts lease callbacks running; Close waits for them.
+	expiring sync.WaitGroup
+
 	mu       sync.Mutex // protects following fields
 	txns     map[string]*peerTxn
 	finished []string
@@ -136,9 +139,10 @@ func (s *PeerServer) Routes() []auth.Route {
 	}
 }
 
-// Close stops the lease timers. Devices still held stay as they are: their
-// sessions close with the pool (a prepared candidate is discarded) and
-// their confirm timers revert what was committed.
+// Close stops the lease timers and waits for a lease callback already
+// running. Devices still held stay as they are: their sessions close with
+// the pool (a prepared candidate is discarded) and their confirm timers
+// revert what was committed.
 func (s *PeerServer) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -156,6 +160,7 @@ func (s *PeerServer) Close() {
 		}
 		d.mu.Unlock()
 	}
+	s.expiring.Wait()
 }
 
 func caller(r *http.Request) string {
@@ -515,11 +520,13 @@ func (s *PeerServer) end(d *peerDev) {
 // aborts or rolls back.
 func (s *PeerServer) expire(t *peerTxn, d *peerDev) {
 	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	if s.closed {
+		s.mu.Unlock()
 		return
 	}
+	s.expiring.Add(1) // under s.mu while open: Close's Wait comes after
+	s.mu.Unlock()
+	defer s.expiring.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*s.c.cfg.StepTimeout)
 	defer cancel()
 	decided := false
