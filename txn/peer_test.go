@@ -211,6 +211,20 @@ func TestPeerCrossDomain(t *testing.T) {
 			t.Errorf("b saw device %s, which a owns", e.Device)
 		}
 	}
+	// The same stream over b's peer API (SSE, mutual TLS): it ends with
+	// b's outcome.
+	resp, err := p.client("a", "b").Get(b.url + "/v1/peer/txns/" + req.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last txn.Event
+	if err := txn.ReadEvents(resp.Body, func(e txn.Event) error { last = e; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if last.Type != "outcome" || last.State != txn.StateConfirmed || last.Result == nil || len(last.Result.Devices) != len(leaves) {
+		t.Fatalf("b's peer event stream ended with %+v", last)
+	}
 	// b's writer slots are free again: a second transaction runs.
 	req2 := request(t, l, leafSpine, "198.51.101.0/24")
 	if _, err := a.coord.Run(context.Background(), req2); err != nil {
