@@ -50,6 +50,10 @@ type Config struct {
 	AfterStep func(id string, step Step, stage string)
 	// Clock stamps the log; default time.Now.
 	Clock func() time.Time
+	// Events, if set, receives every progress event of every transaction,
+	// the outcome included (the agent signs and publishes them). It is
+	// called with the progress lock held: it must not block.
+	Events func(Event)
 }
 
 // Coordinator runs transactions. It owns one writer per device: a device
@@ -82,6 +86,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 		cfg.RollbackTimeout = 30 * time.Second
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Log, wal: &wal{db: cfg.Store}, now: cfg.Clock, hub: newHub(), locks: newLocks()}
+	c.hub.publish = cfg.Events
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -44,6 +44,9 @@ const keepStreams = 64
 
 // hub keeps each recent transaction's events for its subscribers.
 type hub struct {
+	// publish, if set, receives every event (Config.Events); it must not block.
+	publish func(Event)
+
 	mu       sync.Mutex // protects following fields
 	streams  map[string]*stream
 	finished []string // oldest first
@@ -88,6 +91,9 @@ func (h *hub) appendLocked(id string, s *stream, e Event) {
 		e.At = time.Now().UTC()
 	}
 	s.events = append(s.events, e)
+	if h.publish != nil {
+		h.publish(e)
+	}
 	close(s.changed)
 	s.changed = make(chan struct{})
 }

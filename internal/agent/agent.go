@@ -66,6 +66,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		a.SetDenialHook(a.auditDenial)
 		a.Mount(n.afterRecovery(n.rest.Routes()))
 		a.Mount(n.txn.Routes())
+		if err := a.mountPeers(); err != nil {
+			_ = n.close()
+			a.trust.stop()
+			return nil, err
+		}
 		a.Mount(n.kb.api.Routes())
 		if n.tele != nil {
 			routes, err := n.tele.api.Routes()
@@ -161,6 +166,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	runs := []func(context.Context) error{a.net.intent.Run, a.net.files.Run, a.net.signAudit}
 	if a.net.kafka != nil {
 		runs = append(runs, a.net.kafka.Run)
+	}
+	if a.net.events != nil {
+		runs = append(runs, a.net.events.run)
 	}
 	if a.net.tele != nil {
 		runs = append(runs, a.net.tele.runs()...)

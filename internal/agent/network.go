@@ -48,6 +48,13 @@ type network struct {
 	recovered chan struct{}
 	// steps reports the device executor's per-device steps (MCP progress).
 	steps *mcp.DeviceSteps
+	// peers routes peer agents' devices to them (peers.go); peerServer is
+	// the participant side of the peer API, nil without peer.listen.
+	peers      *txn.Peers
+	peerServer *txn.PeerServer
+	// events signs and serves the agent's events (events.go); nil without
+	// an agent certificate.
+	events *events
 }
 
 // Registry returns the protocol adapters netagent ships, registered once each.
@@ -83,6 +90,10 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	if err != nil {
 		return nil, err
 	}
+	ev, err := openEvents(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	topt := adapters.TargetOptions{
 		Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
 		Logger:   log,
@@ -92,6 +103,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 			Logger: log,
 			OnEvent: func(e adapters.Event) {
 				auditFailover(alog, log, e)
+				ev.failover(e)
 				if e.From == "" {
 					log.Info("device protocol", "device", e.Device, "protocol", e.To, "reason", e.Reason)
 					return
@@ -101,7 +113,15 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		}))
 	fl := fleet.New(inv, pool)
 	soak := &soaker{}
-	coord, err := openTxn(ctx, cfg, db, pool, soak, log)
+	peers, err := openPeers(cfg, inv, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if ev != nil {
+		ev.peers = peers
+	}
+	coord, err := openTxn(ctx, cfg, db, peers, ev, soak, log)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -115,11 +135,13 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	// when txn.enabled is set; otherwise device by device.
 	steps := mcp.NewDeviceSteps()
 	exec := steps.Executor(auditedExecutor(steps.Devices(fl), alog, log))
-	if cfg.Txn.Enabled {
+	// Devices owned by peer agents are only reachable through a
+	// transaction, so configured peers turn the coordinator on.
+	if cfg.Txn.Enabled || len(cfg.Peers) > 0 {
 		exec = intent.AuditExecutor(txnplan.New(coord), alog, log)
 	}
 	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
-		Audit: alog, Executor: exec})
+		Audit: ev.auditor(alog), Executor: exec})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -130,7 +152,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		return nil, err
 	}
 	n = &network{inv: inv, pool: pool, db: db, audit: alog, signEvery: cfg.Audit.SignInterval, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb,
-		txn: coord, recovered: make(chan struct{}), steps: steps}
+		txn: coord, recovered: make(chan struct{}), steps: steps, peers: peers, events: ev}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err
@@ -153,6 +175,10 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 }
 
 func (n *network) close() error {
+	if n.peerServer != nil {
+		n.peerServer.Close()
+	}
+	n.peers.Close()
 	if n.tele != nil {
 		n.tele.pool.Close()
 	}

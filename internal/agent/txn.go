@@ -24,8 +24,14 @@ func (d poolDevices) Device(ctx context.Context, name string) (adapters.Device, 
 }
 
 // openTxn builds the transaction coordinator over the store and the pool.
-func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapters.Pool, soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
-	return txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak})
+// Devices owned by peer agents are opened through devs (peers.go).
+// Its progress events are published signed through ev (events.go).
+func openTxn(ctx context.Context, cfg config.Config, db *store.DB, devs txn.Devices, ev *events, soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
+	tc := txn.Config{Store: db, Devices: devs, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak}
+	if ev != nil {
+		tc.Events = ev.txnEvent
+	}
+	return txn.New(ctx, tc)
 }
 
 // soaker is the transactions' soak step: while a committed change soaks

@@ -43,6 +43,8 @@ type Config struct {
 
 	Audit Audit `yaml:"audit"`
 	Txn   Txn   `yaml:"txn"`
+	// Peers are the other agents owning devices of the inventory.
+	Peers []PeerAgent `yaml:"peers"`
 }
 
 // Txn configures the transaction coordinator.
@@ -315,7 +317,7 @@ func (c Config) Validate() error {
 	if c.Sessions.MaxOpen < 0 {
 		errs = append(errs, fmt.Errorf("sessions.max_open: %d must not be negative (0 is unlimited)", c.Sessions.MaxOpen))
 	}
-	errs = append(errs, c.validateTrust())
+	errs = append(errs, c.validateTrust(), c.validatePeers())
 	if c.Txn.FanOut < 0 {
 		errs = append(errs, fmt.Errorf("txn.fan_out: %d must not be negative", c.Txn.FanOut))
 	}
