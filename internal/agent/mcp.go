@@ -50,7 +50,7 @@ func (a *Agent) newMCP(local *auth.Principal) (*mcp.Server, error) {
 	// Progress per device: from the transactions' streams when the
 	// coordinator runs intents, from the device executor otherwise.
 	var steps mcp.Steps = a.net.steps
-	if a.cfg.Txn.Enabled {
+	if a.net.viaTxn {
 		steps = mcp.TxnSteps{Txns: a.net.txn}
 	}
 	return mcp.New(mcp.Config{

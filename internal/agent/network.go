@@ -48,6 +48,8 @@ type network struct {
 	recovered chan struct{}
 	// steps reports the device executor's per-device steps (MCP progress).
 	steps *mcp.DeviceSteps
+	// viaTxn: intents run through the transaction coordinator.
+	viaTxn bool
 	// peers routes peer agents' devices to them (peers.go); peerServer is
 	// the participant side of the peer API, nil without peer.listen.
 	peers      *txn.Peers
@@ -137,7 +139,8 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	exec := steps.Executor(auditedExecutor(steps.Devices(fl), alog, log))
 	// Devices owned by peer agents are only reachable through a
 	// transaction, so configured peers turn the coordinator on.
-	if cfg.Txn.Enabled || len(cfg.Peers) > 0 {
+	viaTxn := cfg.Txn.Enabled || len(cfg.Peers) > 0
+	if viaTxn {
 		exec = intent.AuditExecutor(txnplan.New(coord), alog, log)
 	}
 	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
@@ -152,7 +155,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		return nil, err
 	}
 	n = &network{inv: inv, pool: pool, db: db, audit: alog, signEvery: cfg.Audit.SignInterval, intent: svc, rest: rest.New(svc, parser, log), nl: parser, kb: kb,
-		txn: coord, recovered: make(chan struct{}), steps: steps, peers: peers, events: ev}
+		txn: coord, recovered: make(chan struct{}), steps: steps, viaTxn: viaTxn, peers: peers, events: ev}
 	if n.files, err = fileintake.New(fileintake.Config{Dir: cfg.InboxDir(), Service: svc, Interval: cfg.Intake.InboxInterval, Log: log}); err != nil {
 		pool.Close()
 		return nil, err
