@@ -48,18 +48,41 @@ type hit struct {
 	start, end int
 }
 
-// lexicon is every word of one language, longest first.
-type lexicon []*lexItem
+// lexicon is every word of one language, longest first, each phrase once
+// with every item it stands for (a word may cue several rules).
+type lexicon []*lexPhrase
+
+type lexPhrase struct {
+	phrase string // lower case
+	ascii  bool
+	items  []*lexItem
+	// nonValue: an item is not a slot value or constant; a cue inside
+	// such a phrase does not count on its own.
+	nonValue bool
+}
 
 func (c *compiled) buildLexicons() {
 	c.lex = map[string]lexicon{}
+	phrases := map[string]map[string]*lexPhrase{}
 	add := func(lang string, it lexItem) {
 		it.phrase = strings.ToLower(strings.TrimSpace(it.phrase))
 		if it.phrase == "" {
 			return
 		}
 		it.ascii = isASCII(it.phrase)
-		c.lex[lang] = append(c.lex[lang], &it)
+		if phrases[lang] == nil {
+			phrases[lang] = map[string]*lexPhrase{}
+		}
+		ph := phrases[lang][it.phrase]
+		if ph == nil {
+			ph = &lexPhrase{phrase: it.phrase, ascii: it.ascii}
+			phrases[lang][it.phrase] = ph
+			c.lex[lang] = append(c.lex[lang], ph)
+		}
+		ph.items = append(ph.items, &it)
+		if it.kind != lexValue && it.kind != lexConst {
+			ph.nonValue = true
+		}
 	}
 	for lang, ws := range c.removals {
 		for _, w := range ws {
@@ -130,41 +153,48 @@ func (c *compiled) buildLexicons() {
 // findHits finds the library's words in lower (the sentence in lower
 // case, with elements masked). ASCII words match whole words; others
 // anywhere. A hit inside a longer hit is dropped: "no shut" is one
-// phrase, not a removal "no" and a "shut".
+// phrase, not a removal "no" and a "shut". Each phrase is looked for once,
+// however many rules use it.
 func findHits(lex lexicon, lower string) []hit {
-	var hits []hit
-	for _, it := range lex {
+	type span struct {
+		p          *lexPhrase
+		start, end int
+	}
+	var spans []span
+	for _, ph := range lex {
 		from := 0
 		for from < len(lower) {
-			i := strings.Index(lower[from:], it.phrase)
+			i := strings.Index(lower[from:], ph.phrase)
 			if i < 0 {
 				break
 			}
-			s, e := from+i, from+i+len(it.phrase)
+			s, e := from+i, from+i+len(ph.phrase)
 			from = s + 1
-			if it.ascii && !(wordBoundary(lower, s, true) && wordBoundary(lower, e, false)) {
+			if ph.ascii && !(wordBoundary(lower, s, true) && wordBoundary(lower, e, false)) {
 				continue
 			}
-			hits = append(hits, hit{it, s, e})
+			spans = append(spans, span{ph, s, e})
 		}
 	}
-	kept := hits[:0:0]
-	for _, h := range hits {
-		inside := false
-		for _, g := range hits {
-			// A cue inside a value or constant still cues its rule
-			// ("内存" in "内存使用率" is the metric's word).
-			cueInValue := (h.kind == lexCue || h.kind == lexFollowUp) && (g.kind == lexValue || g.kind == lexConst)
-			if !cueInValue && g.start <= h.start && h.end <= g.end && g.end-g.start > h.end-h.start {
+	var hits []hit
+	for _, sp := range spans {
+		inside, insideNonValue := false, false
+		for _, g := range spans {
+			if g.start <= sp.start && sp.end <= g.end && g.end-g.start > sp.end-sp.start {
 				inside = true
-				break
+				insideNonValue = insideNonValue || g.p.nonValue
 			}
 		}
-		if !inside {
-			kept = append(kept, h)
+		for _, it := range sp.p.items {
+			// A cue inside a value or constant still cues its rule
+			// ("内存" in "内存使用率" is the metric's word).
+			cue := it.kind == lexCue || it.kind == lexFollowUp
+			if !inside || (cue && !insideNonValue) {
+				hits = append(hits, hit{it, sp.start, sp.end})
+			}
 		}
 	}
-	return kept
+	return hits
 }
 
 // wordBoundary reports whether position i of s is the edge of an ASCII
