@@ -245,7 +245,7 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{Language: lang, Threshold: rules.threshold, Candidates: []Candidate{}}
 
 	els, masked := extract(text, m.devices, m.prefixes)
-	rd := &reading{els: els, hits: findHits(rules.lex[lang], strings.ToLower(masked))}
+	rd := &reading{els: els, hits: findHits(rules.lex[lang], strings.ToLower(masked), rules.usesSlot), vagueTime: vagueTime(masked, lang)}
 	for _, h := range rd.hits {
 		switch h.kind {
 		case lexRemoval:
@@ -328,6 +328,12 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 	}
 	for i := range res.Candidates {
 		c := &res.Candidates[i]
+		if rd.vagueTime != "" && c.Problem == "" {
+			// A window left at its default when the sentence gave one
+			// in words the parser cannot read would be a wrong intent.
+			c.Problem = say(lang, fmt.Sprintf("I cannot read the time in %q; give it in figures (10 minutes, 1 hour)", rd.vagueTime),
+				fmt.Sprintf("无法读懂时间“%s”；请用数字写明（如 10 分钟、1 小时）", rd.vagueTime))
+		}
 		if negated {
 			c.Confidence *= confNegation
 		}

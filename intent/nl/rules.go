@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,6 +149,15 @@ type compiled struct {
 	// looks for each at most once whatever the number of rules.
 	needWords []string
 	needIndex map[string]int
+}
+
+// usesSlot reports whether rule i has a slot (required or optional).
+func (c *compiled) usesSlot(i int, slot string) bool {
+	if i < 0 || i >= len(c.intents) {
+		return false
+	}
+	ci := c.intents[i]
+	return slices.Contains(ci.Required, slot) || slices.Contains(ci.Optional, slot)
 }
 
 // needIndexes interns a pattern's needs.
