@@ -524,11 +524,11 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 				return err
 			}
 			var res struct {
-				Status     string          `json:"status"`
-				Confidence float64         `json:"confidence"`
-				Summary    string          `json:"summary"`
-				Question   string          `json:"question"`
-				Session    string          `json:"session"`
+				Status     string  `json:"status"`
+				Confidence float64 `json:"confidence"`
+				Summary    string  `json:"summary"`
+				Question   string  `json:"question"`
+				Session    string  `json:"session"`
 				// Document is what is shown and submitted: a removal
 				// ("ensure": "absent") has one even while its intent is
 				// left out.
