@@ -887,9 +887,29 @@ func typedValue(s SlotRule, lang, raw string) (any, string) {
 	case "text":
 		return strings.Trim(raw, `"'“”「」｢｣`), ""
 	case "interface":
-		return strings.ToLower(raw[:1]) + raw[1:], ""
+		return interfaceName(raw), ""
 	}
 	return raw, ""
+}
+
+// interfaceName normalises the case of an interface name as typed: a
+// capital at the start of a sentence or a name typed in capitals ("Eth1",
+// "ETH1", "E1-1") is lower case, as the lab and most platforms spell
+// them; a vendor's mixed-case name ("GigabitEthernet0/0/1") is kept.
+func interfaceName(raw string) string {
+	upper, lower := 0, 0
+	for i, r := range raw {
+		switch {
+		case unicode.IsUpper(r) && i > 0:
+			upper++
+		case unicode.IsLower(r):
+			lower++
+		}
+	}
+	if upper > 0 && lower > 0 {
+		return raw
+	}
+	return strings.ToLower(raw)
 }
 
 func fmtNum(f *float64) string {
