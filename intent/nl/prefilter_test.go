@@ -108,10 +108,13 @@ func TestPatternStarts(t *testing.T) {
 	}
 }
 
-// FuzzPrefilter checks the same on any sentence.
+// FuzzPrefilter checks the same on any sentence. Its seeds are a sample
+// of the corpus (TestPrefilterNeverTurnsAwayAMatch runs all of it).
 func FuzzPrefilter(f *testing.F) {
-	for _, text := range corpusTexts(f) {
-		f.Add(text)
+	for i, text := range corpusTexts(f) {
+		if i%10 == 0 {
+			f.Add(text)
+		}
 	}
 	c, err := compiledDefault()
 	if err != nil {
