@@ -11,7 +11,7 @@ FUZZTIME ?= 30s
 export GOTOOLCHAIN := go1.27.3
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test interop bench chaos fuzz lint vuln clean
+.PHONY: help build run test interop bench bench-nl chaos fuzz lint vuln clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,10 @@ bench: $(GNMI_CLI) ## Benchmarks (gnmi_cli built for the ingest comparison), the
 	NETAGENT_GNMI_CLI=$(CURDIR)/$(GNMI_CLI) $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bash scripts/scale-bench.sh 100 1000
 	bash scripts/wrk-bench.sh 10 16
+
+NLCOUNT ?= 10
+bench-nl: ## Natural-language parse benchmarks alone, NLCOUNT runs (default 10): mean, median (p50-wall-ns) and p99 wall and CPU per sentence
+	$(GO) test -run '^$$' -bench 'BenchmarkParse' -benchtime 5000x -count $(NLCOUNT) ./intent/nl/
 
 $(GNMI_CLI):
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/openconfig/gnmi/cmd/gnmi_cli@v0.14.1

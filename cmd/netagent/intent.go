@@ -524,11 +524,15 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 				return err
 			}
 			var res struct {
-				Status     string          `json:"status"`
-				Confidence float64         `json:"confidence"`
-				Summary    string          `json:"summary"`
-				Question   string          `json:"question"`
-				Intent     json.RawMessage `json:"intent"`
+				Status     string  `json:"status"`
+				Confidence float64 `json:"confidence"`
+				Summary    string  `json:"summary"`
+				Question   string  `json:"question"`
+				Session    string  `json:"session"`
+				// Document is what is shown and submitted: a removal
+				// ("ensure": "absent") has one even while its intent is
+				// left out.
+				Document json.RawMessage `json:"document"`
 			}
 			if err := json.Unmarshal(raw, &res); err != nil {
 				return err
@@ -536,10 +540,13 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 			err = c.print(cmd.OutOrStdout(), raw, func(w io.Writer) error {
 				if res.Status != "confirm" {
 					fmt.Fprintf(w, "%s (confidence %.2f)\n", res.Question, res.Confidence)
+					if res.Session != "" && res.Session != session {
+						fmt.Fprintf(w, "answer with --session %s\n", res.Session)
+					}
 					return nil
 				}
 				var pretty bytes.Buffer
-				_ = json.Indent(&pretty, res.Intent, "", "  ")
+				_ = json.Indent(&pretty, res.Document, "", "  ")
 				fmt.Fprintf(w, "%s (confidence %.2f)\n%s\n", res.Summary, res.Confidence, pretty.String())
 				return nil
 			})
@@ -554,7 +561,7 @@ YAML files; see GET /v1/schemas/{kind} for each kind's schema.`,
 					return nil
 				}
 			}
-			raw, _, _, err = c.do(cmd.Context(), "POST", "/v1/intents", "application/json", res.Intent)
+			raw, _, _, err = c.do(cmd.Context(), "POST", "/v1/intents", "application/json", res.Document)
 			if err != nil {
 				return err
 			}

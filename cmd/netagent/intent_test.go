@@ -80,6 +80,8 @@ func TestIntentCommands(t *testing.T) {
 		{args: []string{"intent", "parse", "--session", "fresh", "shut down eth3"}, want: []string{"Which device?"}},
 		{args: []string{"intent", "parse", "--submit", "把 leaf2 的 eth4 接口 MTU 改成 9000"}, stdin: "y\n", want: []string{"Submit this intent?", "planned"}},
 		{args: []string{"intent", "parse", "--submit", "shut down eth1 on spine1"}, stdin: "n\n", want: []string{"not submitted"}},
+		{args: []string{"intent", "parse", "--session", "rm", "delete the static route 10.9.0.0/16 on leaf2"},
+			want: []string{"Remove the static route to 10.9.0.0/16 on leaf2", `"ensure": "absent"`, `"prefix": "10.9.0.0/16"`}},
 		{args: []string{"intent", "withdraw", "--dry-run", "cli-mtu"}, want: []string{"withdraw of cli-mtu (dry run, nothing changed)", "~ /interfaces/interface[name=eth2]/config/mtu: 9000 -> 1500"}},
 		{args: []string{"intent", "get", "cli-mtu"}, want: []string{"applied"}},
 		{args: []string{"intent", "withdraw", "--wait", "--reason", "test over", "cli-mtu"}, want: []string{"withdrawn", "test over"}},

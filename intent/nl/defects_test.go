@@ -298,3 +298,56 @@ func itoa(n int) string {
 	}
 	return string(b)
 }
+
+// A window written in words is read, never replaced by the default; one
+// the parser cannot read is asked about (found trying the CLI as a new
+// user: "for ten minutes" was confirmed with window 5m).
+func TestDefectWindowInWords(t *testing.T) {
+	t.Parallel()
+	p := newCorpusParser(t)
+	tests := []struct {
+		text   string
+		window string // "" asks back
+	}{
+		{"alert if loss on leaf3 goes above 2% for twenty minutes", "20m"},
+		{"keep cpu on r1 below 60% over forty-five minutes", "45m"},
+		{"warn me when memory on spine4 passes 85% for three hours", "3h"},
+		{"leaf2 时延超过 10ms 持续二十分钟就告警", "20m"},
+		{"r2 的 CPU 两个小时内保持在 50% 以下", "2h"},
+		{"alert if loss on leaf3 goes above 2% for a few minutes", ""},
+		{"keep cpu on r1 below 60% for 2 days", ""},
+		{"leaf2 时延超过 10ms 持续几分钟就告警", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			res := parseOne(t, p, "", tt.text)
+			if tt.window == "" {
+				if res.Status == nl.StatusConfirm {
+					t.Fatalf("confirmed %s (%v); want a question about the time", res.Summary, res.Document)
+				}
+				return
+			}
+			spec, _ := docOf(t, res)["spec"].(map[string]any)
+			if spec["window"] != tt.window {
+				t.Errorf("window %v, want %s (%v)", spec["window"], tt.window, spec)
+			}
+		})
+	}
+}
+
+// A cue inside a longer phrase of the library counts only for rules that
+// use that phrase: "up" in "up to" does not bring an interface up.
+func TestDefectCueInsideAnotherRulesValue(t *testing.T) {
+	t.Parallel()
+	p := newCorpusParser(t)
+	d := docOf(t, parseOne(t, p, "", "take the mtu on leaf5 e1-9 up to 9200"))
+	want := jsonValue(map[string]any{"name": "e1-9", "mtu": 9200})
+	if diff := cmp.Diff(want, d["spec"]); diff != "" {
+		t.Errorf("spec (-want +got):\n%s", diff)
+	}
+	// The metric word inside "内存使用率" still cues the service levels.
+	d = docOf(t, parseOne(t, p, "", "leaf5 内存使用率不超过 80%"))
+	if d["kind"] != "slo" {
+		t.Errorf("kind %v, want slo", d["kind"])
+	}
+}

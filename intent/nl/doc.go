@@ -24,7 +24,16 @@
 // hop; a slot offered two different elements is a question, never a
 // choice; a library word inside a longer one does not count on its own
 // ("no shut" is not the removal "no", "must not exceed" not a negation,
-// "drop traffic" not a removal).
+// "drop traffic" not a removal), except a cue inside a value of a slot its
+// own rule has ("内存" in the metric "内存使用率"; but "up" in "up to" does
+// not bring an interface up). Windows may be written in words ("ten
+// minutes", "十分钟"); a unit of time left unread ("a few minutes", "几分钟",
+// "2 days") makes every reading a question, never the default window.
+//
+// Cost: a pattern is tried only when the sentence has the words it needs
+// and, for the whole-sentence form, begins with its leading words;
+// partial matches are looked for only when no reading is sure; each
+// library phrase is looked for once per sentence.
 //
 // Removal: the library's removal words ("remove", "delete", "no",
 // "删除", "去掉"...) select the entries marked removal, which build the

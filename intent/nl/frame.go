@@ -3,6 +3,7 @@ package nl
 import (
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -48,18 +49,41 @@ type hit struct {
 	start, end int
 }
 
-// lexicon is every word of one language, longest first.
-type lexicon []*lexItem
+// lexicon is every word of one language, longest first, each phrase once
+// with every item it stands for (a word may cue several rules).
+type lexicon []*lexPhrase
+
+type lexPhrase struct {
+	phrase string // lower case
+	ascii  bool
+	items  []*lexItem
+	// nonValue: an item is not a slot value or constant; a cue inside
+	// such a phrase does not count on its own.
+	nonValue bool
+}
 
 func (c *compiled) buildLexicons() {
 	c.lex = map[string]lexicon{}
+	phrases := map[string]map[string]*lexPhrase{}
 	add := func(lang string, it lexItem) {
 		it.phrase = strings.ToLower(strings.TrimSpace(it.phrase))
 		if it.phrase == "" {
 			return
 		}
 		it.ascii = isASCII(it.phrase)
-		c.lex[lang] = append(c.lex[lang], &it)
+		if phrases[lang] == nil {
+			phrases[lang] = map[string]*lexPhrase{}
+		}
+		ph := phrases[lang][it.phrase]
+		if ph == nil {
+			ph = &lexPhrase{phrase: it.phrase, ascii: it.ascii}
+			phrases[lang][it.phrase] = ph
+			c.lex[lang] = append(c.lex[lang], ph)
+		}
+		ph.items = append(ph.items, &it)
+		if it.kind != lexValue && it.kind != lexConst {
+			ph.nonValue = true
+		}
 	}
 	for lang, ws := range c.removals {
 		for _, w := range ws {
@@ -127,44 +151,74 @@ func (c *compiled) buildLexicons() {
 	}
 }
 
+// span is one occurrence of a library phrase.
+type span struct {
+	p          *lexPhrase
+	start, end int
+}
+
 // findHits finds the library's words in lower (the sentence in lower
 // case, with elements masked). ASCII words match whole words; others
 // anywhere. A hit inside a longer hit is dropped: "no shut" is one
-// phrase, not a removal "no" and a "shut".
-func findHits(lex lexicon, lower string) []hit {
-	var hits []hit
-	for _, it := range lex {
+// phrase, not a removal "no" and a "shut". Each phrase is looked for once,
+// however many rules use it.
+//
+// A cue inside a longer phrase still cues its rule when every phrase
+// around it is a constant or a value of a slot that rule has ("内存" in
+// the metric "内存使用率" cues the service-level rules), not otherwise
+// ("up" in the comparison "up to" does not bring an interface up).
+// uses reports whether rule i has a slot.
+func findHits(lex lexicon, lower string, uses func(i int, slot string) bool) []hit {
+	var spans []span
+	for _, ph := range lex {
 		from := 0
 		for from < len(lower) {
-			i := strings.Index(lower[from:], it.phrase)
+			i := strings.Index(lower[from:], ph.phrase)
 			if i < 0 {
 				break
 			}
-			s, e := from+i, from+i+len(it.phrase)
+			s, e := from+i, from+i+len(ph.phrase)
 			from = s + 1
-			if it.ascii && !(wordBoundary(lower, s, true) && wordBoundary(lower, e, false)) {
+			if ph.ascii && !(wordBoundary(lower, s, true) && wordBoundary(lower, e, false)) {
 				continue
 			}
-			hits = append(hits, hit{it, s, e})
+			spans = append(spans, span{ph, s, e})
 		}
 	}
-	kept := hits[:0:0]
-	for _, h := range hits {
-		inside := false
-		for _, g := range hits {
-			// A cue inside a value or constant still cues its rule
-			// ("内存" in "内存使用率" is the metric's word).
-			cueInValue := (h.kind == lexCue || h.kind == lexFollowUp) && (g.kind == lexValue || g.kind == lexConst)
-			if !cueInValue && g.start <= h.start && h.end <= g.end && g.end-g.start > h.end-h.start {
-				inside = true
-				break
+	var hits []hit
+	var around []span
+	for _, sp := range spans {
+		around = around[:0]
+		for _, g := range spans {
+			if g.start <= sp.start && sp.end <= g.end && g.end-g.start > sp.end-sp.start {
+				around = append(around, g)
 			}
 		}
-		if !inside {
-			kept = append(kept, h)
+		for _, it := range sp.p.items {
+			if len(around) == 0 || cueInside(it, around, uses) {
+				hits = append(hits, hit{it, sp.start, sp.end})
+			}
 		}
 	}
-	return kept
+	return hits
+}
+
+// cueInside reports whether a cue inside the phrases around it counts.
+func cueInside(it *lexItem, around []span, uses func(i int, slot string) bool) bool {
+	if it.kind != lexCue && it.kind != lexFollowUp {
+		return false
+	}
+	for _, g := range around {
+		for _, gi := range g.p.items {
+			switch {
+			case gi.kind == lexConst:
+			case gi.kind == lexValue && uses(it.rule, gi.slot):
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // wordBoundary reports whether position i of s is the edge of an ASCII
@@ -279,6 +333,13 @@ func extract(text string, devices map[string]string, devicePrefixes map[string]b
 		return devicePrefixes[alpha] && wordBoundary(text, e, false)
 	})
 	find("duration", reDuration, func(s, e int) bool { return wordBoundary(text, e, false) })
+	// Durations with their number in words: "ten minutes", "十分钟".
+	for _, d := range wordDurations(string(masked)) {
+		if free(d.start, d.end) {
+			els = append(els, d)
+			mask(d.start, d.end)
+		}
+	}
 	// Durations in words: "an hour", "半小时".
 	cur := strings.ToLower(string(masked))
 	for _, w := range durationWords {
@@ -308,6 +369,84 @@ func extract(text string, devices map[string]string, devicePrefixes map[string]b
 var durationWords = []struct{ phrase, value string }{
 	{"half an hour", "30m"}, {"one hour", "1h"}, {"an hour", "1h"}, {"one minute", "1m"}, {"a minute", "1m"},
 	{"一个小时", "1h"}, {"一小时", "1h"}, {"半小时", "30m"}, {"一分钟", "1m"},
+}
+
+var (
+	reWordDurationEN = regexp.MustCompile(`(?i)\b((?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)[\s-]+(minutes|minute|mins|min|hours|hour|hrs|hr|seconds|second|secs|sec)\b`)
+	reWordDurationZH = regexp.MustCompile(`([一二两三四五六七八九十]+)\s*个?\s*(分钟|小时|秒钟|秒)`)
+	// reTimeUnit finds a unit of time; one left after the durations were
+	// taken is a time the sentence gives without a number we can read
+	// ("several minutes", "几分钟", "for 2 days").
+	reTimeUnitEN = regexp.MustCompile(`(?i)\b(minutes|minute|mins|hours|hour|hrs|seconds|second|secs|days|day|weeks|week|months|month)\b`)
+	reTimeUnitZH = regexp.MustCompile(`分钟|小时|秒钟|秒|[几数多两一二三四五六七八九十0-9]\s*(?:个)?\s*(?:天|星期|礼拜|月)`)
+)
+
+var numberWordsEN = map[string]int{"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+	"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+	"nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+
+// englishNumber reads "ten", "forty-five", "twenty one".
+func englishNumber(w string) int {
+	n := 0
+	for _, part := range strings.FieldsFunc(strings.ToLower(w), func(r rune) bool { return r == '-' || r == ' ' }) {
+		n += numberWordsEN[part]
+	}
+	return n
+}
+
+// chineseNumber reads 一 to 九十九 (两 is 2); 0 when it cannot.
+func chineseNumber(w string) int {
+	digits := map[rune]int{'一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+	rs := []rune(w)
+	switch {
+	case len(rs) == 1 && rs[0] == '十':
+		return 10
+	case len(rs) == 1:
+		return digits[rs[0]]
+	case len(rs) == 2 && rs[0] == '十':
+		return 10 + digits[rs[1]]
+	case len(rs) == 2 && rs[1] == '十' && digits[rs[0]] > 0:
+		return 10 * digits[rs[0]]
+	case len(rs) == 3 && rs[1] == '十' && digits[rs[0]] > 0 && digits[rs[2]] > 0:
+		return 10*digits[rs[0]] + digits[rs[2]]
+	}
+	return 0
+}
+
+// wordDurations finds durations whose number is written in words, as
+// elements holding the duration in figures ("ten minutes" -> "10m").
+func wordDurations(s string) []element {
+	var out []element
+	unit := func(u string) string {
+		switch strings.ToLower(u) {
+		case "hours", "hour", "hrs", "hr", "小时":
+			return "h"
+		case "seconds", "second", "secs", "sec", "秒", "秒钟":
+			return "s"
+		}
+		return "m"
+	}
+	for _, m := range reWordDurationEN.FindAllStringSubmatchIndex(s, -1) {
+		if n := englishNumber(s[m[2]:m[3]]); n > 0 {
+			out = append(out, element{typ: "duration", start: m[0], end: m[1], text: strconv.Itoa(n) + unit(s[m[4]:m[5]])})
+		}
+	}
+	for _, m := range reWordDurationZH.FindAllStringSubmatchIndex(s, -1) {
+		if n := chineseNumber(s[m[2]:m[3]]); n > 0 {
+			out = append(out, element{typ: "duration", start: m[0], end: m[1], text: strconv.Itoa(n) + unit(s[m[4]:m[5]])})
+		}
+	}
+	return out
+}
+
+// vagueTime finds a unit of time left in the masked sentence (the
+// durations found are masked): a time the parser could not read.
+func vagueTime(masked, lang string) string {
+	re := reTimeUnitEN
+	if lang == "zh" {
+		re = reTimeUnitZH
+	}
+	return re.FindString(masked)
 }
 
 func isDigitByte(b byte) bool { return b >= '0' && b <= '9' }
@@ -386,6 +525,10 @@ type reading struct {
 	negation  bool
 	condition bool
 	report    bool
+	// vagueTime is a unit of time the sentence gives without a number
+	// the parser can read ("several minutes"); every reading is then a
+	// question, never a default window.
+	vagueTime string
 }
 
 func (r *reading) of(typ string) []element {

@@ -241,25 +241,11 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	rules := &call{compiled: m.rules, decoded: map[string]decoded{}}
-	text := normalise(req.Text)
-	if len([]rune(text)) > maxText {
-		text = string([]rune(text)[:maxText])
-	}
-	lang := req.Lang
-	if lang != "en" && lang != "zh" {
-		lang = detect(text)
-	}
-	if lang == "zh" {
-		text = outsideQuotes(text, joinHan)
-	}
+	text, lang, polite := rules.prepare(req.Text, req.Lang)
 	res := &Result{Language: lang, Threshold: rules.threshold, Candidates: []Candidate{}}
-	polite := startsWithFiller(text, rules.fillers[lang])
-	text = outsideQuotes(text, func(s string) string { return stripFillers(s, rules.fillers[lang]) })
-	text = strings.Join(strings.Fields(text), " ")
-	text = strings.Trim(text, " ,，")
 
 	els, masked := extract(text, m.devices, m.prefixes)
-	rd := &reading{els: els, hits: findHits(rules.lex[lang], strings.ToLower(masked))}
+	rd := &reading{els: els, hits: findHits(rules.lex[lang], strings.ToLower(masked), rules.usesSlot), vagueTime: vagueTime(masked, lang)}
 	for _, h := range rd.hits {
 		switch h.kind {
 		case lexRemoval:
@@ -278,45 +264,58 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 
 	flat := strings.ToLower(strings.ReplaceAll(text, " ", ""))
 	otherCues := false
-	for i, ci := range rules.intents {
-		if ci.FollowUp || ci.Removal != rd.removal {
-			continue
+	needs := newNeedsSeen(flat, rules.needWords)
+	bests := make([]*Candidate, len(rules.intents))
+	consider := func(i int, c Candidate) {
+		if bests[i] == nil || better(c, *bests[i]) {
+			bests[i] = &c
 		}
-		var best *Candidate
-		consider := func(c Candidate) {
-			if best == nil || better(c, *best) {
-				best = &c
-			}
+	}
+	skip := func(ci compiledIntent) bool { return ci.FollowUp || ci.Removal != rd.removal }
+	sure := false // a complete reading at or above the threshold
+	for i, ci := range rules.intents {
+		if skip(ci) {
+			continue
 		}
 		if ok, _ := rd.fires(rules.compiled, i, lang); ok {
 			otherCues = true
-			consider(p.frameCandidate(rules, ci, lang, rd, ctxSess))
+			consider(i, p.frameCandidate(rules, ci, lang, rd, ctxSess))
 		}
-		// A partial pattern match (confLoose) cannot beat a complete frame
-		// reading, so it is only looked for when there is none.
-		frameDone := best != nil && complete(*best)
 		for j, re := range m.pats[i][lang] {
-			// The unanchored form matches whenever the anchored one does;
-			// it is the cheaper test for the common case of no match.
-			if !mayMatch(flat, ci.needs[lang][j]) || !m.loose[i][lang][j].MatchString(text) {
+			if !startsWith(flat, ci.starts[lang][j]) || !needs.mayMatch(ci.needs[lang][j]) {
 				continue
 			}
-			conf := confExact
-			sm := re.FindStringSubmatch(text)
-			if sm == nil {
-				if frameDone {
-					continue
-				}
-				re = m.loose[i][lang][j]
-				if sm = re.FindStringSubmatch(text); sm == nil {
-					continue
-				}
-				conf = confLoose
+			if sm := re.FindStringSubmatch(text); sm != nil {
+				consider(i, p.candidate(rules, m, ci, lang, re, sm, confExact, ctxSess))
 			}
-			consider(p.candidate(rules, m, ci, lang, re, sm, conf, ctxSess))
 		}
-		if best != nil {
-			res.Candidates = append(res.Candidates, *best)
+		if b := bests[i]; b != nil && complete(*b) && b.Confidence >= rules.threshold {
+			sure = true
+		}
+	}
+	// A pattern matching part of the sentence (confLoose, under the
+	// threshold) only gives a reading to ask about: it is looked for when
+	// no reading is sure, and only for rules without a complete one. The
+	// unanchored form is tried at every position, so this pass is the
+	// costly one and is skipped when it cannot change the answer.
+	if !sure {
+		for i, ci := range rules.intents {
+			if skip(ci) || (bests[i] != nil && complete(*bests[i])) {
+				continue
+			}
+			for j, lre := range m.loose[i][lang] {
+				if !needs.mayMatch(ci.needs[lang][j]) || !lre.MatchString(text) {
+					continue
+				}
+				if sm := lre.FindStringSubmatch(text); sm != nil {
+					consider(i, p.candidate(rules, m, ci, lang, lre, sm, confLoose, ctxSess))
+				}
+			}
+		}
+	}
+	for _, b := range bests {
+		if b != nil {
+			res.Candidates = append(res.Candidates, *b)
 		}
 	}
 	if c, ok := p.answer(rules, lang, rd, ctxSess, res.Candidates); ok {
@@ -329,6 +328,12 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 	}
 	for i := range res.Candidates {
 		c := &res.Candidates[i]
+		if rd.vagueTime != "" && c.Problem == "" {
+			// A window left at its default when the sentence gave one
+			// in words the parser cannot read would be a wrong intent.
+			c.Problem = say(lang, fmt.Sprintf("I cannot read the time in %q; give it in figures (10 minutes, 1 hour)", rd.vagueTime),
+				fmt.Sprintf("无法读懂时间“%s”；请用数字写明（如 10 分钟、1 小时）", rd.vagueTime))
+		}
 		if negated {
 			c.Confidence *= confNegation
 		}
@@ -354,6 +359,27 @@ func (p *Parser) Parse(ctx context.Context, req Request) (*Result, error) {
 		p.remember(res.Session, top, res.Status == StatusConfirm)
 	}
 	return res, nil
+}
+
+// prepare normalises a sentence for matching (width, length, spaces
+// around Chinese, politeness removed) and finds its language; polite
+// reports a sentence that opened with politeness ("could you ...").
+func (c *compiled) prepare(raw, lang string) (text, language string, polite bool) {
+	text = normalise(raw)
+	if len([]rune(text)) > maxText {
+		text = string([]rune(text)[:maxText])
+	}
+	if lang != "en" && lang != "zh" {
+		lang = detect(text)
+	}
+	if lang == "zh" {
+		text = outsideQuotes(text, joinHan)
+	}
+	polite = startsWithFiller(text, c.fillers[lang])
+	text = outsideQuotes(text, func(s string) string { return stripFillers(s, c.fillers[lang]) })
+	text = strings.Join(strings.Fields(text), " ")
+	text = strings.Trim(text, " ,，")
+	return text, lang, polite
 }
 
 // newSessionID names a conversation the parser starts.
@@ -718,16 +744,58 @@ type decoded struct {
 }
 
 func (c *call) decode(doc map[string]any) (*intent.Intent, error) {
-	key, err := json.Marshal(doc)
+	key := string(appendKey(nil, doc))
+	if d, ok := c.decoded[key]; ok {
+		return d.in, d.err
+	}
+	raw, err := json.Marshal(doc)
 	if err != nil {
 		return intent.DecodeValue(doc)
 	}
-	if d, ok := c.decoded[string(key)]; ok {
-		return d.in, d.err
-	}
-	in, err := intent.Decode(key)
-	c.decoded[string(key)] = decoded{in, err}
+	in, err := intent.Decode(raw)
+	c.decoded[key] = decoded{in, err}
 	return in, err
+}
+
+// appendKey writes a document's values in a fixed order (map keys
+// sorted): two documents have the same key exactly when they are equal.
+// It is cheaper than encoding JSON, which only a document not seen
+// before in the call needs.
+func appendKey(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for _, k := range keys {
+			b = strconv.AppendQuote(b, k)
+			b = append(b, ':')
+			b = appendKey(b, x[k])
+			b = append(b, ',')
+		}
+		return append(b, '}')
+	case []any:
+		b = append(b, '[')
+		for _, e := range x {
+			b = appendKey(b, e)
+			b = append(b, ',')
+		}
+		return append(b, ']')
+	case string:
+		return strconv.AppendQuote(b, x)
+	case int64:
+		return strconv.AppendInt(append(b, 'i'), x, 10)
+	case float64:
+		return strconv.AppendFloat(append(b, 'f'), x, 'g', -1, 64)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case nil:
+		return append(b, "null"...)
+	}
+	return fmt.Appendf(append(b, '?'), "%T:%v", v, v)
 }
 
 // checkRemoval validates a removal document's identifying members (prefix,
@@ -819,9 +887,29 @@ func typedValue(s SlotRule, lang, raw string) (any, string) {
 	case "text":
 		return strings.Trim(raw, `"'“”「」｢｣`), ""
 	case "interface":
-		return strings.ToLower(raw[:1]) + raw[1:], ""
+		return interfaceName(raw), ""
 	}
 	return raw, ""
+}
+
+// interfaceName normalises the case of an interface name as typed: a
+// capital at the start of a sentence or a name typed in capitals ("Eth1",
+// "ETH1", "E1-1") is lower case, as the lab and most platforms spell
+// them; a vendor's mixed-case name ("GigabitEthernet0/0/1") is kept.
+func interfaceName(raw string) string {
+	upper, lower := 0, 0
+	for i, r := range raw {
+		switch {
+		case unicode.IsUpper(r) && i > 0:
+			upper++
+		case unicode.IsLower(r):
+			lower++
+		}
+	}
+	if upper > 0 && lower > 0 {
+		return raw
+	}
+	return strings.ToLower(raw)
 }
 
 func fmtNum(f *float64) string {

@@ -3,7 +3,9 @@ package nl_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -172,4 +174,46 @@ func FuzzLoadRules(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// Parses running while the rules are reloaded see the old rules or the
+// new ones, never a mixture or a failure (run with -race).
+func TestConcurrentParseAndReload(t *testing.T) {
+	p := newParser(t)
+	ctx := context.Background()
+	edited := strings.Replace(string(nl.DefaultRules()), "threshold: 0.75", "threshold: 0.8", 1)
+	sets := [][]byte{nl.DefaultRules(), []byte(edited)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 60; i++ {
+				res, err := p.Parse(ctx, nl.Request{Text: "shut down eth1 on leaf1", Session: fmt.Sprintf("g%d", g)})
+				if err == nil && (res.Status != nl.StatusConfirm || (res.Threshold != 0.75 && res.Threshold != 0.8)) {
+					err = fmt.Errorf("parse during reload: %s threshold %v", res.Status, res.Threshold)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 6; i++ {
+			if err := p.LoadRules(sets[i%2]); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,6 +145,36 @@ type compiled struct {
 	fillers    map[string][]filler
 	slots      map[string]SlotRule
 	intents    []compiledIntent
+	// needWords are the words patterns need, each once, so that a parse
+	// looks for each at most once whatever the number of rules.
+	needWords []string
+	needIndex map[string]int
+}
+
+// usesSlot reports whether rule i has a slot (required or optional).
+func (c *compiled) usesSlot(i int, slot string) bool {
+	if i < 0 || i >= len(c.intents) {
+		return false
+	}
+	ci := c.intents[i]
+	return slices.Contains(ci.Required, slot) || slices.Contains(ci.Optional, slot)
+}
+
+// needIndexes interns a pattern's needs.
+func (c *compiled) needIndexes(needs [][]string) [][]int {
+	out := make([][]int, len(needs))
+	for i, set := range needs {
+		for _, w := range set {
+			k, ok := c.needIndex[w]
+			if !ok {
+				k = len(c.needWords)
+				c.needWords = append(c.needWords, w)
+				c.needIndex[w] = k
+			}
+			out[i] = append(out[i], k)
+		}
+	}
+	return out
 }
 
 type compiledIntent struct {
@@ -154,8 +185,13 @@ type compiledIntent struct {
 	bodies map[string][]string
 	// needs are, per language and pattern, the words a sentence must have
 	// for the pattern to match: each set is one word it needs or a choice
-	// of words it needs one of. A pattern is tried only when all are there.
-	needs map[string][][][]string
+	// of words it needs one of, as indexes into compiled.needWords. A
+	// pattern is tried only when all are there.
+	needs map[string][][][]int
+	// starts are, per language and pattern, the words the whole sentence
+	// must begin with for the anchored form to match (lower case, without
+	// spaces; nil when the pattern begins with a slot or an optional part).
+	starts map[string][][]string
 }
 
 // devicePlaceholder stands for the device slot's expression, which
@@ -242,7 +278,8 @@ func loadRules(data []byte) (*compiled, error) {
 	}
 	lines := ruleLines{root: &root}
 	c := &compiled{raw: append([]byte(nil), data...), threshold: r.Threshold, negations: r.Negations,
-		removals: r.Removals, questions: r.Questions, conditions: r.Conditions, reports: r.Reports, fillers: compileFillers(r.Fillers), slots: r.Slots}
+		removals: r.Removals, questions: r.Questions, conditions: r.Conditions, reports: r.Reports, fillers: compileFillers(r.Fillers), slots: r.Slots,
+		needIndex: map[string]int{}}
 	if c.threshold == 0 {
 		c.threshold = 0.75
 	}
@@ -280,7 +317,7 @@ func loadRules(data []byte) (*compiled, error) {
 		} else if !knownKind(ir.Kind) {
 			fail(lines.at("intents", i, "kind"), "intent %s: unknown kind %q", ir.Name, ir.Kind)
 		}
-		ci := compiledIntent{IntentRule: ir, index: len(c.intents), bodies: map[string][]string{}, needs: map[string][][][]string{}}
+		ci := compiledIntent{IntentRule: ir, index: len(c.intents), bodies: map[string][]string{}, needs: map[string][][][]int{}, starts: map[string][][]string{}}
 		for j, req := range ir.Required {
 			if _, ok := r.Slots[req]; !ok {
 				fail(lines.at("intents", i, "required", j), "intent %s: required slot %q is not declared", ir.Name, req)
@@ -320,7 +357,8 @@ func loadRules(data []byte) (*compiled, error) {
 					continue
 				}
 				ci.bodies[lang] = append(ci.bodies[lang], body)
-				ci.needs[lang] = append(ci.needs[lang], patternNeeds(p))
+				ci.needs[lang] = append(ci.needs[lang], c.needIndexes(patternNeeds(p)))
+				ci.starts[lang] = append(ci.starts[lang], patternStarts(p))
 			}
 		}
 		c.intents = append(c.intents, ci)
@@ -547,13 +585,92 @@ func patternNeeds(p string) [][]string {
 	return needs
 }
 
-// mayMatch reports whether flat (a sentence in lower case without spaces)
-// has every word a pattern needs.
-func mayMatch(flat string, needs [][]string) bool {
+// patternStarts finds the words a sentence must begin with for the
+// anchored form of a pattern to match: its leading literal run, or the
+// choices of a leading group that is not optional and holds only words.
+func patternStarts(p string) []string {
+	rs := []rune(strings.TrimLeft(p, " "))
+	if len(rs) == 0 {
+		return nil
+	}
+	clean := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
+	if rs[0] == '(' {
+		depth, j := 1, 1
+		for ; j < len(rs) && depth > 0; j++ {
+			switch rs[j] {
+			case '(', '{', '?':
+				return nil
+			case ')':
+				depth--
+			}
+		}
+		if depth != 0 || (j < len(rs) && rs[j] == '?') {
+			return nil
+		}
+		var alts []string
+		for _, a := range strings.Split(string(rs[1:j-1]), "|") {
+			if a = clean(a); a == "" {
+				return nil
+			}
+			alts = append(alts, a)
+		}
+		return alts
+	}
+	var run []rune
+	for i, c := range rs {
+		if c == '(' || c == '{' || c == '|' || c == ')' || (i+1 < len(rs) && rs[i+1] == '?') {
+			break
+		}
+		run = append(run, c)
+	}
+	if w := clean(string(run)); w != "" {
+		return []string{w}
+	}
+	return nil
+}
+
+// startsWith reports whether flat begins with one of starts (nil: no
+// constraint).
+func startsWith(flat string, starts []string) bool {
+	if starts == nil {
+		return true
+	}
+	for _, w := range starts {
+		if strings.HasPrefix(flat, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// needsSeen remembers, for one sentence, which need words it has: 0 not
+// looked for yet, 1 there, 2 not there.
+type needsSeen struct {
+	flat  string // the sentence in lower case without spaces
+	words []string
+	seen  []uint8
+}
+
+func newNeedsSeen(flat string, words []string) *needsSeen {
+	return &needsSeen{flat: flat, words: words, seen: make([]uint8, len(words))}
+}
+
+func (n *needsSeen) has(k int) bool {
+	if n.seen[k] == 0 {
+		n.seen[k] = 2
+		if strings.Contains(n.flat, n.words[k]) {
+			n.seen[k] = 1
+		}
+	}
+	return n.seen[k] == 1
+}
+
+// mayMatch reports whether the sentence has every word a pattern needs.
+func (n *needsSeen) mayMatch(needs [][]int) bool {
 	for _, set := range needs {
 		ok := false
-		for _, w := range set {
-			if strings.Contains(flat, w) {
+		for _, k := range set {
+			if n.has(k) {
 				ok = true
 				break
 			}

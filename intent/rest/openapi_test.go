@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/netagent/netagent/intent/nl"
 	"github.com/netagent/netagent/intent/rest"
 	"github.com/netagent/netagent/internal/auth"
 )
@@ -81,6 +83,12 @@ var samples = []struct {
 	{"POST", "/v1/intents:parse", "application/json", `{"text":"shut down eth1 on leaf1"}`},
 	{"POST", "/v1/intents:parse", "application/json", `{"text":"shut down eth1"}`},
 	{"POST", "/v1/intents:parse", "application/json", `{"words":"x"}`},
+	{"POST", "/v1/intents:parse", "application/json", `{"text":"delete the static route 10.20.0.0/16 on leaf1"}`},
+	{"POST", "/v1/intents:parse", "application/json", `{"text":"keep latency on leaf1 under 5 ms"}`},
+	{"POST", "/v1/intents:parse", "application/json", `{"text":"把 leaf2 的 eth2 接口关掉","session":"oa"}`},
+	{"POST", "/v1/intents:parse", "application/json", `{"text":"也改一下 spine1","session":"oa"}`},
+	{"POST", "/v1/intents:parse", "application/json", `{"text":"add a static route to 10.7.0.0/16 on leaf1"}`},
+	{"POST", "/v1/intents:parse", "application/json", `{"text":"what's for lunch"}`},
 	{"GET", "/v1/intents", "", ""},
 	{"GET", "/v1/intents?state=planned&limit=1", "", ""},
 	{"GET", "/v1/intents?limit=0", "", ""},
@@ -208,4 +216,128 @@ func matchRoute(routes []auth.Route, method, path string) string {
 		}
 	}
 	return ""
+}
+
+// compileOpenAPI compiles one schema of openapi.json by its JSON pointer.
+func compileOpenAPI(t *testing.T, pointer string) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(rest.OpenAPI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource("urn:netagent:openapi", inst); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("urn:netagent:openapi#" + pointer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
+
+// TestOpenAPIParseAnswer checks the parse endpoint's real answers against
+// ParseResult (which admits no member it does not describe), including
+// the members a client relies on: the document to submit, the session
+// to name in the next turn, a removal's document without an intent.
+func TestOpenAPIParseAnswer(t *testing.T) {
+	sch := compileOpenAPI(t, "/components/schemas/ParseResult")
+	s := newServer(t, false)
+	tests := []struct {
+		name, body string
+		status     string
+		want       []string // members the answer must have
+		wantNot    []string // members it must not have
+	}{
+		{"confirm", `{"text":"set mtu 9000 on eth1 of leaf1"}`, "confirm", []string{"document", "intent", "summary"}, []string{"question", "session"}},
+		{"removal", `{"text":"remove the static route 10.20.0.0/16 on leaf2"}`, "confirm", []string{"document", "summary"}, []string{"question"}},
+		{"slo", `{"text":"warn me when cpu on spine1 passes 80%"}`, "confirm", []string{"document", "intent"}, nil},
+		{"asked without a session", `{"text":"add a static route to 10.8.0.0/16 on leaf1"}`, "clarify", []string{"question", "session"}, []string{"document", "intent"}},
+		{"answer in the session", `{"text":"via 10.0.0.9","session":"$session"}`, "confirm", []string{"document", "intent", "session"}, []string{"question"}},
+		{"follow-up", `{"text":"and the same on leaf2","session":"$session"}`, "confirm", []string{"document", "session"}, nil},
+		{"no match", `{"text":"order pizza"}`, "no_match", []string{"question"}, []string{"document"}},
+	}
+	session := ""
+	for _, tt := range tests {
+		body := strings.ReplaceAll(tt.body, "$session", session)
+		r := s.do(t, "POST", "/v1/intents:parse", "application/json", []byte(body))
+		if r.status != 200 {
+			t.Fatalf("%s: status %d: %s", tt.name, r.status, r.body)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s: answer does not match ParseResult: %v\n%s", tt.name, err, r.body)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(r.body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got["status"] != tt.status {
+			t.Errorf("%s: status %v, want %s: %s", tt.name, got["status"], tt.status, r.body)
+		}
+		for _, k := range tt.want {
+			if _, ok := got[k]; !ok {
+				t.Errorf("%s: answer has no %q: %s", tt.name, k, r.body)
+			}
+		}
+		for _, k := range tt.wantNot {
+			if _, ok := got[k]; ok {
+				t.Errorf("%s: answer has %q: %s", tt.name, k, r.body)
+			}
+		}
+		if sess, ok := got["session"].(string); ok && session == "" {
+			session = sess
+		}
+		if tt.name == "removal" {
+			doc, _ := got["document"].(map[string]any)
+			spec, _ := doc["spec"].(map[string]any)
+			if spec["ensure"] != "absent" || spec["next_hops"] != nil {
+				t.Errorf("removal: document %v is not the removal form", doc)
+			}
+		}
+	}
+}
+
+// TestOpenAPIParseSchemaNamesEveryField keeps ParseResult and Candidate in
+// step with the Go types the endpoint encodes: every JSON member of
+// nl.Result and nl.Candidate is described, and nothing else is.
+func TestOpenAPIParseSchemaNamesEveryField(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(rest.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for schema, typ := range map[string]reflect.Type{
+		"ParseResult": reflect.TypeFor[nl.Result](),
+		"Candidate":   reflect.TypeFor[nl.Candidate](),
+	} {
+		fields := map[string]bool{}
+		for f := range typ.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = true
+			if _, ok := doc.Components.Schemas[schema].Properties[name]; !ok {
+				t.Errorf("%s member %q (%s.%s) is not described in openapi.json", schema, name, typ.Name(), f.Name)
+			}
+		}
+		for name := range doc.Components.Schemas[schema].Properties {
+			if !fields[name] {
+				t.Errorf("openapi.json describes %s member %q, which %s does not have", schema, name, typ.Name())
+			}
+		}
+	}
 }
