@@ -111,6 +111,10 @@ func (c *Collector) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
+// activer is what a failover device (adapters.Failover) tells of itself:
+// the protocol serving it now.
+type activer interface{ Active() string }
+
 // errResubscribe ends a subscription whose interval is out of date.
 var errResubscribe = errors.New("telemetry: interval changed")
 
@@ -152,6 +156,12 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 		return fmt.Errorf("telemetry: open %s: %w", name, err)
 	}
 	sub := adapters.Subscription{Paths: c.cfg.Paths, Mode: adapters.ModeSample, Interval: iv}
+	// served is the protocol serving a failover device when its raw stream
+	// was refused; when another protocol takes over (gNMI back after a
+	// failover), the generic subscription below ends so that the next one
+	// decodes on the wire again, without waiting for an interval change.
+	var act activer
+	var served string
 	if rm, ok := dev.(adapters.RawMonitorer); ok {
 		// gNMI: decode the wire messages straight into the store.
 		var resub bool
@@ -184,11 +194,17 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 		if !errors.Is(err, adapters.ErrUnsupported) {
 			return err
 		}
+		if a, ok := dev.(activer); ok {
+			act, served = a, a.Active()
+		}
 		// No protocol of the device streams raw messages now: the
 		// generic path below.
 	}
 	c.bump(name, func(st *DeviceStats) { st.Decode = "generic" })
 	return dev.Monitor(ctx, sub, func(u adapters.Update) error {
+		if act != nil && act.Active() != served {
+			return errResubscribe
+		}
 		if u.Sync || u.Deleted {
 			return nil
 		}

@@ -204,7 +204,8 @@ func TestLatencyClimbOnTheLab(t *testing.T) {
 
 // TestCollectionSurvivesFailover takes r1's gNMI down mid-collection: the
 // collector carries on over NETCONF (the failover device switches) and
-// comes back when gNMI does. The longest gap between CPU samples is logged.
+// comes back when gNMI does, decoding on the wire again as soon as gNMI
+// serves the device. The longest gap between CPU samples is logged.
 func TestCollectionSurvivesFailover(t *testing.T) {
 	l, pool := startLab(t)
 	store := telemetry.NewStore(telemetry.StoreOptions{})
@@ -243,10 +244,20 @@ func TestCollectionSurvivesFailover(t *testing.T) {
 	if p := dev.Capabilities().Protocol; p == adapters.GNMI {
 		t.Errorf("r1 still served by %s while its gNMI is down", p)
 	}
+	waitFor(t, "generic decoding while gNMI is down", 20*time.Second, func() bool { return c.Stats()[0].Decode == "generic" })
 	if _, err := l.ClearFaults("r1", fault.GNMI, fault.Down); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	clearedAt := time.Now()
+	// Back on gNMI, the collector decodes on the wire again at once, not at
+	// its next resubscription (the interval here never changes).
+	waitFor(t, "wire decoding once gNMI is back", 30*time.Second, func() bool { return c.Stats()[0].Decode == "wire" })
+	t.Logf("back on the wire %s after gNMI recovered", time.Since(clearedAt).Round(time.Millisecond))
+	wireAt := time.Now()
+	waitFor(t, "CPU samples on the wire path", 20*time.Second, func() bool {
+		p, _ := store.Last(cpu)
+		return p.Time.After(wireAt)
+	})
 	stop()
 	pts := store.Points(cpu, time.Time{})
 	var gap time.Duration

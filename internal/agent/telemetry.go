@@ -47,17 +47,18 @@ func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Reg
 	}
 	as, err := telemetry.NewAssurer(telemetry.AssurerConfig{
 		Store: store, Adaptive: adapt, Intents: &assuredIntents{svc: svc}, Log: log,
-		OnEvent: func(e telemetry.Event) {
-			log.Warn("assurance event", "type", e.Type, "intent", e.Intent, "device", e.Device, "metric", e.Metric, "reason", e.Reason)
-		},
 	})
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
 	drift := &telemetry.DriftLoop{Configs: configuredIntents{svc: svc, invalidate: invalidate}, Every: cfg.Telemetry.DriftInterval, Log: log}
-	return &telemetryStack{pool: pool, collector: col, assurer: as, drift: drift,
-		api: &telemetry.API{Store: store, Collector: col, Adaptive: adapt, Assurer: as}}, nil
+	t := &telemetryStack{pool: pool, collector: col, assurer: as, drift: drift,
+		api: &telemetry.API{Store: store, Collector: col, Adaptive: adapt, Assurer: as}}
+	t.subscribeAssurance(func(e telemetry.Event) {
+		log.Warn("assurance event", "type", e.Type, "intent", e.Intent, "device", e.Device, "metric", e.Metric, "reason", e.Reason)
+	})
+	return t, nil
 }
 
 func (t *telemetryStack) runs() []func(context.Context) error {
@@ -268,4 +269,15 @@ func (m mcpTelemetry) Query(ctx context.Context, q mcp.TelemetryQuery) (any, err
 		}
 	}
 	return res, nil
+}
+
+// subscribeAssurance hands every assurance event (breach, breach
+// predicted, recovered) to f until the returned function is called; the
+// signed event stream subscribes here. f must not block. With telemetry
+// disabled (t is nil) it does nothing.
+func (t *telemetryStack) subscribeAssurance(f func(telemetry.Event)) (unsubscribe func()) {
+	if t == nil {
+		return func() {}
+	}
+	return t.assurer.Subscribe(f)
 }
