@@ -54,7 +54,14 @@ type Collector struct {
 	norm *Normalizer
 
 	mu    sync.Mutex // protects following fields
-	stats map[string]*DeviceStats
+	stats map[string]*deviceStats
+}
+
+// deviceStats is one device's statistics with a lock of its own, so the
+// collectors of different devices do not contend.
+type deviceStats struct {
+	mu sync.Mutex // protects following fields
+	s  DeviceStats
 }
 
 // DeviceStats is the collector's view of one device.
@@ -91,9 +98,9 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Collector{cfg: cfg, norm: NewNormalizer(), stats: map[string]*DeviceStats{}}
+	c := &Collector{cfg: cfg, norm: NewNormalizer(), stats: map[string]*deviceStats{}}
 	for _, n := range cfg.Names {
-		c.stats[n] = &DeviceStats{Device: n, Interval: cfg.Adaptive.Options().Base}
+		c.stats[n] = &deviceStats{s: DeviceStats{Device: n, Interval: cfg.Adaptive.Options().Base}}
 	}
 	return c, nil
 }
@@ -164,30 +171,42 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 	var served string
 	if rm, ok := dev.(adapters.RawMonitorer); ok {
 		// gNMI: decode the wire messages straight into the store.
-		var resub bool
+		// Per message, not per sample: the statistics and the device's
+		// interval are settled once after each SubscribeResponse.
+		var samples uint64
+		var last time.Time
 		ing.OnSample = func(s Sample) {
-			now := c.cfg.Now()
 			c.cfg.Adaptive.Observe(s)
-			c.bump(name, func(st *DeviceStats) { st.Samples++; st.LastSample = now; st.Lag = now.Sub(s.Time) })
+			samples++
+			last = s.Time
 			if c.cfg.OnSample != nil {
 				c.cfg.OnSample(s)
-			}
-			if want := c.cfg.Adaptive.DeviceInterval(name); want*2 <= iv || want >= iv+iv/2 {
-				resub = true
 			}
 		}
 		_, drops0 := ing.Stats()
 		c.bump(name, func(st *DeviceStats) { st.Decode = "wire" })
 		err := rm.MonitorRaw(ctx, sub, func(msg []byte) error {
-			if _, _, err := ing.Ingest(msg); err != nil {
-				c.bump(name, func(st *DeviceStats) { st.Drops++ })
-			}
-			if _, d := ing.Stats(); d != drops0 {
-				c.bump(name, func(st *DeviceStats) { st.Drops += d - drops0 })
+			samples = 0
+			_, _, err := ing.Ingest(msg)
+			_, d := ing.Stats()
+			if err != nil || d != drops0 || samples > 0 {
+				now := c.cfg.Now()
+				c.bump(name, func(st *DeviceStats) {
+					if err != nil {
+						st.Drops++
+					}
+					st.Drops += d - drops0
+					if samples > 0 {
+						st.Samples += samples
+						st.LastSample, st.Lag = now, now.Sub(last)
+					}
+				})
 				drops0 = d
 			}
-			if resub {
-				return errResubscribe
+			if samples > 0 {
+				if want := c.cfg.Adaptive.DeviceInterval(name); want*2 <= iv || want >= iv+iv/2 {
+					return errResubscribe
+				}
 			}
 			return nil
 		})
@@ -245,24 +264,32 @@ func (c *Collector) setInterval(name string, iv time.Duration) {
 
 func (c *Collector) bump(name string, f func(*DeviceStats)) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.stats[name]
-	if s == nil {
-		s = &DeviceStats{Device: name}
-		c.stats[name] = s
+	ds := c.stats[name]
+	if ds == nil {
+		ds = &deviceStats{s: DeviceStats{Device: name}}
+		c.stats[name] = ds
 	}
-	f(s)
+	c.mu.Unlock()
+	ds.mu.Lock()
+	f(&ds.s)
+	ds.mu.Unlock()
 }
 
 // Stats returns a copy of every device's statistics.
 func (c *Collector) Stats() []DeviceStats {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]DeviceStats, 0, len(c.stats))
+	dss := make([]*deviceStats, 0, len(c.cfg.Names))
 	for _, n := range c.cfg.Names {
-		if s := c.stats[n]; s != nil {
-			out = append(out, *s)
+		if ds := c.stats[n]; ds != nil {
+			dss = append(dss, ds)
 		}
+	}
+	c.mu.Unlock()
+	out := make([]DeviceStats, 0, len(dss))
+	for _, ds := range dss {
+		ds.mu.Lock()
+		out = append(out, ds.s)
+		ds.mu.Unlock()
 	}
 	return out
 }
