@@ -112,8 +112,23 @@ func (c *Collector) Normalizer() *Normalizer { return c.norm }
 // goroutine stopped.
 func (c *Collector) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
-	for _, name := range c.cfg.Names {
-		g.Go(func() error { c.device(gctx, name); return nil })
+	// Starts are spread over one base interval (at most 10 s) so that a
+	// thousand devices do not all open their sessions at once, and their
+	// samples arrive evenly.
+	spread := min(c.cfg.Adaptive.Options().Base, 10*time.Second)
+	for i, name := range c.cfg.Names {
+		delay := spread * time.Duration(i) / time.Duration(len(c.cfg.Names))
+		g.Go(func() error {
+			t := time.NewTimer(delay)
+			defer t.Stop()
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+			}
+			c.device(gctx, name)
+			return nil
+		})
 	}
 	return g.Wait()
 }
