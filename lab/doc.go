@@ -181,8 +181,10 @@
 // AddAnomaly, POST /v1/anomalies, `netagent lab fault anomaly`):
 // cpu-spike (+Magnitude points), latency-climb (+Magnitude ms per second),
 // loss-burst (+Magnitude %), psu-fail (PSU2 INACTIVE), traffic-surge
-// (x Magnitude traffic and sessions), each from Start for Duration (0: for
-// ever).
+// (x Magnitude traffic and sessions), garbage (the device reports values no
+// collector should store: CPU 250 %, negative latency, text counters, "NaN"
+// loss, an unknown oper status; see synth.Garbage), each from Start for
+// Duration (0: for ever).
 //
 // # Faults
 //

@@ -80,6 +80,51 @@ type Assurer struct {
 	status map[string]Status
 	latest map[string][]Assessment
 	bounds map[Key]bool // series told to the adaptive controller
+
+	subMu   sync.Mutex // protects following fields
+	subs    map[int]func(Event)
+	nextSub int
+}
+
+// Subscribe has f see every assurance event (breach, breach predicted,
+// recovered) after OnEvent, until the returned function is called. f runs
+// on the evaluating goroutine, in event order: it must not block (hand the
+// event to a channel or a queue of its own). Safe for concurrent use; the
+// signed event stream subscribes here.
+func (a *Assurer) Subscribe(f func(Event)) (unsubscribe func()) {
+	a.subMu.Lock()
+	defer a.subMu.Unlock()
+	if a.subs == nil {
+		a.subs = map[int]func(Event){}
+	}
+	id := a.nextSub
+	a.nextSub++
+	a.subs[id] = f
+	return func() {
+		a.subMu.Lock()
+		delete(a.subs, id)
+		a.subMu.Unlock()
+	}
+}
+
+func (a *Assurer) publish(ev Event) {
+	if a.cfg.OnEvent != nil {
+		a.cfg.OnEvent(ev)
+	}
+	a.subMu.Lock()
+	ids := make([]int, 0, len(a.subs))
+	for id := range a.subs {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	fs := make([]func(Event), 0, len(ids))
+	for _, id := range ids {
+		fs = append(fs, a.subs[id])
+	}
+	a.subMu.Unlock()
+	for _, f := range fs {
+		f(ev)
+	}
 }
 
 // NewAssurer returns an assurer; Run starts it.
@@ -224,8 +269,8 @@ func (a *Assurer) settle(ctx context.Context, id string, as []Assessment, now ti
 	case worst.Status == Assured && (prev == Breached || prev == Drifted):
 		ev.Type = EventRecovered
 	}
-	if ev.Type != "" && a.cfg.OnEvent != nil {
-		a.cfg.OnEvent(ev)
+	if ev.Type != "" {
+		a.publish(ev)
 	}
 	return nil
 }

@@ -54,7 +54,14 @@ type Collector struct {
 	norm *Normalizer
 
 	mu    sync.Mutex // protects following fields
-	stats map[string]*DeviceStats
+	stats map[string]*deviceStats
+}
+
+// deviceStats is one device's statistics with a lock of its own, so the
+// collectors of different devices do not contend.
+type deviceStats struct {
+	mu sync.Mutex // protects following fields
+	s  DeviceStats
 }
 
 // DeviceStats is the collector's view of one device.
@@ -91,9 +98,9 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Collector{cfg: cfg, norm: NewNormalizer(), stats: map[string]*DeviceStats{}}
+	c := &Collector{cfg: cfg, norm: NewNormalizer(), stats: map[string]*deviceStats{}}
 	for _, n := range cfg.Names {
-		c.stats[n] = &DeviceStats{Device: n, Interval: cfg.Adaptive.Options().Base}
+		c.stats[n] = &deviceStats{s: DeviceStats{Device: n, Interval: cfg.Adaptive.Options().Base}}
 	}
 	return c, nil
 }
@@ -105,11 +112,30 @@ func (c *Collector) Normalizer() *Normalizer { return c.norm }
 // goroutine stopped.
 func (c *Collector) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
-	for _, name := range c.cfg.Names {
-		g.Go(func() error { c.device(gctx, name); return nil })
+	// Starts are spread over one base interval (at most 10 s) so that a
+	// thousand devices do not all open their sessions at once, and their
+	// samples arrive evenly.
+	spread := min(c.cfg.Adaptive.Options().Base, 10*time.Second)
+	for i, name := range c.cfg.Names {
+		delay := spread * time.Duration(i) / time.Duration(len(c.cfg.Names))
+		g.Go(func() error {
+			t := time.NewTimer(delay)
+			defer t.Stop()
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+			}
+			c.device(gctx, name)
+			return nil
+		})
 	}
 	return g.Wait()
 }
+
+// activer is what a failover device (adapters.Failover) tells of itself:
+// the protocol serving it now.
+type activer interface{ Active() string }
 
 // errResubscribe ends a subscription whose interval is out of date.
 var errResubscribe = errors.New("telemetry: interval changed")
@@ -152,43 +178,67 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 		return fmt.Errorf("telemetry: open %s: %w", name, err)
 	}
 	sub := adapters.Subscription{Paths: c.cfg.Paths, Mode: adapters.ModeSample, Interval: iv}
+	// served is the protocol serving a failover device when its raw stream
+	// was refused; when another protocol takes over (gNMI back after a
+	// failover), the generic subscription below ends so that the next one
+	// decodes on the wire again, without waiting for an interval change.
+	var act activer
+	var served string
 	if rm, ok := dev.(adapters.RawMonitorer); ok {
 		// gNMI: decode the wire messages straight into the store.
-		var resub bool
+		// Per message, not per sample: the statistics and the device's
+		// interval are settled once after each SubscribeResponse.
+		var samples uint64
+		var last time.Time
 		ing.OnSample = func(s Sample) {
-			now := c.cfg.Now()
 			c.cfg.Adaptive.Observe(s)
-			c.bump(name, func(st *DeviceStats) { st.Samples++; st.LastSample = now; st.Lag = now.Sub(s.Time) })
+			samples++
+			last = s.Time
 			if c.cfg.OnSample != nil {
 				c.cfg.OnSample(s)
-			}
-			if want := c.cfg.Adaptive.DeviceInterval(name); want*2 <= iv || want >= iv+iv/2 {
-				resub = true
 			}
 		}
 		_, drops0 := ing.Stats()
 		c.bump(name, func(st *DeviceStats) { st.Decode = "wire" })
 		err := rm.MonitorRaw(ctx, sub, func(msg []byte) error {
-			if _, _, err := ing.Ingest(msg); err != nil {
-				c.bump(name, func(st *DeviceStats) { st.Drops++ })
-			}
-			if _, d := ing.Stats(); d != drops0 {
-				c.bump(name, func(st *DeviceStats) { st.Drops += d - drops0 })
+			samples = 0
+			_, _, err := ing.Ingest(msg)
+			_, d := ing.Stats()
+			if err != nil || d != drops0 || samples > 0 {
+				now := c.cfg.Now()
+				c.bump(name, func(st *DeviceStats) {
+					if err != nil {
+						st.Drops++
+					}
+					st.Drops += d - drops0
+					if samples > 0 {
+						st.Samples += samples
+						st.LastSample, st.Lag = now, now.Sub(last)
+					}
+				})
 				drops0 = d
 			}
-			if resub {
-				return errResubscribe
+			if samples > 0 {
+				if want := c.cfg.Adaptive.DeviceInterval(name); want*2 <= iv || want >= iv+iv/2 {
+					return errResubscribe
+				}
 			}
 			return nil
 		})
 		if !errors.Is(err, adapters.ErrUnsupported) {
 			return err
 		}
+		if a, ok := dev.(activer); ok {
+			act, served = a, a.Active()
+		}
 		// No protocol of the device streams raw messages now: the
 		// generic path below.
 	}
 	c.bump(name, func(st *DeviceStats) { st.Decode = "generic" })
 	return dev.Monitor(ctx, sub, func(u adapters.Update) error {
+		if act != nil && act.Active() != served {
+			return errResubscribe
+		}
 		if u.Sync || u.Deleted {
 			return nil
 		}
@@ -229,24 +279,32 @@ func (c *Collector) setInterval(name string, iv time.Duration) {
 
 func (c *Collector) bump(name string, f func(*DeviceStats)) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.stats[name]
-	if s == nil {
-		s = &DeviceStats{Device: name}
-		c.stats[name] = s
+	ds := c.stats[name]
+	if ds == nil {
+		ds = &deviceStats{s: DeviceStats{Device: name}}
+		c.stats[name] = ds
 	}
-	f(s)
+	c.mu.Unlock()
+	ds.mu.Lock()
+	f(&ds.s)
+	ds.mu.Unlock()
 }
 
 // Stats returns a copy of every device's statistics.
 func (c *Collector) Stats() []DeviceStats {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]DeviceStats, 0, len(c.stats))
+	dss := make([]*deviceStats, 0, len(c.cfg.Names))
 	for _, n := range c.cfg.Names {
-		if s := c.stats[n]; s != nil {
-			out = append(out, *s)
+		if ds := c.stats[n]; ds != nil {
+			dss = append(dss, ds)
 		}
+	}
+	c.mu.Unlock()
+	out := make([]DeviceStats, 0, len(dss))
+	for _, ds := range dss {
+		ds.mu.Lock()
+		out = append(out, ds.s)
+		ds.mu.Unlock()
 	}
 	return out
 }

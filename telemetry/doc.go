@@ -18,6 +18,11 @@
 //   - Assess compares a series with an intent's target: the deviation, the
 //     compliance ratio over the window, the trend (Holt's linear smoothing
 //     over irregular time steps) and the predicted time to breach.
+//   - KafkaExporter publishes every stored sample on a Kafka topic
+//     (telemetry) as JSON keyed by device, through a bounded buffer: a
+//     slow broker costs exported samples (counted), never collection.
+//   - Assurer.Subscribe hands assurance events (breach, breach predicted,
+//     recovered) to whoever publishes them, the signed event stream.
 //
 // Every type here is safe for concurrent use unless its doc says otherwise.
 // Nothing here starts a goroutine; the collector that feeds the store owns

@@ -2,6 +2,11 @@ package telemetry_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -199,7 +204,8 @@ func TestLatencyClimbOnTheLab(t *testing.T) {
 
 // TestCollectionSurvivesFailover takes r1's gNMI down mid-collection: the
 // collector carries on over NETCONF (the failover device switches) and
-// comes back when gNMI does. The longest gap between CPU samples is logged.
+// comes back when gNMI does, decoding on the wire again as soon as gNMI
+// serves the device. The longest gap between CPU samples is logged.
 func TestCollectionSurvivesFailover(t *testing.T) {
 	l, pool := startLab(t)
 	store := telemetry.NewStore(telemetry.StoreOptions{})
@@ -238,10 +244,20 @@ func TestCollectionSurvivesFailover(t *testing.T) {
 	if p := dev.Capabilities().Protocol; p == adapters.GNMI {
 		t.Errorf("r1 still served by %s while its gNMI is down", p)
 	}
+	waitFor(t, "generic decoding while gNMI is down", 20*time.Second, func() bool { return c.Stats()[0].Decode == "generic" })
 	if _, err := l.ClearFaults("r1", fault.GNMI, fault.Down); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	clearedAt := time.Now()
+	// Back on gNMI, the collector decodes on the wire again at once, not at
+	// its next resubscription (the interval here never changes).
+	waitFor(t, "wire decoding once gNMI is back", 30*time.Second, func() bool { return c.Stats()[0].Decode == "wire" })
+	t.Logf("back on the wire %s after gNMI recovered", time.Since(clearedAt).Round(time.Millisecond))
+	wireAt := time.Now()
+	waitFor(t, "CPU samples on the wire path", 20*time.Second, func() bool {
+		p, _ := store.Last(cpu)
+		return p.Time.After(wireAt)
+	})
 	stop()
 	pts := store.Points(cpu, time.Time{})
 	var gap time.Duration
@@ -305,4 +321,126 @@ func contains(ss []telemetry.Status, s telemetry.Status) bool {
 		}
 	}
 	return false
+}
+
+// TestGarbageIsDroppedNotStored has r1 (gNMI) and r2 (an FRR CLI) report
+// garbage for a while (synth.Garbage: CPU 250 %, text counters, "NaN"
+// loss, an unknown oper status, an absurd session count): every such value
+// is counted as a drop, seen at /metrics, none reaches a series, the
+// devices' sane figures keep arriving meanwhile, and collection carries on
+// with good values once the garbage stops.
+func TestGarbageIsDroppedNotStored(t *testing.T) {
+	l, pool := startLab(t)
+	store := telemetry.NewStore(telemetry.StoreOptions{})
+	iv := 300 * time.Millisecond
+	c, err := telemetry.NewCollector(telemetry.CollectorConfig{
+		Devices: poolDevices(pool), Names: []string{"r1", "r2"}, Store: store,
+		Adaptive: telemetry.NewAdaptive(telemetry.AdaptiveOptions{Base: iv, Min: iv, Max: iv}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c)
+	api := &telemetry.API{Store: store, Collector: c}
+	routes, err := api.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for _, r := range routes {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	drops := func(dev string) float64 {
+		res, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^netagent_telemetry_drops_total\{device="` + dev + `"\} (\S+)$`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("/metrics has no drops for %s:\n%s", dev, body)
+		}
+		v, err := strconv.ParseFloat(string(m[1]), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	devices := []string{"r1", "r2"}
+	cpu := func(dev string) telemetry.Key { return telemetry.Key{Metric: telemetry.CPUUtil, Device: dev} }
+	waitFor(t, "a first CPU sample of r1 and r2", 30*time.Second, func() bool {
+		for _, d := range devices {
+			if _, ok := store.Last(cpu(d)); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	before := map[string]float64{}
+	for _, d := range devices {
+		before[d] = drops(d)
+	}
+	epoch := l.Telemetry().Epoch()
+	from := time.Since(epoch)
+	window := 8 * time.Second
+	for _, d := range devices {
+		if err := l.AddAnomaly(synth.Anomaly{Kind: synth.Garbage, Target: d, Start: from, Duration: window}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start, end := epoch.Add(from), epoch.Add(from+window)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("garbage from %s to %s; stats %+v", start.Format("15:04:05.000"), end.Format("15:04:05.000"), c.Stats())
+		}
+	})
+	waitFor(t, "drops of r1 and r2 at /metrics", 30*time.Second, func() bool {
+		for _, d := range devices {
+			if drops(d) <= before[d] {
+				return false
+			}
+		}
+		return true
+	})
+	waitFor(t, "good CPU samples after the garbage stopped", 30*time.Second, func() bool {
+		for _, d := range devices {
+			if p, ok := store.Last(cpu(d)); !ok || !p.Time.After(end) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, d := range devices {
+		t.Logf("%s: %v values dropped", d, drops(d)-before[d])
+		// The sane figures kept arriving while the others were garbage.
+		peak := store.Points(telemetry.Key{Metric: telemetry.TrafficPeakBps, Device: d}, start)
+		if len(peak) == 0 || !peak[0].Time.Before(end) {
+			t.Errorf("%s: no traffic peak sample during the garbage window", d)
+		}
+	}
+	// No series holds a value outside its metric's range.
+	for _, k := range store.Keys() {
+		info, _ := telemetry.Info(k.Metric)
+		for _, p := range store.Points(k, time.Time{}) {
+			if p.Value < info.Min || p.Value > info.Max || p.Value != p.Value {
+				t.Errorf("%s holds %v at %s, outside %g..%g", k, p.Value, p.Time.Format("15:04:05.000"), info.Min, info.Max)
+			}
+		}
+	}
+	// r1's samples carry the device's own timestamps (gNMI): none falls
+	// inside the window. (r2's CLI samples are stamped when the poll's
+	// output arrives, which may be a while after the device printed it.)
+	for _, k := range []telemetry.Key{cpu("r1"), {Metric: telemetry.SessionsCount, Device: "r1"}, {Metric: telemetry.MemUtil, Device: "r1"}} {
+		for _, p := range store.Points(k, start.Add(iv)) {
+			if p.Time.Before(end.Add(-iv)) {
+				t.Errorf("%s stored %v at %s, inside the garbage window", k, p.Value, p.Time.Format("15:04:05.000"))
+			}
+		}
+	}
 }

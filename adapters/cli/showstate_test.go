@@ -128,20 +128,26 @@ func TestStateTops(t *testing.T) {
 	}
 }
 
-func FuzzStateShows(f *testing.F) {
+// fuzzShow checks one show parser: whatever the device prints, every
+// update it yields has an absolute path and a finite number.
+func fuzzShow(f *testing.F, parse func(string) []adapters.Update) {
 	for _, s := range []string{labResources, labLinks, labTraffic, eosTop, eosPower} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, out string) {
-		for _, parse := range []func(string) []adapters.Update{ParseLabResources, ParseLabLinks, ParseLabTraffic, ParseEOSTop, ParseEOSPower} {
-			for _, u := range parse(out) {
-				if u.Path == "" || u.Path[0] != '/' {
-					t.Fatalf("update with path %q", u.Path)
-				}
-				if v, ok := u.Value.(float64); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
-					t.Fatalf("%s = %v", u.Path, v)
-				}
+		for _, u := range parse(out) {
+			if u.Path == "" || u.Path[0] != '/' {
+				t.Fatalf("update with path %q", u.Path)
+			}
+			if v, ok := u.Value.(float64); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+				t.Fatalf("%s = %v", u.Path, v)
 			}
 		}
 	})
 }
+
+func FuzzParseLabResources(f *testing.F) { fuzzShow(f, ParseLabResources) }
+func FuzzParseLabLinks(f *testing.F)     { fuzzShow(f, ParseLabLinks) }
+func FuzzParseLabTraffic(f *testing.F)   { fuzzShow(f, ParseLabTraffic) }
+func FuzzParseEOSTop(f *testing.F)       { fuzzShow(f, ParseEOSTop) }
+func FuzzParseEOSPower(f *testing.F)     { fuzzShow(f, ParseEOSPower) }

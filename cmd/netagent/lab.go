@@ -452,7 +452,7 @@ func newLabFaultCmd() *cobra.Command {
 	var anKind string
 	anomaly := &cobra.Command{
 		Use:   "anomaly",
-		Short: "Script a telemetry anomaly: cpu-spike, latency-climb, loss-burst, psu-fail, traffic-surge",
+		Short: "Script a telemetry anomaly: cpu-spike, latency-climb, loss-burst, psu-fail, traffic-surge, garbage",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := findLab(dir)
@@ -468,8 +468,8 @@ func newLabFaultCmd() *cobra.Command {
 		},
 	}
 	af := anomaly.Flags()
-	af.StringVar(&anKind, "kind", "", "cpu-spike | latency-climb | loss-burst | psu-fail | traffic-surge")
-	af.StringVar(&an.Target, "target", "", "device (cpu-spike, psu-fail, traffic-surge) or link endpoint node:if (latency-climb, loss-burst)")
+	af.StringVar(&anKind, "kind", "", "cpu-spike | latency-climb | loss-burst | psu-fail | traffic-surge | garbage")
+	af.StringVar(&an.Target, "target", "", "device (cpu-spike, psu-fail, traffic-surge, garbage) or link endpoint node:if (latency-climb, loss-burst)")
 	af.DurationVar(&an.Start, "start", 0, "offset from the lab's start")
 	af.DurationVar(&an.Duration, "duration", 0, "how long (0: until the lab stops)")
 	af.Float64Var(&an.Magnitude, "magnitude", 0, "cpu points, ms per second, loss %, or traffic factor")

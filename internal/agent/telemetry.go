@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/internal/config"
@@ -24,6 +26,7 @@ type telemetryStack struct {
 	collector *telemetry.Collector
 	assurer   *telemetry.Assurer
 	drift     *telemetry.DriftLoop
+	export    *telemetry.KafkaExporter // nil without Kafka
 	api       *telemetry.API
 }
 
@@ -37,9 +40,18 @@ func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Reg
 	adapt := telemetry.NewAdaptive(telemetry.AdaptiveOptions{
 		Base: cfg.Telemetry.Interval, Min: cfg.Telemetry.MinInterval, Max: cfg.Telemetry.MaxInterval, Budget: float64(cfg.Telemetry.Budget),
 	})
+	export, extra, err := openExport(cfg, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	var onSample func(telemetry.Sample)
+	if export != nil {
+		onSample = export.Offer
+	}
 	col, err := telemetry.NewCollector(telemetry.CollectorConfig{
 		Devices: telemetry.DevicesFunc(func(ctx context.Context, name string) (telemetry.Monitorer, error) { return pool.Device(ctx, name) }),
-		Names:   names, Store: store, Adaptive: adapt, Log: log,
+		Names:   names, Store: store, Adaptive: adapt, Log: log, OnSample: onSample,
 	})
 	if err != nil {
 		pool.Close()
@@ -47,21 +59,48 @@ func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Reg
 	}
 	as, err := telemetry.NewAssurer(telemetry.AssurerConfig{
 		Store: store, Adaptive: adapt, Intents: &assuredIntents{svc: svc}, Log: log,
-		OnEvent: func(e telemetry.Event) {
-			log.Warn("assurance event", "type", e.Type, "intent", e.Intent, "device", e.Device, "metric", e.Metric, "reason", e.Reason)
-		},
 	})
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
 	drift := &telemetry.DriftLoop{Configs: configuredIntents{svc: svc, invalidate: invalidate}, Every: cfg.Telemetry.DriftInterval, Log: log}
-	return &telemetryStack{pool: pool, collector: col, assurer: as, drift: drift,
-		api: &telemetry.API{Store: store, Collector: col, Adaptive: adapt, Assurer: as}}, nil
+	t := &telemetryStack{pool: pool, collector: col, assurer: as, drift: drift, export: export,
+		api: &telemetry.API{Store: store, Collector: col, Adaptive: adapt, Assurer: as, Extra: extra}}
+	t.subscribeAssurance(func(e telemetry.Event) {
+		log.Warn("assurance event", "type", e.Type, "intent", e.Intent, "device", e.Device, "metric", e.Metric, "reason", e.Reason)
+	})
+	return t, nil
 }
 
 func (t *telemetryStack) runs() []func(context.Context) error {
-	return []func(context.Context) error{t.collector.Run, t.assurer.Run, t.drift.Run}
+	runs := []func(context.Context) error{t.collector.Run, t.assurer.Run, t.drift.Run}
+	if t.export != nil {
+		runs = append(runs, t.export.Run)
+	}
+	return runs
+}
+
+// openExport returns the Kafka exporter of every stored sample, with its
+// counters for /metrics, when Kafka is configured and a topic is set; nil
+// otherwise.
+func openExport(cfg config.Config, log *slog.Logger) (*telemetry.KafkaExporter, []prometheus.Collector, error) {
+	brokers := cfg.Brokers()
+	if len(brokers) == 0 || cfg.Telemetry.KafkaTopic == "" {
+		return nil, nil, nil
+	}
+	ex, err := telemetry.NewKafkaExporter(telemetry.KafkaConfig{Brokers: brokers, Topic: cfg.Telemetry.KafkaTopic, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	labels := prometheus.Labels{"topic": cfg.Telemetry.KafkaTopic}
+	extra := []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "netagent_telemetry_kafka_exported_total", Help: "Samples written to the Kafka export topic.", ConstLabels: labels},
+			func() float64 { e, _ := ex.Stats(); return float64(e) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "netagent_telemetry_kafka_dropped_total", Help: "Samples not exported to Kafka (buffer full, broker errors).", ConstLabels: labels},
+			func() float64 { _, d := ex.Stats(); return float64(d) }),
+	}
+	return ex, extra, nil
 }
 
 // assuredIntents adapts the intent service to the assurer: the objectives
@@ -268,4 +307,15 @@ func (m mcpTelemetry) Query(ctx context.Context, q mcp.TelemetryQuery) (any, err
 		}
 	}
 	return res, nil
+}
+
+// subscribeAssurance hands every assurance event (breach, breach
+// predicted, recovered) to f until the returned function is called; the
+// signed event stream subscribes here. f must not block. With telemetry
+// disabled (t is nil) it does nothing.
+func (t *telemetryStack) subscribeAssurance(f func(telemetry.Event)) (unsubscribe func()) {
+	if t == nil {
+		return func() {}
+	}
+	return t.assurer.Subscribe(f)
 }

@@ -85,6 +85,10 @@ type Telemetry struct {
 	// DriftInterval is how often the configuration of applied intents is
 	// read back to find out-of-band changes.
 	DriftInterval time.Duration `yaml:"drift_interval"`
+	// KafkaTopic is where every stored sample is exported (JSON, keyed by
+	// device) when Kafka is configured (intake.kafka_brokers); empty
+	// turns the export off.
+	KafkaTopic string `yaml:"kafka_topic"`
 }
 
 // Audit configures the tamper-evident audit trail (internal/audit).
@@ -173,7 +177,7 @@ func Default() Config {
 		Lab:       Lab{Enabled: true},
 		Intake:    Intake{InboxInterval: time.Second, KafkaPrincipal: "kafka", FilePrincipal: "file-inbox"},
 		Sessions:  Sessions{IdleTimeout: 10 * time.Minute, KeepAlive: 30 * time.Second},
-		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200, DriftInterval: 30 * time.Second},
+		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200, DriftInterval: 30 * time.Second, KafkaTopic: "telemetry"},
 		Audit:     Audit{SignInterval: time.Minute},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,

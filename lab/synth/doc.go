@@ -5,7 +5,7 @@
 // seed, the device or link and the time since the model's epoch, so two
 // labs started with the same seed report the same series; link events and
 // scripted anomalies (CPU spike, latency climb, loss burst, PSU failure,
-// traffic surge) change them on purpose.
+// traffic surge, garbage values) change them on purpose.
 //
 // Counters are closed-form integrals of a smooth rate, so they only grow.
 // The package computes on demand and runs no goroutines: a thousand idle

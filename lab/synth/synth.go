@@ -38,6 +38,23 @@ const (
 	PSUFail AnomalyKind = "psu-fail"
 	// TrafficSurge multiplies a device's traffic and sessions by Magnitude.
 	TrafficSurge AnomalyKind = "traffic-surge"
+	// Garbage makes a device report values no collector should store:
+	// CPU 250 %, negative link latency, memory utilisation and interface
+	// counters as text, link loss as "NaN", an unknown oper status and a
+	// session count beyond any range (GarbageCPU and the rest). Its other
+	// figures (power, traffic peak, application mix) stay sane, so the
+	// device keeps reporting. Magnitude is not used.
+	Garbage AnomalyKind = "garbage"
+)
+
+// The values a device under a Garbage anomaly reports.
+const (
+	GarbageCPU       = 250.0 // percent: out of 0..100
+	GarbageLatencyMs = -5.0  // negative
+	GarbageText      = "n/a" // memory utilisation, interface counters
+	GarbageLoss      = "NaN" // a string that parses as a non-number
+	GarbageStatus    = "BOGUS"
+	GarbageSessions  = uint64(1e12)
 )
 
 // Anomaly is a scripted deviation from the normal model.
@@ -59,7 +76,7 @@ var ErrBadAnomaly = errors.New("bad anomaly")
 // Validate checks the anomaly's kind and target form.
 func (a Anomaly) Validate() error {
 	switch a.Kind {
-	case CPUSpike, PSUFail, TrafficSurge:
+	case CPUSpike, PSUFail, TrafficSurge, Garbage:
 		if a.Target == "" || strings.Contains(a.Target, ":") {
 			return fmt.Errorf("%w: %s needs a device as target, got %q", ErrBadAnomaly, a.Kind, a.Target)
 		}
@@ -240,6 +257,18 @@ type Link struct {
 
 var apps = []string{"dns", "http", "https", "ssh", "video", "other"}
 
+// garbage reports whether a Garbage anomaly on dev is active at el.
+func (m *Model) garbage(dev string, el time.Duration, an []Anomaly) bool {
+	for _, a := range an {
+		if a.Kind == Garbage && a.Target == dev {
+			if _, ok := a.activeAt(el); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (m *Model) surge(dev string, el time.Duration, an []Anomaly) float64 {
 	f := 1.0
 	for _, a := range an {
@@ -280,6 +309,9 @@ func (m *Model) DeviceAt(dev string, now time.Time) Device {
 		}
 	}
 	d.CPU = math.Max(0, math.Min(100, round2(cpu)))
+	if m.garbage(dev, el, an) {
+		d.CPU = GarbageCPU
+	}
 	d.MemUsed = uint64(mem * float64(phys))
 	w := 180 + 60*m.unit("watts", dev) + 20*(cpu/100)
 	if psu2 == "ACTIVE" {
@@ -437,6 +469,9 @@ func (m *Model) Links(dev string, now time.Time) []Link {
 				loss += a.Magnitude
 			}
 		}
+		if m.garbage(dev, el, an) {
+			lat = GarbageLatencyMs
+		}
 		l.LatencyMs, l.JitterMs, l.LossPct = round4(lat), round4(jit), round4(math.Min(loss, 100))
 		out = append(out, l)
 	}
@@ -454,6 +489,16 @@ func (m *Model) State(dev string, running *yang.Tree, now time.Time) []Point {
 	var pts []Point
 	add := func(p string, v any) { pts = append(pts, Point{Path: p, Value: v}) }
 	d := m.DeviceAt(dev, now)
+	m.mu.Lock()
+	garbage := m.garbage(dev, now.Sub(m.epoch), m.anomalies)
+	m.mu.Unlock()
+	// bad replaces a value by v while a Garbage anomaly is active.
+	bad := func(good, v any) any {
+		if garbage {
+			return v
+		}
+		return good
+	}
 	add("/system/cpus/cpu[index=ALL]/state/total/instant", d.CPU)
 	add("/system/memory/state/physical", d.MemPhysical)
 	add("/system/memory/state/used", d.MemUsed)
@@ -464,8 +509,8 @@ func (m *Model) State(dev string, running *yang.Tree, now time.Time) []Point {
 	for _, ifc := range m.Interfaces(dev, running, now) {
 		base := "/interfaces/interface[name=" + escapeKey(ifc.Name) + "]/state/"
 		add(base+"admin-status", upDown(ifc.Admin))
-		add(base+"oper-status", upDown(ifc.Oper))
-		add(base+"counters/in-octets", ifc.InOctets)
+		add(base+"oper-status", bad(upDown(ifc.Oper), GarbageStatus))
+		add(base+"counters/in-octets", bad(ifc.InOctets, GarbageText))
 		add(base+"counters/out-octets", ifc.OutOctets)
 		add(base+"counters/in-pkts", ifc.InPkts)
 		add(base+"counters/out-pkts", ifc.OutPkts)
@@ -479,16 +524,16 @@ func (m *Model) State(dev string, running *yang.Tree, now time.Time) []Point {
 		add(base+"remote", l.Remote)
 		add(base+"up", l.Up)
 		add(base+"latency-ms", l.LatencyMs)
-		add(base+"loss-pct", l.LossPct)
+		add(base+"loss-pct", bad(l.LossPct, GarbageLoss))
 		add(base+"jitter-ms", l.JitterMs)
 	}
 	add("/lab/routing/state/convergence-ms", d.ConvergeMs)
 	for _, a := range d.AppMix {
 		add("/lab/applications/application[name="+a.Name+"]/state/share", a.Share)
 	}
-	add("/lab/sessions/state/count", d.Sessions)
+	add("/lab/sessions/state/count", bad(d.Sessions, GarbageSessions))
 	add("/lab/traffic/state/peak-bps", d.PeakBps)
-	add("/lab/system/state/memory-util", round2(d.MemUtil()))
+	add("/lab/system/state/memory-util", bad(round2(d.MemUtil()), GarbageText))
 	if running != nil {
 		for _, lf := range running.Leaves() {
 			s := lf.Path.String()

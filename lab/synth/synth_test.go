@@ -82,3 +82,52 @@ func TestAnomalies(t *testing.T) {
 		t.Errorf("application mix sums to %v", total)
 	}
 }
+
+func TestGarbageAnomaly(t *testing.T) {
+	t.Parallel()
+	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := model(t, 1, epoch)
+	m.AddAnomaly(Anomaly{Kind: Garbage, Target: "a", Start: time.Minute, Duration: time.Minute})
+	values := func(dev string, at time.Time) map[string]any {
+		out := map[string]any{}
+		for _, p := range m.State(dev, nil, at) {
+			out[p.Path] = p.Value
+		}
+		return out
+	}
+	const (
+		cpu  = "/system/cpus/cpu[index=ALL]/state/total/instant"
+		mem  = "/lab/system/state/memory-util"
+		lat  = "/lab/links/link[local=a:e1]/state/latency-ms"
+		loss = "/lab/links/link[local=a:e1]/state/loss-pct"
+		oct  = "/interfaces/interface[name=e1]/state/counters/in-octets"
+		oper = "/interfaces/interface[name=e1]/state/oper-status"
+		sess = "/lab/sessions/state/count"
+		peak = "/lab/traffic/state/peak-bps"
+	)
+	during := values("a", epoch.Add(90*time.Second))
+	want := map[string]any{cpu: GarbageCPU, mem: GarbageText, lat: GarbageLatencyMs, loss: GarbageLoss, oct: GarbageText, oper: GarbageStatus, sess: GarbageSessions}
+	for p, v := range want {
+		if during[p] != v {
+			t.Errorf("during the anomaly %s = %v (%T), want %v", p, during[p], during[p], v)
+		}
+	}
+	if v, ok := during[peak].(float64); !ok || v <= 0 {
+		t.Errorf("during the anomaly the traffic peak should stay sane, got %v", during[peak])
+	}
+	for name, at := range map[string]time.Time{"before": epoch.Add(30 * time.Second), "after": epoch.Add(150 * time.Second)} {
+		got := values("a", at)
+		if v, ok := got[cpu].(float64); !ok || v > 100 {
+			t.Errorf("%s the anomaly CPU = %v", name, got[cpu])
+		}
+		if _, ok := got[oct].(uint64); !ok {
+			t.Errorf("%s the anomaly in-octets = %v (%T)", name, got[oct], got[oct])
+		}
+	}
+	if v := values("b", epoch.Add(90*time.Second))[cpu].(float64); v > 100 {
+		t.Errorf("the other device's CPU = %v", v)
+	}
+	if err := (Anomaly{Kind: Garbage, Target: "a:e1"}).Validate(); err == nil {
+		t.Error("a garbage anomaly on a link endpoint validated")
+	}
+}
