@@ -23,6 +23,7 @@ import (
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/pki"
+	"github.com/netagent/netagent/telemetry"
 	"github.com/netagent/netagent/txn"
 	"github.com/netagent/netagent/txn/event"
 )
@@ -104,6 +105,23 @@ func (e *events) publish(typ, subject string, params map[string]any) {
 			e.log.Warn("events dropped: the signing queue is full", "dropped", e.dropped.Load())
 		}
 	}
+}
+
+// assurance publishes an assurance event of the telemetry (its type is
+// assurance.breach, assurance.breach-predicted or assurance.recovered).
+// Nil-safe.
+func (e *events) assurance(ev telemetry.Event) {
+	if e == nil {
+		return
+	}
+	p := map[string]any{"intent": ev.Intent, "device": ev.Device, "metric": ev.Metric, "reason": ev.Reason}
+	if ev.Label != "" {
+		p["label"] = ev.Label
+	}
+	if ev.TimeToBreach > 0 {
+		p["time_to_breach"] = ev.TimeToBreach.String()
+	}
+	e.publish(string(ev.Type), "intent/"+ev.Intent, p)
 }
 
 // txnEvent publishes a transaction's progress or outcome.

@@ -173,6 +173,9 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		}
 	}
 	soak.svc, soak.tele = svc, n.tele
+	// Assurance events (breach, breach predicted, recovered) travel on
+	// the signed event stream too.
+	n.tele.subscribeAssurance(ev.assurance)
 	log.Info("inventory loaded", "file", cfg.Inventory, "devices", len(inv.Devices), "inbox", cfg.InboxDir(), "kafka", cfg.Intake.KafkaBrokers)
 	return n, nil
 }
