@@ -284,7 +284,7 @@ func (r *run) execute(ctx context.Context) *Result {
 		for _, i := range lw {
 			timers[r.parts[i].Device] = r.parts[i].timer
 		}
-		d := stepDetail{Stage: r.stageOf(w), Devices: r.devices(lw), Deadline: r.c.now().Add(timeout), Timers: timers}
+		d := stepDetail{Stage: r.stageOf(w), Devices: r.devices(lw), Deadline: r.c.now().Add(timeout), Timers: timers, PersistID: r.req.ID}
 		if err := r.step(ctx, StepCommit, StateCommitting, d); err != nil {
 			return r.abort(ctx, all, "write-ahead log: "+err.Error())
 		}
@@ -336,12 +336,28 @@ func (r *run) execute(ctx context.Context) *Result {
 	r.each(cctx, live, false, 0, func(ctx context.Context, p *part) error {
 		p.phase = adapters.PhaseConfirm
 		err := p.dev.Confirm(ctx, r.req.ID)
+		// Until the device says otherwise, a failed confirm may leave the
+		// commit pending (a rejection the adapter gives itself when its
+		// deadline passed included: the device's timer, rounded up to
+		// seconds, may fire a little later).
+		pending := err != nil && p.timer
+		if pending && !errors.Is(err, adapters.ErrRejected) {
+			// The session dropped or the device did not answer: the
+			// commit may well be pending still. Ask again, over new
+			// sessions, until its timer is about to fire.
+			var ok bool
+			ok, pending = r.retryConfirm(ctx, p)
+			if ok {
+				err = nil
+			}
+		}
 		if err != nil {
-			// The timer may have expired, or the session dropped: the
-			// decision stands, so the change is applied again once the
-			// device's timer has certainly fired.
+			// The timer expired, or the device could not be reached in
+			// time: the decision stands, so the change is applied again
+			// (once the device's timer has certainly fired, unless the
+			// device said nothing is pending).
 			r.c.log.Warn("txn confirm failed; re-applying", "txn", r.req.ID, "device", p.Device, "err", err)
-			if rerr := r.redo(ctx, p); rerr != nil {
+			if rerr := r.redo(ctx, p, pending); rerr != nil {
 				p.outcome = OutcomeFailed
 				return errors.Join(fmt.Errorf("confirm %s: %w", p.Device, err), rerr)
 			}
@@ -544,12 +560,28 @@ func (c *Coordinator) ensureUndone(ctx context.Context, device string, changes, 
 	return OutcomeRolledBack, nil
 }
 
-// redo makes a device hold its change after a failed confirm: it waits
-// for the device's timer (so a pending commit cannot revert what it sends),
-// ends the adapter's transaction, and applies what is missing, retrying
-// until it reads the change back or RollbackTimeout passes.
-func (r *run) redo(ctx context.Context, p *part) error {
-	if p.timer && !sleepUntil(ctx, p.commitAt.Add(r.req.confirmTimeout()+timerMargin)) {
+// retryConfirm asks the device to confirm p's pending commit by its
+// persist-id every quarter second until it does (true), says nothing is
+// pending (false, false), or the timer is about to fire (false, true:
+// it may still be pending).
+func (r *run) retryConfirm(ctx context.Context, p *part) (confirmed, pending bool) {
+	until := p.commitAt.Add(r.req.confirmTimeout() - timerMargin/4)
+	for sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) && time.Now().Before(until) {
+		ok, err := r.c.confirmPending(ctx, p.read, r.req.ID)
+		if err == nil {
+			return ok, false
+		}
+	}
+	return false, true
+}
+
+// redo makes a device hold its change after a failed confirm: while its
+// commit may still be pending it waits for the device's timer (so the
+// pending commit cannot revert what it sends), ends the adapter's
+// transaction, and applies what is missing, retrying until it reads the
+// change back or RollbackTimeout passes.
+func (r *run) redo(ctx context.Context, p *part, pending bool) error {
+	if p.timer && pending && !sleepUntil(ctx, p.commitAt.Add(r.req.confirmTimeout()+timerMargin)) {
 		return ctx.Err()
 	}
 	_ = p.dev.Abort(ctx, r.req.ID) // frees the device's writer slot; the timer already reverted

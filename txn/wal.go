@@ -65,6 +65,10 @@ type stepDetail struct {
 	Devices  []string        `json:"devices,omitempty"`
 	Deadline time.Time       `json:"deadline,omitzero"`
 	Timers   map[string]bool `json:"timers,omitempty"` // device -> has a confirm timer
+	// PersistID is what the devices hold the stage's confirmed commits
+	// under (NETCONF persist-id, gNMI commit id): a restarted coordinator
+	// confirms or cancels them with it, over sessions of its own.
+	PersistID string `json:"persist_id,omitempty"`
 	Reason   string          `json:"reason,omitempty"`
 	// Done lists devices a previous step finished (prepared, committed),
 	// written with the next step at no extra cost.
