@@ -126,7 +126,7 @@ type crashCase struct {
 	// commitKill, confirmKill: a device whose commit (confirm) kills the
 	// coordinator while the others commit (confirm).
 	commitKill, confirmKill string
-	held        bool // the change must be everywhere after recovery (else nowhere)
+	held                    bool // the change must be everywhere after recovery (else nowhere)
 }
 
 var crashMatrix = []crashCase{

@@ -69,7 +69,7 @@ type stepDetail struct {
 	// under (NETCONF persist-id, gNMI commit id): a restarted coordinator
 	// confirms or cancels them with it, over sessions of its own.
 	PersistID string `json:"persist_id,omitempty"`
-	Reason   string          `json:"reason,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 	// Done lists devices a previous step finished (prepared, committed),
 	// written with the next step at no extra cost.
 	Done []string `json:"done,omitempty"`

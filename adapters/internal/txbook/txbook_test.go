@@ -192,7 +192,11 @@ func TestFailedUndoFreesSlot(t *testing.T) {
 				t.Fatal("a failed undo kept the writer slot")
 			}
 			var retried bool
-			ok := func(ctx context.Context, st *Tx, phase adapters.Phase) error { retried = true; b.End(st, false); return nil }
+			ok := func(ctx context.Context, st *Tx, phase adapters.Phase) error {
+				retried = true
+				b.End(st, false)
+				return nil
+			}
 			if err := b.Rollback(context.Background(), "a", ok); err != nil || !retried {
 				t.Fatalf("retry of the rollback: %v, undo called %v", err, retried)
 			}
