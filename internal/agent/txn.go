@@ -14,18 +14,78 @@ import (
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/txn"
+	"github.com/netagent/netagent/yang"
 )
 
-// poolDevices lets the coordinator open the pool's devices.
-type poolDevices struct{ pool *adapters.Pool }
-
-func (d poolDevices) Device(ctx context.Context, name string) (adapters.Device, error) {
-	return d.pool.Device(ctx, name)
+// txnDevices opens the pool's devices for the coordinator. Its reads go
+// to the device (read-back and recovery must see the device, never a
+// cache), and every write it makes, one-shot or a transaction phase,
+// invalidates the intent fleet's configuration cache of the device, so
+// the next intent is planned against what the transaction left.
+type txnDevices struct {
+	pool       *adapters.Pool
+	invalidate func(device string)
 }
 
-// openTxn builds the transaction coordinator over the store and the pool.
-func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapters.Pool, soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
-	return txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak})
+func (d txnDevices) Device(ctx context.Context, name string) (adapters.Device, error) {
+	f, err := d.pool.Device(ctx, name)
+	if err != nil || d.invalidate == nil {
+		return f, err
+	}
+	return txnDevice{Failover: f, changed: func() { d.invalidate(name) }}, nil
+}
+
+// txnDevice is a pooled device whose writes report that its configuration
+// changed (or may have).
+type txnDevice struct {
+	*adapters.Failover
+	changed func()
+}
+
+var (
+	_ adapters.Transactional = txnDevice{}
+	_ adapters.Resumer       = txnDevice{}
+)
+
+func (d txnDevice) Configure(ctx context.Context, changes []yang.Change) error {
+	defer d.changed()
+	return d.Failover.Configure(ctx, changes)
+}
+
+func (d txnDevice) Commit(ctx context.Context, tx string, confirmTimeout time.Duration) error {
+	defer d.changed()
+	return d.Failover.Commit(ctx, tx, confirmTimeout)
+}
+
+func (d txnDevice) Confirm(ctx context.Context, tx string) error {
+	defer d.changed()
+	return d.Failover.Confirm(ctx, tx)
+}
+
+func (d txnDevice) Abort(ctx context.Context, tx string) error {
+	defer d.changed()
+	return d.Failover.Abort(ctx, tx)
+}
+
+func (d txnDevice) Rollback(ctx context.Context, tx string) error {
+	defer d.changed()
+	return d.Failover.Rollback(ctx, tx)
+}
+
+func (d txnDevice) ConfirmPending(ctx context.Context, tx string) error {
+	defer d.changed()
+	return d.Failover.ConfirmPending(ctx, tx)
+}
+
+func (d txnDevice) CancelPending(ctx context.Context, tx string) error {
+	defer d.changed()
+	return d.Failover.CancelPending(ctx, tx)
+}
+
+// openTxn builds the transaction coordinator over the store and the pool;
+// invalidate is told of every device the coordinator writes.
+func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapters.Pool, invalidate func(string), soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
+	return txn.New(ctx, txn.Config{Store: db, Devices: txnDevices{pool: pool, invalidate: invalidate}, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak})
 }
 
 // soaker is the transactions' soak step: while a committed change soaks
