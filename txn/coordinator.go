@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/yang"
 )
@@ -45,11 +46,45 @@ type Config struct {
 	// StepTimeout bounds one device's prepare, commit or read-back
 	// (waiting for the device's writer slot included); default 60s.
 	StepTimeout time.Duration
+	// Audit receives one entry per write-ahead log step and one for the
+	// outcome (action AuditAction; who and the trace id from the ctx of
+	// Run, or for recovery from the intent's first entry); nil records
+	// nothing. A failure to record is logged, not fatal: the write-ahead
+	// log is the transaction's record of truth.
+	Audit Auditor
 	// AfterStep is called after each write-ahead log step is stored and
 	// before the coordinator acts on it (crash tests stop the process here).
 	AfterStep func(id string, step Step, stage string)
 	// Clock stamps the log; default time.Now.
 	Clock func() time.Time
+}
+
+// Auditor appends audit entries (*audit.Log is one).
+type Auditor interface {
+	Record(ctx context.Context, e audit.Entry) (audit.Entry, error)
+}
+
+// AuditAction is the audit action of a transaction's steps and outcome.
+const AuditAction = "txn.step"
+
+// audit records step of transaction id (of intent) with its detail.
+func (c *Coordinator) audit(ctx context.Context, id, intent string, step Step, detail any) {
+	if c.cfg.Audit == nil {
+		return
+	}
+	e := audit.Entry{Action: AuditAction, Txn: id, Intent: intent, Detail: audit.Detail(map[string]any{"step": step, "detail": detail})}
+	if _, err := c.cfg.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
+		c.log.Error("audit: transaction step not recorded", "txn", id, "step", step, "err", err)
+	}
+}
+
+// auditEnd records a transaction's outcome and every device's.
+func (c *Coordinator) auditEnd(ctx context.Context, res *Result) {
+	devs := make(map[string]Outcome, len(res.Devices))
+	for _, d := range res.Devices {
+		devs[d.Device] = d.Outcome
+	}
+	c.audit(ctx, res.ID, res.Intent, StepEnd, map[string]any{"state": res.State, "phase": res.Phase, "reason": res.Reason, "devices": devs})
 }
 
 // Coordinator runs transactions. It owns one writer per device: a device
@@ -153,6 +188,7 @@ func (c *Coordinator) Run(ctx context.Context, req Request) (*Result, error) {
 		c.hub.finish(&Result{ID: req.ID, Intent: req.Intent, State: StateAborted, Reason: err.Error()})
 		return nil, err
 	}
+	c.audit(ctx, req.ID, req.Intent, StepBegin, map[string]any{"devices": names, "stages": req.Stages})
 	c.log.Info("txn begin", "txn", req.ID, "intent", req.Intent, "devices", len(names))
 	res := r.execute(ctx)
 	return r.finish(ctx, res)
@@ -169,6 +205,7 @@ func (r *run) finish(ctx context.Context, res *Result) (*Result, error) {
 	if err := c.wal.end(ctx, res, res.Ended); err != nil {
 		r.causes = append(r.causes, err)
 	}
+	c.auditEnd(ctx, res)
 	c.hub.finish(res)
 	c.log.Info("txn end", "txn", res.ID, "state", res.State, "phase", res.Phase, "reason", res.Reason)
 	if res.State == StateConfirmed {
@@ -182,6 +219,7 @@ func (r *run) step(ctx context.Context, step Step, state State, d stepDetail) er
 	if err := r.c.wal.write(ctx, r.req.ID, step, state, r.c.now(), d); err != nil {
 		return err
 	}
+	r.c.audit(ctx, r.req.ID, r.req.Intent, step, d)
 	r.c.hub.state(r.req.ID, state)
 	if r.c.cfg.AfterStep != nil {
 		r.c.cfg.AfterStep(r.req.ID, step, d.Stage)

@@ -108,7 +108,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		}))
 	fl := fleet.New(inv, pool)
 	soak := &soaker{}
-	coord, err := openTxn(ctx, cfg, db, pool, fl.Invalidate, soak, log)
+	coord, err := openTxn(ctx, cfg, db, pool, fl.Invalidate, alog, soak, log)
 	if err != nil {
 		pool.Close()
 		return nil, err

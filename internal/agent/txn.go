@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/store"
@@ -83,9 +84,11 @@ func (d txnDevice) CancelPending(ctx context.Context, tx string) error {
 }
 
 // openTxn builds the transaction coordinator over the store and the pool;
-// invalidate is told of every device the coordinator writes.
-func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapters.Pool, invalidate func(string), soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
-	return txn.New(ctx, txn.Config{Store: db, Devices: txnDevices{pool: pool, invalidate: invalidate}, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak})
+// invalidate is told of every device the coordinator writes, and every
+// transaction step is an entry of the audit log.
+func openTxn(ctx context.Context, cfg config.Config, db *store.DB, pool *adapters.Pool, invalidate func(string), alog *audit.Log, soak *soaker, log *slog.Logger) (*txn.Coordinator, error) {
+	return txn.New(ctx, txn.Config{Store: db, Devices: txnDevices{pool: pool, invalidate: invalidate}, Log: log, FanOut: cfg.Txn.FanOut, Soak: soak.soak,
+		Audit: alog})
 }
 
 // soaker is the transactions' soak step: while a committed change soaks
