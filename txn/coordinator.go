@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,11 +47,11 @@ type Config struct {
 	// StepTimeout bounds one device's prepare, commit or read-back
 	// (waiting for the device's writer slot included); default 60s.
 	StepTimeout time.Duration
-	// Audit receives one entry per write-ahead log step and one for the
-	// outcome (action AuditAction; who and the trace id from the ctx of
-	// Run, or for recovery from the intent's first entry); nil records
-	// nothing. A failure to record is logged, not fatal: the write-ahead
-	// log is the transaction's record of truth.
+	// Audit receives, in the store transaction of each write-ahead log
+	// step, an entry for the step (AuditAction), and with the outcome one
+	// for every device (AuditDeviceAction). Who and the trace id come from
+	// the ctx of Run, or for recovery from the intent's first entry. Nil
+	// records nothing.
 	Audit Auditor
 	// AfterStep is called after each write-ahead log step is stored and
 	// before the coordinator acts on it (crash tests stop the process here).
@@ -59,33 +60,19 @@ type Config struct {
 	Clock func() time.Time
 }
 
-// Auditor appends audit entries (*audit.Log is one).
+// Auditor appends audit entries within a store transaction (*audit.Log
+// is one, over the same store as the write-ahead log).
 type Auditor interface {
-	Record(ctx context.Context, e audit.Entry) (audit.Entry, error)
+	Append(ctx context.Context, tx *sql.Tx, e audit.Entry) (audit.Entry, error)
 }
 
-// AuditAction is the audit action of a transaction's steps and outcome.
-const AuditAction = "txn.step"
-
-// audit records step of transaction id (of intent) with its detail.
-func (c *Coordinator) audit(ctx context.Context, id, intent string, step Step, detail any) {
-	if c.cfg.Audit == nil {
-		return
-	}
-	e := audit.Entry{Action: AuditAction, Txn: id, Intent: intent, Detail: audit.Detail(map[string]any{"step": step, "detail": detail})}
-	if _, err := c.cfg.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
-		c.log.Error("audit: transaction step not recorded", "txn", id, "step", step, "err", err)
-	}
-}
-
-// auditEnd records a transaction's outcome and every device's.
-func (c *Coordinator) auditEnd(ctx context.Context, res *Result) {
-	devs := make(map[string]Outcome, len(res.Devices))
-	for _, d := range res.Devices {
-		devs[d.Device] = d.Outcome
-	}
-	c.audit(ctx, res.ID, res.Intent, StepEnd, map[string]any{"state": res.State, "phase": res.Phase, "reason": res.Reason, "devices": devs})
-}
+// Audit actions of transactions.
+const (
+	// AuditAction is a write-ahead log step of a transaction, its outcome included.
+	AuditAction = "txn.step"
+	// AuditDeviceAction is one device's outcome in a transaction.
+	AuditDeviceAction = "txn.device"
+)
 
 // Coordinator runs transactions. It owns one writer per device: a device
 // takes part in one transaction at a time. Safe for concurrent use.
@@ -116,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.RollbackTimeout <= 0 {
 		cfg.RollbackTimeout = 30 * time.Second
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Log, wal: &wal{db: cfg.Store}, now: cfg.Clock, hub: newHub(), locks: newLocks()}
+	c := &Coordinator{cfg: cfg, log: cfg.Log, wal: &wal{db: cfg.Store, audit: cfg.Audit}, now: cfg.Clock, hub: newHub(), locks: newLocks()}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -188,7 +175,6 @@ func (c *Coordinator) Run(ctx context.Context, req Request) (*Result, error) {
 		c.hub.finish(&Result{ID: req.ID, Intent: req.Intent, State: StateAborted, Reason: err.Error()})
 		return nil, err
 	}
-	c.audit(ctx, req.ID, req.Intent, StepBegin, map[string]any{"devices": names, "stages": req.Stages})
 	c.log.Info("txn begin", "txn", req.ID, "intent", req.Intent, "devices", len(names))
 	res := r.execute(ctx)
 	return r.finish(ctx, res)
@@ -205,7 +191,6 @@ func (r *run) finish(ctx context.Context, res *Result) (*Result, error) {
 	if err := c.wal.end(ctx, res, res.Ended); err != nil {
 		r.causes = append(r.causes, err)
 	}
-	c.auditEnd(ctx, res)
 	c.hub.finish(res)
 	c.log.Info("txn end", "txn", res.ID, "state", res.State, "phase", res.Phase, "reason", res.Reason)
 	if res.State == StateConfirmed {
@@ -216,10 +201,9 @@ func (r *run) finish(ctx context.Context, res *Result) (*Result, error) {
 
 // step writes a log step before the coordinator acts on it.
 func (r *run) step(ctx context.Context, step Step, state State, d stepDetail) error {
-	if err := r.c.wal.write(ctx, r.req.ID, step, state, r.c.now(), d); err != nil {
+	if err := r.c.wal.write(ctx, r.req.ID, r.req.Intent, step, state, r.c.now(), d); err != nil {
 		return err
 	}
-	r.c.audit(ctx, r.req.ID, r.req.Intent, step, d)
 	r.c.hub.state(r.req.ID, state)
 	if r.c.cfg.AfterStep != nil {
 		r.c.cfg.AfterStep(r.req.ID, step, d.Stage)

@@ -175,7 +175,6 @@ func (c *Coordinator) recoverOne(ctx context.Context, id string) (*Result, error
 	if err := c.wal.end(ctx, res, res.Ended); err != nil {
 		causes = append(causes, err)
 	}
-	c.auditEnd(ctx, res)
 	c.log.Info("txn recovered", "txn", id, "state", res.State)
 	if len(causes) > 0 {
 		return res, &Error{Result: res, Causes: causes}
