@@ -433,7 +433,7 @@ func (r *run) prepare(ctx context.Context, p *part) error {
 
 func (r *run) verify(ctx context.Context, p *part) error {
 	p.phase = adapters.PhaseRead
-	t, err := p.read.Query(ctx, nil)
+	t, err := p.read.Query(ctx, readScope(p.Changes))
 	if err != nil {
 		return fmt.Errorf("read back %s: %w", p.Device, err)
 	}
@@ -555,8 +555,9 @@ func (c *Coordinator) ensureUndone(ctx context.Context, device string, changes, 
 	if err != nil {
 		return OutcomeFailed, fmt.Errorf("open %s: %w", device, err)
 	}
+	scope := readScope(changes)
 	gone := func() bool {
-		t, err := dev.Query(ctx, nil)
+		t, err := dev.Query(ctx, scope)
 		return err == nil && !holdsAny(t, changes)
 	}
 	if gone() {
@@ -712,6 +713,39 @@ func (r *run) result(state State) *Result {
 	}
 	sort.Slice(res.Devices, func(i, j int) bool { return res.Devices[i].Device < res.Devices[j].Device })
 	return res
+}
+
+// maxScope is how many subtrees a read-back names before it reads the
+// whole configuration instead.
+const maxScope = 64
+
+// readScope returns the subtrees a read-back of changes needs: each
+// change's nearest enclosing list entry (or the change's own path when it
+// has none), deduplicated; nil (everything) for many. Reading only them
+// keeps the read-back of a small change small on a device with a big
+// configuration (the device serialises, the adapter decodes, less).
+func readScope(changes []yang.Change) []yang.Path {
+	seen := map[string]bool{}
+	var out []yang.Path
+	for _, c := range changes {
+		p := c.Path
+		for i := len(p) - 1; i > 0; i-- {
+			if len(p[i].Keys) > 0 {
+				p = p[:i+1]
+				break
+			}
+		}
+		k := p.String()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, p)
+		if len(out) > maxScope {
+			return nil
+		}
+	}
+	return out
 }
 
 // holds reports whether t shows change c applied.

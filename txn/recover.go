@@ -209,7 +209,7 @@ func (c *Coordinator) driveForward(ctx context.Context, device string, p Partici
 			return OutcomeFailed, fmt.Errorf("open %s: %w", device, err)
 		}
 	}
-	if t, err := dev.Query(ctx, nil); err == nil && missing(t, p.Changes) == "" {
+	if t, err := dev.Query(ctx, readScope(p.Changes)); err == nil && missing(t, p.Changes) == "" {
 		return OutcomeConfirmed, nil
 	}
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.RollbackTimeout)
