@@ -156,3 +156,10 @@ func startKindsLab(t *testing.T) (*lab.Lab, *adapters.Inventory) {
 	}
 	return l, inv
 }
+
+// TestResume: a restarted coordinator confirms or cancels a confirmed
+// commit by its persist-id over a session of its own.
+func TestResume(t *testing.T) {
+	l, inv := conformance.StartLab(t)
+	conformance.Resume(t, l, inv, "nc", adapters.NETCONF, netconf.Opener)
+}
