@@ -155,6 +155,19 @@ type Transactional interface {
 	RollBacker
 }
 
+// Resumer finishes a confirmed commit that another process (a coordinator
+// that crashed and restarted) left pending on the device, by its persist-id
+// alone: the adapter needs no memory of the transaction, any session will
+// do. ConfirmPending makes the pending commit permanent; CancelPending
+// reverts it now instead of when its timer fires. Both fail with an
+// *DeviceError of kind ErrRejected when the device has no pending commit
+// under tx (it was never made, it was confirmed or cancelled already, or
+// its timer fired): the caller reads the device back to tell which.
+type Resumer interface {
+	ConfirmPending(ctx context.Context, tx string) error
+	CancelPending(ctx context.Context, tx string) error
+}
+
 // Caps describes what a device offers; plans show it (a device without a
 // confirm timer is rolled back by the participant, not by itself).
 type Caps struct {

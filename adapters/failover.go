@@ -119,6 +119,7 @@ type Failover struct {
 var (
 	_ Device        = (*Failover)(nil)
 	_ Transactional = (*Failover)(nil)
+	_ Resumer       = (*Failover)(nil)
 	_ Capabler      = (*Failover)(nil)
 )
 
@@ -242,6 +243,13 @@ func (f *Failover) pinsTx(m *member) bool {
 	return false
 }
 
+// heldBy reports whether the transaction holding the writer slot runs on m.
+func (f *Failover) heldBy(m *member) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.holding != "" && f.txs[f.holding] == m
+}
+
 // checkHealth probes the protocols whose probe is due, and closes idle
 // sessions, until ctx ends. It sleeps until the next thing is due: every
 // Interval while a protocol is down or degraded, else until the next
@@ -306,6 +314,13 @@ func (f *Failover) nextCheck() time.Duration {
 // opens when failover needs it), and an open healthy one only when it has
 // not answered anything for KeepAlive (an operation that succeeded counts).
 func (f *Failover) probeDue(m *member) bool {
+	if f.heldBy(m) {
+		// A transaction holds the device on m: a probe would share its
+		// session, and a probe timing out would tear down the session
+		// that holds the transaction's lock and candidate. The
+		// transaction's own operations report m's health meanwhile.
+		return false
+	}
 	if m.health.State() != Healthy {
 		var de *DeviceError
 		if err := m.health.LastError(); errors.As(err, &de) && de.Permanent() {
@@ -908,6 +923,10 @@ func (f *Failover) Abort(ctx context.Context, tx string) error {
 		return err
 	}
 	if err := d.Abort(ctx, tx); err != nil {
+		// The adapter ended the transaction all the same (its writer slot
+		// is free, see txbook); so does this device, keeping it known for
+		// a later Rollback.
+		f.endTx(tx)
 		return err
 	}
 	f.endTx(tx)
@@ -955,4 +974,63 @@ func (f *Failover) wrap(op, summary string, err error) error {
 		head += ": " + summary
 	}
 	return fmt.Errorf("%s: %w", head, err)
+}
+
+// ConfirmPending confirms the pending commit tx that an earlier process
+// left on the device. A transaction this Failover holds is confirmed as
+// Confirm does; otherwise each protocol that can resume is asked in turn
+// (the one that committed it answers; the others have no pending commit
+// under tx and reject it).
+func (f *Failover) ConfirmPending(ctx context.Context, tx string) error {
+	if f.holds(tx) {
+		return f.Confirm(ctx, tx)
+	}
+	return f.resume(ctx, tx, PhaseConfirm, Resumer.ConfirmPending)
+}
+
+// CancelPending reverts the pending commit tx now, as ConfirmPending finds it.
+func (f *Failover) CancelPending(ctx context.Context, tx string) error {
+	if f.holds(tx) {
+		return f.Abort(ctx, tx)
+	}
+	return f.resume(ctx, tx, PhaseAbort, Resumer.CancelPending)
+}
+
+func (f *Failover) resume(ctx context.Context, tx string, phase Phase, op func(Resumer, context.Context, string) error) error {
+	if err := f.acquire(ctx); err != nil {
+		return err
+	}
+	defer f.release()
+	var rejected error
+	var errs []error
+	for _, m := range f.order() {
+		d, done, err := f.use(ctx, m)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r, ok := d.(Resumer)
+		if !ok {
+			done()
+			continue
+		}
+		err = op(r, ctx, tx)
+		done()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrRejected):
+			rejected = err
+		default:
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 && rejected != nil {
+		return rejected // every protocol that can resume has nothing pending under tx
+	}
+	if len(errs) == 0 {
+		return &DeviceError{Device: f.name, Phase: phase, Kind: ErrUnsupported, NotApplied: true,
+			Message: "no protocol of the device resumes a pending commit"}
+	}
+	return f.wrap(string(phase), "tx "+tx, errors.Join(errs...))
 }

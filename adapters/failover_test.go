@@ -416,6 +416,21 @@ func TestProbeDue(t *testing.T) {
 			t.Errorf("%s: probeDue = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+	// A protocol a transaction holds is never probed, silent or down: a
+	// probe that timed out would tear down the transaction's session.
+	held, heldDown := open(), open()
+	held.lastProbe = time.Now().Add(-2 * time.Hour)
+	heldDown.health.Trip(errors.New("x"))
+	for _, m := range []*member{held, heldDown} {
+		f.txs, f.holding = map[string]*member{"tx-1": m}, "tx-1"
+		if f.probeDue(m) {
+			t.Errorf("probeDue of the member transaction tx-1 holds = true, want false")
+		}
+		f.holding = "" // the transaction ended: probed again as before
+		if !f.probeDue(m) {
+			t.Errorf("probeDue after the transaction ended = false, want true")
+		}
+	}
 }
 
 // TestFailoverIdleClose: a session that carried nothing for IdleTimeout is

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/yang"
 )
@@ -45,6 +47,12 @@ type Config struct {
 	// StepTimeout bounds one device's prepare, commit or read-back
 	// (waiting for the device's writer slot included); default 60s.
 	StepTimeout time.Duration
+	// Audit receives, in the store transaction of each write-ahead log
+	// step, an entry for the step (AuditAction), and with the outcome one
+	// for every device (AuditDeviceAction). Who and the trace id come from
+	// the ctx of Run, or for recovery from the intent's first entry. Nil
+	// records nothing.
+	Audit Auditor
 	// AfterStep is called after each write-ahead log step is stored and
 	// before the coordinator acts on it (crash tests stop the process here).
 	AfterStep func(id string, step Step, stage string)
@@ -55,6 +63,20 @@ type Config struct {
 	// called with the progress lock held: it must not block.
 	Events func(Event)
 }
+
+// Auditor appends audit entries within a store transaction (*audit.Log
+// is one, over the same store as the write-ahead log).
+type Auditor interface {
+	Append(ctx context.Context, tx *sql.Tx, e audit.Entry) (audit.Entry, error)
+}
+
+// Audit actions of transactions.
+const (
+	// AuditAction is a write-ahead log step of a transaction, its outcome included.
+	AuditAction = "txn.step"
+	// AuditDeviceAction is one device's outcome in a transaction.
+	AuditDeviceAction = "txn.device"
+)
 
 // Coordinator runs transactions. It owns one writer per device: a device
 // takes part in one transaction at a time. Safe for concurrent use.
@@ -85,7 +107,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.RollbackTimeout <= 0 {
 		cfg.RollbackTimeout = 30 * time.Second
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Log, wal: &wal{db: cfg.Store}, now: cfg.Clock, hub: newHub(), locks: newLocks()}
+	c := &Coordinator{cfg: cfg, log: cfg.Log, wal: &wal{db: cfg.Store, audit: cfg.Audit}, now: cfg.Clock, hub: newHub(), locks: newLocks()}
 	c.hub.publish = cfg.Events
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -184,7 +206,7 @@ func (r *run) finish(ctx context.Context, res *Result) (*Result, error) {
 
 // step writes a log step before the coordinator acts on it.
 func (r *run) step(ctx context.Context, step Step, state State, d stepDetail) error {
-	if err := r.c.wal.write(ctx, r.req.ID, step, state, r.c.now(), d); err != nil {
+	if err := r.c.wal.write(ctx, r.req.ID, r.req.Intent, step, state, r.c.now(), d); err != nil {
 		return err
 	}
 	r.c.hub.state(r.req.ID, state)
@@ -289,7 +311,7 @@ func (r *run) execute(ctx context.Context) *Result {
 		for _, i := range lw {
 			timers[r.parts[i].Device] = r.parts[i].timer
 		}
-		d := stepDetail{Stage: r.stageOf(w), Devices: r.devices(lw), Deadline: r.c.now().Add(timeout), Timers: timers}
+		d := stepDetail{Stage: r.stageOf(w), Devices: r.devices(lw), Deadline: r.c.now().Add(timeout), Timers: timers, PersistID: r.req.ID}
 		if err := r.step(ctx, StepCommit, StateCommitting, d); err != nil {
 			return r.abort(ctx, all, "write-ahead log: "+err.Error())
 		}
@@ -341,12 +363,28 @@ func (r *run) execute(ctx context.Context) *Result {
 	r.each(cctx, live, false, 0, func(ctx context.Context, p *part) error {
 		p.phase = adapters.PhaseConfirm
 		err := p.dev.Confirm(ctx, r.req.ID)
+		// Until the device says otherwise, a failed confirm may leave the
+		// commit pending (a rejection the adapter gives itself when its
+		// deadline passed included: the device's timer, rounded up to
+		// seconds, may fire a little later).
+		pending := err != nil && p.timer
+		if pending && !errors.Is(err, adapters.ErrRejected) {
+			// The session dropped or the device did not answer: the
+			// commit may well be pending still. Ask again, over new
+			// sessions, until its timer is about to fire.
+			var ok bool
+			ok, pending = r.retryConfirm(ctx, p)
+			if ok {
+				err = nil
+			}
+		}
 		if err != nil {
-			// The timer may have expired, or the session dropped: the
-			// decision stands, so the change is applied again once the
-			// device's timer has certainly fired.
+			// The timer expired, or the device could not be reached in
+			// time: the decision stands, so the change is applied again
+			// (once the device's timer has certainly fired, unless the
+			// device said nothing is pending).
 			r.c.log.Warn("txn confirm failed; re-applying", "txn", r.req.ID, "device", p.Device, "err", err)
-			if rerr := r.redo(ctx, p); rerr != nil {
+			if rerr := r.redo(ctx, p, pending); rerr != nil {
 				p.outcome = OutcomeFailed
 				return errors.Join(fmt.Errorf("confirm %s: %w", p.Device, err), rerr)
 			}
@@ -400,7 +438,7 @@ func (r *run) prepare(ctx context.Context, p *part) error {
 
 func (r *run) verify(ctx context.Context, p *part) error {
 	p.phase = adapters.PhaseRead
-	t, err := p.read.Query(ctx, nil)
+	t, err := p.read.Query(ctx, readScope(p.Changes))
 	if err != nil {
 		return fmt.Errorf("read back %s: %w", p.Device, err)
 	}
@@ -522,8 +560,9 @@ func (c *Coordinator) ensureUndone(ctx context.Context, device string, changes, 
 	if err != nil {
 		return OutcomeFailed, fmt.Errorf("open %s: %w", device, err)
 	}
+	scope := readScope(changes)
 	gone := func() bool {
-		t, err := dev.Query(ctx, nil)
+		t, err := dev.Query(ctx, scope)
 		return err == nil && !holdsAny(t, changes)
 	}
 	if gone() {
@@ -549,12 +588,28 @@ func (c *Coordinator) ensureUndone(ctx context.Context, device string, changes, 
 	return OutcomeRolledBack, nil
 }
 
-// redo makes a device hold its change after a failed confirm: it waits
-// for the device's timer (so a pending commit cannot revert what it sends),
-// ends the adapter's transaction, and applies what is missing, retrying
-// until it reads the change back or RollbackTimeout passes.
-func (r *run) redo(ctx context.Context, p *part) error {
-	if p.timer && !sleepUntil(ctx, p.commitAt.Add(r.req.confirmTimeout()+timerMargin)) {
+// retryConfirm asks the device to confirm p's pending commit by its
+// persist-id every quarter second until it does (true), says nothing is
+// pending (false, false), or the timer is about to fire (false, true:
+// it may still be pending).
+func (r *run) retryConfirm(ctx context.Context, p *part) (confirmed, pending bool) {
+	until := p.commitAt.Add(r.req.confirmTimeout() - timerMargin/4)
+	for sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) && time.Now().Before(until) {
+		ok, err := r.c.confirmPending(ctx, p.read, r.req.ID)
+		if err == nil {
+			return ok, false
+		}
+	}
+	return false, true
+}
+
+// redo makes a device hold its change after a failed confirm: while its
+// commit may still be pending it waits for the device's timer (so the
+// pending commit cannot revert what it sends), ends the adapter's
+// transaction, and applies what is missing, retrying until it reads the
+// change back or RollbackTimeout passes.
+func (r *run) redo(ctx context.Context, p *part, pending bool) error {
+	if p.timer && pending && !sleepUntil(ctx, p.commitAt.Add(r.req.confirmTimeout()+timerMargin)) {
 		return ctx.Err()
 	}
 	_ = p.dev.Abort(ctx, r.req.ID) // frees the device's writer slot; the timer already reverted
@@ -663,6 +718,39 @@ func (r *run) result(state State) *Result {
 	}
 	sort.Slice(res.Devices, func(i, j int) bool { return res.Devices[i].Device < res.Devices[j].Device })
 	return res
+}
+
+// maxScope is how many subtrees a read-back names before it reads the
+// whole configuration instead.
+const maxScope = 64
+
+// readScope returns the subtrees a read-back of changes needs: each
+// change's nearest enclosing list entry (or the change's own path when it
+// has none), deduplicated; nil (everything) for many. Reading only them
+// keeps the read-back of a small change small on a device with a big
+// configuration (the device serialises, the adapter decodes, less).
+func readScope(changes []yang.Change) []yang.Path {
+	seen := map[string]bool{}
+	var out []yang.Path
+	for _, c := range changes {
+		p := c.Path
+		for i := len(p) - 1; i > 0; i-- {
+			if len(p[i].Keys) > 0 {
+				p = p[:i+1]
+				break
+			}
+		}
+		k := p.String()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, p)
+		if len(out) > maxScope {
+			return nil
+		}
+	}
+	return out
 }
 
 // holds reports whether t shows change c applied.

@@ -48,8 +48,8 @@ func runChild() error {
 	killAt := txn.Step(os.Getenv("TXN_KILL_AT"))
 	delay, _ := time.ParseDuration(os.Getenv("TXN_KILL_DELAY"))
 	var devices txn.Devices = poolDevices{pool}
-	if d := os.Getenv("TXN_KILL_CONFIRM"); d != "" {
-		devices = killOnConfirm{pool: pool, device: d}
+	if d := os.Getenv("TXN_KILL_DEVICE"); d != "" {
+		devices = killOn{pool: pool, device: d, phase: os.Getenv("TXN_KILL_PHASE")}
 	}
 	c, err := txn.New(ctx, txn.Config{Store: db, Devices: devices, AfterStep: func(id string, s txn.Step, stage string) {
 		if s != killAt {
@@ -76,28 +76,46 @@ func runChild() error {
 	return err
 }
 
-// killOnConfirm is the pool, except that confirming on device kills the
-// process (after the others had time to confirm): a coordinator dying
-// half-way through the confirms.
-type killOnConfirm struct {
+// killOn is the pool, except that committing or confirming (phase) on
+// device kills the process, after the other devices had time to do the
+// same: a coordinator dying half-way through the commits or the confirms.
+type killOn struct {
 	pool   *adapters.Pool
 	device string
+	phase  string
 }
 
-type killingDevice struct{ *adapters.Failover }
+type killingDevice struct {
+	*adapters.Failover
+	phase string
+}
 
-func (k killingDevice) Confirm(ctx context.Context, tx string) error {
+func (k killingDevice) die() {
 	time.Sleep(300 * time.Millisecond)
 	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {}
 }
 
-func (k killOnConfirm) Device(ctx context.Context, name string) (adapters.Device, error) {
+func (k killingDevice) Commit(ctx context.Context, tx string, timeout time.Duration) error {
+	if k.phase == "commit" {
+		k.die()
+	}
+	return k.Failover.Commit(ctx, tx, timeout)
+}
+
+func (k killingDevice) Confirm(ctx context.Context, tx string) error {
+	if k.phase == "confirm" {
+		k.die()
+	}
+	return k.Failover.Confirm(ctx, tx)
+}
+
+func (k killOn) Device(ctx context.Context, name string) (adapters.Device, error) {
 	d, err := k.pool.Device(ctx, name)
 	if err != nil || name != k.device {
 		return d, err
 	}
-	return killingDevice{d}, nil
+	return killingDevice{Failover: d, phase: k.phase}, nil
 }
 
 type crashCase struct {
@@ -105,15 +123,16 @@ type crashCase struct {
 	at     txn.Step
 	delay  time.Duration
 	reject string // a device that rejects its commit, to reach the abort step
-	// confirmKill is a device whose confirm kills the coordinator.
-	confirmKill string
-	held        bool // the change must be everywhere after recovery (else nowhere)
+	// commitKill, confirmKill: a device whose commit (confirm) kills the
+	// coordinator while the others commit (confirm).
+	commitKill, confirmKill string
+	held                    bool // the change must be everywhere after recovery (else nowhere)
 }
 
 var crashMatrix = []crashCase{
 	{name: "killed after logging prepare", at: txn.StepPrepare},
 	{name: "killed before the commits", at: txn.StepCommit},
-	{name: "killed while committing", at: txn.StepCommit, delay: 40 * time.Millisecond},
+	{name: "killed while committing", commitKill: "spine1"},
 	{name: "killed after commit before verify", at: txn.StepVerify},
 	{name: "killed while rolling back", at: txn.StepAbort, reject: "leaf2"},
 	{name: "killed at the commit decision", at: txn.StepDecision, held: true},
@@ -130,16 +149,14 @@ func TestCoordinatorSIGKILL(t *testing.T) {
 		t.Skip("starts coordinator processes and waits for device timers; skipped with -short")
 	}
 	l := startLab(t, topologies.LeafSpine)
-	summary := map[string][2]int{}
+	stats := newChaosStats()
 	n := 0
 	for _, cc := range crashMatrix {
 		t.Run(cc.name, func(t *testing.T) {
 			for run := 0; run < *chaosRuns; run++ {
 				n++
-				ok := crashOnce(t, l, cc, fmt.Sprintf("203.0.%d.0/24", n%250))
-				s := summary[cc.name]
-				s[map[bool]int{true: 0, false: 1}[ok]]++
-				summary[cc.name] = s
+				ok, rec := crashOnce(t, l, cc, fmt.Sprintf("203.0.%d.0/24", n%250))
+				stats.add(cc.name, ok, rec)
 				if t.Failed() {
 					return
 				}
@@ -147,15 +164,18 @@ func TestCoordinatorSIGKILL(t *testing.T) {
 		})
 	}
 	if *chaosRuns > 1 {
-		fmt.Printf("\n%-45s %6s %6s\n", "coordinator SIGKILL case", "pass", "fail")
-		for _, cc := range crashMatrix {
-			s := summary[cc.name]
-			fmt.Printf("%-45s %6d %6d\n", cc.name, s[0], s[1])
+		names := make([]string, len(crashMatrix))
+		for i, cc := range crashMatrix {
+			names[i] = cc.name
 		}
+		stats.print(os.Stdout, "coordinator SIGKILL case", names)
 	}
 }
 
-func crashOnce(t *testing.T, l *lab.Lab, cc crashCase, prefix string) bool {
+// crashOnce runs one case; it reports whether every device held all of
+// the change or none of it as the decision says, and the recovery time
+// (from the restart to the end of Recover).
+func crashOnce(t *testing.T, l *lab.Lab, cc crashCase, prefix string) (bool, time.Duration) {
 	t.Helper()
 	invPath := l.InventoryPath()
 	dir := t.TempDir()
@@ -179,7 +199,13 @@ func crashOnce(t *testing.T, l *lab.Lab, cc crashCase, prefix string) bool {
 	dbPath := filepath.Join(dir, "netagent.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "TXN_CHILD=1", "TXN_INVENTORY="+invPath, "TXN_DB="+dbPath, "TXN_REQUEST="+reqFile,
-		"TXN_KILL_AT="+string(cc.at), "TXN_KILL_DELAY="+cc.delay.String(), "TXN_KILL_CONFIRM="+cc.confirmKill)
+		"TXN_KILL_AT="+string(cc.at), "TXN_KILL_DELAY="+cc.delay.String())
+	switch {
+	case cc.commitKill != "":
+		cmd.Env = append(cmd.Env, "TXN_KILL_DEVICE="+cc.commitKill, "TXN_KILL_PHASE=commit")
+	case cc.confirmKill != "":
+		cmd.Env = append(cmd.Env, "TXN_KILL_DEVICE="+cc.confirmKill, "TXN_KILL_PHASE=confirm")
+	}
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
@@ -187,9 +213,12 @@ func crashOnce(t *testing.T, l *lab.Lab, cc crashCase, prefix string) bool {
 	}
 	_, _ = l.ClearFaults(cc.reject, fault.Any, "")
 
+	reverts := labReverts(t, l)
 	// Restart: a new coordinator on the same store recovers.
+	restart := time.Now()
 	e := newEnvAt(t, l, dbPath)
 	res, err := e.coord.Recover(context.Background())
+	recovery := time.Since(restart)
 	ok := true
 	if err != nil || len(res) != 1 {
 		t.Errorf("recover: %v, %d results", err, len(res))
@@ -218,6 +247,21 @@ func crashOnce(t *testing.T, l *lab.Lab, cc crashCase, prefix string) bool {
 			t.Errorf("recovered state %s, want %s: %+v", res[0].State, wantState, res[0])
 			ok = false
 		}
+		// Recovery acts at once: a decided transaction is confirmed by
+		// its persist-id (nothing reverted, nothing applied again), an
+		// undecided one cancelled; no device is left to its timer.
+		for _, d := range res[0].Devices {
+			if d.Outcome == txn.OutcomeReverted || d.Outcome == txn.OutcomeRedone || d.Outcome == txn.OutcomeFailed {
+				t.Errorf("%s: recovered as %s, want it confirmed or cancelled at once: %+v", d.Device, d.Outcome, d)
+				ok = false
+			}
+		}
+		if cc.held {
+			if after := labReverts(t, l); after != reverts {
+				t.Errorf("reverts in the lab went from %d to %d during recovery of a decided transaction", reverts, after)
+				ok = false
+			}
+		}
 		got, err := e.coord.Get(context.Background(), req.ID)
 		if err != nil || got.Result == nil || got.State != res[0].State {
 			t.Errorf("stored after recovery: %+v, %v", got, err)
@@ -238,5 +282,20 @@ func crashOnce(t *testing.T, l *lab.Lab, cc crashCase, prefix string) bool {
 		}
 	}
 	e.pool.Close()
-	return ok
+	return ok, recovery
+}
+
+// labReverts counts the confirmed commits the lab's devices reverted
+// (timer, cancel-commit, session end).
+func labReverts(t *testing.T, l *lab.Lab) uint64 {
+	t.Helper()
+	var n uint64
+	for _, d := range leafSpine {
+		st, err := l.Store(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += st.Reverts()
+	}
+	return n
 }

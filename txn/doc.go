@@ -58,18 +58,27 @@
 // Before each step (begin, prepare and commit of a stage, verify, decision,
 // abort, end) a row is written and synced in the store (tables txn and
 // txn_log, owner "txn", numbered migrations); the commit row carries the
-// confirm deadline and which devices have timers. Recover, run by the
-// agent before the intent service plans anything, finishes every
-// transaction without an outcome: before the decision it presumes abort
-// (prepared-only devices lost their candidate with the coordinator's
-// sessions; committed ones revert by their timers, which it waits for, or
-// get the logged inverse; each is read back), after it it drives forward
-// (waits for the timers of the unconfirmed devices, then applies the
-// change again where it is missing and reads it back). A restarted
-// coordinator cannot confirm a commit an earlier process left pending (the
-// adapters keep the persist-id in the session's memory), so "drive forward"
-// is re-apply after the device reverted; the devices are all-or-nothing at
-// every point where recovery ends.
+// confirm deadline, which devices have timers, and the persist-id the
+// devices hold the confirmed commit under. With Config.Audit each step,
+// the outcome and every device's outcome are audit entries appended in the
+// same store transaction as the row. Recover, run by the agent before the
+// intent service plans anything, finishes every transaction without an
+// outcome, at once rather than on the devices' timers: before the decision
+// it presumes abort (prepared-only devices lost their candidate with the
+// coordinator's sessions; committed ones get cancel-commit by the
+// persist-id, adapters.Resumer, over the restarted coordinator's own
+// sessions, or the logged inverse on devices without a timer; each is read
+// back), after it it drives forward (each device's pending commit is
+// confirmed by the persist-id; a device with nothing pending that lacks
+// the change gets it applied again, and is read back). Only a device that
+// cannot be asked is left to its timer, which recovery then waits for.
+// The devices are all-or-nothing at every point where recovery ends.
+//
+// A confirm that fails on a dropped session is retried by the persist-id
+// over new sessions until just before the device's timer; only then is the
+// change left to revert and applied again.
+//
+// Read-backs read only the subtrees the changes touch (readScope).
 //
 // # Progress
 //

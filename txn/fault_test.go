@@ -5,7 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,21 +77,15 @@ func TestFaultMatrix(t *testing.T) {
 			fn(s, stage)
 		}
 	}})
-	summary := map[string][2]int{}
+	stats := newChaosStats()
 	n := 0
 	for _, fc := range faultMatrix {
 		t.Run(fc.name, func(t *testing.T) {
 			for run := 0; run < *chaosRuns; run++ {
 				n++
 				prefix := fmt.Sprintf("198.51.%d.0/24", n%250)
-				ok := runFaultCase(t, e, fc, prefix, func(fn func(txn.Step, string)) { hook.Lock(); hook.fn = fn; hook.Unlock() })
-				s := summary[fc.name]
-				if ok {
-					s[0]++
-				} else {
-					s[1]++
-				}
-				summary[fc.name] = s
+				ok, rec := runFaultCase(t, e, fc, prefix, func(fn func(txn.Step, string)) { hook.Lock(); hook.fn = fn; hook.Unlock() })
+				stats.add(fc.name, ok, rec)
 				if t.Failed() {
 					return
 				}
@@ -94,15 +93,69 @@ func TestFaultMatrix(t *testing.T) {
 		})
 	}
 	if *chaosRuns > 1 {
-		fmt.Printf("\n%-45s %6s %6s\n", "fault case", "pass", "fail")
-		for _, fc := range faultMatrix {
-			s := summary[fc.name]
-			fmt.Printf("%-45s %6d %6d\n", fc.name, s[0], s[1])
+		names := make([]string, len(faultMatrix))
+		for i, fc := range faultMatrix {
+			names[i] = fc.name
 		}
+		stats.print(os.Stdout, "fault case", names)
 	}
 }
 
-func runFaultCase(t *testing.T, e *env, fc faultCase, prefix string, setHook func(func(txn.Step, string))) bool {
+// chaosStats gathers, per case, the runs, those after which every device
+// held all of the change or none of it, and the recovery times (from the
+// fault to the outcome).
+type chaosStats struct {
+	mu    sync.Mutex
+	cases map[string]*caseStats
+}
+
+type caseStats struct {
+	runs, held int
+	recovery   []time.Duration
+}
+
+func newChaosStats() *chaosStats { return &chaosStats{cases: map[string]*caseStats{}} }
+
+func (s *chaosStats) add(name string, held bool, recovery time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cases[name]
+	if c == nil {
+		c = &caseStats{}
+		s.cases[name] = c
+	}
+	c.runs++
+	if held {
+		c.held++
+	}
+	c.recovery = append(c.recovery, recovery)
+}
+
+// print writes the summary table make chaos shows (and README quotes).
+func (s *chaosStats) print(w io.Writer, title string, names []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(w, "\n| %-45s | %4s | %17s | %15s |\n", title, "runs", "all-or-none held", "median recovery")
+	fmt.Fprintf(w, "|%s|%s|%s|%s|\n", strings.Repeat("-", 47), strings.Repeat("-", 6), strings.Repeat("-", 19), strings.Repeat("-", 17))
+	for _, n := range names {
+		c := s.cases[n]
+		if c == nil {
+			continue
+		}
+		d := append([]time.Duration(nil), c.recovery...)
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		med := time.Duration(0)
+		if len(d) > 0 {
+			med = d[len(d)/2]
+		}
+		fmt.Fprintf(w, "| %-45s | %4d | %17s | %15s |\n", n, c.runs, fmt.Sprintf("%d/%d", c.held, c.runs), med.Round(10*time.Millisecond))
+	}
+}
+
+// runFaultCase runs one case; it reports whether every device held all of
+// the change or none of it as the case wants, and how long the
+// transaction took from the fault to its outcome.
+func runFaultCase(t *testing.T, e *env, fc faultCase, prefix string, setHook func(func(txn.Step, string))) (bool, time.Duration) {
 	t.Helper()
 	l := e.lab
 	ctx := context.Background()
@@ -130,7 +183,9 @@ func runFaultCase(t *testing.T, e *env, fc faultCase, prefix string, setHook fun
 		}
 	}
 	var wg sync.WaitGroup
+	var faultAt atomic.Int64
 	inject := func() {
+		faultAt.Store(time.Now().UnixNano())
 		if fc.fault.Kind == "" {
 			return
 		}
@@ -158,6 +213,7 @@ func runFaultCase(t *testing.T, e *env, fc faultCase, prefix string, setHook fun
 		})
 	}
 	res, err := e.coord.Run(ctx, req)
+	recovery := time.Since(time.Unix(0, faultAt.Load()))
 	setHook(nil)
 	wg.Wait()
 	_, _ = l.ClearFaults(fc.dev, fault.Any, "")
@@ -199,5 +255,5 @@ func runFaultCase(t *testing.T, e *env, fc faultCase, prefix string, setHook fun
 	if t.Failed() && res != nil {
 		t.Logf("result: %+v", res)
 	}
-	return !failed
+	return !failed, recovery
 }

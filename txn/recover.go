@@ -62,6 +62,7 @@ func (c *Coordinator) recoverOne(ctx context.Context, id string) (*Result, error
 	var (
 		decided   = map[string]bool{}
 		committed = map[string]time.Time{} // device -> confirm deadline (zero: no timer)
+		persist   = map[string]string{}    // device -> the persist-id of its confirmed commit
 		prepared  = map[string]bool{}
 		phase     = adapters.PhaseStage
 		started   time.Time
@@ -81,6 +82,10 @@ func (c *Coordinator) recoverOne(ctx context.Context, id string) (*Result, error
 				committed[d] = time.Time{}
 				if e.Detail.Timers[d] {
 					committed[d] = e.Detail.Deadline
+				}
+				persist[d] = e.Detail.PersistID
+				if persist[d] == "" {
+					persist[d] = id // logs written before the id was logged: the id is the persist-id
 				}
 			}
 		case StepVerify:
@@ -123,9 +128,14 @@ func (c *Coordinator) recoverOne(ctx context.Context, id string) (*Result, error
 			var err error
 			switch {
 			case decided[p.Device]:
-				dr.Outcome, err = c.driveForward(ctx, p.Device, p, deadline)
+				dr.Outcome, err = c.driveForward(ctx, p.Device, p, persist[p.Device], deadline)
 			case wasCommitted:
 				if !deadline.IsZero() {
+					// Presumed abort, at once: cancel the pending commit
+					// rather than wait for its timer. Whatever the cancel
+					// says, the read-back below decides (and waits for the
+					// timer only if the device still holds the change).
+					c.cancelPending(ctx, id, p.Device, persist[p.Device])
 					deadline = deadline.Add(timerMargin)
 				}
 				dr.Outcome, err = c.ensureUndone(ctx, p.Device, p.Changes, p.Undo, deadline)
@@ -173,17 +183,33 @@ func (c *Coordinator) recoverOne(ctx context.Context, id string) (*Result, error
 }
 
 // driveForward makes a device whose transaction was decided hold its
-// change: after its confirm timer (which fired, as nobody confirmed) the
-// change is applied again where it is missing, and read back.
-func (c *Coordinator) driveForward(ctx context.Context, device string, p Participant, deadline time.Time) (Outcome, error) {
-	if !deadline.IsZero() && !sleepUntil(ctx, deadline.Add(timerMargin)) {
-		return OutcomeFailed, fmt.Errorf("drive %s forward: %w", device, ctx.Err())
-	}
+// change. A device with a confirm timer is confirmed at once by the
+// persist-id, over a session of this process (adapters.Resumer). When the
+// device has nothing pending under it (confirmed before the crash, or its
+// timer fired) the read-back decides: the change is there, or it is
+// applied again. Only when the device cannot be asked (unreachable, no
+// Resumer) does recovery wait for the timer before re-applying, so a
+// pending commit can never revert what it sends.
+func (c *Coordinator) driveForward(ctx context.Context, device string, p Participant, persistID string, deadline time.Time) (Outcome, error) {
 	dev, err := c.cfg.Devices.Device(ctx, device)
-	if err != nil {
+	if err != nil && deadline.IsZero() {
 		return OutcomeFailed, fmt.Errorf("open %s: %w", device, err)
 	}
-	if t, err := dev.Query(ctx, nil); err == nil && missing(t, p.Changes) == "" {
+	if !deadline.IsZero() {
+		if err == nil {
+			_, err = c.confirmPending(ctx, dev, persistID)
+		}
+		if err != nil {
+			c.log.Warn("txn recovery: cannot confirm the pending commit; waiting for its timer", "device", device, "err", err)
+			if !sleepUntil(ctx, deadline.Add(timerMargin)) {
+				return OutcomeFailed, fmt.Errorf("drive %s forward: %w", device, ctx.Err())
+			}
+		}
+		if dev, err = c.cfg.Devices.Device(ctx, device); err != nil {
+			return OutcomeFailed, fmt.Errorf("open %s: %w", device, err)
+		}
+	}
+	if t, err := dev.Query(ctx, readScope(p.Changes)); err == nil && missing(t, p.Changes) == "" {
 		return OutcomeConfirmed, nil
 	}
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.RollbackTimeout)
@@ -192,6 +218,47 @@ func (c *Coordinator) driveForward(ctx context.Context, device string, p Partici
 		return OutcomeFailed, fmt.Errorf("drive %s forward: %w", device, err)
 	}
 	return OutcomeRedone, nil
+}
+
+// confirmPending confirms the commit dev holds under persistID. It
+// reports whether the device confirmed it; a nil error with false means
+// the device has nothing pending under persistID (ErrRejected). Other
+// errors mean the device could not be asked: its commit may still be
+// pending.
+func (c *Coordinator) confirmPending(ctx context.Context, dev adapters.Device, persistID string) (bool, error) {
+	r, ok := dev.(adapters.Resumer)
+	if !ok {
+		return false, fmt.Errorf("confirm a pending commit: %w", adapters.ErrUnsupported)
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.cfg.StepTimeout)
+	defer cancel()
+	err := r.ConfirmPending(cctx, persistID)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, adapters.ErrRejected):
+		return false, nil
+	}
+	return false, err
+}
+
+// cancelPending reverts the commit device holds under persistID now
+// (cancel-commit), for presumed abort. Failures are only logged: the
+// read-back that follows decides, and the device's timer is the fallback.
+func (c *Coordinator) cancelPending(ctx context.Context, id, device, persistID string) {
+	dev, err := c.cfg.Devices.Device(ctx, device)
+	if err == nil {
+		r, ok := dev.(adapters.Resumer)
+		if !ok {
+			return
+		}
+		cctx, cancel := context.WithTimeout(ctx, c.cfg.StepTimeout)
+		err = r.CancelPending(cctx, persistID)
+		cancel()
+	}
+	if err != nil && !errors.Is(err, adapters.ErrRejected) {
+		c.log.Warn("txn recovery: cancel of the pending commit failed; the device's timer reverts it", "txn", id, "device", device, "err", err)
+	}
 }
 
 // Get returns a stored transaction with its result once it ended.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/store"
 )
 
@@ -65,7 +66,11 @@ type stepDetail struct {
 	Devices  []string        `json:"devices,omitempty"`
 	Deadline time.Time       `json:"deadline,omitzero"`
 	Timers   map[string]bool `json:"timers,omitempty"` // device -> has a confirm timer
-	Reason   string          `json:"reason,omitempty"`
+	// PersistID is what the devices hold the stage's confirmed commits
+	// under (NETCONF persist-id, gNMI commit id): a restarted coordinator
+	// confirms or cancels them with it, over sessions of its own.
+	PersistID string `json:"persist_id,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 	// Done lists devices a previous step finished (prepared, committed),
 	// written with the next step at no extra cost.
 	Done []string `json:"done,omitempty"`
@@ -73,7 +78,18 @@ type stepDetail struct {
 
 // wal writes and reads the log in the store.
 type wal struct {
-	db *store.DB
+	db    *store.DB
+	audit Auditor // nil: no audit entries
+}
+
+// record appends the audit entry of step to tx.
+func (w *wal) record(ctx context.Context, tx *sql.Tx, id, intent string, step Step, detail any) error {
+	if w.audit == nil {
+		return nil
+	}
+	_, err := w.audit.Append(ctx, tx, audit.Entry{Action: AuditAction, Txn: id, Intent: intent,
+		Detail: audit.Detail(map[string]any{"step": step, "detail": detail})})
+	return err
 }
 
 func (w *wal) begin(ctx context.Context, req *Request, at time.Time) error {
@@ -86,19 +102,29 @@ func (w *wal) begin(ctx context.Context, req *Request, at time.Time) error {
 			req.ID, req.Intent, string(StatePreparing), string(body), at.UnixNano(), at.UnixNano()); err != nil {
 			return fmt.Errorf("txn %s: store: %w", req.ID, err)
 		}
+		devices := make([]string, len(req.Participants))
+		for i, p := range req.Participants {
+			devices[i] = p.Device
+		}
+		if err := w.record(ctx, tx, req.ID, req.Intent, StepBegin, map[string]any{"devices": devices, "stages": req.Stages}); err != nil {
+			return err
+		}
 		return appendLog(ctx, tx, req.ID, StepBegin, at, stepDetail{})
 	})
 }
 
 // write appends a step and moves the transaction to state, in one store
 // transaction (synced before it returns).
-func (w *wal) write(ctx context.Context, id string, step Step, state State, at time.Time, d stepDetail) error {
+func (w *wal) write(ctx context.Context, id, intent string, step Step, state State, at time.Time, d stepDetail) error {
 	// A step must be written even when the caller's ctx ended: the log
 	// must say what the coordinator is about to do on the way out.
 	ctx = context.WithoutCancel(ctx)
 	return w.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE txn SET state = ?, updated_at = ? WHERE id = ?`, string(state), at.UnixNano(), id); err != nil {
 			return fmt.Errorf("txn %s: store: %w", id, err)
+		}
+		if err := w.record(ctx, tx, id, intent, step, d); err != nil {
+			return err
 		}
 		return appendLog(ctx, tx, id, step, at, d)
 	})
@@ -115,6 +141,17 @@ func (w *wal) end(ctx context.Context, res *Result, at time.Time) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE txn SET state = ?, result = ?, updated_at = ? WHERE id = ?`,
 			string(res.State), string(body), at.UnixNano(), res.ID); err != nil {
 			return fmt.Errorf("txn %s: store: %w", res.ID, err)
+		}
+		if w.audit != nil {
+			if err := w.record(ctx, tx, res.ID, res.Intent, StepEnd, map[string]any{"state": res.State, "phase": res.Phase, "reason": res.Reason}); err != nil {
+				return err
+			}
+			for _, d := range res.Devices {
+				if _, err := w.audit.Append(ctx, tx, audit.Entry{Action: AuditDeviceAction, Txn: res.ID, Intent: res.Intent, Device: d.Device,
+					Detail: audit.Detail(d)}); err != nil {
+					return err
+				}
+			}
 		}
 		return appendLog(ctx, tx, res.ID, StepEnd, at, stepDetail{Reason: string(res.State)})
 	})

@@ -493,6 +493,40 @@ func (a *Adapter) Rollback(ctx context.Context, tx string) error {
 	return a.txs.Rollback(ctx, tx, a.undo)
 }
 
+// ConfirmPending confirms the pending commit tx (the commit-confirmed
+// extension's id) without the transaction's state: a restarted
+// coordinator finishes what an earlier process committed. A transaction
+// this adapter still holds is confirmed as Confirm does.
+func (a *Adapter) ConfirmPending(ctx context.Context, tx string) error {
+	if h := a.txs.Holder(); h != nil && h.ID == tx {
+		return a.Confirm(ctx, tx)
+	}
+	return a.resume(ctx, tx, adapters.PhaseConfirm, &gnmi_ext.CommitConfirm{})
+}
+
+// CancelPending cancels the pending commit tx now; a transaction this
+// adapter still holds is aborted as Abort does.
+func (a *Adapter) CancelPending(ctx context.Context, tx string) error {
+	if h := a.txs.Holder(); h != nil && h.ID == tx {
+		return a.Abort(ctx, tx)
+	}
+	return a.resume(ctx, tx, adapters.PhaseAbort, &gnmi_ext.CommitCancel{})
+}
+
+func (a *Adapter) resume(ctx context.Context, tx string, phase adapters.Phase, action any) error {
+	if !a.commitConfirmed {
+		return a.t.Err(phase, adapters.ErrUnsupported, true, nil, "the target does not announce the commit-confirmed extension")
+	}
+	if err := a.txs.Acquire(ctx, phase); err != nil {
+		return err
+	}
+	defer a.txs.Release()
+	if err := a.set(ctx, phase, &gpb.SetRequest{Extension: commitExt(tx, action)}); err != nil {
+		return fmt.Errorf("gnmi %s %s tx %s: %w", phase, a.t.Device, tx, err)
+	}
+	return nil
+}
+
 func (a *Adapter) undo(ctx context.Context, st *txbook.Tx, phase adapters.Phase) error {
 	switch st.Phase {
 	case txbook.Prepared:

@@ -84,3 +84,10 @@ func TestQueryOfMissingPathIsEmpty(t *testing.T) {
 		t.Errorf("Query of lo99 and eth1 = %s, want eth1 only", got)
 	}
 }
+
+// TestResume: a restarted coordinator confirms or cancels a
+// commit-confirmed Set by its id over a connection of its own.
+func TestResume(t *testing.T) {
+	l, inv := conformance.StartLab(t)
+	conformance.Resume(t, l, inv, "gn", adapters.GNMI, gnmi.Opener)
+}

@@ -108,3 +108,10 @@ func TestMonitorState(t *testing.T) {
 func TestKindConformance(t *testing.T) {
 	conformance.RunKinds(t, adapters.NETCONF, 10, true, netconf.Opener)
 }
+
+// TestResume: a restarted coordinator confirms or cancels a confirmed
+// commit by its persist-id over a session of its own.
+func TestResume(t *testing.T) {
+	l, inv := conformance.StartLab(t)
+	conformance.Resume(t, l, inv, "nc", adapters.NETCONF, netconf.Opener)
+}

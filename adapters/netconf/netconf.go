@@ -468,6 +468,45 @@ func (a *Adapter) undo(ctx context.Context, st *txState, phase adapters.Phase) e
 	return nil
 }
 
+// ConfirmPending confirms the persistent confirmed commit tx (its
+// persist-id) over any session, without the transaction's state: a
+// restarted coordinator finishes what an earlier process committed. A
+// transaction this adapter still holds is confirmed as Confirm does.
+func (a *Adapter) ConfirmPending(ctx context.Context, tx string) error {
+	if h := a.txs.Holder(); h != nil && h.ID == tx {
+		return a.Confirm(ctx, tx)
+	}
+	return a.resume(ctx, tx, adapters.PhaseConfirm, confirmRPC(tx))
+}
+
+// CancelPending reverts the persistent confirmed commit tx now
+// (cancel-commit with its persist-id) over any session. A transaction this
+// adapter still holds is aborted as Abort does.
+func (a *Adapter) CancelPending(ctx context.Context, tx string) error {
+	if h := a.txs.Holder(); h != nil && h.ID == tx {
+		return a.Abort(ctx, tx)
+	}
+	return a.resume(ctx, tx, adapters.PhaseAbort, cancelCommitRPC(tx))
+}
+
+// resume sends body, a confirming commit or a cancel-commit naming tx's
+// persist-id, holding the writer slot so no write of this process
+// interleaves with it.
+func (a *Adapter) resume(ctx context.Context, tx string, phase adapters.Phase, body string) error {
+	if err := a.txs.Acquire(ctx, phase); err != nil {
+		return err
+	}
+	defer a.txs.Release()
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.rpc(ctx, phase, a.to().Commit, false, body); err != nil {
+		return fmt.Errorf("netconf %s %s tx %s: %w", phase, a.t.Device, tx, err)
+	}
+	return nil
+}
+
 func xmlEscape(s string) string {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {

@@ -3,8 +3,12 @@ package txnplan_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,7 +68,18 @@ func netconfOnly(tb testing.TB, l *lab.Lab) *adapters.Inventory {
 // every session opens inside the transaction) and warm ones (the pool's
 // sessions are open). The lab runs in the same process.
 func BenchmarkIntent2PC(b *testing.B) {
-	for _, n := range []int{100, 1000} {
+	sizes := []int{100, 1000}
+	if v := os.Getenv("NETAGENT_BENCH_DEVICES"); v != "" { // e.g. 1000 to profile one size
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n <= 0 {
+				b.Fatalf("NETAGENT_BENCH_DEVICES=%q: want sizes like 100,1000", v)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
 		src, err := topo.Generate(fmt.Sprintf("bench%d", n), n)
 		if err != nil {
 			b.Fatal(err)
@@ -114,6 +129,8 @@ func BenchmarkIntent2PC(b *testing.B) {
 }
 
 type harness struct {
+	mu     sync.Mutex
+	steps  map[txn.Step]time.Time // when each step of the latest transaction was logged first
 	svc    *intent.Service
 	pool   *adapters.Pool
 	db     *store.DB
@@ -137,7 +154,14 @@ func newHarness(b *testing.B, l *lab.Lab) *harness {
 	if err != nil {
 		b.Fatal(err)
 	}
-	coord, err := txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}})
+	h := &harness{steps: map[txn.Step]time.Time{}}
+	coord, err := txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}, AfterStep: func(id string, s txn.Step, stage string) {
+		h.mu.Lock()
+		if _, ok := h.steps[s]; !ok {
+			h.steps[s] = time.Now()
+		}
+		h.mu.Unlock()
+	}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -147,7 +171,7 @@ func newHarness(b *testing.B, l *lab.Lab) *harness {
 		b.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	h := &harness{svc: svc, pool: pool, db: db, names: inv.Names(), cancel: cancel, done: make(chan struct{})}
+	h.svc, h.pool, h.db, h.names, h.cancel, h.done = svc, pool, db, inv.Names(), cancel, make(chan struct{})
 	go func() { defer close(h.done); _ = svc.Run(rctx) }()
 	return h
 }
@@ -164,6 +188,9 @@ func (h *harness) submit(b *testing.B, seq int) time.Duration {
 	ctx := context.Background()
 	body := fmt.Sprintf(`{"id":"bench-%d","kind":"static-route","targets":{"selector":{"bench":"all"}},"spec":{"prefix":"10.%d.%d.0/24","next_hops":[{"next_hop":"192.0.2.1"}]},"options":{"confirm_timeout":"300s"}}`,
 		seq, 100+seq/250, seq%250)
+	h.mu.Lock()
+	clear(h.steps)
+	h.mu.Unlock()
 	start := time.Now()
 	if _, err := h.svc.Submit(ctx, []byte(body), intent.Source{Channel: "bench"}); err != nil {
 		b.Fatal(err)
@@ -172,5 +199,15 @@ func (h *harness) submit(b *testing.B, seq int) time.Duration {
 	if err != nil || rec.State != intent.StateApplied {
 		b.Fatalf("intent %d: %s %s %v", seq, rec.State, rec.Error, err)
 	}
-	return time.Since(start)
+	took := time.Since(start)
+	if os.Getenv("NETAGENT_BENCH_PHASES") != "" {
+		// Where the time went: submit to the first prepare (planning, the
+		// log's begin), then each phase to the next step's log write.
+		h.mu.Lock()
+		at := func(s txn.Step) time.Duration { return h.steps[s].Sub(start).Round(time.Millisecond) }
+		b.Logf("intent %d: %v total; prepare logged at %v, commit %v, verify %v, decision %v", seq, took.Round(time.Millisecond),
+			at(txn.StepPrepare), at(txn.StepCommit), at(txn.StepVerify), at(txn.StepDecision))
+		h.mu.Unlock()
+	}
+	return took
 }

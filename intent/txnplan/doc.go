@@ -9,8 +9,11 @@
 //	coord, _ := txn.New(ctx, txn.Config{Store: db, Devices: devices})
 //	svc, _ := intent.New(ctx, intent.Config{..., Executor: txnplan.New(coord)})
 //
-// A plan today is one stage: an intent has one kind, so its changes do not
-// depend on each other across devices. A transaction that rolled back is
+// Stages come from what the changes depend on across devices (Stages): a
+// device that gets an IPv4 address runs before the device whose new BGP
+// neighbour peers with it, and when both go, the neighbour goes first;
+// the rest is one stage, and each device's change set keeps its own order.
+// A transaction that rolled back is
 // reported as intent.ErrRolledBack (wrapping the *txn.Error with every
 // device's outcome); the intent record links its latest transaction
 // (Record.Txn) through TxnOf.

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/cli"
 	"github.com/netagent/netagent/adapters/gnmi"
@@ -133,5 +135,76 @@ func TestIntentThroughCoordinator(t *testing.T) {
 	}
 	if rec.Error == "" {
 		t.Fatal("no reason recorded")
+	}
+}
+
+// TestStages: an address is configured before the BGP neighbour of
+// another device that peers with it, and when both go, the neighbour goes
+// first; devices that depend on nothing stay in the first stage, and a
+// plan without such dependencies is one stage.
+func TestStages(t *testing.T) {
+	addr := func(op yang.Op, ip string) yang.Change {
+		return yang.Change{Op: op, Path: yang.AddressPath("e1-1", 0, ip)}
+	}
+	nb := func(op yang.Op, ip string) yang.Change { return yang.Change{Op: op, Path: yang.NeighborPath(ip)} }
+	mtu := yang.Change{Op: yang.OpUpdate, Path: yang.InterfacePath("e1-1").Leaf("config", "mtu"), Old: uint64(1500), New: uint64(9000)}
+	for _, tc := range []struct {
+		name   string
+		parts  map[string][]yang.Change
+		want   map[string]string // device -> stage
+		stages []txn.Stage
+	}{
+		{"no dependency", map[string][]yang.Change{"a": {mtu}, "b": {mtu}}, map[string]string{"a": "", "b": ""}, nil},
+		{"address before the neighbour peering with it",
+			map[string][]yang.Change{"a": {addr(yang.OpCreate, "10.0.0.1")}, "b": {nb(yang.OpCreate, "10.0.0.1")}, "c": {mtu}},
+			map[string]string{"a": txnplan.StageAddresses, "b": txnplan.StageNeighbors, "c": ""},
+			[]txn.Stage{{Name: txnplan.StageAddresses}, {Name: txnplan.StageNeighbors, After: []string{txnplan.StageAddresses}}}},
+		{"a neighbour of an address on its own device is one device's order",
+			map[string][]yang.Change{"a": {addr(yang.OpCreate, "10.0.0.1"), nb(yang.OpCreate, "10.0.0.1")}},
+			map[string]string{"a": ""}, nil},
+		{"a neighbour of an address nobody configures here", map[string][]yang.Change{"b": {nb(yang.OpCreate, "10.9.9.9")}},
+			map[string]string{"b": ""}, nil},
+		{"neighbour removed before the address it peers with",
+			map[string][]yang.Change{"a": {addr(yang.OpDelete, "10.0.0.1")}, "b": {nb(yang.OpDelete, "10.0.0.1")}},
+			map[string]string{"a": txnplan.StageAddressesGone, "b": txnplan.StageNeighborsGone},
+			[]txn.Stage{{Name: txnplan.StageNeighborsGone}, {Name: txnplan.StageAddressesGone, After: []string{txnplan.StageNeighborsGone}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &intent.Intent{ID: "i1"}
+			plan := &intent.Plan{IntentID: "i1"}
+			for _, d := range []string{"a", "b", "c"} {
+				if ch, ok := tc.parts[d]; ok {
+					plan.Devices = append(plan.Devices, intent.DevicePlan{Device: d, Changes: ch})
+				}
+			}
+			req := txnplan.Request(in, plan)
+			got := map[string]string{}
+			for _, p := range req.Participants {
+				got[p.Device] = p.Stage
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("stages of the devices (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.stages, req.Stages); d != "" {
+				t.Errorf("stages (-want +got):\n%s", d)
+			}
+			waves, err := req.Validate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The providers' wave comes before the users'.
+			pos := map[string]int{}
+			for w, idx := range waves {
+				for _, i := range idx {
+					pos[req.Participants[i].Device] = w
+				}
+			}
+			if tc.want["a"] == txnplan.StageAddresses && pos["a"] >= pos["b"] {
+				t.Errorf("the address's device runs in wave %d, the neighbour's in %d", pos["a"], pos["b"])
+			}
+			if tc.want["b"] == txnplan.StageNeighborsGone && pos["b"] >= pos["a"] {
+				t.Errorf("the neighbour's removal runs in wave %d, the address's in %d", pos["b"], pos["a"])
+			}
+		})
 	}
 }

@@ -115,7 +115,8 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		}))
 	fl := fleet.New(inv, pool)
 	soak := &soaker{}
-	peers, err := openPeers(cfg, inv, pool)
+	local := txnDevices{pool: pool, invalidate: fl.Invalidate, rec: alog, log: log}
+	peers, err := openPeers(cfg, inv, local)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -123,7 +124,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	if ev != nil {
 		ev.peers = peers
 	}
-	coord, err := openTxn(ctx, cfg, db, peers, ev, soak, log)
+	coord, err := openTxn(ctx, cfg, db, peers, alog, ev, soak, log)
 	if err != nil {
 		pool.Close()
 		return nil, err

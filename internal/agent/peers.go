@@ -16,13 +16,13 @@ import (
 // coordinator opens devices through: a peer's devices become remote
 // participants called over mutual TLS with this agent's certificate
 // (peer.name, peer.cert), the others are the pool's.
-func openPeers(cfg config.Config, inv *adapters.Inventory, pool *adapters.Pool) (*txn.Peers, error) {
+func openPeers(cfg config.Config, inv *adapters.Inventory, local txn.Devices) (*txn.Peers, error) {
 	labels := map[string]map[string]string{}
 	for _, name := range inv.Names() {
 		spec, _ := inv.Device(name)
 		labels[name] = maps.Clone(spec.Labels)
 	}
-	pc := txn.PeersConfig{Self: cfg.Peer.Name, Local: poolDevices{pool}, Labels: labels}
+	pc := txn.PeersConfig{Self: cfg.Peer.Name, Local: local, Labels: labels}
 	for _, p := range cfg.Peers {
 		ls, err := p.PeerLabels()
 		if err != nil {

@@ -57,7 +57,7 @@ func TestRecoveryBeforeIntents(t *testing.T) {
 	hung := make(chan struct{})
 	// Never released: this coordinator is dead as far as the test goes.
 	release := make(chan struct{})
-	coord, err := txn.New(ctx, txn.Config{Store: old, Devices: poolDevices{pool}, AfterStep: func(id string, s txn.Step, stage string) {
+	coord, err := txn.New(ctx, txn.Config{Store: old, Devices: txnDevices{pool: pool}, AfterStep: func(id string, s txn.Step, stage string) {
 		if s == txn.StepVerify {
 			close(hung)
 			<-release

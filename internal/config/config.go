@@ -51,7 +51,8 @@ type Config struct {
 type Txn struct {
 	// Enabled runs every intent as a two-phase transaction through the
 	// coordinator (prepare, commit with device confirm timers, verify,
-	// confirm); off, intents apply device by device with undo on failure.
+	// confirm); the default. Off, intents apply device by device with undo
+	// on failure.
 	Enabled bool `yaml:"enabled"`
 	// FanOut bounds how many devices one transaction drives at once; 0
 	// means txn.DefaultFanOut (sized for 1,000 devices).
@@ -179,6 +180,7 @@ func Default() Config {
 		Sessions:  Sessions{IdleTimeout: 10 * time.Minute, KeepAlive: 30 * time.Second},
 		Telemetry: Telemetry{Enabled: true, Interval: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Minute, Budget: 200, DriftInterval: 30 * time.Second, KafkaTopic: "telemetry"},
 		Audit:     Audit{SignInterval: time.Minute},
+		Txn:       Txn{Enabled: true},
 		Timeouts: Timeouts{
 			Connect: 5 * time.Second,
 			Auth:    5 * time.Second,

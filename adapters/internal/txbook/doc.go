@@ -13,6 +13,10 @@
 //   - Abort of an unknown id succeeds. Rollback of an unknown id succeeds;
 //     of a finished one it takes the slot again and hands the transaction
 //     to the adapter's undo.
+//   - An undo (Abort, Rollback) that fails without ending the
+//     transaction is ended by the book all the same (kept for a later
+//     Rollback), and its error says so: a device unreachable at rollback
+//     never keeps its writer slot.
 //   - End(st, keep) gives the slot back; keep remembers st for Rollback
 //     (the oldest beyond MaxDone are forgotten), !keep forgets it.
 //

@@ -2,6 +2,7 @@ package txbook
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -206,7 +207,25 @@ func (b *Book[S]) Abort(ctx context.Context, id string, undo Undo[S]) error {
 	if st == zero || st.Base().ID != id {
 		return nil
 	}
-	return undo(ctx, st, adapters.PhaseAbort)
+	return b.ended(st, undo(ctx, st, adapters.PhaseAbort))
+}
+
+// ended makes sure an undo that failed still ended st: a transaction
+// whose undo could not reach the device must not keep the writer slot, or
+// every later write of the device waits forever. st is kept, so Rollback
+// can try again; the error says the slot was given back.
+func (b *Book[S]) ended(st S, err error) error {
+	if err == nil {
+		return nil
+	}
+	b.mu.Lock()
+	still := b.cur == st
+	b.mu.Unlock()
+	if !still {
+		return err
+	}
+	b.End(st, true)
+	return fmt.Errorf("%w (transaction %s ended, the writer slot released; Rollback may be retried)", err, st.Base().ID)
 }
 
 // Rollback undoes id: the current transaction, or a finished one (which
@@ -228,5 +247,5 @@ func (b *Book[S]) Rollback(ctx context.Context, id string, undo Undo[S]) error {
 		}
 		b.Begin(st)
 	}
-	return undo(ctx, st, adapters.PhaseRollback)
+	return b.ended(st, undo(ctx, st, adapters.PhaseRollback))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,49 @@ func TestDoneBounded(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"2", strconv.Itoa(MaxDone + 1)}, undone); d != "" {
 		t.Errorf("rolled back (-want +got):\n%s", d)
+	}
+}
+
+// TestFailedUndoFreesSlot: an undo that fails without ending the
+// transaction (the device unreachable at rollback, or at the cancel of a
+// pending commit) still gives the writer slot back and says so; the
+// transaction stays known, so a later Rollback tries again.
+func TestFailedUndoFreesSlot(t *testing.T) {
+	unreachable := errors.New("device unreachable")
+	for _, tc := range []struct {
+		name string
+		run  func(b *Book[*Tx], undo Undo[*Tx]) error
+	}{
+		{"abort of the current transaction", func(b *Book[*Tx], undo Undo[*Tx]) error { return b.Abort(context.Background(), "a", undo) }},
+		{"rollback of the current transaction", func(b *Book[*Tx], undo Undo[*Tx]) error { return b.Rollback(context.Background(), "a", undo) }},
+		{"rollback of a finished transaction", func(b *Book[*Tx], undo Undo[*Tx]) error {
+			b.End(b.Holder(), true)
+			return b.Rollback(context.Background(), "a", undo)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBook()
+			prepare(t, b, "a")
+			failing := func(ctx context.Context, st *Tx, phase adapters.Phase) error { return unreachable }
+			err := tc.run(b, failing)
+			if !errors.Is(err, unreachable) || !strings.Contains(err.Error(), "writer slot released") {
+				t.Fatalf("err = %v, want the undo's error saying the slot was released", err)
+			}
+			if !free(b) || b.Holder() != nil {
+				t.Fatal("a failed undo kept the writer slot")
+			}
+			var retried bool
+			ok := func(ctx context.Context, st *Tx, phase adapters.Phase) error {
+				retried = true
+				b.End(st, false)
+				return nil
+			}
+			if err := b.Rollback(context.Background(), "a", ok); err != nil || !retried {
+				t.Fatalf("retry of the rollback: %v, undo called %v", err, retried)
+			}
+			if !free(b) {
+				t.Fatal("slot taken after the retried rollback")
+			}
+		})
 	}
 }
