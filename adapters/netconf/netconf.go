@@ -491,7 +491,9 @@ func (a *Adapter) CancelPending(ctx context.Context, tx string) error {
 
 // resume sends body, a confirming commit or a cancel-commit naming tx's
 // persist-id, holding the writer slot so no write of this process
-// interleaves with it.
+// interleaves with it. The session of the process that committed may still
+// hold the candidate's lock for a while after it died (the device ends it
+// when it notices): a lock-denied answer is retried until ctx ends.
 func (a *Adapter) resume(ctx context.Context, tx string, phase adapters.Phase, body string) error {
 	if err := a.txs.Acquire(ctx, phase); err != nil {
 		return err
@@ -501,10 +503,22 @@ func (a *Adapter) resume(ctx context.Context, tx string, phase adapters.Phase, b
 	if err != nil {
 		return err
 	}
-	if _, err := s.rpc(ctx, phase, a.to().Commit, false, body); err != nil {
-		return fmt.Errorf("netconf %s %s tx %s: %w", phase, a.t.Device, tx, err)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		_, err := s.rpc(ctx, phase, a.to().Commit, false, body)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, adapters.ErrLocked) || ctx.Err() != nil {
+			return fmt.Errorf("netconf %s %s tx %s: %w", phase, a.t.Device, tx, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("netconf %s %s tx %s: %w", phase, a.t.Device, tx, err)
+		case <-t.C:
+		}
 	}
-	return nil
 }
 
 func xmlEscape(s string) string {

@@ -147,7 +147,9 @@ func TestMCPWithJWT(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if all := strings.Join(progress, "\n"); !strings.Contains(all, "device r1: configured") || !strings.Contains(all, ": applied:") {
+	// r1's last step: confirmed through a transaction (the default),
+	// configured device by device.
+	if all := strings.Join(progress, "\n"); !(strings.Contains(all, "device r1: confirmed") || strings.Contains(all, "device r1: configured")) || !strings.Contains(all, ": applied:") {
 		t.Errorf("progress before the answer = %q, want r1's steps and applied", progress)
 	}
 }
