@@ -114,8 +114,15 @@ type Position struct {
 }
 
 // Run consumes until ctx ends. It returns nil on cancellation and an error
-// only when the reader cannot go on.
+// only when the reader cannot go on, or at the start when a broker refuses
+// the intake's TLS or SASL credentials (Check).
 func (c *Consumer) Run(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err := Check(cctx, c.cfg.Brokers, c.cfg.Dialer)
+	cancel()
+	if err != nil {
+		return err
+	}
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.cfg.Brokers,
 		GroupID:           c.cfg.GroupID,

@@ -142,7 +142,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		return nil, err
 	}
 	if brokers := cfg.Brokers(); len(brokers) > 0 {
-		if n.kafka, err = kafkaintake.New(kafkaintake.Config{Brokers: brokers, GroupID: cfg.Intake.KafkaGroup, Service: svc, Log: log}); err != nil {
+		if n.kafka, err = openKafka(cfg, brokers, svc, alog, log); err != nil {
 			pool.Close()
 			return nil, err
 		}
