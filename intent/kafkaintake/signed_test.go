@@ -113,7 +113,7 @@ func TestSignedRequester(t *testing.T) {
 			reason: "not a detached compact JWS"},
 		{name: "two signatures", id: "k-two", value: signedIntent("k-two", "x"),
 			headers: append(sigHeader(alice.sign(t, signedIntent("k-two", "x"))), sigHeader(alice.sign(t, signedIntent("k-two", "x")))...),
-			reason: "2 netagent-signature headers"},
+			reason:  "2 netagent-signature headers"},
 		{name: "signed without an id", id: "", value: noID, headers: sigHeader(alice.sign(t, noID)), reason: "must carry its id"},
 	}
 	for _, c := range cases {
