@@ -93,6 +93,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	topt := adapters.TargetOptions{
 		Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
 		Logger:   log,
+		HostKeys: auditedHostKeys(ctx, inv, alog, log),
 	}
 	pool := adapters.NewPool(inv, reg, topt,
 		sessionOptions(cfg.Sessions, adapters.FailoverOptions{
