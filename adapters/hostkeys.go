@@ -22,8 +22,11 @@ type HostKeyError struct {
 	Device      string
 	Host        string // host:port as dialled
 	Fingerprint string // SHA256 fingerprint of the key the device offered
-	Reason      string
-	Fix         string
+	// Expected are the fingerprints known_hosts records for the host when
+	// the key differs from them (a changed key); empty otherwise.
+	Expected []string
+	Reason   string
+	Fix      string
 }
 
 // Error names the address and the key, not the device: the DeviceError
@@ -46,6 +49,21 @@ type HostKeyAccepted struct {
 	File        string
 }
 
+// HostKeyRefused is reported when a device's host key was refused: a
+// changed key, a revoked one, an unknown host without accept-new, or a
+// known_hosts file that cannot be used.
+type HostKeyRefused struct {
+	Time        time.Time
+	Device      string
+	Host        string // host:port as dialled
+	Remote      string // the address connected to
+	KeyType     string
+	Fingerprint string   // the key the device presented
+	Expected    []string // the fingerprints recorded for it, if the key changed
+	Reason      string
+	File        string
+}
+
 // HostKeys checks SSH host keys against a known_hosts file and fails
 // closed: an unknown host or a changed key is refused. With AcceptNew, an
 // unknown host (never a changed key) is trusted on first use: its key is
@@ -58,6 +76,9 @@ type HostKeys struct {
 	// OnAccept is called (synchronously) for every key accepted on first
 	// use, e.g. to write an audit record. May be nil.
 	OnAccept func(HostKeyAccepted)
+	// OnRefuse is called (synchronously) for every key refused, e.g. to
+	// write an audit record; the connection fails either way. May be nil.
+	OnRefuse func(HostKeyRefused)
 	Logger   *slog.Logger
 
 	mu sync.Mutex // protects the file while keys are appended
@@ -73,47 +94,68 @@ func NewHostKeys(path string, acceptNew bool, log *slog.Logger) *HostKeys {
 // use) take effect without a restart.
 func (h *HostKeys) Callback(device string) ssh.HostKeyCallback {
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-		fp := ssh.FingerprintSHA256(key)
-		refuse := func(reason, fix string) error {
-			return &HostKeyError{Device: device, Host: hostname, Fingerprint: fp, Reason: reason, Fix: fix}
-		}
-		if h == nil || h.File == "" {
-			return refuse("no known_hosts file is configured", "set known_hosts in the inventory")
-		}
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		cb, err := knownhosts.New(h.File)
-		if errors.Is(err, fs.ErrNotExist) {
-			if !h.AcceptNew {
-				return refuse("known_hosts file "+h.File+" does not exist",
-					"create it with the device's key (ssh-keyscan) or connect once with --ssh-accept-new")
+		err := h.check(device, hostname, remote, key)
+		var he *HostKeyError
+		if errors.As(err, &he) && h != nil && h.OnRefuse != nil {
+			ev := HostKeyRefused{Time: time.Now(), Device: device, Host: hostname, KeyType: key.Type(),
+				Fingerprint: he.Fingerprint, Expected: he.Expected, Reason: he.Reason, File: h.File}
+			if remote != nil {
+				ev.Remote = remote.String()
 			}
-			return h.accept(device, hostname, remote, key)
+			h.OnRefuse(ev)
 		}
-		if err != nil {
-			return refuse("known_hosts file "+h.File+" is unreadable: "+err.Error(), "fix or recreate the file")
-		}
-		err = cb(hostname, remote, key)
-		if err == nil {
-			return nil
-		}
-		var ke *knownhosts.KeyError
-		var re *knownhosts.RevokedError
-		switch {
-		case errors.As(err, &re):
-			return refuse("the key is revoked in "+h.File, "the device must present another key")
-		case errors.As(err, &ke) && len(ke.Want) > 0:
-			return refuse(fmt.Sprintf("it differs from the key recorded in %s line %d (possible man-in-the-middle)", ke.Want[0].Filename, ke.Want[0].Line),
-				"if the device was legitimately re-keyed, remove the old line and record the new key; --ssh-accept-new never replaces a changed key")
-		case errors.As(err, &ke):
-			if !h.AcceptNew {
-				return refuse("the host is not in "+h.File,
-					"record its key (ssh-keyscan -p PORT HOST >> known_hosts) or connect once with --ssh-accept-new")
-			}
-			return h.accept(device, hostname, remote, key)
-		}
-		return refuse(err.Error(), "check the known_hosts file")
+		return err
 	}
+}
+
+// check decides on key; refusals are *HostKeyError.
+func (h *HostKeys) check(device, hostname string, remote net.Addr, key ssh.PublicKey) error {
+	fp := ssh.FingerprintSHA256(key)
+	refuse := func(reason, fix string) error {
+		return &HostKeyError{Device: device, Host: hostname, Fingerprint: fp, Reason: reason, Fix: fix}
+	}
+	if h == nil || h.File == "" {
+		return refuse("no known_hosts file is configured", "set known_hosts in the inventory")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cb, err := knownhosts.New(h.File)
+	if errors.Is(err, fs.ErrNotExist) {
+		if !h.AcceptNew {
+			return refuse("known_hosts file "+h.File+" does not exist",
+				"create it with the device's key (ssh-keyscan) or connect once with --ssh-accept-new")
+		}
+		return h.accept(device, hostname, remote, key)
+	}
+	if err != nil {
+		return refuse("known_hosts file "+h.File+" is unreadable: "+err.Error(), "fix or recreate the file")
+	}
+	err = cb(hostname, remote, key)
+	if err == nil {
+		return nil
+	}
+	var ke *knownhosts.KeyError
+	var re *knownhosts.RevokedError
+	switch {
+	case errors.As(err, &re):
+		return refuse("the key is revoked in "+h.File, "the device must present another key")
+	case errors.As(err, &ke) && len(ke.Want) > 0:
+		var want []string
+		for _, k := range ke.Want {
+			want = append(want, ssh.FingerprintSHA256(k.Key))
+		}
+		e := &HostKeyError{Device: device, Host: hostname, Fingerprint: fp, Expected: want,
+			Reason: fmt.Sprintf("it differs from the key recorded in %s line %d (possible man-in-the-middle)", ke.Want[0].Filename, ke.Want[0].Line),
+			Fix:    "if the device was legitimately re-keyed, remove the old line and record the new key; --ssh-accept-new never replaces a changed key"}
+		return e
+	case errors.As(err, &ke):
+		if !h.AcceptNew {
+			return refuse("the host is not in "+h.File,
+				"record its key (ssh-keyscan -p PORT HOST >> known_hosts) or connect once with --ssh-accept-new")
+		}
+		return h.accept(device, hostname, remote, key)
+	}
+	return refuse(err.Error(), "check the known_hosts file")
 }
 
 // accept records key for hostname; h.mu is held.

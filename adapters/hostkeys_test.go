@@ -87,3 +87,37 @@ func TestHostKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestHostKeysOnRefuse: every refusal is reported to OnRefuse with what was
+// presented, and a changed key with the fingerprint recorded for the host.
+func TestHostKeysOnRefuse(t *testing.T) {
+	known, other := newKey(t), newKey(t)
+	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	writeTestFile(t, path, knownhosts.Line([]string{"[127.0.0.1]:2222"}, known)+"\n")
+	var got []HostKeyRefused
+	h := NewHostKeys(path, false, nil)
+	h.OnRefuse = func(r HostKeyRefused) { got = append(got, r) }
+	if err := h.Callback("r1")("127.0.0.1:2222", remote, known); err != nil {
+		t.Fatal(err)
+	}
+	err := h.Callback("r1")("127.0.0.1:2222", remote, other)
+	var he *HostKeyError
+	if !errors.As(err, &he) || len(he.Expected) != 1 || he.Expected[0] != ssh.FingerprintSHA256(known) {
+		t.Fatalf("changed key: err %v, want a HostKeyError expecting the recorded key", err)
+	}
+	if err := h.Callback("r9")("127.0.0.1:9999", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9999}, other); err == nil {
+		t.Fatal("unknown host accepted")
+	}
+	if len(got) != 2 {
+		t.Fatalf("OnRefuse called %d times, want 2 (the accepted key is no refusal)", len(got))
+	}
+	c := got[0]
+	if c.Device != "r1" || c.Host != "127.0.0.1:2222" || c.Remote != "127.0.0.1:2222" || c.Fingerprint != ssh.FingerprintSHA256(other) ||
+		len(c.Expected) != 1 || c.Expected[0] != ssh.FingerprintSHA256(known) || !strings.Contains(c.Reason, "differs") || c.File != path || c.Time.IsZero() {
+		t.Errorf("changed key reported as %+v", c)
+	}
+	if u := got[1]; u.Device != "r9" || len(u.Expected) != 0 || !strings.Contains(u.Reason, "not in") {
+		t.Errorf("unknown host reported as %+v", u)
+	}
+}

@@ -76,6 +76,11 @@ type Transition struct {
 	State  State     `json:"state"`
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
+	// By is who made the step: the caller for a step asked for (a submit,
+	// a withdraw), and for the work done after it whoever asked for that
+	// work. TraceID is the trace the step ran under.
+	By      *auth.Principal `json:"by,omitempty"`
+	TraceID trace.ID        `json:"trace_id,omitempty"`
 }
 
 // Source says how an intent arrived.

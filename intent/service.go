@@ -625,14 +625,14 @@ func (s *Service) process(ctx context.Context, id string) {
 		}
 		return
 	}
-	// Who asked and the trace travel with the work, from the record.
-	ctx = originContext(ctx, rec.Source)
+	// Who asked and the trace travel with the work, from the record: the
+	// submission's for applying, the withdraw's for withdrawing.
 	var perr error
 	switch rec.State {
 	case StateAccepted, StatePlanned, StateApplying:
-		perr = s.apply(ctx, rec)
+		perr = s.apply(originContext(ctx, rec.Source), rec)
 	case StateWithdrawing:
-		perr = s.withdraw(ctx, rec)
+		perr = s.withdraw(withdrawContext(ctx, rec), rec)
 	default:
 		return
 	}
@@ -866,6 +866,26 @@ func (s *Service) origin(ctx context.Context, src Source) Source {
 		}
 	}
 	return src
+}
+
+// withdrawContext returns ctx carrying who asked for rec's withdraw and
+// its trace (the step to withdrawing records them), so the withdraw's
+// device operations, audit entries and log lines are theirs, not the
+// submitter's. A withdraw stored without them falls back to the origin.
+func withdrawContext(ctx context.Context, rec *Record) context.Context {
+	src := rec.Source
+	for i := len(rec.History) - 1; i >= 0; i-- {
+		if t := rec.History[i]; t.State == StateWithdrawing {
+			if t.By != nil {
+				src.Principal = t.By
+				if t.TraceID != "" {
+					src.TraceID = t.TraceID
+				}
+			}
+			break
+		}
+	}
+	return originContext(ctx, src)
 }
 
 // originContext returns ctx carrying src's principal and trace, so the

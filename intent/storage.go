@@ -12,6 +12,7 @@ import (
 
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/store"
+	"github.com/netagent/netagent/internal/trace"
 )
 
 // storeOwner names this package's migrations in the shared store.
@@ -49,6 +50,9 @@ ALTER TABLE intents ADD COLUMN trace_id TEXT NOT NULL DEFAULT '';`},
 	{Version: 3, Name: "structured failures and knowledge advice", SQL: `
 ALTER TABLE intents ADD COLUMN failures TEXT NOT NULL DEFAULT '';
 ALTER TABLE intents ADD COLUMN advice TEXT NOT NULL DEFAULT '';`},
+	{Version: 4, Name: "who made each transition and its trace", SQL: `
+ALTER TABLE intent_transitions ADD COLUMN principal TEXT NOT NULL DEFAULT '';
+ALTER TABLE intent_transitions ADD COLUMN trace_id TEXT NOT NULL DEFAULT '';`},
 }
 
 // records is the intent table of the store.
@@ -94,8 +98,8 @@ func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err e
 			return err
 		}
 		for i, t := range rec.History {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at) VALUES (?, ?, ?, ?, ?)`,
-				seq, i, t.State, t.Reason, t.At.UnixNano()); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at, principal, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				seq, i, t.State, t.Reason, t.At.UnixNano(), principal, string(rec.Source.TraceID)); err != nil {
 				return err
 			}
 		}
@@ -140,9 +144,10 @@ func (r *records) update(ctx context.Context, id string, from, to State, reason 
 			to, planJSON, errText, at.UnixNano(), seq); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at)
-			VALUES (?, (SELECT coalesce(max(n), -1) + 1 FROM intent_transitions WHERE intent_seq = ?), ?, ?, ?)`,
-			seq, seq, to, reason, at.UnixNano())
+		by, tr := actorOf(ctx)
+		_, err = tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at, principal, trace_id)
+			VALUES (?, (SELECT coalesce(max(n), -1) + 1 FROM intent_transitions WHERE intent_seq = ?), ?, ?, ?, ?, ?)`,
+			seq, seq, to, reason, at.UnixNano(), by, tr)
 		if err != nil {
 			return err
 		}
@@ -244,7 +249,7 @@ func scanRecord(row scanner) (*Record, int64, error) {
 }
 
 func (r *records) history(ctx context.Context, seq int64) ([]Transition, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT state, reason, at FROM intent_transitions WHERE intent_seq = ? ORDER BY n`, seq)
+	rows, err := r.db.QueryContext(ctx, `SELECT state, reason, at, principal, trace_id FROM intent_transitions WHERE intent_seq = ? ORDER BY n`, seq)
 	if err != nil {
 		return nil, err
 	}
@@ -253,13 +258,31 @@ func (r *records) history(ctx context.Context, seq int64) ([]Transition, error) 
 	for rows.Next() {
 		var t Transition
 		var at int64
-		if err := rows.Scan(&t.State, &t.Reason, &at); err != nil {
+		var by string
+		if err := rows.Scan(&t.State, &t.Reason, &at, &by, &t.TraceID); err != nil {
 			return nil, err
+		}
+		if by != "" {
+			t.By = &auth.Principal{}
+			if err := json.Unmarshal([]byte(by), t.By); err != nil {
+				return nil, fmt.Errorf("transition %d to %s: stored principal: %w", len(out), t.State, err)
+			}
 		}
 		t.At = time.Unix(0, at).UTC()
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// actorOf is who ctx acts for (JSON, "" for no one) and its trace id,
+// as stored with a transition.
+func actorOf(ctx context.Context) (principal, traceID string) {
+	if p, ok := auth.FromContext(ctx); ok {
+		if b, err := json.Marshal(p); err == nil {
+			principal = string(b)
+		}
+	}
+	return principal, string(trace.IDFrom(ctx))
 }
 
 // get returns the record with id, with its history.

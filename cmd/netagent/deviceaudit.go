@@ -69,6 +69,7 @@ func openDeviceAudit(ctx context.Context, g *globals) (*deviceAudit, context.Con
 func (a *deviceAudit) hostKeys(ctx context.Context, hk *adapters.HostKeys, g *globals) *adapters.HostKeys {
 	if a != nil {
 		hk.OnAccept = agent.HostKeyAudit(ctx, a.log, g.log)
+		hk.OnRefuse = agent.HostKeyRefusalAudit(ctx, a.log, g.log)
 	}
 	return hk
 }

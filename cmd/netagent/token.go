@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/pki"
 )
@@ -40,7 +42,10 @@ func newTokenCmd(g *globals) *cobra.Command {
 		Short: "Create, list and revoke the agent's bearer tokens",
 		Long: `Manage the bearer tokens in the agent's token file (auth.tokens_file, default
 <data_dir>/tokens.json, mode 0600). Only a hash of each secret is stored; a
-running agent picks up changes within a second. Scopes: ` + scopeList() + `.`,
+running agent picks up changes within a second. Each create and revoke is
+recorded in the agent's audit chain (<data_dir>/netagent.db) as the local
+operator; a create whose entry cannot be written is revoked again. Scopes:
+` + scopeList() + `.`,
 	}
 	open := func() (*auth.TokenStore, error) { return auth.OpenTokenStore(g.cfg.TokensPath()) }
 
@@ -67,6 +72,13 @@ running agent picks up changes within a second. Scopes: ` + scopeList() + `.`,
 			t, secret, err := s.Create(subject, sc, ttl)
 			if err != nil {
 				return err
+			}
+			if err := auditToken(cmd.Context(), g, "create", t); err != nil {
+				// A token nobody can account for must not work: take it back.
+				if _, rerr := s.Revoke(t.ID); rerr != nil {
+					return fmt.Errorf("%w; and revoking the unaudited token %s failed: %w", err, t.ID, rerr)
+				}
+				return fmt.Errorf("%w (token %s revoked again)", err, t.ID)
 			}
 			exp := "never"
 			if !t.Expiry.IsZero() {
@@ -128,12 +140,41 @@ running agent picks up changes within a second. Scopes: ` + scopeList() + `.`,
 			if err != nil {
 				return err
 			}
+			if err := auditToken(cmd.Context(), g, "revoke", t); err != nil {
+				return fmt.Errorf("token %s is revoked, but %w", t.ID, err)
+			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "revoked %s (%s)\n", t.ID, t.Subject)
 			return err
 		},
 	}
 	cmd.AddCommand(create, list, revoke)
 	return cmd
+}
+
+// auditToken records a token change in the agent's audit chain (the
+// store in the data dir), attributed to the operating-system user who ran
+// the command, under a new trace, and signs the head with the agent key.
+//
+// The command writes the chain itself rather than asking the running agent:
+// token commands must work when the agent is down (the first token, a lost
+// admin token) and must not depend on a credential they may be revoking;
+// whoever can write the token file is the local operator anyway. The chain
+// is safe to append to from two processes: each entry is written under the
+// store's write lock (audit.Log), so the agent's entries and these
+// interleave without a gap or a fork.
+func auditToken(ctx context.Context, g *globals, op string, t auth.Token) error {
+	au, actx, err := openDeviceAudit(ctx, g)
+	if err != nil {
+		return fmt.Errorf("audit entry for token %s not written: %w", t.ID, err)
+	}
+	rerr := au.log.RecordTokenChange(actx, audit.TokenChange{Op: op, TokenID: t.ID, Subject: t.Subject, Scopes: t.Scopes, ExpiresAt: t.Expiry})
+	if cerr := au.close(actx); rerr == nil && cerr != nil {
+		rerr = cerr
+	}
+	if rerr != nil {
+		return fmt.Errorf("audit entry for token %s not written: %w", t.ID, rerr)
+	}
+	return nil
 }
 
 func scopeList() string {

@@ -14,6 +14,9 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/internal/audit"
+	"github.com/netagent/netagent/internal/auth"
+	"github.com/netagent/netagent/internal/trace"
 )
 
 // Default topic and group names.
@@ -34,9 +37,20 @@ type Config struct {
 	Service *intent.Service
 	// Concurrency is how many messages are handled at once; default 8.
 	Concurrency int
-	// Dialer and Transport carry TLS and SASL settings; nil uses plain TCP.
+	// Dialer and Transport carry TLS and SASL settings (Security.Build);
+	// nil uses plain TCP.
 	Dialer    *kafka.Dialer
 	Transport kafka.RoundTripper
+	// Principal is the broker connection's identity (intake.kafka_principal):
+	// who an unsigned message acts for, and the hop that delivers a signed
+	// one. Empty means the service "kafka".
+	Principal auth.Principal
+	// Signers are whose signed requesters (HeaderSignature) are trusted;
+	// nil refuses every signed message.
+	Signers *Signers
+	// Audit records messages refused for their signature; nil records
+	// nothing.
+	Audit audit.Recorder
 	// Log receives what the consumer does; nil discards it.
 	Log *slog.Logger
 }
@@ -66,6 +80,9 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 8
+	}
+	if cfg.Principal.Subject == "" {
+		cfg.Principal = auth.Principal{Subject: "kafka", Kind: "service", Via: "kafka", Scopes: []auth.Scope{auth.IntentsWrite}}
 	}
 	log := cfg.Log
 	if log == nil {
@@ -97,8 +114,15 @@ type Position struct {
 }
 
 // Run consumes until ctx ends. It returns nil on cancellation and an error
-// only when the reader cannot go on.
+// only when the reader cannot go on, or at the start when a broker refuses
+// the intake's TLS or SASL credentials (Check).
 func (c *Consumer) Run(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err := Check(cctx, c.cfg.Brokers, c.cfg.Dialer)
+	cancel()
+	if err != nil {
+		return err
+	}
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.cfg.Brokers,
 		GroupID:           c.cfg.GroupID,
@@ -237,10 +261,20 @@ func (c *Consumer) consume(ctx context.Context, r *kafka.Reader, w *kafka.Writer
 func (c *Consumer) handle(ctx context.Context, w *kafka.Writer, m kafka.Message) error {
 	pos := Position{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
 	src := intent.Source{Channel: "kafka", Ref: fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset)}
+	if tc, err := trace.Parse(header(m, "traceparent")); err == nil {
+		src.TraceID = tc.TraceID
+	}
 	var res Result
 	var rec *intent.Record
 	err := retry(ctx, c.log, "submit", func() error {
 		in, err := intent.Decode(m.Value)
+		if err == nil {
+			src.Principal, err = c.requester(m, in)
+			if err != nil {
+				res = Result{ID: in.ID, Status: "rejected", Reason: err.Error(), Source: pos}
+				return c.refused(ctx, m, src, in.ID, err)
+			}
+		}
 		if err == nil {
 			if in.ID == "" {
 				in.ID = messageID(m)
@@ -267,6 +301,69 @@ func (c *Consumer) handle(ctx context.Context, w *kafka.Writer, m kafka.Message)
 		c.log.Warn("kafka intent rejected", "source", src.Ref, "reason", res.Reason)
 	}
 	return retry(ctx, c.log, "publish result", func() error { return w.WriteMessages(ctx, out...) })
+}
+
+// requester returns who a message acts for: with a signature
+// (HeaderSignature) its verified signer, delivered by the broker
+// connection's principal on the signer's behalf (scopes narrowed to what
+// both hold); without one, nil, and the service gives it the channel's
+// configured identity. A signed intent must carry its id, so that a replay
+// of the message is answered as a duplicate.
+func (c *Consumer) requester(m kafka.Message, in *intent.Intent) (*auth.Principal, error) {
+	var sigs []string
+	for _, h := range m.Headers {
+		if h.Key == HeaderSignature {
+			sigs = append(sigs, string(h.Value))
+		}
+	}
+	switch len(sigs) {
+	case 0:
+		p := c.cfg.Principal
+		return &p, nil
+	case 1:
+	default:
+		return nil, &SignatureError{Reason: fmt.Sprintf("%d %s headers, want one", len(sigs), HeaderSignature)}
+	}
+	who, err := c.cfg.Signers.Verify(m.Value, sigs[0])
+	if err != nil {
+		return nil, err
+	}
+	if in.ID == "" {
+		return nil, &SignatureError{Signer: who.Subject, Reason: "a signed intent must carry its id (a replay is then a duplicate)"}
+	}
+	p := who.Narrow(c.cfg.Principal)
+	return &p, nil
+}
+
+// refused records a message refused for its signature: an audit entry by
+// the broker connection's principal, naming the source, the intent id the
+// message gave and why. Nothing of the intent is stored.
+func (c *Consumer) refused(ctx context.Context, m kafka.Message, src intent.Source, id string, why error) error {
+	c.log.Warn("kafka intent refused: bad signature", "source", src.Ref, "id", id, "reason", why.Error())
+	if c.cfg.Audit == nil {
+		return nil
+	}
+	d := map[string]string{"channel": "kafka", "source": src.Ref, "intent_id": id, "reason": why.Error(), "key": string(m.Key)}
+	var se *SignatureError
+	if errors.As(why, &se) && se.Signer != "" {
+		d["claimed_signer"] = se.Signer
+	}
+	_, err := c.cfg.Audit.Record(context.WithoutCancel(ctx), audit.Entry{Action: audit.ActionIntentRefused,
+		Actor: audit.ActorJSON(c.cfg.Principal), Trace: string(src.TraceID), Detail: audit.Detail(d)})
+	if err != nil {
+		return fmt.Errorf("kafkaintake: audit the refusal of %s: %w", src.Ref, err)
+	}
+	return nil
+}
+
+// header returns the value of m's header key, "" if none.
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
 
 // outcome reports whether a state is an outcome callers hear about on the

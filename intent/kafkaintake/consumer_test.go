@@ -16,6 +16,7 @@ import (
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/intent/intenttest"
 	"github.com/netagent/netagent/intent/kafkaintake"
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/yang"
 )
@@ -26,15 +27,29 @@ type rig struct {
 	brokers []string
 	net     *intenttest.Network
 	svc     *intent.Service
+	audit   *audit.Log
+	db      *store.DB
+	sec     rigOptions
 	w       *kafka.Writer
 	results *kafka.Reader
 	dlq     *kafka.Reader
 	pending [2][]kafkaintake.Result // read but not yet asked for: answers, outcomes
 }
 
-func newRig(t *testing.T) *rig {
+// rigOptions secure the rig's broker (kfake options) and its test
+// clients (Dialer, Transport).
+type rigOptions struct {
+	cluster   []kfake.Opt
+	dialer    *kafka.Dialer
+	transport kafka.RoundTripper
+}
+
+func newRig(t *testing.T) *rig { return newRigWith(t, rigOptions{}) }
+
+func newRigWith(t *testing.T, o rigOptions) *rig {
 	t.Helper()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, kafkaintake.DefaultTopic, kafkaintake.DefaultResultsTopic, kafkaintake.DefaultDLQTopic))
+	cluster, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1),
+		kfake.SeedTopics(1, kafkaintake.DefaultTopic, kafkaintake.DefaultResultsTopic, kafkaintake.DefaultDLQTopic)}, o.cluster...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,17 +60,21 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	net := intenttest.Lab()
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: net, Devices: net})
+	alog, err := audit.New(ctx, db, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: net, Devices: net, Audit: alog})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(rctx) }()
-	r := &rig{t: t, cluster: cluster, brokers: cluster.ListenAddrs(), net: net, svc: svc}
-	r.w = &kafka.Writer{Addr: kafka.TCP(r.brokers...), BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
-	r.results = kafka.NewReader(kafka.ReaderConfig{Brokers: r.brokers, Topic: kafkaintake.DefaultResultsTopic, Partition: 0, MaxWait: 100 * time.Millisecond})
-	r.dlq = kafka.NewReader(kafka.ReaderConfig{Brokers: r.brokers, Topic: kafkaintake.DefaultDLQTopic, Partition: 0, MaxWait: 100 * time.Millisecond})
+	r := &rig{t: t, cluster: cluster, brokers: cluster.ListenAddrs(), net: net, svc: svc, audit: alog, db: db, sec: o}
+	r.w = &kafka.Writer{Addr: kafka.TCP(r.brokers...), BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll, Transport: o.transport}
+	r.results = kafka.NewReader(kafka.ReaderConfig{Brokers: r.brokers, Topic: kafkaintake.DefaultResultsTopic, Partition: 0, MaxWait: 100 * time.Millisecond, Dialer: o.dialer})
+	r.dlq = kafka.NewReader(kafka.ReaderConfig{Brokers: r.brokers, Topic: kafkaintake.DefaultDLQTopic, Partition: 0, MaxWait: 100 * time.Millisecond, Dialer: o.dialer})
 	t.Cleanup(func() {
 		r.w.Close()
 		r.results.Close()
@@ -68,8 +87,15 @@ func newRig(t *testing.T) *rig {
 }
 
 // startConsumer runs a consumer until the returned stop is called.
-func (r *rig) startConsumer() (stop func()) {
-	c, err := kafkaintake.New(kafkaintake.Config{Brokers: r.brokers, Service: r.svc})
+func (r *rig) startConsumer() (stop func()) { return r.startConsumerWith(nil) }
+
+// startConsumerWith runs a consumer whose configuration mutate adjusts.
+func (r *rig) startConsumerWith(mutate func(*kafkaintake.Config)) (stop func()) {
+	cfg := kafkaintake.Config{Brokers: r.brokers, Service: r.svc, Dialer: r.sec.dialer, Transport: r.sec.transport}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	c, err := kafkaintake.New(cfg)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -94,7 +120,7 @@ func (r *rig) startConsumer() (stop func()) {
 // waitCommitted waits until the group has committed offset n on intents/0.
 func (r *rig) waitCommitted(n int64) {
 	r.t.Helper()
-	c := &kafka.Client{Addr: kafka.TCP(r.brokers...)}
+	c := &kafka.Client{Addr: kafka.TCP(r.brokers...), Transport: r.sec.transport}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: kafkaintake.DefaultGroupID,

@@ -3,6 +3,9 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/intent"
@@ -56,6 +59,52 @@ func HostKeyAudit(ctx context.Context, l *audit.Log, log *slog.Logger) func(adap
 		}
 	}
 }
+
+// HostKeyRefusalAudit returns an adapters.HostKeys OnRefuse hook that
+// records every SSH host key refused (a changed key above all: device,
+// address, the fingerprints expected and the one presented), attributed to
+// ctx's principal and trace. A device retried in a loop presents the same
+// refusal again and again: one entry per device, address, key and reason is
+// written per refusalEvery; the connection is refused every time.
+func HostKeyRefusalAudit(ctx context.Context, l *audit.Log, log *slog.Logger) func(adapters.HostKeyRefused) {
+	ctx = context.WithoutCancel(ctx)
+	var mu sync.Mutex
+	last := map[string]time.Time{}
+	return func(r adapters.HostKeyRefused) {
+		k := strings.Join([]string{r.Device, r.Host, r.Fingerprint, r.Reason}, "\x00")
+		mu.Lock()
+		if t, ok := last[k]; ok && r.Time.Sub(t) < refusalEvery {
+			mu.Unlock()
+			return
+		}
+		last[k] = r.Time
+		for key, t := range last { // bounded: forget what is long past
+			if r.Time.Sub(t) >= refusalEvery {
+				delete(last, key)
+			}
+		}
+		mu.Unlock()
+		d := map[string]any{"decision": "refused", "host": r.Host, "remote": r.Remote, "key_type": r.KeyType,
+			"fingerprint": r.Fingerprint, "reason": r.Reason, "file": r.File}
+		if len(r.Expected) > 0 {
+			d["expected"] = r.Expected
+		}
+		if _, err := l.Record(ctx, audit.Entry{Action: audit.ActionHostKey, Device: r.Device, Time: r.Time, Detail: audit.Detail(d)}); err != nil && log != nil {
+			log.Error("audit: host key refusal not recorded", "device", r.Device, "err", err)
+		}
+	}
+}
+
+// auditedHostKeys is the inventory's known_hosts checker (fail closed, no
+// trust on first use in the agent) with its refusals audited.
+func auditedHostKeys(ctx context.Context, inv *adapters.Inventory, l *audit.Log, log *slog.Logger) *adapters.HostKeys {
+	hk := adapters.NewHostKeys(inv.KnownHosts, false, log)
+	hk.OnRefuse = HostKeyRefusalAudit(ctx, l, log)
+	return hk
+}
+
+// refusalEvery is how often one host-key refusal is recorded again.
+const refusalEvery = 10 * time.Minute
 
 // Audit is the agent's audit log: the authentication layer records auth
 // failures and token changes through it (RecordAuthFailure,

@@ -99,6 +99,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	topt := adapters.TargetOptions{
 		Timeouts: adapters.Timeouts{Connect: cfg.Timeouts.Connect, Auth: cfg.Timeouts.Auth, RPC: cfg.Timeouts.RPC, Commit: cfg.Timeouts.Commit},
 		Logger:   log,
+		HostKeys: auditedHostKeys(ctx, inv, alog, log),
 	}
 	pool := adapters.NewPool(inv, reg, topt,
 		sessionOptions(cfg.Sessions, adapters.FailoverOptions{
@@ -162,7 +163,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		return nil, err
 	}
 	if brokers := cfg.Brokers(); len(brokers) > 0 {
-		if n.kafka, err = kafkaintake.New(kafkaintake.Config{Brokers: brokers, GroupID: cfg.Intake.KafkaGroup, Service: svc, Log: log}); err != nil {
+		if n.kafka, err = openKafka(cfg, brokers, svc, alog, log); err != nil {
 			pool.Close()
 			return nil, err
 		}

@@ -20,6 +20,7 @@ const (
 	ActionIntentAccepted = "intent.accepted" // a new intent stored
 	ActionIntentState    = "intent.state"    // a lifecycle transition
 	ActionIntentPlanned  = "intent.planned"  // a plan stored with an intent
+	ActionIntentRefused  = "intent.refused"  // a submission refused before it was stored (a bad signature)
 	ActionDeviceChange   = "device.change"   // a Configure on one device, with before/after digests
 	ActionFailover       = "device.failover" // the protocol serving a device changed
 	ActionHostKey        = "device.hostkey"  // an SSH host key decision

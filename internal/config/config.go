@@ -131,6 +131,8 @@ type Intake struct {
 	// from the inbox act for (recorded with each intent).
 	KafkaPrincipal string `yaml:"kafka_principal"`
 	FilePrincipal  string `yaml:"file_principal"`
+	// Kafka broker security and signed requesters (trust.go).
+	KafkaSecurity `yaml:",inline"`
 }
 
 // InboxDir is where intent files are picked up.
@@ -226,6 +228,13 @@ func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && tag == "" {
+			// ",inline": its keys are the enclosing struct's.
+			if err := applyEnv(v.Field(i), prefix, env); err != nil {
+				return err
+			}
+			continue
+		}
 		if tag == "" || tag == "-" {
 			continue
 		}

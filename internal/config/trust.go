@@ -88,6 +88,37 @@ type Peer struct {
 	Scopes string `yaml:"scopes"`
 }
 
+// KafkaSecurity is how the Kafka intake connects to its brokers and whose
+// signed requesters it trusts (intake.kafka_*).
+type KafkaSecurity struct {
+	// KafkaTLS connects over TLS (1.2 minimum); implied by KafkaCA and
+	// KafkaCert.
+	KafkaTLS bool `yaml:"kafka_tls"`
+	// KafkaCA is the PEM bundle the brokers' certificates must chain to;
+	// empty means the system roots.
+	KafkaCA string `yaml:"kafka_ca"`
+	// KafkaCert and KafkaKey are the intake's client certificate (mutual
+	// TLS); set both or neither.
+	KafkaCert string `yaml:"kafka_cert"`
+	KafkaKey  string `yaml:"kafka_key"`
+	// KafkaServerName overrides the name checked in the brokers'
+	// certificates.
+	KafkaServerName string `yaml:"kafka_server_name"`
+	// KafkaSASL is SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL), with
+	// KafkaSASLUser and the password in KafkaSASLPasswordFile (mode 0600).
+	KafkaSASL             string `yaml:"kafka_sasl"`
+	KafkaSASLUser         string `yaml:"kafka_sasl_user"`
+	KafkaSASLPasswordFile string `yaml:"kafka_sasl_password_file"`
+	// KafkaSignerCA is the PEM bundle whose certificates may sign intent
+	// messages (the netagent-signature header names the requester); empty
+	// refuses every signed message (unsigned ones act for
+	// kafka_principal).
+	KafkaSignerCA string `yaml:"kafka_signer_ca"`
+	// KafkaSigners is a comma-separated list of the signer identities
+	// admitted; empty admits every certificate of KafkaSignerCA.
+	KafkaSigners string `yaml:"kafka_signers"`
+}
+
 func defaultAuth() Auth { return Auth{} }
 
 func defaultHTTP() HTTP {
@@ -178,6 +209,30 @@ func (c Config) validateTrust() error {
 	}
 	if c.Intake.KafkaPrincipal == "" || c.Intake.FilePrincipal == "" {
 		errs = append(errs, errors.New("intake.kafka_principal and intake.file_principal: must not be empty"))
+	}
+	errs = append(errs, c.Intake.KafkaSecurity.validate())
+	return errors.Join(errs...)
+}
+
+func (k KafkaSecurity) validate() error {
+	var errs []error
+	if (k.KafkaCert == "") != (k.KafkaKey == "") {
+		errs = append(errs, errors.New("intake.kafka_cert and intake.kafka_key: set both or neither"))
+	}
+	switch strings.ToUpper(k.KafkaSASL) {
+	case "":
+		if k.KafkaSASLUser != "" || k.KafkaSASLPasswordFile != "" {
+			errs = append(errs, errors.New("intake.kafka_sasl: set SCRAM-SHA-256 or SCRAM-SHA-512 with intake.kafka_sasl_user"))
+		}
+	case "SCRAM-SHA-256", "SCRAM-SHA-512":
+		if k.KafkaSASLUser == "" || k.KafkaSASLPasswordFile == "" {
+			errs = append(errs, errors.New("intake.kafka_sasl: needs intake.kafka_sasl_user and intake.kafka_sasl_password_file"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("intake.kafka_sasl: %q is not SCRAM-SHA-256 or SCRAM-SHA-512", k.KafkaSASL))
+	}
+	if k.KafkaSigners != "" && k.KafkaSignerCA == "" {
+		errs = append(errs, errors.New("intake.kafka_signers: needs intake.kafka_signer_ca"))
 	}
 	return errors.Join(errs...)
 }
