@@ -37,7 +37,7 @@ type DeviceExecutor struct {
 	// Parallel is how many devices are configured at a time (default 16).
 	Parallel int
 	// Log receives a line per device operation, through its context
-	// (the intent's trace id and principal, with auth.LogHandler); nil
+	// (the intent's trace id and principal, with internal/logging); nil
 	// discards them.
 	Log *slog.Logger
 }

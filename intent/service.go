@@ -889,7 +889,7 @@ func withdrawContext(ctx context.Context, rec *Record) context.Context {
 }
 
 // originContext returns ctx carrying src's principal and trace, so the
-// work's log lines (auth.LogHandler) and device operations name them.
+// work's log lines (internal/logging) and device operations name them.
 func originContext(ctx context.Context, src Source) context.Context {
 	if src.Principal != nil {
 		ctx = auth.WithPrincipal(ctx, *src.Principal)

@@ -15,6 +15,7 @@ import (
 	"github.com/netagent/netagent/intent/rest"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
+	"github.com/netagent/netagent/internal/logging"
 )
 
 // Version is the agent's version, set at build time with -ldflags.
@@ -49,8 +50,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	// Lines logged with a context name its trace id and principal.
-	log = slog.New(auth.LogHandler(log.Handler()))
+	// Lines logged with a context name its trace id and principal, and
+	// secrets never reach the log (a handler already wrapped stays as it is).
+	log = slog.New(logging.New(log.Handler()))
 	a := &Agent{cfg: cfg, log: log, mux: http.NewServeMux(), ready: make(chan struct{})}
 	var err error
 	if a.trust, err = openTrust(ctx, cfg, log, a.denied); err != nil {

@@ -18,6 +18,7 @@
 // mutual TLS 1.3 only, admits client certificates of peer.ca naming an
 // agent of peer.allow and grants them peer.scopes. SetDenialHook hands
 // every refused request to the audit log. The agent's logger is wrapped
-// with auth.LogHandler, so lines logged with a request's or an intent's
-// context carry trace_id and principal.
+// with internal/logging's handler (once, whatever the caller passed), so
+// lines logged with a request's or an intent's context carry trace_id and
+// principal, and secrets are redacted.
 package agent

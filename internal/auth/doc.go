@@ -42,9 +42,7 @@
 // revoke` takes effect on a running agent within a second. A file that
 // turns unreadable refuses every token until fixed (fail closed).
 //
-// LogHandler adds the trace id and principal a context carries to every
-// log line written with that context. Everything here is safe for
-// concurrent use.
+// Everything here is safe for concurrent use.
 //
 // The principal travels with the work: set once at the edge, read with
 // FromContext wherever the work goes (the intent record, the transaction,

@@ -19,7 +19,15 @@ type Handler struct {
 }
 
 // New wraps h.
-func New(h slog.Handler) *Handler { return &Handler{inner: h} }
+//
+// A handler that is already one is returned as it is, so wrapping twice
+// does not write trace_id and principal twice.
+func New(h slog.Handler) *Handler {
+	if lh, ok := h.(*Handler); ok {
+		return lh
+	}
+	return &Handler{inner: h}
+}
 
 // Enabled implements slog.Handler.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
