@@ -182,11 +182,16 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 			Source: src, Requester: in.Requester, CreatedAt: now, UpdatedAt: now, DryRun: true,
 			History: []Transition{{State: StatePlanned, Reason: "dry run: " + summary(plan), At: now}}}, nil
 	}
-	dg := digest(in)
-	if rec, err := s.recs.get(ctx, in.ID); err == nil {
-		return s.duplicate(rec, dg)
-	} else if !errors.Is(err, ErrNotFound) {
+	canonical := in.Canonical()
+	dg := digestOf(canonical)
+	if found, err := s.recs.exists(ctx, in.ID); err != nil {
 		return nil, err
+	} else if found {
+		rec, err := s.recs.get(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return s.duplicate(rec, dg)
 	}
 	names, err := s.compiler.Resolve(in)
 	if err != nil {
@@ -207,7 +212,7 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 		rec.State, rec.Plan = StatePlanned, plan
 		rec.History = append(rec.History, Transition{State: StatePlanned, Reason: summary(plan), At: now})
 	}
-	inserted, err := s.recs.insert(ctx, rec)
+	inserted, err := s.recs.insert(ctx, rec, canonical)
 	if err != nil {
 		return nil, err
 	}
@@ -250,8 +255,11 @@ func (s *Service) duplicate(rec *Record, dg string) (*Record, error) {
 	return rec, nil
 }
 
-func digest(in *Intent) string {
-	sum := sha256.Sum256(in.Canonical())
+func digest(in *Intent) string { return digestOf(in.Canonical()) }
+
+// digestOf is the digest of an intent's canonical encoding.
+func digestOf(canonical []byte) string {
+	sum := sha256.Sum256(canonical)
 	return hex.EncodeToString(sum[:])
 }
 

@@ -59,16 +59,21 @@ type records struct {
 }
 
 // insert stores a new record with its first transitions. It returns
-// inserted=false, and stores nothing, when the id exists.
-func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err error) {
+// inserted=false, and stores nothing, when the id exists. body is the
+// intent's canonical encoding when the caller has it (nil: encoded here).
+func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserted bool, err error) {
 	var plan sql.NullString
+	var planJSON []byte
 	if rec.Plan != nil {
-		b, err := json.Marshal(rec.Plan)
-		if err != nil {
+		if planJSON, err = json.Marshal(rec.Plan); err != nil {
 			return false, fmt.Errorf("intent %s: encode plan: %w", rec.ID, err)
 		}
-		plan = sql.NullString{String: string(b), Valid: true}
+		plan = sql.NullString{String: string(planJSON), Valid: true}
 	}
+	if body == nil {
+		body = rec.Intent.Canonical()
+	}
+	entries := r.insertEntries(rec, planJSON)
 	var principal string
 	if rec.Source.Principal != nil {
 		b, err := json.Marshal(rec.Source.Principal)
@@ -80,7 +85,7 @@ func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err e
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO intents (id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at, principal, trace_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			rec.ID, rec.Kind, rec.State, rec.Digest, string(rec.Intent.Canonical()), rec.Source.Channel, rec.Source.Ref,
+			rec.ID, rec.Kind, rec.State, rec.Digest, string(body), rec.Source.Channel, rec.Source.Ref,
 			rec.Requester, plan, rec.Error, rec.CreatedAt.UnixNano(), rec.UpdatedAt.UnixNano(), principal, string(rec.Source.TraceID))
 		if err != nil {
 			return err
@@ -100,7 +105,7 @@ func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err e
 			}
 		}
 		inserted = true
-		return r.auditInsert(ctx, tx, rec)
+		return r.appendEntries(ctx, tx, entries)
 	})
 	if err != nil {
 		return false, fmt.Errorf("intent %s: store: %w", rec.ID, err)
@@ -116,13 +121,15 @@ func (r *records) update(ctx context.Context, id string, from, to State, reason 
 		return fmt.Errorf("%w: intent %s cannot go from %s to %s", ErrConflict, id, from, to)
 	}
 	var planJSON sql.NullString
+	var planBytes []byte
 	if plan != nil {
 		b, err := json.Marshal(plan)
 		if err != nil {
 			return fmt.Errorf("intent %s: encode plan: %w", id, err)
 		}
-		planJSON = sql.NullString{String: string(b), Valid: true}
+		planJSON, planBytes = sql.NullString{String: string(b), Valid: true}, b
 	}
+	entries := r.transitionEntries(id, from, to, reason, errText, plan, planBytes)
 	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
 		var seq int64
 		var state string
@@ -146,7 +153,7 @@ func (r *records) update(ctx context.Context, id string, from, to State, reason 
 		if err != nil {
 			return err
 		}
-		return r.auditTransition(ctx, tx, id, from, to, reason, errText, plan)
+		return r.appendEntries(ctx, tx, entries)
 	})
 	if err != nil {
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
@@ -164,6 +171,7 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 	if err != nil {
 		return fmt.Errorf("intent %s: encode plan: %w", id, err)
 	}
+	entries := r.planEntry(nil, id, plan, b)
 	return r.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE intents SET plan = ?, updated_at = ? WHERE id = ? AND state = ?`, string(b), at.UnixNano(), id, state)
 		if err != nil {
@@ -172,7 +180,7 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: intent %s is no longer %s", ErrConflict, id, state)
 		}
-		return r.auditPlan(ctx, tx, id, plan)
+		return r.appendEntries(ctx, tx, entries)
 	})
 }
 
@@ -260,6 +268,20 @@ func (r *records) history(ctx context.Context, seq int64) ([]Transition, error) 
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// exists reports whether a record with id is stored (one indexed lookup,
+// cheaper than get: submissions check it before planning).
+func (r *records) exists(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := r.db.QueryRowContext(ctx, `SELECT 1 FROM intents WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("intent %s: load: %w", id, err)
+	}
+	return true, nil
 }
 
 // get returns the record with id, with its history.

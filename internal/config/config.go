@@ -43,6 +43,7 @@ type Config struct {
 
 	Audit Audit `yaml:"audit"`
 	Txn   Txn   `yaml:"txn"`
+	Debug Debug `yaml:"debug"`
 }
 
 // Txn configures the transaction coordinator.
@@ -315,7 +316,7 @@ func (c Config) Validate() error {
 	if c.Sessions.MaxOpen < 0 {
 		errs = append(errs, fmt.Errorf("sessions.max_open: %d must not be negative (0 is unlimited)", c.Sessions.MaxOpen))
 	}
-	errs = append(errs, c.validateTrust())
+	errs = append(errs, c.validateTrust(), c.Debug.validate())
 	if c.Txn.FanOut < 0 {
 		errs = append(errs, fmt.Errorf("txn.fan_out: %d must not be negative", c.Txn.FanOut))
 	}
