@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -206,6 +207,13 @@ const recordColumns = `seq, id, kind, state, digest, body, source, source_ref, r
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRecord(row scanner) (*Record, int64, error) {
+	return scanRecordWindow(row, nil)
+}
+
+// scanRecordWindow is scanRecord decoding, when win is set, only the
+// window's devices of the stored plan (and the whole plan's totals into
+// win).
+func scanRecordWindow(row scanner, win *PlanWindow) (*Record, int64, error) {
 	var (
 		rec              Record
 		seq              int64
@@ -241,8 +249,14 @@ func scanRecord(row scanner) (*Record, int64, error) {
 	}
 	rec.Intent = in
 	if plan.Valid {
-		rec.Plan = &Plan{}
-		if err := json.Unmarshal([]byte(plan.String), rec.Plan); err != nil {
+		var err error
+		if win != nil {
+			rec.Plan, err = win.decode([]byte(plan.String))
+		} else {
+			rec.Plan = &Plan{}
+			err = json.Unmarshal([]byte(plan.String), rec.Plan)
+		}
+		if err != nil {
 			return nil, 0, fmt.Errorf("intent %s: stored plan: %w", rec.ID, err)
 		}
 	}
@@ -286,7 +300,13 @@ func (r *records) exists(ctx context.Context, id string) (bool, error) {
 
 // get returns the record with id, with its history.
 func (r *records) get(ctx context.Context, id string) (*Record, error) {
-	rec, seq, err := scanRecord(r.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM intents WHERE id = ?`, id))
+	return r.getWindow(ctx, id, nil)
+}
+
+// getWindow is get with only win's devices of the plan decoded (all
+// with win nil).
+func (r *records) getWindow(ctx context.Context, id string, win *PlanWindow) (*Record, error) {
+	rec, seq, err := scanRecordWindow(r.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM intents WHERE id = ?`, id), win)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -391,4 +411,91 @@ func (r *records) pendingIDs(ctx context.Context) ([]string, error) {
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// PlanWindow asks for part of a stored plan: the devices [Offset,
+// Offset+Limit) (sorted by name, as planned; Limit 0: none). Reading a
+// record through a window decodes only those devices' changes, so a page
+// of a plan of thousands of devices costs little more than the page;
+// DevicesTotal and ChangesTotal are set to the whole plan's counts.
+type PlanWindow struct {
+	Offset, Limit int
+
+	DevicesTotal, ChangesTotal int
+}
+
+// decode reads a stored plan's window (see PlanWindow), streaming: the
+// devices outside the window are decoded only for their change count.
+func (w *PlanWindow) decode(b []byte) (*Plan, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	p := &Plan{Devices: []DevicePlan{}}
+	w.DevicesTotal, w.ChangesTotal = 0, 0
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	for dec.More() {
+		name, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch name {
+		case "intent_id":
+			if err := dec.Decode(&p.IntentID); err != nil {
+				return nil, err
+			}
+		case "devices":
+			t, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			if t == nil {
+				continue // null: no devices
+			}
+			if t != json.Delim('[') {
+				return nil, fmt.Errorf("stored plan: devices is %v, not a list", t)
+			}
+			for i := 0; dec.More(); i++ {
+				if i >= w.Offset && i < w.Offset+w.Limit {
+					var dp DevicePlan
+					if err := dec.Decode(&dp); err != nil {
+						return nil, err
+					}
+					p.Devices = append(p.Devices, dp)
+					w.ChangesTotal += len(dp.Changes)
+				} else {
+					var count struct {
+						Changes []struct{} `json:"changes"`
+					}
+					if err := dec.Decode(&count); err != nil {
+						return nil, fmt.Errorf("device plan %d: %w", i, err)
+					}
+					w.ChangesTotal += len(count.Changes)
+				}
+				w.DevicesTotal++
+			}
+			if err := expectDelim(dec, ']'); err != nil {
+				return nil, err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t != d {
+		return fmt.Errorf("stored plan: %v where %v was expected", t, d)
+	}
+	return nil
 }

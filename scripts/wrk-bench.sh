@@ -22,6 +22,17 @@ NETAGENT_DATA_DIR=$WORK/data NETAGENT_LISTEN=$addr NETAGENT_DEBUG_PPROF_LISTEN=$
   "$WORK/netagent" serve >"$WORK/serve.log" 2>&1 & agent=$!
 for _ in $(seq 1 300); do [ -s "$WORK/data/admin.token" ] && curl -sf -o /dev/null "http://$addr/healthz" && break; sleep 0.1; done
 AUTH="Authorization: Bearer $(tr -d '\n' <"$WORK/data/admin.token")"
+TCK=$(getconf CLK_TCK)
+ticks() { awk '{print $14+$15}' "/proc/$agent/stat"; }
+run() { # NAME WRK-ARGS...: wrk's figures, then the agent's CPU per request
+  local name=$1 t0 t1 out n; shift
+  t0=$(ticks)
+  out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "$AUTH" "$@")
+  t1=$(ticks)
+  echo "$out" | grep -E "Requests/sec|50%|99%|Non-2xx"
+  n=$(echo "$out" | awk '/requests in/{print $1}')
+  echo "  agent CPU: $(( (t1 - t0) * 1000000 / TCK / (n > 0 ? n : 1) )) us per request ($(( (t1 - t0) * 100 / TCK / SECS ))% of one core over the run)"
+}
 prof=""
 profile() { # NAME: CPU profile of the agent over the run, in the background
   prof=""
@@ -32,11 +43,11 @@ profile() { # NAME: CPU profile of the agent over the run, in the background
 profiled() { [ -z "$prof" ] || wait "$prof" || true; }
 echo "== dry-run plans, $CONNS connections, ${SECS}s"
 profile plan
-wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "$AUTH" -s "$ROOT/scripts/wrk/plan.lua" "http://$addr/v1/intents:plan" | grep -E "Requests/sec|50%|99%|Non-2xx"
+run plan -s "$ROOT/scripts/wrk/plan.lua" "http://$addr/v1/intents:plan"
 profiled
 echo "== durable submits, $CONNS connections, ${SECS}s"
 profile submit
-ACKED=$WORK/acked wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "$AUTH" -s "$ROOT/scripts/wrk/submit.lua" "http://$addr/v1/intents" | grep -E "Requests/sec|50%|99%|Non-2xx"
+ACKED=$WORK/acked run submit -s "$ROOT/scripts/wrk/submit.lua" "http://$addr/v1/intents"
 profiled
 kill -9 "$agent"; wait "$agent" 2>/dev/null || true; agent=""
 cat "$WORK"/acked-* > "$WORK/acked.txt"
