@@ -3,6 +3,8 @@ package intent
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,8 +42,9 @@ func NextConfigVersion() uint64 { return versionClock.Add(1) }
 // stillValid reports whether plan, computed for in on names, can be
 // executed as is: every device is a VersionedDevice whose version is the
 // one the plan was computed against, and a fresh read of the part of its
-// configuration the intent concerns (its query scope, not the whole
-// configuration) still finds what the plan was computed from. The fresh
+// configuration the intent concerns (the nodes its configuration consists
+// of, DevicePlan.Holds; else its query scope) still finds what the plan
+// was computed from. The fresh
 // read is what sees a change made on the device out of band between
 // accept and apply: the cache would answer from its last read for up to
 // its TTL (a read that differs also gives the device a new version).
@@ -69,12 +72,30 @@ func (c *Compiler) stillValid(ctx context.Context, plan *Plan, in *Intent, names
 			if !ok || vd.ConfigVersion() != dp.Version {
 				return errStale
 			}
-			cur, ver, err := vd.QueryVersion(fresh, scope)
+			if len(dp.Holds) == 0 {
+				cur, ver, err := vd.QueryVersion(fresh, scope)
+				if err != nil {
+					return err
+				}
+				if ver != dp.Version || !cur.Equal(dp.Before) {
+					return errStale
+				}
+				return nil
+			}
+			// Only the nodes the intent's configuration consists of: a
+			// static route's, not the whole configuration its planning
+			// read (validation needs all of it; staleness only these).
+			cur, ver, err := vd.QueryVersion(fresh, dp.Holds)
 			if err != nil {
 				return err
 			}
-			if ver != dp.Version || !cur.Equal(dp.Before) {
+			if ver != dp.Version {
 				return errStale
+			}
+			for _, h := range dp.Holds {
+				if leavesText(cur.Subtree(h)) != leavesText(dp.Before.Subtree(h)) {
+					return errStale
+				}
 			}
 			return nil
 		})
@@ -84,3 +105,12 @@ func (c *Compiler) stillValid(ctx context.Context, plan *Plan, in *Intent, names
 
 // errStale stops stillValid at the first device whose plan is out of date.
 var errStale = errors.New("intent: plan out of date")
+
+// leavesText renders leaves for comparison (path = value, one a line).
+func leavesText(ls []yang.Leaf) string {
+	var b strings.Builder
+	for _, l := range ls {
+		fmt.Fprintf(&b, "%s = %v\n", l.Path, l.Value)
+	}
+	return b.String()
+}

@@ -17,10 +17,10 @@
 // changes the agent sees elsewhere. Plans state the version they were
 // computed against, and the intent worker executes the accept-time plan
 // while the version holds. Dry runs may miss an out-of-band change nobody
-// reported for up to one TTL; applying does not: the worker reads the
-// intent's subtree of every targeted device afresh (intent.WithFreshReads)
-// right before it applies, and a read that differs gives a new version and
-// a new plan.
+// reported for up to one TTL; applying does not: the worker reads afresh
+// (intent.WithFreshReads), right before it applies, the nodes the
+// intent's configuration consists of on every targeted device, and a
+// read that differs from what the plan was computed from gives a new plan.
 //
 // A Fleet is safe for concurrent use; the pool owns the device sessions
 // and closes them.
