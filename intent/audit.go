@@ -20,8 +20,14 @@ type Auditor interface {
 	Append(ctx context.Context, tx *sql.Tx, e audit.Entry) (audit.Entry, error)
 }
 
-// auditInsert records a new intent (and its first plan) in tx.
-func (r *records) auditInsert(ctx context.Context, tx *sql.Tx, rec *Record) error {
+// The audit entries of a stored step are built before its store
+// transaction (encoding details, digesting configurations) and only
+// appended inside it: the store's one writer runs every transaction, so
+// what it does per write bounds the intake rate.
+
+// insertEntries are the entries of a new intent (and its first plan).
+// planJSON is the plan as stored (encoded once for the row and the entry).
+func (r *records) insertEntries(rec *Record, planJSON []byte) []audit.Entry {
 	if r.audit == nil {
 		return nil
 	}
@@ -29,17 +35,15 @@ func (r *records) auditInsert(ctx context.Context, tx *sql.Tx, rec *Record) erro
 	if len(rec.History) > 0 {
 		reason = rec.History[0].Reason
 	}
-	_, err := r.audit.Append(ctx, tx, audit.Entry{Action: audit.ActionIntentAccepted, Intent: rec.ID, Time: rec.CreatedAt,
+	es := []audit.Entry{{Action: audit.ActionIntentAccepted, Intent: rec.ID, Time: rec.CreatedAt,
 		Detail: audit.Detail(map[string]any{"kind": rec.Kind, "state": rec.State, "source": rec.Source,
-			"requester": rec.Requester, "digest": rec.Digest, "reason": reason})})
-	if err != nil {
-		return err
-	}
-	return r.auditPlan(ctx, tx, rec.ID, rec.Plan)
+			"requester": rec.Requester, "digest": rec.Digest, "reason": reason})}}
+	return r.planEntry(es, rec.ID, rec.Plan, planJSON)
 }
 
-// auditTransition records a lifecycle step (and the plan stored with it).
-func (r *records) auditTransition(ctx context.Context, tx *sql.Tx, id string, from, to State, reason, errText string, plan *Plan) error {
+// transitionEntries are the entries of a lifecycle step (and the plan
+// stored with it).
+func (r *records) transitionEntries(id string, from, to State, reason, errText string, plan *Plan, planJSON []byte) []audit.Entry {
 	if r.audit == nil {
 		return nil
 	}
@@ -47,17 +51,16 @@ func (r *records) auditTransition(ctx context.Context, tx *sql.Tx, id string, fr
 	if errText != "" {
 		d["error"] = errText
 	}
-	if _, err := r.audit.Append(ctx, tx, audit.Entry{Action: audit.ActionIntentState, Intent: id, Detail: audit.Detail(d)}); err != nil {
-		return err
-	}
-	return r.auditPlan(ctx, tx, id, plan)
+	es := []audit.Entry{{Action: audit.ActionIntentState, Intent: id, Detail: audit.Detail(d)}}
+	return r.planEntry(es, id, plan, planJSON)
 }
 
-// auditPlan records a stored plan: per device, the change count and the
-// digest of the configuration it was computed from.
-func (r *records) auditPlan(ctx context.Context, tx *sql.Tx, id string, plan *Plan) error {
+// planEntry appends to es the entry of a stored plan: per device, the
+// change count and the digest of the configuration it was computed from.
+// planJSON is the plan as stored; nil encodes it here.
+func (r *records) planEntry(es []audit.Entry, id string, plan *Plan, planJSON []byte) []audit.Entry {
 	if r.audit == nil || plan == nil {
-		return nil
+		return es
 	}
 	type dev struct {
 		Device  string `json:"device"`
@@ -68,12 +71,23 @@ func (r *records) auditPlan(ctx context.Context, tx *sql.Tx, id string, plan *Pl
 	for _, d := range plan.Devices {
 		devs = append(devs, dev{Device: d.Device, Changes: len(d.Changes), Before: ConfigDigest(d.Before)})
 	}
-	b, _ := json.Marshal(plan)
-	sum := sha256.Sum256(b)
-	_, err := r.audit.Append(ctx, tx, audit.Entry{Action: audit.ActionIntentPlanned, Intent: id,
+	if planJSON == nil {
+		planJSON, _ = json.Marshal(plan)
+	}
+	sum := sha256.Sum256(planJSON)
+	return append(es, audit.Entry{Action: audit.ActionIntentPlanned, Intent: id,
 		Detail: audit.Detail(map[string]any{"summary": summary(plan), "changes": plan.Len(), "devices": devs,
 			"digest": "sha256:" + hex.EncodeToString(sum[:])})})
-	return err
+}
+
+// appendEntries appends es, in order, in tx.
+func (r *records) appendEntries(ctx context.Context, tx *sql.Tx, es []audit.Entry) error {
+	for _, e := range es {
+		if _, err := r.audit.Append(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ConfigDigest is the digest of a device configuration in audit entries:

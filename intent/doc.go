@@ -53,8 +53,12 @@
 // applies it under the devices' locks. One plan per intent: the plan
 // computed at accept time is the one executed while every device's
 // configuration version (VersionedDevice; each DevicePlan states the one
-// it was computed against) is unchanged, and is computed again only when
-// a device changed in between, or after a restart. States:
+// it was computed against) is unchanged and a fresh read, just before
+// applying, of the part of each device's configuration the intent
+// concerns still finds what the plan was computed from (so a change made
+// out of band between accept and apply is seen, whatever a cache holds);
+// it is computed again, from fresh reads, only when a device changed in
+// between, or after a restart. States:
 // accepted, planned, applying, applied, failed, rolled-back; then assured,
 // drifted, breached (set by assurance through Transition; Reconcile
 // re-applies a drifted intent); and withdrawing, withdrawn (Withdraw

@@ -182,15 +182,24 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 			Source: src, Requester: in.Requester, CreatedAt: now, UpdatedAt: now, DryRun: true,
 			History: []Transition{{State: StatePlanned, Reason: "dry run: " + summary(plan), At: now}}}, nil
 	}
-	dg := digest(in)
-	if rec, err := s.recs.get(ctx, in.ID); err == nil {
-		return s.duplicate(rec, dg)
-	} else if !errors.Is(err, ErrNotFound) {
+	canonical := in.Canonical()
+	dg := digestOf(canonical)
+	// A resubmission (Kafka's at-least-once delivery, a client's retry)
+	// is found by the insert, which stores nothing when the id exists: the
+	// common case, a new id, pays no lookup before it. A refusal is
+	// checked against the store first, so that a stored intent is
+	// answered as stored even if it would not plan today.
+	refused := func(err error) (*Record, error) {
+		if found, ferr := s.recs.exists(ctx, in.ID); ferr == nil && found {
+			if rec, gerr := s.recs.get(ctx, in.ID); gerr == nil {
+				return s.duplicate(rec, dg)
+			}
+		}
 		return nil, err
 	}
 	names, err := s.compiler.Resolve(in)
 	if err != nil {
-		return nil, err
+		return refused(err)
 	}
 	now := s.now().UTC()
 	rec := &Record{ID: in.ID, Kind: in.Kind, State: StateAccepted, Intent: in, Digest: dg, Source: src,
@@ -200,19 +209,20 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 	var ie *InvalidError
 	switch {
 	case errors.As(perr, &ie):
-		return nil, perr
+		return refused(perr)
 	case perr != nil:
 		rec.History[0].Reason += "; planning deferred: " + perr.Error()
 	default:
 		rec.State, rec.Plan = StatePlanned, plan
 		rec.History = append(rec.History, Transition{State: StatePlanned, Reason: summary(plan), At: now})
 	}
-	inserted, err := s.recs.insert(ctx, rec)
+	inserted, err := s.recs.insert(ctx, rec, canonical)
 	if err != nil {
 		return nil, err
 	}
 	if !inserted {
-		// Another submission of the same id won the race.
+		// The id is stored already (resubmitted, or another submission
+		// of it won the race).
 		existing, err := s.recs.get(ctx, in.ID)
 		if err != nil {
 			return nil, err
@@ -250,8 +260,11 @@ func (s *Service) duplicate(rec *Record, dg string) (*Record, error) {
 	return rec, nil
 }
 
-func digest(in *Intent) string {
-	sum := sha256.Sum256(in.Canonical())
+func digest(in *Intent) string { return digestOf(in.Canonical()) }
+
+// digestOf is the digest of an intent's canonical encoding.
+func digestOf(canonical []byte) string {
+	sum := sha256.Sum256(canonical)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -277,6 +290,22 @@ func summary(p *Plan) string {
 // runs transactions, the record links the latest one.
 func (s *Service) Get(ctx context.Context, id string) (*Record, error) {
 	rec, err := s.recs.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := s.exec.(TxnLinker); ok {
+		if rec.Txn, err = l.TxnOf(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return rec, nil
+}
+
+// GetWindow is Get with only win's devices of the plan (see PlanWindow);
+// win's totals are set to the whole plan's. Big records stay cheap to
+// show a page of.
+func (s *Service) GetWindow(ctx context.Context, id string, win *PlanWindow) (*Record, error) {
+	rec, err := s.recs.getWindow(ctx, id, win)
 	if err != nil {
 		return nil, err
 	}
@@ -657,13 +686,20 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 	defer unlock()
 
 	// One plan per intent: the one computed at accept time runs unless a
-	// device's configuration version moved since (or after a restart, when
-	// only the stored plan is left, without the configuration it was
-	// computed from).
+	// device's configuration moved since: its version moved (our own
+	// writes, a change seen), or a fresh read of what the intent concerns
+	// differs from what the plan was computed from (a change made out of
+	// band, which the configuration cache may not have seen yet). After a
+	// restart only the stored plan is left, without the configuration it
+	// was computed from: planned again. A plan computed here reads the
+	// devices, not the cache.
 	plan := s.takePlanned(rec.ID)
-	reused := plan != nil && rec.State == StatePlanned && s.compiler.stillValid(ctx, plan, names)
+	reused := plan != nil && rec.State == StatePlanned && s.compiler.stillValid(ctx, plan, in, names)
 	if !reused {
-		plan, err = s.compiler.CompileFor(ctx, in, names)
+		if plan != nil {
+			s.log.InfoContext(ctx, "intent planned again: a device changed since it was accepted", "id", rec.ID)
+		}
+		plan, err = s.compiler.CompileFor(WithFreshReads(ctx), in, names)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -63,16 +64,21 @@ type records struct {
 }
 
 // insert stores a new record with its first transitions. It returns
-// inserted=false, and stores nothing, when the id exists.
-func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err error) {
+// inserted=false, and stores nothing, when the id exists. body is the
+// intent's canonical encoding when the caller has it (nil: encoded here).
+func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserted bool, err error) {
 	var plan sql.NullString
+	var planJSON []byte
 	if rec.Plan != nil {
-		b, err := json.Marshal(rec.Plan)
-		if err != nil {
+		if planJSON, err = json.Marshal(rec.Plan); err != nil {
 			return false, fmt.Errorf("intent %s: encode plan: %w", rec.ID, err)
 		}
-		plan = sql.NullString{String: string(b), Valid: true}
+		plan = sql.NullString{String: string(planJSON), Valid: true}
 	}
+	if body == nil {
+		body = rec.Intent.Canonical()
+	}
+	entries := r.insertEntries(rec, planJSON)
 	var principal string
 	if rec.Source.Principal != nil {
 		b, err := json.Marshal(rec.Source.Principal)
@@ -84,7 +90,7 @@ func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err e
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO intents (id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at, principal, trace_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			rec.ID, rec.Kind, rec.State, rec.Digest, string(rec.Intent.Canonical()), rec.Source.Channel, rec.Source.Ref,
+			rec.ID, rec.Kind, rec.State, rec.Digest, string(body), rec.Source.Channel, rec.Source.Ref,
 			rec.Requester, plan, rec.Error, rec.CreatedAt.UnixNano(), rec.UpdatedAt.UnixNano(), principal, string(rec.Source.TraceID))
 		if err != nil {
 			return err
@@ -104,7 +110,7 @@ func (r *records) insert(ctx context.Context, rec *Record) (inserted bool, err e
 			}
 		}
 		inserted = true
-		return r.auditInsert(ctx, tx, rec)
+		return r.appendEntries(ctx, tx, entries)
 	})
 	if err != nil {
 		return false, fmt.Errorf("intent %s: store: %w", rec.ID, err)
@@ -120,13 +126,15 @@ func (r *records) update(ctx context.Context, id string, from, to State, reason 
 		return fmt.Errorf("%w: intent %s cannot go from %s to %s", ErrConflict, id, from, to)
 	}
 	var planJSON sql.NullString
+	var planBytes []byte
 	if plan != nil {
 		b, err := json.Marshal(plan)
 		if err != nil {
 			return fmt.Errorf("intent %s: encode plan: %w", id, err)
 		}
-		planJSON = sql.NullString{String: string(b), Valid: true}
+		planJSON, planBytes = sql.NullString{String: string(b), Valid: true}, b
 	}
+	entries := r.transitionEntries(id, from, to, reason, errText, plan, planBytes)
 	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
 		var seq int64
 		var state string
@@ -151,7 +159,7 @@ func (r *records) update(ctx context.Context, id string, from, to State, reason 
 		if err != nil {
 			return err
 		}
-		return r.auditTransition(ctx, tx, id, from, to, reason, errText, plan)
+		return r.appendEntries(ctx, tx, entries)
 	})
 	if err != nil {
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
@@ -169,6 +177,7 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 	if err != nil {
 		return fmt.Errorf("intent %s: encode plan: %w", id, err)
 	}
+	entries := r.planEntry(nil, id, plan, b)
 	return r.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE intents SET plan = ?, updated_at = ? WHERE id = ? AND state = ?`, string(b), at.UnixNano(), id, state)
 		if err != nil {
@@ -177,7 +186,7 @@ func (r *records) setPlan(ctx context.Context, id string, state State, plan *Pla
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: intent %s is no longer %s", ErrConflict, id, state)
 		}
-		return r.auditPlan(ctx, tx, id, plan)
+		return r.appendEntries(ctx, tx, entries)
 	})
 }
 
@@ -203,6 +212,13 @@ const recordColumns = `seq, id, kind, state, digest, body, source, source_ref, r
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRecord(row scanner) (*Record, int64, error) {
+	return scanRecordWindow(row, nil)
+}
+
+// scanRecordWindow is scanRecord decoding, when win is set, only the
+// window's devices of the stored plan (and the whole plan's totals into
+// win).
+func scanRecordWindow(row scanner, win *PlanWindow) (*Record, int64, error) {
 	var (
 		rec              Record
 		seq              int64
@@ -238,8 +254,14 @@ func scanRecord(row scanner) (*Record, int64, error) {
 	}
 	rec.Intent = in
 	if plan.Valid {
-		rec.Plan = &Plan{}
-		if err := json.Unmarshal([]byte(plan.String), rec.Plan); err != nil {
+		var err error
+		if win != nil {
+			rec.Plan, err = win.decode([]byte(plan.String))
+		} else {
+			rec.Plan = &Plan{}
+			err = json.Unmarshal([]byte(plan.String), rec.Plan)
+		}
+		if err != nil {
 			return nil, 0, fmt.Errorf("intent %s: stored plan: %w", rec.ID, err)
 		}
 	}
@@ -285,9 +307,29 @@ func actorOf(ctx context.Context) (principal, traceID string) {
 	return principal, string(trace.IDFrom(ctx))
 }
 
+// exists reports whether a record with id is stored (one indexed lookup,
+// cheaper than get: submissions check it before planning).
+func (r *records) exists(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := r.db.QueryRowContext(ctx, `SELECT 1 FROM intents WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("intent %s: load: %w", id, err)
+	}
+	return true, nil
+}
+
 // get returns the record with id, with its history.
 func (r *records) get(ctx context.Context, id string) (*Record, error) {
-	rec, seq, err := scanRecord(r.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM intents WHERE id = ?`, id))
+	return r.getWindow(ctx, id, nil)
+}
+
+// getWindow is get with only win's devices of the plan decoded (all
+// with win nil).
+func (r *records) getWindow(ctx context.Context, id string, win *PlanWindow) (*Record, error) {
+	rec, seq, err := scanRecordWindow(r.db.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM intents WHERE id = ?`, id), win)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -392,4 +434,91 @@ func (r *records) pendingIDs(ctx context.Context) ([]string, error) {
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// PlanWindow asks for part of a stored plan: the devices [Offset,
+// Offset+Limit) (sorted by name, as planned; Limit 0: none). Reading a
+// record through a window decodes only those devices' changes, so a page
+// of a plan of thousands of devices costs little more than the page;
+// DevicesTotal and ChangesTotal are set to the whole plan's counts.
+type PlanWindow struct {
+	Offset, Limit int
+
+	DevicesTotal, ChangesTotal int
+}
+
+// decode reads a stored plan's window (see PlanWindow), streaming: the
+// devices outside the window are decoded only for their change count.
+func (w *PlanWindow) decode(b []byte) (*Plan, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	p := &Plan{Devices: []DevicePlan{}}
+	w.DevicesTotal, w.ChangesTotal = 0, 0
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	for dec.More() {
+		name, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch name {
+		case "intent_id":
+			if err := dec.Decode(&p.IntentID); err != nil {
+				return nil, err
+			}
+		case "devices":
+			t, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			if t == nil {
+				continue // null: no devices
+			}
+			if t != json.Delim('[') {
+				return nil, fmt.Errorf("stored plan: devices is %v, not a list", t)
+			}
+			for i := 0; dec.More(); i++ {
+				if i >= w.Offset && i < w.Offset+w.Limit {
+					var dp DevicePlan
+					if err := dec.Decode(&dp); err != nil {
+						return nil, err
+					}
+					p.Devices = append(p.Devices, dp)
+					w.ChangesTotal += len(dp.Changes)
+				} else {
+					var count struct {
+						Changes []struct{} `json:"changes"`
+					}
+					if err := dec.Decode(&count); err != nil {
+						return nil, fmt.Errorf("device plan %d: %w", i, err)
+					}
+					w.ChangesTotal += len(count.Changes)
+				}
+				w.DevicesTotal++
+			}
+			if err := expectDelim(dec, ']'); err != nil {
+				return nil, err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t != d {
+		return fmt.Errorf("stored plan: %v where %v was expected", t, d)
+	}
+	return nil
 }

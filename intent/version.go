@@ -2,8 +2,13 @@ package intent
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/netagent/netagent/yang"
 )
@@ -34,25 +39,78 @@ func init() { versionClock.Store(uint64(time.Now().UnixNano())) }
 // every one returned before in this process.
 func NextConfigVersion() uint64 { return versionClock.Add(1) }
 
-// stillValid reports whether plan, computed for names, can be executed
-// as is: every device is a VersionedDevice whose version is the one the
-// plan was computed against.
-func (c *Compiler) stillValid(ctx context.Context, plan *Plan, names []string) bool {
+// stillValid reports whether plan, computed for in on names, can be
+// executed as is: every device is a VersionedDevice whose version is the
+// one the plan was computed against, and a fresh read of the part of its
+// configuration the intent concerns (the nodes its configuration consists
+// of, DevicePlan.Holds; else its query scope) still finds what the plan
+// was computed from. The fresh
+// read is what sees a change made on the device out of band between
+// accept and apply: the cache would answer from its last read for up to
+// its TTL (a read that differs also gives the device a new version).
+// Devices are read 16 at a time.
+func (c *Compiler) stillValid(ctx context.Context, plan *Plan, in *Intent, names []string) bool {
 	if plan == nil || len(plan.Devices) != len(names) {
 		return false
 	}
 	for i, dp := range plan.Devices {
-		if dp.Device != names[i] || dp.Version == 0 {
-			return false
-		}
-		dev, err := c.Devices.Device(ctx, dp.Device)
-		if err != nil {
-			return false
-		}
-		vd, ok := dev.(VersionedDevice)
-		if !ok || vd.ConfigVersion() != dp.Version {
+		if dp.Device != names[i] || dp.Version == 0 || dp.Before == nil {
 			return false
 		}
 	}
-	return true
+	scope := queryScope(in)
+	fresh := WithFreshReads(ctx)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for _, dp := range plan.Devices {
+		g.Go(func() error {
+			dev, err := c.Devices.Device(gctx, dp.Device)
+			if err != nil {
+				return err
+			}
+			vd, ok := dev.(VersionedDevice)
+			if !ok || vd.ConfigVersion() != dp.Version {
+				return errStale
+			}
+			if len(dp.Holds) == 0 {
+				cur, ver, err := vd.QueryVersion(fresh, scope)
+				if err != nil {
+					return err
+				}
+				if ver != dp.Version || !cur.Equal(dp.Before) {
+					return errStale
+				}
+				return nil
+			}
+			// Only the nodes the intent's configuration consists of: a
+			// static route's, not the whole configuration its planning
+			// read (validation needs all of it; staleness only these).
+			cur, ver, err := vd.QueryVersion(fresh, dp.Holds)
+			if err != nil {
+				return err
+			}
+			if ver != dp.Version {
+				return errStale
+			}
+			for _, h := range dp.Holds {
+				if leavesText(cur.Subtree(h)) != leavesText(dp.Before.Subtree(h)) {
+					return errStale
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait() == nil
+}
+
+// errStale stops stillValid at the first device whose plan is out of date.
+var errStale = errors.New("intent: plan out of date")
+
+// leavesText renders leaves for comparison (path = value, one a line).
+func leavesText(ls []yang.Leaf) string {
+	var b strings.Builder
+	for _, l := range ls {
+		fmt.Fprintf(&b, "%s = %v\n", l.Path, l.Value)
+	}
+	return b.String()
 }

@@ -6,7 +6,8 @@
 #   - one static-route intent to every leaf, submitted and applied (warm),
 #     wall time and time per device.
 # Defaults to 100 and 1000 devices. Everything listens on 127.0.0.1 and is
-# stopped on exit. Needs curl, bc and python3.
+# stopped on exit. Requests carry the admin token the agent creates in its
+# data directory. Needs curl, bc and python3.
 set -euo pipefail
 
 NODES=("$@")
@@ -27,17 +28,17 @@ cpu() { # PID SECONDS -> % of one core
 rss() { awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$1/status"; }
 plan_all() { # ADDR: a dry run per role opens a session on every device
   for r in leaf spine super-spine; do
-    curl -sf -o /dev/null -X POST "$1/v1/intents:plan" -H 'Content-Type: application/json' \
+    curl -sf -o /dev/null -X POST "$1/v1/intents:plan" -H "$AUTH" -H 'Content-Type: application/json' \
       -d '{"kind":"static-route","targets":{"selector":{"role":"'"$r"'"}},"spec":{"prefix":"198.51.100.0/24","next_hops":[{"next_hop":"192.0.2.1"}]}}'
   done
 }
 apply() { # ADDR ID HOP -> seconds until applied
   local t0 t1 st
   t0=$(date +%s.%N)
-  curl -sf -o /dev/null -X POST "$1/v1/intents" -H 'Content-Type: application/json' \
+  curl -sf -o /dev/null -X POST "$1/v1/intents" -H "$AUTH" -H 'Content-Type: application/json' \
     -d '{"id":"'"$2"'","kind":"static-route","targets":{"selector":{"role":"leaf"}},"spec":{"prefix":"198.51.100.0/24","next_hops":[{"next_hop":"'"$3"'"}]}}'
   for _ in $(seq 1 6000); do
-    st=$(curl -s "$1/v1/intents/$2" | python3 -c 'import sys,json; print(json.load(sys.stdin).get("state"))' 2>/dev/null || true)
+    st=$(curl -s -H "$AUTH" "$1/v1/intents/$2" | python3 -c 'import sys,json; print(json.load(sys.stdin).get("state"))' 2>/dev/null || true)
     case $st in applied|failed|rolled-back) break;; esac
     sleep 0.05
   done
@@ -55,7 +56,8 @@ for n in "${NODES[@]}"; do
   for _ in $(seq 1 300); do [ -f "$dir/clab-gen$n/netagent-inventory.yml" ] && grep -q "Ctrl-C" "$dir/lab.log" && break; sleep 0.1; done
   port=$((port+1)); addr=127.0.0.1:$port
   NETAGENT_DATA_DIR=$dir/data NETAGENT_LISTEN=$addr "$BIN" serve --inventory "$dir/clab-gen$n/netagent-inventory.yml" >"$dir/serve.log" 2>&1 & agent=$!; PIDS+=($agent)
-  for _ in $(seq 1 300); do curl -sf -o /dev/null "http://$addr/v1/schemas/interface" && break; sleep 0.1; done
+  for _ in $(seq 1 300); do [ -s "$dir/data/admin.token" ] && curl -sf -o /dev/null "http://$addr/healthz" && break; sleep 0.1; done
+  AUTH="Authorization: Bearer $(tr -d '\n' <"$dir/data/admin.token")"
   plan_all "http://$addr"
   sleep 3
   idle=$(cpu "$agent" 30)

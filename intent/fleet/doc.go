@@ -16,8 +16,11 @@
 // the device changed gives a new version; Invalidate is for out-of-band
 // changes the agent sees elsewhere. Plans state the version they were
 // computed against, and the intent worker executes the accept-time plan
-// while the version holds. An out-of-band change nobody reported is seen at
-// the latest one TTL later.
+// while the version holds. Dry runs may miss an out-of-band change nobody
+// reported for up to one TTL; applying does not: the worker reads afresh
+// (intent.WithFreshReads), right before it applies, the nodes the
+// intent's configuration consists of on every targeted device, and a
+// read that differs from what the plan was computed from gives a new plan.
 //
 // A Fleet is safe for concurrent use; the pool owns the device sessions
 // and closes them.

@@ -154,17 +154,17 @@ func (h *Handler) plan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
-	off, err := devicesParam(r)
+	win, err := devicesParam(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	rec, err := h.svc.Get(r.Context(), r.PathValue("id"))
+	rec, err := h.svc.GetWindow(r.Context(), r.PathValue("id"), win)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, view(rec, off, DevicePage))
+	writeJSON(w, http.StatusOK, windowView(rec, win))
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {

@@ -9,8 +9,14 @@ import (
 )
 
 // DevicePage is how many devices' plans GET /v1/intents/{id} returns at
-// once; ?devices=N returns the page starting at device N (sorted by name).
-const DevicePage = 100
+// once by default; ?devices=N returns the page starting at device N
+// (sorted by name), ?devices_limit=K pages of K (1 to MaxDevicePage).
+// Only the page's device plans are decoded from the store: a record of
+// thousands of devices answers in about the time of its page.
+const DevicePage = 20
+
+// MaxDevicePage bounds ?devices_limit=.
+const MaxDevicePage = 1000
 
 // recordView is a record as the REST API shows it: the plan replaced by
 // a planView (a page of its devices, or in lists none, with totals), so a
@@ -52,16 +58,45 @@ func view(rec *intent.Record, offset, limit int) recordView {
 	return v
 }
 
-// devicesParam reads ?devices= (a device index, default 0).
-func devicesParam(r *http.Request) (int, error) {
-	s := r.URL.Query().Get("devices")
-	if s == "" {
-		return 0, nil
+// windowView shows a record read through win (its plan holds only the
+// window's devices) with the whole plan's totals.
+func windowView(rec *intent.Record, win *intent.PlanWindow) recordView {
+	v := recordView{Record: rec}
+	p := rec.Plan
+	if p == nil {
+		return v
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, &intent.InvalidError{Stage: intent.StageSyntax, Problems: []intent.Problem{{Pointer: "",
-			Reason: fmt.Sprintf("devices %q must be a device index (0 or more): the first device of the page", s)}}}
+	pv := &planView{IntentID: p.IntentID, DevicesTotal: win.DevicesTotal, ChangesTotal: win.ChangesTotal, DevicesOffset: win.Offset}
+	if len(p.Devices) > 0 {
+		pv.Devices = p.Devices
 	}
-	return n, nil
+	if end := win.Offset + len(p.Devices); len(p.Devices) > 0 && end < win.DevicesTotal {
+		pv.NextDevices = &end
+	}
+	v.Plan = pv
+	return v
+}
+
+// devicesParam reads ?devices= (a device index, default 0) and
+// ?devices_limit= (the page size, default DevicePage).
+func devicesParam(r *http.Request) (*intent.PlanWindow, error) {
+	win := &intent.PlanWindow{Limit: DevicePage}
+	q := r.URL.Query()
+	if s := q.Get("devices"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, &intent.InvalidError{Stage: intent.StageSyntax, Problems: []intent.Problem{{Pointer: "",
+				Reason: fmt.Sprintf("devices %q must be a device index (0 or more): the first device of the page", s)}}}
+		}
+		win.Offset = n
+	}
+	if s := q.Get("devices_limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxDevicePage {
+			return nil, &intent.InvalidError{Stage: intent.StageSyntax, Problems: []intent.Problem{{Pointer: "",
+				Reason: fmt.Sprintf("devices_limit %q must be a whole number from 1 to %d: the devices of the page", s, MaxDevicePage)}}}
+		}
+		win.Limit = n
+	}
+	return win, nil
 }

@@ -17,8 +17,8 @@ import (
 )
 
 // TestBigRecordPages: a record of 250 devices comes back with a page of
-// 100 device plans and the totals; ?devices= pages on; lists carry only
-// the totals.
+// 20 device plans and the totals; ?devices= pages on, ?devices_limit=
+// sizes the page; lists carry only the totals.
 func TestBigRecordPages(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{Synchronous: "NORMAL"})
@@ -69,7 +69,8 @@ func TestBigRecordPages(t *testing.T) {
 		query     string
 		n, offset int
 		next      int // -1: none
-	}{{"", 100, 0, 100}, {"?devices=100", 100, 100, 200}, {"?devices=200", 50, 200, -1}, {"?devices=900", 0, 900, -1}} {
+	}{{"", 20, 0, 20}, {"?devices=20", 20, 20, 40}, {"?devices=100&devices_limit=100", 100, 100, 200},
+		{"?devices=200&devices_limit=100", 50, 200, -1}, {"?devices_limit=1000", 250, 0, -1}, {"?devices=900", 0, 900, -1}} {
 		var rec struct{ Plan plan }
 		if code := get("/v1/intents/big"+tc.query, &rec); code != http.StatusOK {
 			t.Fatalf("%s: status %d", tc.query, code)
@@ -84,8 +85,10 @@ func TestBigRecordPages(t *testing.T) {
 				tc.query, len(p.Devices), p.DevicesOffset, next, p.DevicesTotal, p.ChangesTotal, tc.n, tc.offset, tc.next)
 		}
 	}
-	if code := get("/v1/intents/big?devices=x", &struct{}{}); code == http.StatusOK {
-		t.Error("?devices=x accepted")
+	for _, q := range []string{"?devices=x", "?devices=-1", "?devices_limit=0", "?devices_limit=1001", "?devices_limit=x"} {
+		if code := get("/v1/intents/big"+q, &struct{}{}); code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", q, code)
+		}
 	}
 	var list struct{ Records []struct{ Plan plan } }
 	if code := get("/v1/intents", &list); code != http.StatusOK || len(list.Records) != 1 {

@@ -150,6 +150,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	// no new intent is planned before it.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.serve(gctx) })
+	g.Go(func() error { return a.servePprof(gctx) })
 	if a.trust.peerMux != nil {
 		g.Go(func() error { return a.servePeer(gctx) })
 	}

@@ -45,6 +45,7 @@ type Config struct {
 	Txn   Txn   `yaml:"txn"`
 	// Peers are the other agents owning devices of the inventory.
 	Peers []PeerAgent `yaml:"peers"`
+	Debug Debug       `yaml:"debug"`
 }
 
 // Txn configures the transaction coordinator.
@@ -332,7 +333,7 @@ func (c Config) Validate() error {
 	if c.Sessions.MaxOpen < 0 {
 		errs = append(errs, fmt.Errorf("sessions.max_open: %d must not be negative (0 is unlimited)", c.Sessions.MaxOpen))
 	}
-	errs = append(errs, c.validateTrust(), c.validatePeers())
+	errs = append(errs, c.validateTrust(), c.validatePeers(), c.Debug.validate())
 	if c.Txn.FanOut < 0 {
 		errs = append(errs, fmt.Errorf("txn.fan_out: %d must not be negative", c.Txn.FanOut))
 	}

@@ -15,9 +15,15 @@
 // row that records it: it is applied exactly once or not at all.
 //
 // Writes go through one writer goroutine (Tx): every write waiting when the
-// writer is free joins one transaction, each in its own savepoint, and
-// they share one commit and one fsync (group commit); Tx returns when its
-// write is durable, or with its own error, having changed nothing. Any
+// writer is free joins one transaction, and they share one commit and one
+// fsync (group commit); Tx returns when its write is durable, or with its
+// own error, having changed nothing. A batch runs as one plain
+// transaction; if one of its writes fails, it is rolled back and run
+// again with each write in its own savepoint (so a write's function may
+// run twice, and must have no effect outside the transaction). The writer
+// keeps one connection of its own, and every connection caches its
+// prepared statements (SQL text to statement, least recently used
+// evicted), so a write executes statements without parsing them again. Any
 // owner's write can join another's atomically by running in the same Tx
 // function (the audit chain's entry inside an intent's storage
 // transaction, say). Reads run on their own connections and never wait for

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,6 +14,20 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
+
+// maxIdleConns is how many idle connections the pool keeps (each with its
+// statement cache).
+const maxIdleConns = 16
+
+// sqliteDriver is the driver registered as "sqlite" by modernc.org/sqlite.
+func sqliteDriver() (driver.Driver, error) {
+	db, err := sql.Open("sqlite", "")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.Driver(), nil
+}
 
 // ErrMigration marks an invalid list of migrations (duplicate or
 // non-positive versions); errors.Is matches it.
@@ -68,13 +83,21 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		dsn = "file:" + path + "?" + q.Encode()
 	}
-	sdb, err := sql.Open("sqlite", dsn)
+	drv, err := sqliteDriver()
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	sdb := sql.OpenDB(connector{drv: drv, dsn: dsn})
 	if memory {
 		// Every connection to :memory: is a different database.
 		sdb.SetMaxOpenConns(1)
+	} else {
+		// Keep the connections concurrent readers use (and their
+		// prepared statements): database/sql keeps 2 idle by default, so
+		// a burst of reads opened and closed connections (each open
+		// parses the schema again).
+		sdb.SetMaxIdleConns(maxIdleConns)
+		sdb.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	if err := sdb.PingContext(ctx); err != nil {
 		sdb.Close()
@@ -91,7 +114,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("store: open %s: journal mode is %q, want wal", path, mode)
 		}
 	}
-	db := &DB{DB: sdb, path: path, w: newWriter(sdb)}
+	db := &DB{DB: sdb, path: path, w: newWriter(sdb, !memory)}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS store_migrations (
 		owner TEXT NOT NULL,
 		version INTEGER NOT NULL,
@@ -127,7 +150,11 @@ func (db *DB) Path() string { return db.path }
 // when fn returns nil and are rolled back alone when it returns an error
 // (or panics). Tx returns once the commit is durable. fn must only use tx
 // (never call Tx itself: it would wait for the writer running it) and
-// should not block on anything but the database; other owners' writes (an
+// should not block on anything but the database. fn may run more than
+// once: a batch runs as one plain transaction first, and when one of its
+// writes fails it is rolled back and run again with a savepoint per
+// write; so fn must leave no trace but its changes in tx and values it
+// sets afresh on every run; other owners' writes (an
 // audit entry, say) go in the same fn to land atomically with it. Reads
 // (QueryContext on the DB) never wait for the writer: WAL.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {

@@ -27,7 +27,13 @@ type write struct {
 // others commit. A write whose caller gave up before the writer took it
 // is skipped.
 type writer struct {
-	db    *sql.DB
+	db *sql.DB
+	// pin keeps the writer on one connection of its own (and so on its
+	// prepared statements), except for an in-memory database, whose one
+	// connection readers share. conn is that connection, nil until the
+	// first write and after it broke; only the writer goroutine uses it.
+	pin   bool
+	conn  *sql.Conn
 	queue chan *write
 	stop  chan struct{}
 	wg    sync.WaitGroup
@@ -35,12 +41,13 @@ type writer struct {
 	mu     sync.RWMutex // protects closed; held (read) while enqueueing
 	closed bool
 
-	// batches and writes count what the writer did (tests, figures).
-	batches, writes atomic.Int64
+	// batches and writes count what the writer did (tests, figures);
+	// retries the batches run again with a savepoint per write.
+	batches, writes, retries atomic.Int64
 }
 
-func newWriter(db *sql.DB) *writer {
-	w := &writer{db: db, queue: make(chan *write, 4*maxBatch), stop: make(chan struct{})}
+func newWriter(db *sql.DB, pin bool) *writer {
+	w := &writer{db: db, pin: pin, queue: make(chan *write, 4*maxBatch), stop: make(chan struct{})}
 	w.wg.Add(1)
 	go w.run()
 	return w
@@ -59,8 +66,37 @@ func (w *writer) close() {
 	w.wg.Wait()
 }
 
+// begin starts the batch's transaction, on the writer's own connection
+// when it has one.
+func (w *writer) begin() (*sql.Tx, error) {
+	ctx := context.Background()
+	if !w.pin {
+		return w.db.BeginTx(ctx, nil)
+	}
+	if w.conn == nil {
+		c, err := w.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.conn = c
+	}
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		// Take another connection next time (database/sql discards a
+		// broken one when it is returned).
+		_ = w.conn.Close()
+		w.conn = nil
+	}
+	return tx, err
+}
+
 func (w *writer) run() {
 	defer w.wg.Done()
+	defer func() {
+		if w.conn != nil {
+			_ = w.conn.Close()
+		}
+	}()
 	batch := make([]*write, 0, maxBatch)
 	for {
 		select {
@@ -107,19 +143,47 @@ func (w *writer) commit(batch []*write) {
 	}
 	w.batches.Add(1)
 	w.writes.Add(int64(len(live)))
-	tx, err := w.db.BeginTx(context.Background(), nil)
-	if err != nil {
-		for _, x := range live {
-			x.done <- fmt.Errorf("store: begin: %w", err)
-		}
-		return
+	// First as one plain transaction: a savepoint per write costs three
+	// statements and a sub-journal copy of every page it touches, and
+	// writes seldom fail. If one does, the batch is rolled back and run
+	// again with each write in its own savepoint, so that the others
+	// still commit.
+	errs, again := w.attempt(live, len(live) == 1)
+	if again {
+		w.retries.Add(1)
+		errs, _ = w.attempt(live, true)
 	}
-	errs := make([]error, len(live))
+	for i, x := range live {
+		x.done <- errs[i]
+	}
+}
+
+// attempt runs the batch in one transaction and commits it. With
+// isolate, a write's failure is its own: it is rolled back alone (to its
+// savepoint; a lone write needs none) and the others commit. Without, a
+// failing write stops the attempt and rolls everything back: again
+// reports that the batch must be run with isolate.
+func (w *writer) attempt(live []*write, isolate bool) (errs []error, again bool) {
+	errs = make([]error, len(live))
+	tx, err := w.begin()
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("store: begin: %w", err)
+		}
+		return errs, false
+	}
 	ok := 0
 	for i, x := range live {
-		errs[i] = w.one(tx, x)
+		if isolate && len(live) > 1 {
+			errs[i] = w.one(tx, x)
+		} else {
+			errs[i] = w.plain(tx, x)
+		}
 		if errs[i] == nil {
 			ok++
+		} else if !isolate {
+			_ = tx.Rollback()
+			return nil, true
 		}
 	}
 	if ok == 0 {
@@ -131,9 +195,20 @@ func (w *writer) commit(batch []*write) {
 			}
 		}
 	}
-	for i, x := range live {
-		x.done <- errs[i]
+	return errs, false
+}
+
+// plain runs x's function in tx as it is (a panic becomes its error).
+func (w *writer) plain(tx *sql.Tx, x *write) (err error) {
+	if err := x.ctx.Err(); err != nil {
+		return err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: write panicked: %v", p)
+		}
+	}()
+	return x.fn(tx)
 }
 
 // one runs x's function in a savepoint of tx, rolled back if it fails
