@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/netagent/netagent/intent/rest"
+	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/logging"
@@ -65,6 +66,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 			return nil, err
 		}
 		a.net = n
+		if t := a.trust.created; t != nil {
+			actx := auth.WithPrincipal(ctx, auth.Principal{Subject: "netagent", Scopes: []auth.Scope{auth.Admin}})
+			if err := n.audit.RecordTokenChange(actx, audit.TokenChange{Op: "create", TokenID: t.ID, Subject: t.Subject, Scopes: t.Scopes, ExpiresAt: t.Expiry}); err != nil {
+				_ = n.close()
+				a.trust.stop()
+				return nil, fmt.Errorf("agent: audit the admin token created: %w", err)
+			}
+		}
 		a.SetDenialHook(a.auditDenial)
 		a.Mount(n.afterRecovery(n.rest.Routes()))
 		a.Mount(n.txn.Routes())

@@ -29,6 +29,10 @@ type trust struct {
 	// serves plain HTTP.
 	apiTLS *tls.Config
 
+	// created is the admin token made on this start (nil: it existed); the
+	// agent audits it once its audit log is open.
+	created *auth.Token
+
 	peerLayer *auth.Layer
 	peerTLS   *tls.Config
 	peerMux   *http.ServeMux
@@ -54,14 +58,14 @@ func openTrust(ctx context.Context, cfg config.Config, log *slog.Logger, onDenie
 	if err != nil {
 		return nil, err
 	}
-	if created {
+	if created != nil {
 		log.Info("admin token created", "file", cfg.AdminTokenPath(), "token_file", cfg.TokensPath())
 	} else {
 		log.Info("admin token", "file", cfg.AdminTokenPath())
 	}
 	opts := []auth.Option{auth.WithTokens(tokens), auth.WithLogger(log), auth.WithOnDenied(onDenied)}
 	jctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	tr := &trust{tokens: tokens, stop: stop, peerReady: make(chan struct{})}
+	tr := &trust{tokens: tokens, stop: stop, peerReady: make(chan struct{}), created: created}
 	if cfg.Auth.JWKSURL != "" {
 		v, err := auth.NewJWTVerifier(jctx, auth.JWTConfig{JWKSURL: cfg.Auth.JWKSURL, Issuer: cfg.Auth.JWTIssuer, Audience: cfg.Auth.JWTAudience})
 		if err != nil {

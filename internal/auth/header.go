@@ -71,22 +71,23 @@ func isToken68(s string) bool {
 // Bootstrap makes sure an operator can reach a freshly started agent: if
 // the secret in adminPath is not an active token of s, it creates an admin
 // token (subject "admin", scope admin, no expiry), writes its secret to
-// adminPath (mode 0600) and reports created. The secret is never logged;
-// callers print adminPath.
-func Bootstrap(s *TokenStore, adminPath string) (created bool, err error) {
+// adminPath (mode 0600) and returns it (nil when the existing one stays:
+// the callers audit a token created). The secret is never logged; callers
+// print adminPath.
+func Bootstrap(s *TokenStore, adminPath string) (created *Token, err error) {
 	if secret, err := ReadSecretFile(adminPath); err == nil {
 		if _, _, err := s.Lookup(secret); err == nil {
-			return false, nil
+			return nil, nil
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return false, err
+		return nil, err
 	}
-	_, secret, err := s.Create("admin", []Scope{Admin}, 0)
+	t, secret, err := s.Create("admin", []Scope{Admin}, 0)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if err := WriteSecretFile(adminPath, secret); err != nil {
-		return false, fmt.Errorf("auth: admin token: %w", err)
+		return nil, fmt.Errorf("auth: admin token: %w", err)
 	}
-	return true, nil
+	return &t, nil
 }

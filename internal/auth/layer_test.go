@@ -320,8 +320,8 @@ func TestBootstrap(t *testing.T) {
 	}
 	adminPath := filepath.Join(dir, "admin.token")
 	created, err := auth.Bootstrap(s, adminPath)
-	if err != nil || !created {
-		t.Fatalf("Bootstrap = %v, %v; want a new admin token", created, err)
+	if err != nil || created == nil || created.Subject != "admin" {
+		t.Fatalf("Bootstrap = %+v, %v; want a new admin token", created, err)
 	}
 	secret, err := auth.ReadSecretFile(adminPath)
 	if err != nil {
@@ -331,7 +331,7 @@ func TestBootstrap(t *testing.T) {
 	if err != nil || !p.Has(auth.Admin) {
 		t.Fatalf("admin token: %+v, %v", p, err)
 	}
-	if created, err := auth.Bootstrap(s, adminPath); err != nil || created {
+	if created, err := auth.Bootstrap(s, adminPath); err != nil || created != nil {
 		t.Fatalf("second Bootstrap = %v, %v; want the existing token kept", created, err)
 	}
 	if toks, _ := s.List(); len(toks) != 1 {
