@@ -104,7 +104,6 @@ func normaliseRef(msg string, devices ...string) string {
 	return s
 }
 
-
 // normaliseInputs are the messages the differential test runs: the seeds'
 // examples, the labelled set, the fuzz corpus, and each of those with its
 // spaces turned into other blanks.
