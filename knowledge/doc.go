@@ -12,6 +12,14 @@
 // every match carries its score and why it matched. Cases below Threshold
 // are not returned as matches.
 //
+// Lookup reads an in-memory copy of the cases (memindex.go): a map of
+// fingerprints and an inverted index of the FTS5 table's terms, scored with
+// FTS5's own BM25 formula (a test holds the two to the same scores). The
+// store stays the truth: a write commits, then the rows it touched are read
+// back into the index, so a lookup never sees a write that rolled back and
+// never waits on SQLite. FTS5 answers Search when no whole word of the
+// query is in any case, with the words taken as prefixes.
+//
 // Seed cases (seeds.json, embedded) are written from the protocols' and
 // vendors' documentation: RFC 6241 Appendix A error-tags, RFC 7950 error
 // app tags, gRPC status codes as gNMI uses them, FRR and EOS CLI errors,
