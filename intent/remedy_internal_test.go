@@ -13,12 +13,12 @@ func TestExecHints(t *testing.T) {
 	plan := &Plan{Devices: []DevicePlan{{Device: "a"}, {Device: "b"}, {Device: "c"}}}
 	fs := []Failure{{Device: "b", Protocol: "gnmi", Kind: "unsupported"}}
 	for _, tc := range []struct {
-		name      string
-		kinds     []string
-		device    string
-		order     []string
-		fanOut    int
-		avoidB    []string
+		name   string
+		kinds  []string
+		device string
+		order  []string
+		fanOut int
+		avoidB []string
 	}{
 		{"no remediation", nil, "b", []string{"a", "b", "c"}, 16, nil},
 		{"retry keeps everything", []string{RemediationRetryAfterLock}, "b", []string{"a", "b", "c"}, 16, nil},
