@@ -2,7 +2,11 @@
 // went wrong on a device (error type, protocol, platform, a normalised
 // message template), what it affected (devices, intents, services), how to
 // fix it in words, and, when it is safe, a remediation the agent runs by
-// itself (retry after a lock frees, retry a transient transport failure).
+// itself (retry after a lock frees, retry a transient transport failure,
+// configure one device at a time, switch the failing device's protocol,
+// configure the failing device after the others), bounded by the case's
+// attempts; the intent service applies it and reports whether it worked
+// (Outcome).
 //
 // A Base keeps the cases in the embedded store (internal/store, owner
 // "knowledge") with an FTS5 index. Lookup answers in two steps: an exact
