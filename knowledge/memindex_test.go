@@ -27,7 +27,7 @@ func TestBM25SameAsFTS5(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex := &Export{Version: 1}
-	for i := range 400 {
+	for i := range 150 {
 		s := seeds[i%len(seeds)]
 		ex.Cases = append(ex.Cases, Case{ID: fmt.Sprintf("fts-%03d", i), Title: s.Title, ErrorType: s.ErrorType, Protocol: s.Protocol,
 			Tag: s.Tag, Fix: s.Fix, Messages: []string{s.Messages[0] + strings.Repeat(" extra words here", i%5)}})
