@@ -488,7 +488,7 @@ func (f *Failover) Configure(ctx context.Context, changes []yang.Change) error {
 	backoff := 20 * time.Millisecond
 	for round := 0; ; round++ {
 		transient := true
-		for _, m := range f.order() {
+		for _, m := range f.avoidLast(ctx, f.order()) {
 			done, err := f.configureOn(ctx, m, &remaining, &ambiguous)
 			if done {
 				return err

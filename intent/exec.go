@@ -48,6 +48,9 @@ func (x DeviceExecutor) Execute(ctx context.Context, in *Intent, plan *Plan) err
 	if limit <= 0 {
 		limit = 16
 	}
+	// A remediation may ask for fewer at a time or another order (remedy.go).
+	devices, limit := HintsFrom(ctx).ordered(plan, limit)
+	plan = &Plan{IntentID: plan.IntentID, Devices: devices}
 	allOrNothing := in.Options.IsAtomic()
 	errs := make([]error, len(plan.Devices))
 	ok := make([]bool, len(plan.Devices))

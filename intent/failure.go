@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/netagent/netagent/adapters"
@@ -184,8 +185,9 @@ func (r *Remediation) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Automatic remediation kinds: both repeat a change the device did not
-// keep, re-planned against what the devices hold at that moment.
+// Retry remediation kinds: both repeat a change the device did not keep,
+// re-planned against what the devices hold at that moment (remedy.go has
+// the kinds that change how it is repeated).
 const (
 	RemediationRetryAfterLock = "retry-after-lock"
 	RemediationRetryLater     = "retry-later"
@@ -241,8 +243,10 @@ func (s *Service) execute(ctx context.Context, rec *Record, names []string, plan
 	}
 	var advice []Advice
 	var failures []Failure
+	seen := map[Failure]bool{} // observed in this execution: a retry's same failure counts once
+	var hints ExecHints        // what the remediations so far ask of the next execution
 	for {
-		failures = s.observe(rec, err)
+		failures = s.observeNew(rec, err, seen)
 		advice = mergeAdvice(advice, s.advise(ctx, failures))
 		i := nextRemediation(advice)
 		if i < 0 {
@@ -260,10 +264,11 @@ func (s *Service) execute(ctx context.Context, rec *Record, names []string, plan
 		case <-time.After(wait):
 		}
 		r.At = s.now().UTC()
+		hints = hints.add(r.Kind, a.Device, protocolOf(failures, a.Device))
 		plan2, perr := s.compiler.CompileFor(ctx, rec.Intent, names)
 		if perr == nil {
 			if perr = s.recs.setPlan(ctx, rec.ID, StateApplying, plan2, r.At); perr == nil {
-				perr = s.exec.Execute(ctx, rec.Intent, plan2)
+				perr = s.exec.Execute(WithHints(ctx, hints), rec.Intent, plan2)
 			}
 		}
 		if perr == nil {
@@ -271,6 +276,7 @@ func (s *Service) execute(ctx context.Context, rec *Record, names []string, plan
 			a.Applied = append(a.Applied, r)
 			s.advisor.Outcome(a.Case, true)
 			s.log.Info("knowledge remediation worked", "id", rec.ID, "case", a.Case, "attempt", r.Attempt)
+			s.auditRemediation(ctx, rec, a, r, hints)
 			s.saveOutcome(ctx, rec, failures, advice)
 			return nil
 		}
@@ -280,10 +286,26 @@ func (s *Service) execute(ctx context.Context, rec *Record, names []string, plan
 		r.Outcome = "failed: " + perr.Error()
 		a.Applied = append(a.Applied, r)
 		s.advisor.Outcome(a.Case, false)
+		s.auditRemediation(ctx, rec, a, r, hints)
 		err = perr
 	}
 	s.saveOutcome(ctx, rec, failures, advice)
 	return err
+}
+
+// observeNew is observe for the failures of err not in seen (which it
+// fills): the same failure met again by a retry is one sighting.
+func (s *Service) observeNew(rec *Record, err error, seen map[Failure]bool) []Failure {
+	fs := Failures(err)
+	if s.advisor != nil {
+		for _, f := range fs {
+			if !seen[f] {
+				seen[f] = true
+				s.advisor.Observe(rec.ID, rec.Kind, f)
+			}
+		}
+	}
+	return fs
 }
 
 // nextRemediation is the index of the advice whose automatic remediation
@@ -294,7 +316,7 @@ func nextRemediation(advice []Advice) int {
 		if r == nil || !r.Auto || len(a.Applied) >= r.MaxAttempts {
 			continue
 		}
-		if r.Kind == RemediationRetryAfterLock || r.Kind == RemediationRetryLater {
+		if slices.Contains(automatic, r.Kind) {
 			return i
 		}
 	}

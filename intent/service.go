@@ -69,8 +69,9 @@ type Service struct {
 	// inflight holds the ids a worker is processing; queued those waiting.
 	inflight map[string]bool
 	queued   map[string]bool
-	backlog  bool             // a submission did not fit in work: rescan the store
-	retries  map[string]retry // intents whose planning met a device error
+	backlog  bool                        // a submission did not fit in work: rescan the store
+	retries  map[string]retry            // intents whose planning met a device error
+	planSeen map[string]map[Failure]bool // failures observed per intent over its planning attempts (remedy.go)
 	// planned hands the plan computed at accept time (with the device
 	// configuration it was computed from, which claims need and the store
 	// does not keep) to the worker that applies it.
@@ -707,17 +708,19 @@ func (s *Service) apply(ctx context.Context, rec *Record) error {
 		}
 		var ie *InvalidError
 		if !errors.As(err, &ie) {
-			fs := s.observe(rec, err)
+			fs := s.observePlanning(rec, err)
 			if !permanent(err) && s.retryLater(rec.ID) {
 				s.log.WarnContext(ctx, "intent planning will be retried", "id", rec.ID, "err", err)
 				return nil
 			}
+			s.forgetPlanning(rec.ID)
 			s.saveOutcome(ctx, rec, fs, s.advise(ctx, fs))
 		}
 		return s.fail(ctx, rec, rec.State, "plan: "+err.Error())
 	}
 	s.mu.Lock()
 	delete(s.retries, rec.ID)
+	delete(s.planSeen, rec.ID)
 	s.mu.Unlock()
 	state := rec.State
 	now := s.now().UTC()

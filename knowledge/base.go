@@ -111,36 +111,23 @@ type Base struct {
 
 	mu    sync.Mutex // protects following fields
 	cache map[int64]*indexed
-	// ranked caches the BM25 candidates (seq and score, not the counts) of
-	// recent queries; authored changes (put, import) clear it.
-	ranked map[rankKey][]rankedSeq
-	// df is how many cases hold each term (loaded from kb_vocab on first
-	// use, then counted up on every put; an import that rolls back leaves
-	// it slightly high, which only costs selectivity).
-	df map[string]int
+
+	// mem is what Lookup and Search read (memindex.go).
+	mem memIndex
 }
 
-// maxQueryTerms bounds the terms of one FTS5 query: the rarest ones, as
+// maxQueryTerms bounds the terms of one BM25 query: the rarest ones, as
 // BM25 scores every case that holds any of them.
 const maxQueryTerms = 5
 
-type rankKey struct{ protocol, tag, platform, kind, template string }
-
-type rankedSeq struct {
-	seq   int64
-	score float64
-	why   []string
-}
-
-// maxRanked bounds the query cache.
-const maxRanked = 4096
-
 // indexed is a case as matching needs it, cached per revision.
 type indexed struct {
+	seq       int64
 	revision  int
 	c         Case
 	templates [][]string // terms of each template
 	extra     map[string]bool
+	tag       string // CanonTag of the case's tag
 }
 
 // Options tune New.
@@ -160,7 +147,7 @@ func New(ctx context.Context, db *store.DB, opts Options) (*Base, error) {
 	if _, err := db.Migrate(ctx, storeOwner, migrations); err != nil {
 		return nil, err
 	}
-	b := &Base{db: db, log: opts.Log, now: opts.Clock, cache: map[int64]*indexed{}, ranked: map[rankKey][]rankedSeq{}}
+	b := &Base{db: db, log: opts.Log, now: opts.Clock, cache: map[int64]*indexed{}}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
@@ -183,6 +170,9 @@ func New(ctx context.Context, db *store.DB, opts Options) (*Base, error) {
 		if err != nil {
 			return nil, fmt.Errorf("knowledge: load seeds: %w", err)
 		}
+	}
+	if err := b.loadAll(ctx); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -230,18 +220,6 @@ func (b *Base) put(ctx context.Context, tx *sql.Tx, c *Case, origin string, over
 	}
 	fp := Fingerprint(a.Protocol, a.Tag, a.Template)
 	body, tag := ftsBody(&a)
-	b.mu.Lock()
-	clear(b.ranked)
-	if b.df != nil {
-		seen := map[string]bool{}
-		for _, t := range strings.Fields(body) {
-			if !seen[t] {
-				seen[t] = true
-				b.df[t]++
-			}
-		}
-	}
-	b.mu.Unlock()
 	tmpls := strings.Join(a.templates(), "\n")
 	var seq int64
 	var rev int
@@ -298,14 +276,16 @@ func addFingerprints(ctx context.Context, tx *sql.Tx, seq int64, c *Case) error 
 // was created.
 func (b *Base) Put(ctx context.Context, c *Case) (*Case, bool, error) {
 	var created bool
+	var seq int64
 	err := b.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		_, created, err = b.put(ctx, tx, c, OriginOperator, true)
+		seq, created, err = b.put(ctx, tx, c, OriginOperator, true)
 		return err
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("knowledge: put %s: %w", c.ID, err)
 	}
+	b.refresh(ctx, seq)
 	out, err := b.Get(ctx, c.ID)
 	return out, created, err
 }
@@ -350,10 +330,11 @@ func (b *Base) index(seq int64, rev int, doc, tmpls string) (*indexed, error) {
 	if ok && ix.revision == rev {
 		return ix, nil
 	}
-	ix = &indexed{revision: rev, extra: map[string]bool{}}
+	ix = &indexed{seq: seq, revision: rev, extra: map[string]bool{}}
 	if err := json.Unmarshal([]byte(doc), &ix.c); err != nil {
 		return nil, fmt.Errorf("knowledge: stored case %d: %w", seq, err)
 	}
+	ix.tag = CanonTag(ix.c.Tag)
 	for _, t := range strings.Split(tmpls, "\n") {
 		ix.templates = append(ix.templates, terms(t))
 	}
@@ -443,12 +424,12 @@ func (b *Base) List(ctx context.Context, after string, limit int) ([]*Case, erro
 
 // Lookup returns the cases that match o, best first, each with its score
 // and why; only cases scoring at least Threshold. An exact fingerprint
-// match is returned alone.
+// match is returned alone. It reads the in-memory index only.
 func (b *Base) Lookup(ctx context.Context, o Observation) ([]Match, error) {
-	ms, err := b.rank(ctx, o, o.template(), 5, Threshold)
-	if err != nil {
+	if err := b.ensureLoaded(ctx); err != nil {
 		return nil, err
 	}
+	ms, _ := b.rankMem(o, o.template(), 5, Threshold)
 	out := ms[:0]
 	for _, m := range ms {
 		if m.Score >= Threshold {
@@ -459,152 +440,88 @@ func (b *Base) Lookup(ctx context.Context, o Observation) ([]Match, error) {
 }
 
 // Search ranks cases against free text (an error message, words of a
-// symptom, a tag), best first, at most limit; weak matches included.
+// symptom, a tag), best first, at most limit; weak matches included. When
+// no whole word of q is in any case, the FTS5 index answers with its words
+// taken as prefixes ("lock" finds "locked", "authen" finds
+// "authentication").
 func (b *Base) Search(ctx context.Context, q string, limit int) ([]Match, error) {
 	if limit <= 0 {
 		limit = 10
 	}
-	return b.rank(ctx, Observation{Message: q, Tag: q}, Normalise(q), min(limit, 100), -10)
-}
-
-// rank finds candidates (fingerprint, then BM25) and re-ranks them.
-func (b *Base) rank(ctx context.Context, o Observation, tmpl string, limit int, minScore float64) ([]Match, error) {
-	fp := Fingerprint(o.Protocol, o.Tag, tmpl)
-	row := b.db.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM kb_fingerprints f JOIN kb_cases c ON c.seq = f.case_seq WHERE f.fingerprint = ?`, fp)
-	if _, c, err := b.scanCase(row); err == nil {
-		return []Match{{Case: c, Score: 1 + 1, Exact: true, Why: []string{"fingerprint " + fp + " (same failure, values aside)"}}}, nil
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("knowledge: lookup: %w", err)
-	}
-	key := rankKey{strings.ToLower(o.Protocol), CanonTag(o.Tag), strings.ToLower(o.Platform), o.Kind, tmpl}
-	b.mu.Lock()
-	cached, hit := b.ranked[key]
-	b.mu.Unlock()
-	if !hit {
-		var err error
-		if cached, err = b.rankFTS(ctx, o, tmpl); err != nil {
-			return nil, err
-		}
-		b.mu.Lock()
-		if len(b.ranked) >= maxRanked {
-			clear(b.ranked)
-		}
-		b.ranked[key] = cached
-		b.mu.Unlock()
-	}
-	out := make([]Match, 0, len(cached))
-	for _, r := range cached {
-		if len(out) == limit || r.score < minScore {
-			break
-		}
-		_, c, err := b.scanCase(b.db.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM kb_cases c WHERE c.seq = ?`, r.seq))
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("knowledge: lookup: %w", err)
-		}
-		out = append(out, Match{Case: c, Score: r.score, Why: r.why})
-	}
-	return out, nil
-}
-
-// rankFTS queries the FTS5 index (BM25) for candidates and re-ranks them,
-// best first.
-func (b *Base) rankFTS(ctx context.Context, o Observation, tmpl string) ([]rankedSeq, error) {
-	qterms := terms(tmpl)
-	sel, err := b.selective(ctx, qterms)
-	if err != nil {
+	limit = min(limit, 100)
+	if err := b.ensureLoaded(ctx); err != nil {
 		return nil, err
 	}
-	var or []string
-	for _, t := range sel {
-		or = append(or, `"`+t+`"`)
+	o := Observation{Message: q, Tag: q}
+	tmpl := Normalise(q)
+	if ms, found := b.rankMem(o, tmpl, limit, -10); found {
+		return ms, nil
 	}
-	if tt := tagTerm(o.Tag); tt != "" {
-		or = append(or, `tag:"`+tt+`"`)
-	}
-	if len(or) == 0 {
-		return []rankedSeq{}, nil
-	}
-	// Rank in the index alone, then read the few best rows: joining first
-	// would carry every matching row through the sort.
-	rows, err := b.db.QueryContext(ctx, `SELECT c.seq, c.revision, c.doc, c.templates, f.score FROM
-		(SELECT rowid AS seq, bm25(kb_fts, 1.0, 2.0) AS score FROM kb_fts WHERE kb_fts MATCH ? ORDER BY score LIMIT 16) f
-		JOIN kb_cases c ON c.seq = f.seq ORDER BY f.score`, strings.Join(or, " OR "))
-	if err != nil {
-		return nil, fmt.Errorf("knowledge: lookup: %w", err)
-	}
-	defer rows.Close()
-	out := []rankedSeq{}
-	for rows.Next() {
-		var (
-			seq        int64
-			rev        int
-			doc, tmpls string
-			bm         float64
-		)
-		if err := rows.Scan(&seq, &rev, &doc, &tmpls, &bm); err != nil {
-			return nil, fmt.Errorf("knowledge: lookup: %w", err)
-		}
-		ix, err := b.index(seq, rev, doc, tmpls)
-		if err != nil {
-			return nil, err
-		}
-		score, why := score(ix, o, qterms)
-		why = append(why, fmt.Sprintf("bm25 %.2f", -bm))
-		out = append(out, rankedSeq{seq: seq, score: score, why: why})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("knowledge: lookup: %w", err)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
-	return out, nil
+	return b.searchPrefix(ctx, o, tmpl, limit)
 }
 
-// selective returns the query terms worth sending to the index: those some
-// case holds, the rarest maxQueryTerms of them. The re-ranking still uses
-// every term.
-func (b *Base) selective(ctx context.Context, qterms []string) ([]string, error) {
-	b.mu.Lock()
-	loaded := b.df != nil
-	b.mu.Unlock()
-	if !loaded {
-		rows, err := b.db.QueryContext(ctx, `SELECT term, doc FROM kb_vocab`)
-		if err != nil {
-			return nil, fmt.Errorf("knowledge: vocabulary: %w", err)
-		}
-		df := map[string]int{}
-		for rows.Next() {
-			var term string
-			var n int
-			if err := rows.Scan(&term, &n); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("knowledge: vocabulary: %w", err)
-			}
-			df[term] = n
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("knowledge: vocabulary: %w", err)
-		}
-		b.mu.Lock()
-		if b.df == nil {
-			b.df = df
-		}
-		b.mu.Unlock()
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make([]string, 0, len(qterms))
+// searchPrefix asks the FTS5 index for the cases holding words that start
+// with the query's words, and re-ranks them.
+func (b *Base) searchPrefix(ctx context.Context, o Observation, tmpl string, limit int) ([]Match, error) {
+	qterms := terms(tmpl)
+	var or []string
 	for _, t := range qterms {
-		if b.df[t] > 0 {
-			out = append(out, t)
+		if len(or) == 8 {
+			break
 		}
+		or = append(or, `"`+t+`"*`)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return b.df[out[i]] < b.df[out[j]] })
-	if len(out) > maxQueryTerms {
-		out = out[:maxQueryTerms]
+	if len(or) == 0 {
+		return []Match{}, nil
+	}
+	rows, err := b.db.QueryContext(ctx, `SELECT rowid, bm25(kb_fts, 1.0, 2.0) AS score FROM kb_fts WHERE kb_fts MATCH ? ORDER BY score LIMIT ?`,
+		strings.Join(or, " OR "), bm25Candidates)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: search: %w", err)
+	}
+	type hit struct {
+		seq int64
+		bm  float64
+	}
+	var hits []hit
+	for rows.Next() {
+		var h hit
+		if err := rows.Scan(&h.seq, &h.bm); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("knowledge: search: %w", err)
+		}
+		hits = append(hits, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("knowledge: search: %w", err)
+	}
+	// The prefixes stand for the words they start.
+	b.mem.mu.RLock()
+	defer b.mem.mu.RUnlock()
+	out := []Match{}
+	for _, h := range hits {
+		id, ok := b.mem.dense[h.seq]
+		if !ok {
+			continue
+		}
+		mc := b.mem.cases[id]
+		var words []string
+		for _, t := range qterms {
+			for w := range mc.terms {
+				if strings.HasPrefix(w, t) && !strings.HasPrefix(w, "\x00") {
+					words = append(words, w)
+				}
+			}
+		}
+		sc, why := score(mc.ix, o, append(qterms, words...))
+		why = append(why, fmt.Sprintf("prefix bm25 %.2f", -h.bm))
+		c := *mc.c
+		out = append(out, Match{Case: &c, Score: sc, Why: why})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }
@@ -621,50 +538,91 @@ var compatible = map[string][]ErrorType{
 	"rejected":    {TypeSchema, TypeRejectedValue, TypeDependency, TypeResource, TypeUnknown, TypeUnsupported, TypeLock, TypeTimeout},
 }
 
+// query is an observation prepared for scoring many cases.
+type query struct {
+	o        Observation
+	q        []string
+	qs       map[string]bool
+	tag      string // canonical
+	kinds    []ErrorType
+	hasKinds bool
+	platform string // lowered
+}
+
+func newQuery(o Observation, q []string) *query {
+	qq := &query{o: o, q: q, qs: make(map[string]bool, len(q)), tag: CanonTag(o.Tag), platform: strings.ToLower(o.Platform)}
+	for _, t := range q {
+		qq.qs[t] = true
+	}
+	qq.kinds, qq.hasKinds = compatible[o.Kind]
+	return qq
+}
+
 // score rates how well case ix explains o: how much of the case's best
 // template the message covers and how much of the message the case
 // explains, then the tag, protocol, platform and kind.
 func score(ix *indexed, o Observation, q []string) (float64, []string) {
-	qs := make(map[string]bool, len(q))
+	return newQuery(o, q).score(ix, true)
+}
+
+// score is the package's score; why is left nil unless asked for.
+func (qq *query) score(ix *indexed, explain bool) (float64, []string) {
+	q, o := qq.q, qq.o
+	best, bestTmpl := 0.0, -1
+	inExtra := 0 // query terms the keywords and title explain
+	var rest []string
 	for _, t := range q {
-		qs[t] = true
+		if ix.extra[t] {
+			inExtra++
+		} else {
+			rest = append(rest, t)
+		}
 	}
-	best, bestMatched := 0.0, []string(nil)
-	for _, tt := range ix.templates {
+	for i, tt := range ix.templates {
 		if len(tt) == 0 {
 			continue
 		}
-		var matched []string
+		matched := 0
 		for _, t := range tt {
-			if qs[t] {
-				matched = append(matched, t)
+			if qq.qs[t] {
+				matched++
 			}
 		}
-		explained := 0
-		for _, t := range q {
-			if slices.Contains(tt, t) || ix.extra[t] {
+		explained := inExtra
+		for _, t := range rest {
+			if slices.Contains(tt, t) {
 				explained++
 			}
 		}
-		s := 0.6 * float64(len(matched)) / float64(len(tt))
+		s := 0.6 * float64(matched) / float64(len(tt))
 		if len(q) > 0 {
 			s += 0.4 * float64(explained) / float64(len(q))
 		}
 		if s > best {
-			best, bestMatched = s, matched
+			best, bestTmpl = s, i
 		}
 	}
 	var why []string
-	if len(bestMatched) > 0 {
-		why = append(why, "terms "+strings.Join(bestMatched, ", "))
+	if explain && bestTmpl >= 0 {
+		var matched []string
+		for _, t := range ix.templates[bestTmpl] {
+			if qq.qs[t] {
+				matched = append(matched, t)
+			}
+		}
+		if len(matched) > 0 {
+			why = append(why, "terms "+strings.Join(matched, ", "))
+		}
 	}
 	c := &ix.c
-	ct, ot := CanonTag(c.Tag), CanonTag(o.Tag)
+	ct, ot := ix.tag, qq.tag
 	specific := ct != "" && ct != "%"
 	switch {
 	case specific && ct == ot:
 		best += 0.3
-		why = append(why, "tag "+c.Tag)
+		if explain {
+			why = append(why, "tag "+c.Tag)
+		}
 	case specific && ot != "" && ot != "%" && c.Protocol != "" && strings.EqualFold(c.Protocol, o.Protocol):
 		best -= 0.1
 	}
@@ -672,20 +630,24 @@ func score(ix *indexed, o Observation, q []string) (float64, []string) {
 	case c.Protocol == "" || o.Protocol == "":
 	case strings.EqualFold(c.Protocol, o.Protocol):
 		best += 0.1
-		why = append(why, "protocol "+c.Protocol)
+		if explain {
+			why = append(why, "protocol "+c.Protocol)
+		}
 	default:
 		best -= 0.4
 	}
 	if c.Platform != "" && o.Platform != "" {
-		if strings.Contains(strings.ToLower(o.Platform), c.Platform) {
+		if strings.Contains(qq.platform, c.Platform) {
 			best += 0.05
-			why = append(why, "platform "+c.Platform)
+			if explain {
+				why = append(why, "platform "+c.Platform)
+			}
 		} else {
 			best -= 0.1
 		}
 	}
-	if types, ok := compatible[o.Kind]; ok {
-		if slices.Contains(types, c.ErrorType) {
+	if qq.hasKinds {
+		if slices.Contains(qq.kinds, c.ErrorType) {
 			best += 0.05
 		} else {
 			best -= 0.15
@@ -770,6 +732,7 @@ func (b *Base) Record(ctx context.Context, o Observation) (Sighting, error) {
 	if err != nil {
 		return Sighting{}, fmt.Errorf("knowledge: record: %w", err)
 	}
+	b.refresh(ctx, target)
 	return s, nil
 }
 
@@ -794,13 +757,15 @@ func (b *Base) Outcome(ctx context.Context, id string, worked bool) error {
 	if worked {
 		col = "fix_worked"
 	}
-	res, err := b.db.ExecContext(ctx, `UPDATE kb_cases SET `+col+` = `+col+` + 1 WHERE id = ?`, id)
+	var seq int64
+	err := b.db.QueryRowContext(ctx, `UPDATE kb_cases SET `+col+` = `+col+` + 1 WHERE id = ? RETURNING seq`, id).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
 	if err != nil {
 		return fmt.Errorf("knowledge: outcome of %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
+	b.refresh(ctx, seq)
 	return nil
 }
 
@@ -830,14 +795,16 @@ func (b *Base) Export(ctx context.Context) (*Export, error) {
 // Authored fields replace those of a stored case with the same id; the
 // counts become the larger of the two.
 func (b *Base) Import(ctx context.Context, ex *Export) (created, updated int, err error) {
+	var seqs []int64
 	err = b.db.Tx(ctx, func(tx *sql.Tx) error {
-		created, updated = 0, 0
+		created, updated, seqs = 0, 0, seqs[:0]
 		for i := range ex.Cases {
 			c := &ex.Cases[i]
 			seq, isNew, err := b.put(ctx, tx, c, OriginImport, true)
 			if err != nil {
 				return fmt.Errorf("case %s: %w", c.ID, err)
 			}
+			seqs = append(seqs, seq)
 			if isNew {
 				created++
 			} else {
@@ -861,5 +828,6 @@ func (b *Base) Import(ctx context.Context, ex *Export) (created, updated int, er
 	if err != nil {
 		return 0, 0, fmt.Errorf("knowledge: import: %w", err)
 	}
+	b.refresh(ctx, seqs...)
 	return created, updated, nil
 }

@@ -183,7 +183,7 @@ func TestBadCasesAreRefused(t *testing.T) {
 		{"unknown member", with("colour", `"blue"`), []string{"/colour"}},
 		{"seen negative", with("seen", `-1`), []string{"/seen"}},
 		{"unknown remediation", with("remediation", `{"kind":"reboot"}`), []string{"/remediation/kind"}},
-		{"automatic reorder", with("remediation", `{"kind":"reorder-dependency","auto":true,"max_attempts":2}`), []string{"/remediation/auto"}},
+		{"automatic reorder five times", with("remediation", `{"kind":"reorder-dependency","auto":true,"max_attempts":5}`), []string{"/remediation/max_attempts"}},
 		{"automatic without bound", with("remediation", `{"kind":"retry-after-lock","auto":true}`), []string{"/remediation/max_attempts"}},
 		{"attempts 50", with("remediation", `{"kind":"retry-after-lock","auto":true,"max_attempts":50}`), []string{"/remediation/max_attempts"}},
 		{"wait an hour", with("remediation", `{"kind":"retry-after-lock","auto":true,"max_attempts":2,"wait":"1h"}`), []string{"/remediation/wait"}},

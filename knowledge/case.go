@@ -32,8 +32,12 @@ func ErrorTypes() []ErrorType {
 		TypeUnsupported, TypeDependency, TypeResource, TypeUnknown}
 }
 
-// Remediation kinds. Only RetryAfterLock and RetryLater may be automatic:
-// both repeat a change that the device did not keep, after re-planning.
+// Remediation kinds. Each may be automatic (Auto): the agent re-plans
+// against what the devices hold, then executes again, as it was
+// (RetryAfterLock, RetryLater) or changed: one device at a time
+// (ReduceFanOut), the failing device through its other protocols
+// (SwitchProtocol), the failing device after all others (ReorderDependency).
+// An atomic intent's failed attempt was rolled back before any of them.
 const (
 	RetryAfterLock    = "retry-after-lock"
 	RetryLater        = "retry-later"
@@ -44,10 +48,14 @@ const (
 
 var remediationKinds = []string{RetryAfterLock, RetryLater, ReorderDependency, ReduceFanOut, SwitchProtocol}
 
+// maxStrategyAttempts bounds the automatic attempts of the kinds that
+// change how a change is made.
+const maxStrategyAttempts = 2
+
 // Remediation is what the agent can do about a case by itself.
 type Remediation struct {
 	Kind string `json:"kind"`
-	// Auto says the agent applies it without asking (only retry kinds).
+	// Auto says the agent applies it without asking.
 	Auto bool `json:"auto"`
 	// MaxAttempts bounds automatic attempts per failure (1 to 10).
 	MaxAttempts int `json:"max_attempts,omitempty"`
@@ -291,14 +299,14 @@ func checkCase(base string, v any) []Problem {
 			}
 			auto = b
 		}
-		if auto && kind != RetryAfterLock && kind != RetryLater {
-			bad("/remediation/auto", "only %s and %s may run automatically", RetryAfterLock, RetryLater)
-		}
 		if m, present := r["max_attempts"]; present {
 			n, ok := m.(json.Number)
 			v, err := n.Int64()
-			if !ok || err != nil || v < 1 || v > 10 {
+			switch {
+			case !ok || err != nil || v < 1 || v > 10:
 				bad("/remediation/max_attempts", "max_attempts must be an integer from 1 to 10")
+			case auto && kind != RetryAfterLock && kind != RetryLater && v > maxStrategyAttempts:
+				bad("/remediation/max_attempts", "an automatic %s runs at most %d times (repeating it changes nothing more)", kind, maxStrategyAttempts)
 			}
 		} else if auto {
 			bad("/remediation/max_attempts", "an automatic remediation needs max_attempts")

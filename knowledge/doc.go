@@ -2,7 +2,11 @@
 // went wrong on a device (error type, protocol, platform, a normalised
 // message template), what it affected (devices, intents, services), how to
 // fix it in words, and, when it is safe, a remediation the agent runs by
-// itself (retry after a lock frees, retry a transient transport failure).
+// itself (retry after a lock frees, retry a transient transport failure,
+// configure one device at a time, switch the failing device's protocol,
+// configure the failing device after the others), bounded by the case's
+// attempts; the intent service applies it and reports whether it worked
+// (Outcome).
 //
 // A Base keeps the cases in the embedded store (internal/store, owner
 // "knowledge") with an FTS5 index. Lookup answers in two steps: an exact
@@ -11,6 +15,14 @@
 // a case's template the message covers and by tag, protocol and platform;
 // every match carries its score and why it matched. Cases below Threshold
 // are not returned as matches.
+//
+// Lookup reads an in-memory copy of the cases (memindex.go): a map of
+// fingerprints and an inverted index of the FTS5 table's terms, scored with
+// FTS5's own BM25 formula (a test holds the two to the same scores). The
+// store stays the truth: a write commits, then the rows it touched are read
+// back into the index, so a lookup never sees a write that rolled back and
+// never waits on SQLite. FTS5 answers Search when no whole word of the
+// query is in any case, with the words taken as prefixes.
 //
 // Seed cases (seeds.json, embedded) are written from the protocols' and
 // vendors' documentation: RFC 6241 Appendix A error-tags, RFC 7950 error

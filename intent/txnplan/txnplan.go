@@ -147,7 +147,7 @@ func keyAfter(p yang.Path, elem, key string) string {
 
 // Execute implements intent.Executor: the plan runs as one transaction.
 func (x *Executor) Execute(ctx context.Context, in *intent.Intent, plan *intent.Plan) error {
-	req := Request(in, plan)
+	req := WithHints(Request(in, plan), intent.HintsFrom(ctx))
 	if len(req.Participants) == 0 {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/knowledge"
+	"github.com/netagent/netagent/txn"
 )
 
 // knowledgeParts is the knowledge base as the agent runs it: the base in
@@ -23,7 +24,10 @@ type knowledgeParts struct {
 	log  *slog.Logger
 }
 
-var _ intent.Advisor = (*knowledgeParts)(nil)
+var (
+	_ intent.Advisor      = (*knowledgeParts)(nil)
+	_ txn.FailureRecorder = (*knowledgeParts)(nil)
+)
 
 func openKnowledge(ctx context.Context, db *store.DB, inv *adapters.Inventory, log *slog.Logger) (*knowledgeParts, error) {
 	base, err := knowledge.New(ctx, db, knowledge.Options{Log: log})
@@ -82,6 +86,22 @@ func (k *knowledgeParts) Observe(intentID string, kind intent.Kind, f intent.Fai
 	k.rec.Submit(o)
 }
 
+// RecordTxnFailure implements txn.FailureRecorder: a failure of a
+// transaction that carries no intent (txn.Coordinator.RunRecorded, for
+// peer agents' transactions) is queued for the recorder like an intent's.
+func (k *knowledgeParts) RecordTxnFailure(txnID, device string, err error) {
+	for _, f := range intent.Failures(err) {
+		if f.Device == "" {
+			f.Device = device
+		}
+		o := k.observation(f)
+		if o.Message == "" {
+			o.Message = strings.TrimSpace(f.Kind + " " + f.Tag)
+		}
+		k.rec.Submit(o)
+	}
+}
+
 // Outcome implements intent.Advisor.
 func (k *knowledgeParts) Outcome(caseID string, worked bool) { k.rec.SubmitOutcome(caseID, worked) }
 
@@ -94,4 +114,15 @@ func (m mcpKnowledge) Search(ctx context.Context, q string, limit int) (any, err
 		found = []knowledge.Match{} // an array, as the tool's output schema says
 	}
 	return found, err
+}
+
+// TxnFailures is what a caller of txn.Coordinator.RunRecorded passes to
+// have a transaction's failures recorded in the knowledge base (peer
+// agents' transactions, which carry no intent); nil when the agent serves
+// health only.
+func (a *Agent) TxnFailures() txn.FailureRecorder {
+	if a.net == nil || a.net.kb == nil {
+		return nil
+	}
+	return a.net.kb
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,11 @@ import (
 // case; the same failure on another device with other values is the same
 // case, seen once more; the lock case's remediation (wait, re-plan, retry)
 // runs and the intent succeeds; the records show the case and its fix.
+// Then the other remediations: a protocol that refuses the change (switch
+// protocol), a device whose part needs the others' first (reorder), an
+// operator-taught session limit (reduce fan-out): each runs because its
+// case matched, the intent succeeds, and the outcome is on the case, the
+// record and the audit log (with the submitter and the trace).
 func TestKnowledgeOnTheLab(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -71,28 +77,112 @@ func TestKnowledgeOnTheLab(t *testing.T) {
 	kbAPI = bearerClient(t, cfg.AdminTokenPath())
 
 	t.Run("lock held by another session", func(t *testing.T) {
-		release := holdNETCONFLock(t, l, "leaf1")
-		go func() {
-			time.Sleep(6 * time.Second)
-			release()
-		}()
-		rec := submitAndWait(ctx, t, api, `{"id":"kb-lock","kind":"interface","targets":{"devices":["leaf1"]},"spec":{"name":"e1-49","mtu":9100}}`)
-		if rec.State != intent.StateApplied {
-			t.Fatalf("intent ended %s: %s", rec.State, rec.Error)
+		// On leaf1, then on leaf2 with another value (and another session
+		// holding the lock): the same case, seen once more.
+		var caseID string
+		for i, tc := range []struct {
+			device string
+			mtu    int
+		}{{"leaf1", 9100}, {"leaf2", 9124}} {
+			before := lockCasesSeen(ctx, t, api)
+			release := holdNETCONFLock(t, l, tc.device)
+			// The lock frees once the failure is recorded (or after 20 s
+			// at most), so the first attempt surely meets it and a retry
+			// surely finds it free.
+			rctx, stopWaiting := context.WithCancel(ctx)
+			released := make(chan struct{})
+			go func() {
+				defer close(released)
+				waitLockSighting(rctx, api, before, 20*time.Second)
+				release()
+			}()
+			id := fmt.Sprintf("kb-lock-%d", i)
+			rec := submitAndWait(ctx, t, api, fmt.Sprintf(`{"id":%q,"kind":"interface","targets":{"devices":[%q]},"spec":{"name":"e1-49","mtu":%d}}`,
+				id, tc.device, tc.mtu))
+			stopWaiting()
+			<-released
+			if rec.State != intent.StateApplied {
+				t.Fatalf("%s: intent ended %s: %s", tc.device, rec.State, rec.Error)
+			}
+			checkRunning(t, l, tc.device, "/interfaces/interface[name=e1-49]/config/mtu", uint64(tc.mtu))
+			if len(rec.Failures) == 0 || rec.Failures[0].Kind != "locked" || rec.Failures[0].Device != tc.device {
+				t.Fatalf("%s: record failures %+v, want %s locked", tc.device, rec.Failures, tc.device)
+			}
+			if len(rec.Advice) == 0 || rec.Advice[0].ErrorType != "lock" || rec.Advice[0].Fix == "" {
+				t.Fatalf("%s: record advice %+v, want a lock case with its fix", tc.device, rec.Advice)
+			}
+			applied := rec.Advice[0].Applied
+			if len(applied) == 0 || applied[len(applied)-1].Outcome != "succeeded" || applied[0].Kind != intent.RemediationRetryAfterLock {
+				t.Fatalf("%s: remediations %+v, want retry-after-lock ending in success", tc.device, applied)
+			}
+			if caseID == "" {
+				caseID = rec.Advice[0].Case
+			} else if rec.Advice[0].Case != caseID {
+				t.Fatalf("%s matched %s, the first device's lock matched %s", tc.device, rec.Advice[0].Case, caseID)
+			}
+			want := before[caseID] + 1
+			c := waitCase(ctx, t, api, caseID, func(c knowledge.Case) bool {
+				return c.Seen >= want && c.FixWorked >= i+1 && c.Impact != nil && c.Impact.DeviceCount >= i+1
+			})
+			checkRemediationAudit(ctx, t, a, id, caseID, intent.RemediationRetryAfterLock)
+			t.Logf("lock on %s: case %s (%s) seen %d, fix worked %d, devices %v, attempts %d; fix: %s",
+				tc.device, c.ID, c.Title, c.Seen, c.FixWorked, c.Impact.Devices, len(applied), c.Fix)
 		}
-		checkRunning(t, l, "leaf1", "/interfaces/interface[name=e1-49]/config/mtu", uint64(9100))
-		if len(rec.Failures) == 0 || rec.Failures[0].Kind != "locked" || rec.Failures[0].Device != "leaf1" {
-			t.Fatalf("record failures %+v, want leaf1 locked", rec.Failures)
+	})
+
+	t.Run("remediation switches protocol", func(t *testing.T) {
+		// leaf2's gNMI (its preferred protocol) refuses every Set as not
+		// implemented: the case says use another protocol; NETCONF takes it.
+		if err := l.InjectFault("leaf2", fault.Fault{Kind: fault.RejectCommit, Protocol: fault.GNMI, ErrorTag: "Unimplemented",
+			Message: "Set is not implemented for this path", Count: 1000}); err != nil {
+			t.Fatal(err)
 		}
-		if len(rec.Advice) == 0 || rec.Advice[0].ErrorType != "lock" || rec.Advice[0].Fix == "" {
-			t.Fatalf("record advice %+v, want a lock case with its fix", rec.Advice)
+		defer func() { _, _ = l.ClearFaults("leaf2", fault.GNMI, fault.RejectCommit) }()
+		rec := remediated(ctx, t, a, api, l, "kb-switch", `{"id":"kb-switch","kind":"interface","targets":{"devices":["leaf2"]},"spec":{"name":"e1-50","mtu":9050}}`,
+			intent.RemediationSwitchProtocol)
+		checkRunning(t, l, "leaf2", "/interfaces/interface[name=e1-50]/config/mtu", uint64(9050))
+		if rec.Failures[0].Protocol != "gnmi" || rec.Failures[0].Kind != "unsupported" {
+			t.Errorf("failures %+v, want gNMI unsupported", rec.Failures)
 		}
-		applied := rec.Advice[0].Applied
-		if len(applied) == 0 || applied[len(applied)-1].Outcome != "succeeded" || applied[0].Kind != intent.RemediationRetryAfterLock {
-			t.Fatalf("remediations %+v, want retry-after-lock ending in success", applied)
+	})
+
+	t.Run("remediation reorders a dependency", func(t *testing.T) {
+		// leaf1 refuses its part once, as if what it refers to were not
+		// there yet: the case says configure it after the others.
+		if err := l.InjectFault("leaf1", fault.Fault{Kind: fault.RejectCommit, Protocol: fault.GNMI, ErrorTag: "NotFound",
+			Message: "path /network-instances/network-instance[name=default]/interfaces/interface[id=e1-50] not found"}); err != nil {
+			t.Fatal(err)
 		}
-		c := waitCase(ctx, t, api, rec.Advice[0].Case, func(c knowledge.Case) bool { return c.Seen >= 1 && c.FixWorked >= 1 })
-		t.Logf("lock: case %s (%s) seen %d, fix worked %d, attempts %d; fix: %s", c.ID, c.Title, c.Seen, c.FixWorked, len(applied), c.Fix)
+		remediated(ctx, t, a, api, l, "kb-reorder", `{"id":"kb-reorder","kind":"interface","targets":{"devices":["leaf1","leaf2"]},"spec":{"name":"e1-50","description":"reordered"}}`,
+			intent.RemediationReorderDependency)
+		for _, dev := range []string{"leaf1", "leaf2"} {
+			checkRunning(t, l, dev, "/interfaces/interface[name=e1-50]/config/description", "reordered")
+		}
+	})
+
+	t.Run("remediation reduces fan-out", func(t *testing.T) {
+		// An operator teaches the agent a failure of the spines (they share
+		// a configuration server), with the remediation to configure one
+		// device at a time.
+		taught := `{"id":"lab-spine-config-sessions","title":"Spines refuse a configuration session: too many at once","error_type":"resource",
+			"protocol":"gnmi","tag":"FailedPrecondition","messages":["gnmi spine1: set: resource-denied: too many concurrent configuration sessions (limit 4)"],
+			"fix":"Configure fewer spines at a time: they share one configuration server.",
+			"remediation":{"kind":"reduce-fan-out","auto":true,"max_attempts":1,"wait":"1s"}}`
+		if code := post(t, api+"/v1/knowledge", taught); code != http.StatusCreated && code != http.StatusOK {
+			t.Fatalf("add case: %d", code)
+		}
+		if err := l.InjectFault("spine2", fault.Fault{Kind: fault.RejectCommit, Protocol: fault.GNMI, ErrorTag: "resource-denied",
+			Message: "too many concurrent configuration sessions (limit 6)"}); err != nil {
+			t.Fatal(err)
+		}
+		rec := remediated(ctx, t, a, api, l, "kb-fanout", `{"id":"kb-fanout","kind":"interface","targets":{"devices":["spine1","spine2"]},"spec":{"name":"e1-1","description":"one at a time"}}`,
+			intent.RemediationReduceFanOut)
+		if rec.Advice[0].Case != "lab-spine-config-sessions" {
+			t.Errorf("matched %s, want the case the operator added", rec.Advice[0].Case)
+		}
+		for _, dev := range []string{"spine1", "spine2"} {
+			checkRunning(t, l, dev, "/interfaces/interface[name=e1-1]/config/description", "one at a time")
+		}
 	})
 
 	t.Run("value the device rejects", func(t *testing.T) {
@@ -219,16 +309,14 @@ func holdNETCONFLock(t *testing.T, l *lab.Lab, dev string) (release func()) {
 			t.Fatalf("lock %s: %s", ds, reply)
 		}
 	}
-	var once bool
+	var once sync.Once
 	release = func() {
-		if once {
-			return
-		}
-		once = true
-		rpc(3, "<unlock><target><candidate/></target></unlock>")
-		rpc(4, "<unlock><target><running/></target></unlock>")
-		_ = s.Close()
-		_ = cl.Close()
+		once.Do(func() {
+			rpc(3, "<unlock><target><candidate/></target></unlock>")
+			rpc(4, "<unlock><target><running/></target></unlock>")
+			_ = s.Close()
+			_ = cl.Close()
+		})
 	}
 	t.Cleanup(release)
 	return release

@@ -379,6 +379,14 @@ func rejectCode(tag string) codes.Code {
 		return codes.Aborted
 	case "invalid-value", "bad-element", "unknown-element", "missing-element", "bad-attribute", "unknown-attribute", "missing-attribute", "malformed-message", "data-exists", "data-missing":
 		return codes.InvalidArgument
+	case "operation-not-supported":
+		return codes.Unimplemented
+	}
+	// A fault may name the gRPC code itself ("Unimplemented").
+	for c := codes.OK + 1; c <= codes.Unauthenticated; c++ {
+		if c.String() == tag {
+			return c
+		}
 	}
 	return codes.FailedPrecondition
 }

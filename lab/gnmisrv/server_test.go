@@ -97,7 +97,8 @@ func TestSetCode(t *testing.T) {
 		}
 	}
 	for tag, want := range map[string]codes.Code{"": codes.FailedPrecondition, "operation-failed": codes.FailedPrecondition,
-		"resource-denied": codes.FailedPrecondition, "lock-denied": codes.Aborted, "invalid-value": codes.InvalidArgument} {
+		"resource-denied": codes.FailedPrecondition, "lock-denied": codes.Aborted, "invalid-value": codes.InvalidArgument,
+		"operation-not-supported": codes.Unimplemented, "Unimplemented": codes.Unimplemented, "NotFound": codes.NotFound} {
 		if got := rejectCode(tag); got != want {
 			t.Errorf("rejectCode(%q) = %v, want %v", tag, got, want)
 		}
