@@ -41,8 +41,8 @@ func TestAdminTokenCreationIsAudited(t *testing.T) {
 	if err := json.Unmarshal(es[0].Detail, &d); err != nil || d.Op != "create" || d.Subject != "admin" || d.TokenID == "" {
 		t.Errorf("entry detail %s: want the admin token's creation", es[0].Detail)
 	}
-	if p, _ := es[0].Principal(); p.Subject != "netagent" {
-		t.Errorf("actor %q, want the agent itself", p.Subject)
+	if p, _ := es[0].Principal(); p.Subject != "netagent" || es[0].Trace == "" {
+		t.Errorf("actor %q trace %q, want the agent itself under a trace of its own", p.Subject, es[0].Trace)
 	}
 	toks, err := a.trust.tokens.List()
 	if err != nil || len(toks) != 1 || toks[0].ID != d.TokenID {

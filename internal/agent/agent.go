@@ -17,6 +17,7 @@ import (
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/logging"
+	"github.com/netagent/netagent/internal/trace"
 )
 
 // Version is the agent's version, set at build time with -ldflags.
@@ -67,7 +68,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 		}
 		a.net = n
 		if t := a.trust.created; t != nil {
-			actx := auth.WithPrincipal(ctx, auth.Principal{Subject: "netagent", Scopes: []auth.Scope{auth.Admin}})
+			actx := trace.With(auth.WithPrincipal(ctx, auth.Principal{Subject: "netagent", Scopes: []auth.Scope{auth.Admin}}), trace.New())
 			if err := n.audit.RecordTokenChange(actx, audit.TokenChange{Op: "create", TokenID: t.ID, Subject: t.Subject, Scopes: t.Scopes, ExpiresAt: t.Expiry}); err != nil {
 				_ = n.close()
 				a.trust.stop()
