@@ -797,7 +797,7 @@ func (f *Failover) Prepare(ctx context.Context, tx string, changes []yang.Change
 		return err
 	}
 	var errs []error
-	for _, m := range f.order() {
+	for _, m := range f.avoidLast(ctx, f.order()) {
 		d, release, err := f.use(ctx, m)
 		if err != nil {
 			errs = append(errs, err)
