@@ -18,9 +18,6 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/intent"
 	"github.com/netagent/netagent/intent/fleet"
 	"github.com/netagent/netagent/intent/nl"
@@ -28,7 +25,7 @@ import (
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/store"
 	"github.com/netagent/netagent/lab"
-	"github.com/netagent/netagent/lab/topo"
+	"github.com/netagent/netagent/lab/labtest"
 	"github.com/netagent/netagent/mcp"
 	"github.com/netagent/netagent/txn"
 	"github.com/netagent/netagent/yang"
@@ -57,31 +54,8 @@ func startNetwork(t *testing.T, topology []byte) *network {
 func startNetworkWith(t *testing.T, topology []byte, withTxn bool) *network {
 	t.Helper()
 	ctx := context.Background()
-	tp, err := topo.Parse(topology)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Start(ctx, tp, lab.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("lab close: %v", err)
-		}
-	})
-	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := adapters.NewRegistry()
-	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(n, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
-	t.Cleanup(func() { pool.Close() })
+	l, inv := labtest.Start(t, topology, lab.Options{})
+	pool := labtest.Pool(t, inv, adapters.TargetOptions{}, adapters.FailoverOptions{})
 	f := fleet.New(inv, pool)
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{})
 	if err != nil {

@@ -11,45 +11,18 @@ import (
 	"time"
 
 	"github.com/netagent/netagent/adapters"
-	"github.com/netagent/netagent/adapters/cli"
-	"github.com/netagent/netagent/adapters/gnmi"
-	"github.com/netagent/netagent/adapters/netconf"
 	"github.com/netagent/netagent/lab"
 	"github.com/netagent/netagent/lab/fault"
+	"github.com/netagent/netagent/lab/labtest"
 	"github.com/netagent/netagent/lab/synth"
-	"github.com/netagent/netagent/lab/topo"
 	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/telemetry"
 )
 
 func startLab(t testing.TB, anomalies ...synth.Anomaly) (*lab.Lab, *adapters.Pool) {
 	t.Helper()
-	tp, err := topo.Parse(topologies.TwoNode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir(), Anomalies: anomalies})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("lab close: %v", err)
-		}
-	})
-	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := adapters.NewRegistry()
-	for n, o := range map[string]adapters.Opener{adapters.NETCONF: netconf.Opener, adapters.GNMI: gnmi.Opener, adapters.CLI: cli.Opener} {
-		if err := reg.Register(n, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pool := adapters.NewPool(inv, reg, adapters.TargetOptions{}, adapters.FailoverOptions{})
-	t.Cleanup(func() { pool.Close() })
-	return l, pool
+	l, inv := labtest.Start(t, topologies.TwoNode, lab.Options{Anomalies: anomalies})
+	return l, labtest.Pool(t, inv, adapters.TargetOptions{}, adapters.FailoverOptions{})
 }
 
 func poolDevices(p *adapters.Pool) telemetry.Devices {

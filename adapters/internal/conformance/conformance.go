@@ -41,11 +41,19 @@ topology:
 // inventory; both are cleaned up with t.
 func StartLab(t testing.TB) (*lab.Lab, *adapters.Inventory) {
 	t.Helper()
-	tp, err := topo.Parse([]byte(Topology))
+	return startLab(t, []byte(Topology), lab.Options{})
+}
+
+// startLab starts topology in a temporary directory and loads its
+// inventory; both are cleaned up with t.
+func startLab(t testing.TB, topology []byte, opts lab.Options) (*lab.Lab, *adapters.Inventory) {
+	t.Helper()
+	tp, err := topo.Parse(topology)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir()})
+	opts.Dir = t.TempDir()
+	l, err := lab.Start(context.Background(), tp, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

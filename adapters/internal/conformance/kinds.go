@@ -1,13 +1,11 @@
 package conformance
 
 import (
-	"context"
 	"sync"
 	"testing"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/lab"
-	"github.com/netagent/netagent/lab/topo"
 )
 
 // RunKinds runs the suite on every device personality of the simulated
@@ -17,7 +15,7 @@ import (
 // every personality runs at once, whatever -parallel says.
 func RunKinds(t *testing.T, protocol string, min int, confirmTimer bool, open adapters.Opener) {
 	t.Helper()
-	l, inv := startKindsLab(t)
+	l, inv := startLab(t, lab.KindsTopology(), lab.Options{NoAdmin: true})
 	var wg sync.WaitGroup
 	n := 0
 	for _, d := range l.Devices() {
@@ -41,28 +39,4 @@ func RunKinds(t *testing.T, protocol string, min int, confirmTimer bool, open ad
 	if n < min {
 		t.Fatalf("only %d personalities claim %s, want at least %d", n, protocol, min)
 	}
-}
-
-// startKindsLab starts lab.KindsTopology in a temporary directory and
-// loads its inventory; both are cleaned up with t.
-func startKindsLab(t *testing.T) (*lab.Lab, *adapters.Inventory) {
-	t.Helper()
-	tp, err := topo.Parse(lab.KindsTopology())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Start(context.Background(), tp, lab.Options{Dir: t.TempDir(), NoAdmin: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("lab close: %v", err)
-		}
-	})
-	inv, err := adapters.LoadInventory(l.InventoryPath(), adapters.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l, inv
 }
