@@ -76,6 +76,9 @@ func promQuery(t *testing.T, prom, q string) int {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return 0 // not ready, or the scrape not in yet: asked again
+	}
 	var ans struct {
 		Status string
 		Data   struct {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -349,7 +350,23 @@ func Prometheus(t testing.TB, target, token string) string {
 	start(t, logPath, "/usr/bin/prometheus", "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
 	waitPort(t, addr, logPath)
-	return "http://" + addr
+	// The port opens before the storage is ready; queries answer 503
+	// "Service Unavailable" until /-/ready does.
+	base := "http://" + addr
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		res, err := http.Get(base + "/-/ready")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logPath)
+			t.Fatalf("prometheus not ready after 60s (last: %v)\n%s", err, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // Promtool runs `promtool check metrics` over an exposition and returns
