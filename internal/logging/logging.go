@@ -35,15 +35,19 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool { return h.inn
 // Handle implements slog.Handler.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	hasTrace, hasPrincipal := false, false
 	r.Attrs(func(a slog.Attr) bool {
+		hasTrace = hasTrace || a.Key == "trace_id"
+		hasPrincipal = hasPrincipal || a.Key == "principal"
 		out.AddAttrs(redact(a))
 		return true
 	})
+	// A record that names its trace or principal itself keeps its own.
 	if ctx != nil {
-		if id := trace.IDFrom(ctx); id != "" {
+		if id := trace.IDFrom(ctx); id != "" && !hasTrace {
 			out.AddAttrs(slog.String("trace_id", string(id)))
 		}
-		if p, ok := auth.FromContext(ctx); ok && p.Subject != "" {
+		if p, ok := auth.FromContext(ctx); ok && p.Subject != "" && !hasPrincipal {
 			out.AddAttrs(slog.String("principal", p.String()))
 		}
 	}

@@ -25,6 +25,9 @@ func TestHandler(t *testing.T) {
 		{"trace and principal from the context", func(l *slog.Logger) { l.InfoContext(ctx, "device configure", "device", "r1") },
 			[]string{"trace_id=" + string(tc.TraceID), "principal=alice", "device=r1"}, nil},
 		{"no context, no trace", func(l *slog.Logger) { l.Info("x") }, nil, []string{"trace_id"}},
+		{"a record's own trace_id and principal are not repeated", func(l *slog.Logger) {
+			l.InfoContext(ctx, "request refused", "trace_id", string(tc.TraceID), "principal", "bob")
+		}, []string{"trace_id=" + string(tc.TraceID), "principal=bob"}, []string{"principal=alice"}},
 		{"secret-named keys", func(l *slog.Logger) {
 			l.Info("login", "password", pw, "Authorization", "Bearer "+pw, "sasl_password", pw, "password_set", true)
 		}, []string{"password=REDACTED", "Authorization=REDACTED", "password_set=true"}, []string{pw}},
@@ -54,5 +57,17 @@ func TestHandler(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOwnTraceNotRepeated: a record that carries trace_id itself (the auth
+// layer's refusals do) gets it once, not once more from the context.
+func TestOwnTraceNotRepeated(t *testing.T) {
+	tc := trace.New()
+	ctx := trace.With(context.Background(), tc)
+	var buf bytes.Buffer
+	slog.New(New(slog.NewTextHandler(&buf, nil))).InfoContext(ctx, "request refused", "trace_id", string(tc.TraceID))
+	if n := strings.Count(buf.String(), "trace_id="); n != 1 {
+		t.Errorf("trace_id %d times in %q, want once", n, buf.String())
 	}
 }
