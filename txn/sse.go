@@ -1,11 +1,12 @@
 package txn
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+
+	"github.com/netagent/netagent/internal/sse"
 )
 
 // maxEventBytes bounds one Server-Sent Event a client reads.
@@ -17,59 +18,30 @@ const maxEventBytes = 4 << 20
 // naming the line). Comments and unknown fields are skipped, as the SSE
 // specification says; an event's data must be one Event in JSON.
 func ReadEvents(r io.Reader, fn func(Event) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxEventBytes)
-	var data bytes.Buffer
-	var id, typ string
-	line := 0
-	flush := func() error {
-		defer func() { data.Reset(); id, typ = "", "" }()
-		if data.Len() == 0 {
-			return nil
-		}
+	fnFailed := false
+	err := sse.Read(r, maxEventBytes, func(f sse.Frame) error {
 		var e Event
-		if err := decodeEvent(data.Bytes(), &e); err != nil {
-			return fmt.Errorf("txn events: line %d: %w", line, err)
+		if err := decodeEvent(f.Data, &e); err != nil {
+			return fmt.Errorf("txn events: line %d: %w", f.Line, err)
 		}
-		if id != "" {
-			n, err := strconv.ParseInt(id, 10, 64)
+		if f.ID != "" {
+			n, err := strconv.ParseInt(f.ID, 10, 64)
 			if err != nil || n != e.Seq {
-				return fmt.Errorf("txn events: line %d: id %q does not match the event's seq %d", line, id, e.Seq)
+				return fmt.Errorf("txn events: line %d: id %q does not match the event's seq %d", f.Line, f.ID, e.Seq)
 			}
 		}
-		if typ != "" && typ != e.Type {
-			return fmt.Errorf("txn events: line %d: event %q does not match the event's type %q", line, typ, e.Type)
+		if f.Event != "" && f.Event != e.Type {
+			return fmt.Errorf("txn events: line %d: event %q does not match the event's type %q", f.Line, f.Event, e.Type)
 		}
-		return fn(e)
+		fnFailed = true
+		if err := fn(e); err != nil {
+			return err
+		}
+		fnFailed = false
+		return nil
+	})
+	if err != nil && !fnFailed && !strings.HasPrefix(err.Error(), "txn events:") {
+		return fmt.Errorf("txn events: %w", err) // the stream itself failed
 	}
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(b) == 0 {
-			if err := flush(); err != nil {
-				return err
-			}
-			continue
-		}
-		if b[0] == ':' {
-			continue
-		}
-		field, value, _ := bytes.Cut(b, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(field) {
-		case "data":
-			if data.Len() > 0 {
-				data.WriteByte('\n')
-			}
-			data.Write(value)
-		case "id":
-			id = string(value)
-		case "event":
-			typ = string(value)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("txn events: line %d: %w", line, err)
-	}
-	return flush()
+	return err
 }

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/netagent/netagent/internal/sse"
 )
 
 // Event types the agent publishes.
@@ -285,52 +286,21 @@ func (s *Signer) Resume(seq uint64) {
 // order, until the stream ends or fn fails. It does not verify: give each
 // message to a Verifier.
 func ReadSigned(r io.Reader, fn func(id int64, m *Signed) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var data bytes.Buffer
-	var id int64
-	flush := func() error {
-		defer func() { data.Reset(); id = 0 }()
-		if data.Len() == 0 {
-			return nil
+	return sse.Read(r, 1<<20, func(f sse.Frame) error {
+		var id int64
+		if f.ID != "" {
+			n, err := strconv.ParseInt(f.ID, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%w: id %q", ErrMalformed, f.ID)
+			}
+			id = n
 		}
 		var m Signed
-		dec := json.NewDecoder(bytes.NewReader(data.Bytes()))
+		dec := json.NewDecoder(bytes.NewReader(f.Data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&m); err != nil {
 			return fmt.Errorf("%w: event %d: %w", ErrMalformed, id, err)
 		}
 		return fn(id, &m)
-	}
-	for sc.Scan() {
-		line := sc.Bytes()
-		if len(line) == 0 {
-			if err := flush(); err != nil {
-				return err
-			}
-			continue
-		}
-		if line[0] == ':' {
-			continue
-		}
-		field, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(field) {
-		case "data":
-			if data.Len() > 0 {
-				data.WriteByte('\n')
-			}
-			data.Write(value)
-		case "id":
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil {
-				return fmt.Errorf("%w: id %q", ErrMalformed, value)
-			}
-			id = n
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return flush()
+	})
 }
