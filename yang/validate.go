@@ -49,7 +49,8 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 //   - a BGP neighbour needs a peer AS and the BGP instance a local AS; a
 //     neighbour may not be one of the device's own addresses;
 //   - addresses a device would take but an operator never means are
-//     refused on interfaces, as next hops and as BGP neighbours: multicast
+//     refused on interfaces, as next hops, as static route destinations
+//     (the default route 0.0.0.0/0 aside) and as BGP neighbours: multicast
 //     (224.0.0.0/4), loopback (127.0.0.0/8), unspecified (0.0.0.0), the
 //     limited broadcast 255.255.255.255 and class E (240.0.0.0/4); the
 //     router id may not be 0.0.0.0.
@@ -127,6 +128,9 @@ func Validate(t *Tree) error {
 			pfx, err := netip.ParsePrefix(FormatValue(e.value))
 			if err != nil {
 				continue
+			}
+			if why := notUnicast(pfx.Masked().Addr()); why != "" && pfx.Bits() > 0 {
+				add(p, "route destination %s %s; a static route's destination must be unicast", pfx, why)
 			}
 			hops := t.Subtree(route.Leaf("next-hops"))
 			n := 0

@@ -35,6 +35,10 @@ func TestValidateRefusesAddressesNoOneMeans(t *testing.T) {
 				p := yang.AddressPath("eth1", 0, addr)
 				return p, tr.Set(p.Leaf("config", "prefix-length"), uint64(24))
 			},
+			"route destination": func(tr *yang.Tree) (yang.Path, error) {
+				p := yang.NextHopPath(addr+"/32", "0").Leaf("config", "next-hop")
+				return yang.StaticRoutePath(addr + "/32"), tr.Set(p, "10.0.0.0")
+			},
 			"next hop": func(tr *yang.Tree) (yang.Path, error) {
 				p := yang.NextHopPath("192.0.2.0/24", "0").Leaf("config", "next-hop")
 				return p, tr.Set(p, addr)
@@ -73,6 +77,7 @@ func TestValidateRefusesAddressesNoOneMeans(t *testing.T) {
 	// Ordinary unicast addresses stay valid.
 	tr = base()
 	must(t, tr.Set(yang.NextHopPath("192.0.2.0/24", "0").Leaf("config", "next-hop"), "10.0.0.0"))
+	must(t, tr.Set(yang.NextHopPath("0.0.0.0/0", "0").Leaf("config", "next-hop"), "10.0.0.0"))
 	must(t, tr.Set(yang.NeighborPath("10.0.0.0").Leaf("config", "peer-as"), uint64(65002)))
 	must(t, tr.Set(yang.BGPPath().Leaf("global", "config", "router-id"), "10.255.0.1"))
 	if err := yang.Validate(tr); err != nil {
