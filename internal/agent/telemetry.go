@@ -30,7 +30,8 @@ type telemetryStack struct {
 	api       *telemetry.API
 }
 
-func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, invalidate func(device string), log *slog.Logger) (*telemetryStack, error) {
+// observe, if set, sees every stored sample too (the link events).
+func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, invalidate func(device string), observe func(telemetry.Sample), log *slog.Logger) (*telemetryStack, error) {
 	pool := adapters.NewPool(inv, reg, topt, adapters.FailoverOptions{Logger: log})
 	names := make([]string, 0, len(inv.Devices))
 	for _, d := range inv.Devices {
@@ -45,9 +46,12 @@ func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Reg
 		pool.Close()
 		return nil, err
 	}
-	var onSample func(telemetry.Sample)
+	onSample := observe
 	if export != nil {
 		onSample = export.Offer
+		if observe != nil {
+			onSample = func(s telemetry.Sample) { export.Offer(s); observe(s) }
+		}
 	}
 	col, err := telemetry.NewCollector(telemetry.CollectorConfig{
 		Devices: telemetry.DevicesFunc(func(ctx context.Context, name string) (telemetry.Monitorer, error) { return pool.Device(ctx, name) }),
