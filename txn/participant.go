@@ -739,6 +739,7 @@ func (s *PeerServer) handleConfigure(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
+	s.supersede(r.Context(), caller(r), name)
 	release, err := s.c.locks.acquire(r.Context(), "recovery by "+caller(r), []string{name}, true)
 	if err != nil {
 		peerProblem(w, r, http.StatusConflict, "busy", err.Error())
@@ -751,6 +752,34 @@ func (s *PeerServer) handleConfigure(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("peer configure", "device", name, "coordinator", caller(r), "changes", len(changes))
 	writeJSON(w, map[string]string{"device": name, "state": "configured"})
+}
+
+// supersede ends what transactions of coordinator who still hold device
+// here: a coordinator that configures a device it holds in a transaction
+// has lost that transaction (it restarted and is recovering), so the part
+// is rolled back now instead of holding the device until its lease.
+func (s *PeerServer) supersede(ctx context.Context, who, device string) {
+	type held struct {
+		t *peerTxn
+		d *peerDev
+	}
+	var hs []held
+	s.mu.Lock()
+	for _, t := range s.txns {
+		if d := t.devs[device]; d != nil && t.coordinator == who && !t.over {
+			hs = append(hs, held{t, d})
+		}
+	}
+	s.mu.Unlock()
+	for _, h := range hs {
+		h.d.mu.Lock()
+		if st := h.d.state; st == peerPrepared || st == peerCommitted {
+			s.log.Warn("peer: the coordinator configures a device its transaction holds here: rolling the part back", "txn", h.t.id, "device", device, "state", st, "coordinator", who)
+			_ = s.act(ctx, h.t, h.d, "rollback", 0)
+		}
+		h.d.mu.Unlock()
+		s.settle(h.t)
+	}
 }
 
 // cancelForgotten cancels what device holds pending under persist-id id
