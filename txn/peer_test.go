@@ -85,6 +85,13 @@ func (p *pkiFiles) client(name, peer string) *http.Client {
 // (a proxy in between).
 func peerPair(t *testing.T, l *lab.Lab, p *pkiFiles, cfgA txn.Config, route func(string) string) (a, b *peerAgent) {
 	t.Helper()
+	return peerPairFirst(t, l, p, cfgA, route, false)
+}
+
+// peerPairFirst is peerPair; with bFirst a's peer entry for b says First
+// (b's part runs as a stage before a's).
+func peerPairFirst(t *testing.T, l *lab.Lab, p *pkiFiles, cfgA txn.Config, route func(string) string, bFirst bool) (a, b *peerAgent) {
+	t.Helper()
 	policy := func(id auth.CertIdentity) ([]auth.Scope, bool) {
 		switch id.Name {
 		case "a", "b":
@@ -130,7 +137,7 @@ func peerPair(t *testing.T, l *lab.Lab, p *pkiFiles, cfgA txn.Config, route func
 		ag := x.ag
 		ag.env = newEnv(t, l, txn.Config{})
 		peers, err := txn.NewPeers(txn.PeersConfig{Self: ag.name, Local: poolDevices{ag.pool}, Labels: labels, Timeout: 3 * time.Second,
-			Peers: []txn.PeerSpec{{Name: x.other, URL: x.url, Labels: x.otherLs}},
+			Peers: []txn.PeerSpec{{Name: x.other, URL: x.url, Labels: x.otherLs, First: bFirst && ag == a}},
 			TLS:   func(n string) *tls.Config { return pki.ClientConfig(p.certs[ag.name], p.roots, n) }})
 		if err != nil {
 			t.Fatal(err)
@@ -230,6 +237,57 @@ func TestPeerCrossDomain(t *testing.T) {
 	req2 := request(t, l, leafSpine, "198.51.101.0/24")
 	if _, err := a.coord.Run(context.Background(), req2); err != nil {
 		t.Fatalf("second run: %v", err)
+	}
+}
+
+// TestPeerPartFirst: with a's peer entry for b saying first, b's leaves
+// are a stage of their own that prepares and commits before a's spines
+// (the write-ahead log's steps, in order); without it, one stage for all
+// six. Either way every device holds the change.
+func TestPeerPartFirst(t *testing.T) {
+	l := startLab(t, topologies.LeafSpine)
+	p := newPKI(t)
+	for _, first := range []bool{true, false} {
+		var mu sync.Mutex
+		var steps []string
+		a, _ := peerPairFirst(t, l, p, txn.Config{AfterStep: func(id string, s txn.Step, stage string) {
+			if s == txn.StepPrepare || s == txn.StepCommit {
+				mu.Lock()
+				steps = append(steps, string(s)+" "+stage)
+				mu.Unlock()
+			}
+		}}, nil, first)
+		prefix := "198.51.120.0/24"
+		if !first {
+			prefix = "198.51.121.0/24"
+		}
+		req := request(t, l, leafSpine, prefix)
+		req.Options.ConfirmTimeout = 10 * time.Second
+		res, err := a.coord.Run(context.Background(), req)
+		if err != nil {
+			t.Fatalf("first=%v: run: %v (%+v)", first, err, res)
+		}
+		want := []string{"prepare peer:b", "prepare ", "commit peer:b", "commit "}
+		if !first {
+			want = []string{"prepare ", "commit "}
+		}
+		mu.Lock()
+		if !slices.Equal(steps, want) {
+			t.Errorf("first=%v: steps %q, want %q", first, steps, want)
+		}
+		mu.Unlock()
+		for _, d := range res.Devices {
+			wantStage := ""
+			if first && strings.HasPrefix(d.Device, "leaf") {
+				wantStage = txn.PeerStage("b")
+			}
+			if d.Stage != wantStage {
+				t.Errorf("first=%v: %s in stage %q, want %q", first, d.Device, d.Stage, wantStage)
+			}
+		}
+		if n := allOrNothing(t, l, leafSpine, prefix); n != len(leafSpine) {
+			t.Fatalf("first=%v: %d devices hold the route, want all", first, n)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,9 @@ type PeerSpec struct {
 	Devices []string
 	// Labels own every inventory device carrying all of them (key=value).
 	Labels map[string]string
+	// First runs the peer's part as a stage of its own before this
+	// agent's (Arrange).
+	First bool
 }
 
 // PeersConfig is what Peers needs.
@@ -170,6 +174,45 @@ func unreachable(err error) bool {
 	var pe *PeerError
 	return err != nil && !errors.As(err, &pe)
 }
+
+// PeerStage is the stage Arrange gives the part of peer name.
+func PeerStage(name string) string { return "peer:" + name }
+
+// Arrange gives the part of each peer configured First a stage of its own
+// (PeerStage) that this agent's part runs after: the peer prepares and
+// commits its devices before this agent touches its own. The other peers'
+// devices stay in the stage of this agent's, driven in parallel with them.
+// A request that has stages already (dependencies between its changes)
+// keeps them. The coordinator calls it before it validates a request.
+func (p *Peers) Arrange(req *Request) {
+	if len(req.Stages) > 0 {
+		return
+	}
+	used := map[string]bool{}
+	req.Participants = slices.Clone(req.Participants) // the caller's stays as it was
+	for i, pt := range req.Participants {
+		o := p.owner[pt.Device]
+		if o != "" && pt.Stage == "" && p.clients[o].spec.First {
+			req.Participants[i].Stage = PeerStage(o)
+			used[o] = true
+		}
+	}
+	if len(used) == 0 {
+		return
+	}
+	var first []string
+	for _, s := range p.cfg.Peers {
+		if used[s.Name] {
+			req.Stages = append(req.Stages, Stage{Name: PeerStage(s.Name)})
+			first = append(first, PeerStage(s.Name))
+		}
+	}
+	req.Stages = append(req.Stages, Stage{Name: "", After: first})
+}
+
+// arranger is what the coordinator asks of its Devices, when they offer
+// it, before it validates a request (Peers: a peer's part as its stage).
+type arranger interface{ Arrange(req *Request) }
 
 // Decision asks coordinator agent whether transaction id has its commit
 // decision. A coordinator this agent has no peer entry for cannot be
