@@ -174,7 +174,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		}
 	}
 	if cfg.Telemetry.Enabled {
-		if n.tele, err = openTelemetry(cfg, inv, reg, topt, svc, fl.Invalidate, ev.linkObserver(), log); err != nil {
+		if n.tele, err = openTelemetry(cfg, inv, reg, topt, svc, fl.Invalidate, ev.linkObserver(), peers.Owns, log); err != nil {
 			pool.Close()
 			return nil, err
 		}

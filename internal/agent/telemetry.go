@@ -30,12 +30,16 @@ type telemetryStack struct {
 	api       *telemetry.API
 }
 
-// observe, if set, sees every stored sample too (the link events).
-func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, invalidate func(device string), observe func(telemetry.Sample), log *slog.Logger) (*telemetryStack, error) {
+// observe, if set, sees every stored sample too (the link events); owns
+// says which inventory devices this agent collects from (a peer agent
+// collects from its own).
+func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, invalidate func(device string), observe func(telemetry.Sample), owns func(device string) bool, log *slog.Logger) (*telemetryStack, error) {
 	pool := adapters.NewPool(inv, reg, topt, adapters.FailoverOptions{Logger: log})
 	names := make([]string, 0, len(inv.Devices))
 	for _, d := range inv.Devices {
-		names = append(names, d.Name)
+		if owns(d.Name) {
+			names = append(names, d.Name)
+		}
 	}
 	store := telemetry.NewStore(telemetry.StoreOptions{})
 	adapt := telemetry.NewAdaptive(telemetry.AdaptiveOptions{
