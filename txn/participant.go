@@ -700,6 +700,9 @@ type PeerDeviceInfo struct {
 	Agent        string `json:"agent"`
 	Protocol     string `json:"protocol,omitempty"`
 	ConfirmTimer bool   `json:"confirm_timer"`
+	// Unsupported names the leaves the device's platform cannot set (by
+	// schema path) with the reason, for planning at the coordinator.
+	Unsupported map[string]string `json:"unsupported,omitempty"`
 }
 
 func (s *PeerServer) handleDevice(w http.ResponseWriter, r *http.Request) {
@@ -710,7 +713,7 @@ func (s *PeerServer) handleDevice(w http.ResponseWriter, r *http.Request) {
 	info := PeerDeviceInfo{Device: r.PathValue("name"), Agent: s.cfg.Agent}
 	if cp, ok := dev.(adapters.Capabler); ok {
 		c := cp.Capabilities()
-		info.Protocol, info.ConfirmTimer = c.Protocol, c.ConfirmTimer
+		info.Protocol, info.ConfirmTimer, info.Unsupported = c.Protocol, c.ConfirmTimer, c.Unsupported
 	}
 	writeJSON(w, info)
 }

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/pki"
 	"github.com/netagent/netagent/lab"
@@ -232,6 +233,16 @@ func TestPeerCrossDomain(t *testing.T) {
 	resp.Body.Close()
 	if last.Type != "outcome" || last.State != txn.StateConfirmed || last.Result == nil || len(last.Result.Devices) != len(leaves) {
 		t.Fatalf("b's peer event stream ended with %+v", last)
+	}
+	// Planning at a sees what b says leaf4's platform (FRR, CLI) cannot
+	// set, as for a device of its own.
+	dev, err := a.peers.Device(context.Background(), "leaf4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, ok := dev.(interface{ Unsupported() map[string]string })
+	if !ok || lim.Unsupported()["/interfaces/interface/config/mtu"] == "" {
+		t.Errorf("leaf4 through b: unsupported %v, want the FRR mtu limit", dev.(adapters.Capabler).Capabilities().Unsupported)
 	}
 	// b's writer slots are free again: a second transaction runs.
 	req2 := request(t, l, leafSpine, "198.51.101.0/24")

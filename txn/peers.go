@@ -165,7 +165,7 @@ func (p *Peers) Device(ctx context.Context, name string) (adapters.Device, error
 		p.known[name] = info
 		p.mu.Unlock()
 	}
-	return &peerDevice{c: c, name: name, caps: adapters.Caps{Protocol: "peer:" + owner + "/" + info.Protocol, Candidate: true, ConfirmTimer: info.ConfirmTimer}}, nil
+	return &peerDevice{c: c, name: name, caps: adapters.Caps{Protocol: "peer:" + owner + "/" + info.Protocol, Candidate: true, ConfirmTimer: info.ConfirmTimer, Unsupported: info.Unsupported}}, nil
 }
 
 // unreachable reports whether err is a failure to reach the peer (no
@@ -377,6 +377,11 @@ var (
 )
 
 func (d *peerDevice) Capabilities() adapters.Caps { return d.caps }
+
+// Unsupported names the leaves the owner says the device's platform
+// cannot set (intent.Limiter: plans that set them are refused here, as for
+// a device of this agent's).
+func (d *peerDevice) Unsupported() map[string]string { return d.caps.Unsupported }
 
 func (d *peerDevice) phase(ctx context.Context, tx, name string, req PhaseRequest) error {
 	if len(req.Devices) == 0 {
