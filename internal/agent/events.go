@@ -124,6 +124,25 @@ func (e *events) assurance(ev telemetry.Event) {
 	e.publish(string(ev.Type), "intent/"+ev.Intent, p)
 }
 
+// linkObserver returns the telemetry sample observer that publishes
+// link.down and link.up: each change of an interface's operational state
+// (if.oper.status, from gNMI ON_CHANGE, NETCONF or CLI polling) as the
+// collector stores it. Nil when events are off.
+func (e *events) linkObserver() func(telemetry.Sample) {
+	if e == nil {
+		return nil
+	}
+	w := &event.LinkWatch{Publish: func(typ, subject string, p map[string]any) {
+		e.log.Info("link state", "device", p["device"], "interface", p["interface"], "state", p["state"])
+		e.publish(typ, subject, p)
+	}}
+	return func(s telemetry.Sample) {
+		if s.Key.Metric == telemetry.IfOperStatus {
+			w.Observe(s.Key.Device, s.Key.Label, s.Value >= 0.5)
+		}
+	}
+}
+
 // txnEvent publishes a transaction's progress or outcome.
 func (e *events) txnEvent(ev txn.Event) {
 	p := map[string]any{"txn": ev.Txn, "state": ev.State, "percent": ev.Percent}
