@@ -80,8 +80,18 @@ func (r *records) planEntry(es []audit.Entry, id string, plan *Plan, planJSON []
 			"digest": "sha256:" + hex.EncodeToString(sum[:])})})
 }
 
+// entriesAppender is an Auditor that appends several entries at once
+// (*audit.Log: one read of the chain's head, one INSERT).
+type entriesAppender interface {
+	AppendAll(ctx context.Context, tx *sql.Tx, es []audit.Entry) ([]audit.Entry, error)
+}
+
 // appendEntries appends es, in order, in tx.
 func (r *records) appendEntries(ctx context.Context, tx *sql.Tx, es []audit.Entry) error {
+	if a, ok := r.audit.(entriesAppender); ok && len(es) > 1 {
+		_, err := a.AppendAll(ctx, tx, es)
+		return err
+	}
 	for _, e := range es {
 		if _, err := r.audit.Append(ctx, tx, e); err != nil {
 			return err

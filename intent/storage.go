@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/netagent/netagent/internal/auth"
@@ -103,9 +104,13 @@ func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserte
 		if err != nil {
 			return err
 		}
-		for i, t := range rec.History {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at, principal, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				seq, i, t.State, t.Reason, t.At.UnixNano(), principal, string(rec.Source.TraceID)); err != nil {
+		if len(rec.History) > 0 {
+			// One statement for the first transitions (accepted, planned).
+			args := make([]any, 0, 7*len(rec.History))
+			for i, t := range rec.History {
+				args = append(args, seq, i, t.State, t.Reason, t.At.UnixNano(), principal, string(rec.Source.TraceID))
+			}
+			if _, err := tx.ExecContext(ctx, transitionInserts(len(rec.History)), args...); err != nil {
 				return err
 			}
 		}
@@ -116,6 +121,21 @@ func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserte
 		return false, fmt.Errorf("intent %s: store: %w", rec.ID, err)
 	}
 	return inserted, nil
+}
+
+// transitionInsertText holds the INSERT statements of 1 and 2 transitions
+// (a new record's first transitions: accepted, and planned).
+var transitionInsertText = [...]string{"",
+	`INSERT INTO intent_transitions (intent_seq, n, state, reason, at, principal, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	`INSERT INTO intent_transitions (intent_seq, n, state, reason, at, principal, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)`,
+}
+
+// transitionInserts is the INSERT statement of n transitions.
+func transitionInserts(n int) string {
+	if n < len(transitionInsertText) {
+		return transitionInsertText[n]
+	}
+	return transitionInsertText[1] + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?)", n-1)
 }
 
 // update moves a record from state from to state to (compare-and-set: it

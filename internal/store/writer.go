@@ -78,6 +78,12 @@ func (w *writer) begin() (*sql.Tx, error) {
 		if err != nil {
 			return nil, err
 		}
+		_ = c.Raw(func(dc any) error {
+			if cc, ok := dc.(*cachingConn); ok {
+				cc.uncancelled = true
+			}
+			return nil
+		})
 		w.conn = c
 	}
 	tx, err := w.conn.BeginTx(ctx, nil)
