@@ -437,10 +437,11 @@ func (r *records) list(ctx context.Context, q ListQuery) (*Page, error) {
 	return page, nil
 }
 
-// pendingIDs lists records the service still has work for, oldest first.
-func (r *records) pendingIDs(ctx context.Context) ([]string, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT id FROM intents WHERE state IN (?, ?, ?, ?) ORDER BY seq`,
-		StateAccepted, StatePlanned, StateApplying, StateWithdrawing)
+// pendingIDs lists records the service still has work for, oldest first,
+// at most limit of them.
+func (r *records) pendingIDs(ctx context.Context, limit int) ([]string, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT id FROM intents WHERE state IN (?, ?, ?, ?) ORDER BY seq LIMIT ?`,
+		StateAccepted, StatePlanned, StateApplying, StateWithdrawing, limit)
 	if err != nil {
 		return nil, fmt.Errorf("intent: pending: %w", err)
 	}

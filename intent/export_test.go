@@ -1,0 +1,5 @@
+package intent
+
+// SetWorkQueue replaces s's work queue with one of n places (before Run),
+// so that tests can overflow it with a few intents.
+func SetWorkQueue(s *Service, n int) { s.work = make(chan string, n) }
