@@ -92,25 +92,32 @@ const canonicalFields = 10
 // injective: two different entries never encode alike. Actor and Detail are
 // covered byte for byte as stored.
 func (e Entry) Canonical() []byte {
-	var b bytes.Buffer
-	b.WriteString(canonicalMagic)
-	field := func(s string) {
-		b.WriteString(strconv.Itoa(len(s)))
-		b.WriteByte(':')
-		b.WriteString(s)
-		b.WriteByte('\n')
-	}
-	field(strconv.FormatInt(e.Seq, 10))
-	field(strconv.FormatInt(e.Time.UnixNano(), 10))
-	field(string(e.Actor))
-	field(e.Action)
-	field(e.Intent)
-	field(e.Txn)
-	field(e.Device)
-	field(e.Trace)
-	field(string(e.Detail))
-	field(e.Prev)
-	return b.Bytes()
+	var seqb, atb [20]byte
+	seq, at := strconv.AppendInt(seqb[:0], e.Seq, 10), strconv.AppendInt(atb[:0], e.Time.UnixNano(), 10)
+	n := len(canonicalMagic) + canonicalFields*12 + len(seq) + len(at) + len(e.Actor) + len(e.Action) + len(e.Intent) +
+		len(e.Txn) + len(e.Device) + len(e.Trace) + len(e.Detail) + len(e.Prev) // each field: up to 10 digits, colon, newline
+	b := make([]byte, 0, n)
+	b = append(b, canonicalMagic...)
+	b = appendField(b, seq)
+	b = appendField(b, at)
+	b = appendField(b, e.Actor)
+	b = appendField(b, e.Action)
+	b = appendField(b, e.Intent)
+	b = appendField(b, e.Txn)
+	b = appendField(b, e.Device)
+	b = appendField(b, e.Trace)
+	b = appendField(b, e.Detail)
+	b = appendField(b, e.Prev)
+	return b
+}
+
+// appendField appends one field of the canonical encoding: its decimal
+// length, a colon, the bytes and a newline.
+func appendField[T ~string | ~[]byte](b []byte, f T) []byte {
+	b = strconv.AppendInt(b, int64(len(f)), 10)
+	b = append(b, ':')
+	b = append(b, f...)
+	return append(b, '\n')
 }
 
 // ComputeHash is the lowercase hex SHA-256 of e.Canonical().
