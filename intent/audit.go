@@ -130,7 +130,7 @@ func ConfigDigest(t *yang.Tree) string {
 	if t == nil {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(t.String()))
+	sum := sha256.Sum256(t.AppendText(nil))
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
