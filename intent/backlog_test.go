@@ -15,7 +15,7 @@ import (
 // TestBacklogBeyondTheWorkQueue: more pending intents than the work queue
 // holds (there: 4 places, 12 intents, submitted before Run) are all
 // applied; the rescan that finds them reads the store a queue's worth at
-// a time.
+// a time, and only a queue's worth of accept-time plans stays in memory.
 func TestBacklogBeyondTheWorkQueue(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{Synchronous: "NORMAL"})
@@ -39,6 +39,11 @@ func TestBacklogBeyondTheWorkQueue(t *testing.T) {
 			}
 			ids = append(ids, id)
 		}
+	}
+	// The accept-time plans kept for the workers: a queue's worth; the
+	// others are planned again when their turn comes.
+	if n := intent.HandOffPlans(svc); n != 4 {
+		t.Errorf("%d hand-off plans held for 12 intents and a queue of 4, want 4", n)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -236,7 +236,13 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 	}
 	if rec.State == StatePlanned {
 		s.mu.Lock()
-		s.planned[rec.ID] = plan
+		// Hand-off plans are kept for a work queue's worth of intents: a
+		// backlog beyond it would hold every plan (and the configuration
+		// it was computed from) in memory; those intents are planned
+		// again when their turn comes, as after a restart.
+		if len(s.planned) < cap(s.work) {
+			s.planned[rec.ID] = plan
+		}
 		s.mu.Unlock()
 	}
 	s.notify()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/netagent/netagent/internal/auth"
@@ -91,12 +92,18 @@ const canonicalFields = 10
 // its decimal length, a colon, the bytes and a newline. The encoding is
 // injective: two different entries never encode alike. Actor and Detail are
 // covered byte for byte as stored.
-func (e Entry) Canonical() []byte {
+func (e Entry) Canonical() []byte { return e.appendCanonical(nil) }
+
+// appendCanonical appends e's canonical encoding to b (nil: a buffer of
+// the exact size).
+func (e Entry) appendCanonical(b []byte) []byte {
 	var seqb, atb [20]byte
 	seq, at := strconv.AppendInt(seqb[:0], e.Seq, 10), strconv.AppendInt(atb[:0], e.Time.UnixNano(), 10)
 	n := len(canonicalMagic) + canonicalFields*12 + len(seq) + len(at) + len(e.Actor) + len(e.Action) + len(e.Intent) +
 		len(e.Txn) + len(e.Device) + len(e.Trace) + len(e.Detail) + len(e.Prev) // each field: up to 10 digits, colon, newline
-	b := make([]byte, 0, n)
+	if b == nil {
+		b = make([]byte, 0, n)
+	}
 	b = append(b, canonicalMagic...)
 	b = appendField(b, seq)
 	b = appendField(b, at)
@@ -122,9 +129,19 @@ func appendField[T ~string | ~[]byte](b []byte, f T) []byte {
 
 // ComputeHash is the lowercase hex SHA-256 of e.Canonical().
 func (e Entry) ComputeHash() string {
-	sum := sha256.Sum256(e.Canonical())
+	bp := canonicalBufs.Get().(*[]byte)
+	b := e.appendCanonical((*bp)[:0])
+	sum := sha256.Sum256(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		canonicalBufs.Put(bp)
+	}
 	return hex.EncodeToString(sum[:])
 }
+
+// canonicalBufs are the buffers ComputeHash encodes entries in (the
+// store's writer hashes every entry it appends).
+var canonicalBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // ErrCanonical reports bytes that are not a canonical entry encoding.
 var ErrCanonical = errors.New("audit: not a canonical entry")
