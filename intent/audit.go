@@ -56,8 +56,11 @@ type (
 )
 
 // insertEntries are the entries of a new intent (and its first plan).
-// planJSON is the plan as stored (encoded once for the row and the entry).
-func (r *records) insertEntries(rec *Record, planJSON []byte) []audit.Entry {
+// planJSON is the plan as stored (encoded once for the row and the entry),
+// principal the submitter as stored: the entries' actor (the submission's
+// context carries the same principal and trace; setting them here spares
+// the store's writer encoding them again).
+func (r *records) insertEntries(rec *Record, planJSON []byte, principal string) []audit.Entry {
 	if r.audit == nil {
 		return nil
 	}
@@ -69,7 +72,11 @@ func (r *records) insertEntries(rec *Record, planJSON []byte) []audit.Entry {
 	es[0] = audit.Entry{Action: audit.ActionIntentAccepted, Intent: rec.ID, Time: rec.CreatedAt,
 		Detail: audit.Detail(acceptedDetail{Kind: rec.Kind, State: rec.State, Source: rec.Source,
 			Requester: rec.Requester, Digest: rec.Digest, Reason: reason})}
-	return r.planEntry(es, rec.ID, rec.Plan, planJSON)
+	es = r.planEntry(es, rec.ID, rec.Plan, planJSON)
+	for i := range es {
+		es[i].Actor, es[i].Trace = json.RawMessage(principal), string(rec.Source.TraceID)
+	}
+	return es
 }
 
 // transitionEntries are the entries of a lifecycle step (and the plan

@@ -79,7 +79,6 @@ func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserte
 	if body == nil {
 		body = rec.Intent.Canonical()
 	}
-	entries := r.insertEntries(rec, planJSON)
 	var principal string
 	if rec.Source.Principal != nil {
 		b, err := json.Marshal(rec.Source.Principal)
@@ -88,6 +87,7 @@ func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserte
 		}
 		principal = string(b)
 	}
+	entries := r.insertEntries(rec, planJSON, principal)
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO intents (id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at, principal, trace_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
