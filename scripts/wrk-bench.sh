@@ -3,8 +3,8 @@
 # Performance section against the real server and the two-node lab it
 # starts (netagent serve, on 127.0.0.1): dry-run plans/s, durable submits/s
 # with their latency, then SIGKILL right after the run and a check that
-# every 202 is in the store. Requests carry the admin token the agent
-# creates in its data directory. With PROFILE=DIR, a CPU profile of the
+# every 202 is in the store and that the audit chain verifies. Requests
+# carry the admin token the agent creates in its data directory. With PROFILE=DIR, a CPU profile of the
 # agent during each run goes to DIR/plan.pprof and DIR/submit.pprof
 # (debug.pprof_listen on loopback). Needs wrk (Debian: apt-get install
 # wrk) and python3 (its sqlite3 module reads the store). WRK_PORT (default
@@ -61,3 +61,5 @@ missing = [a for a in acked if a not in ids]
 print(f"== after SIGKILL: {len(acked)} answered 202, {len(acked) - len(missing)} of them in the store, {len(missing)} lost")
 sys.exit(1 if (missing or not acked) else 0)
 PY
+# The audit chain (two entries a submission, hash-chained) is intact.
+"$WORK/netagent" audit verify --data-dir "$WORK/data" | tail -1
