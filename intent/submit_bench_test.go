@@ -3,7 +3,6 @@ package intent_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
@@ -31,7 +30,7 @@ import (
 //	go test -run '^$' -bench DurableSubmit -benchtime 20000x ./intent
 func BenchmarkDurableSubmit(b *testing.B) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, benchDBPath(b), store.Options{})
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "netagent.db"), store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,9 +86,3 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func benchDBPath(b *testing.B) string {
-	if p := os.Getenv("KEEPDB"); p != "" {
-		return p
-	}
-	return filepath.Join(b.TempDir(), "netagent.db")
-}
