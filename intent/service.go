@@ -236,7 +236,13 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 	}
 	if rec.State == StatePlanned {
 		s.mu.Lock()
-		s.planned[rec.ID] = plan
+		// Hand-off plans are kept for a work queue's worth of intents: a
+		// backlog beyond it would hold every plan (and the configuration
+		// it was computed from) in memory; those intents are planned
+		// again when their turn comes, as after a restart.
+		if len(s.planned) < cap(s.work) {
+			s.planned[rec.ID] = plan
+		}
 		s.mu.Unlock()
 	}
 	s.notify()
@@ -477,9 +483,28 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 func (s *Service) rescan(ctx context.Context) error {
-	ids, err := s.recs.pendingIDs(ctx)
+	// Read only as many pending ids as the work queue has room for, plus
+	// those that will be skipped (queued already, in flight, waiting for a
+	// retry): during a burst the queue stays full and a rescan of a
+	// backlog of thousands read them all every second for nothing.
+	s.mu.Lock()
+	room := cap(s.work) - len(s.work)
+	limit := room + len(s.queued) + len(s.inflight) + len(s.retries)
+	if room == 0 {
+		s.backlog = true
+	}
+	s.mu.Unlock()
+	if room == 0 {
+		return nil
+	}
+	ids, err := s.recs.pendingIDs(ctx, limit)
 	if err != nil {
 		return err
+	}
+	if len(ids) == limit {
+		s.mu.Lock()
+		s.backlog = true // more may wait beyond the limit
+		s.mu.Unlock()
 	}
 	now := time.Now()
 	for _, id := range ids {

@@ -222,11 +222,27 @@ func (t *Tree) Equal(u *Tree) bool {
 
 // String renders t as one "path = value" line per leaf, in canonical order.
 func (t *Tree) String() string {
-	var b strings.Builder
-	for _, e := range t.entries() {
-		fmt.Fprintf(&b, "%s = %s\n", e.str, FormatValue(e.value))
+	return string(t.AppendText(nil))
+}
+
+// AppendText appends String's rendering of t to b (digests of a
+// configuration hash it without building the string).
+func (t *Tree) AppendText(b []byte) []byte {
+	es := t.entries()
+	if b == nil {
+		n := 0
+		for _, e := range es {
+			n += len(e.str) + 16
+		}
+		b = make([]byte, 0, n)
 	}
-	return b.String()
+	for _, e := range es {
+		b = append(b, e.str...)
+		b = append(b, " = "...)
+		b = appendValue(b, e.value)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 func (t *Tree) entries() []*leafEntry {

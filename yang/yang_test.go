@@ -289,3 +289,41 @@ func assertTree(t *testing.T, want, got *Tree) {
 		t.Errorf("tree mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestTreeText: String (and AppendText, which digests hash) renders one
+// "path = value" line per leaf in canonical order, values as FormatValue
+// writes them, and AppendText appends to what it is given.
+func TestTreeText(t *testing.T) {
+	lines := []string{
+		"/interfaces/interface[name=eth2]/config/mtu = 9000",
+		"/interfaces/interface[name=eth2]/config/enabled = false",
+		"/interfaces/interface[name=eth10]/config/description = uplink ] \\ = x",
+		"/interfaces/interface[name=eth2]/config/description = a",
+	}
+	tr := tree(t, lines...)
+	// Keys become leaves of their own; leaves in schema order.
+	want := "/interfaces/interface[name=eth2]/name = eth2\n" +
+		"/interfaces/interface[name=eth2]/config/name = eth2\n" +
+		"/interfaces/interface[name=eth2]/config/mtu = 9000\n" +
+		"/interfaces/interface[name=eth2]/config/description = a\n" +
+		"/interfaces/interface[name=eth2]/config/enabled = false\n" +
+		"/interfaces/interface[name=eth10]/name = eth10\n" +
+		"/interfaces/interface[name=eth10]/config/name = eth10\n" +
+		"/interfaces/interface[name=eth10]/config/description = uplink ] \\ = x\n"
+	var manual strings.Builder
+	for _, l := range tr.Leaves() {
+		manual.WriteString(l.Path.String() + " = " + FormatValue(l.Value) + "\n")
+	}
+	if d := cmp.Diff(manual.String(), tr.String()); d != "" {
+		t.Errorf("String differs from the leaves as FormatValue writes them (-leaves +String):\n%s", d)
+	}
+	if got := string(tr.AppendText([]byte("x\n"))); got != "x\n"+tr.String() {
+		t.Errorf("AppendText = %q", got)
+	}
+	if NewTree().String() != "" {
+		t.Errorf("empty tree: %q", NewTree().String())
+	}
+	if tr.String() != want {
+		t.Errorf("String =\n%s\nwant\n%s", tr.String(), want)
+	}
+}
