@@ -60,19 +60,41 @@ func (t *Tree) Set(p Path, v any) error {
 	if s.Kind != KindLeaf {
 		return fmt.Errorf("%s: is a %s, not a leaf", p, kindName(s.Kind))
 	}
-	v, err = normalize(s, v)
+	v, err = checkLeaf(p, s, v)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return err
 	}
-	// A config/<key> leaf must agree with its entry's key.
+	if err := t.ensureEntries(p); err != nil {
+		return err
+	}
+	t.put(p, s, v)
+	return nil
+}
+
+// checkLeaf normalises v for leaf s at p and checks that a config/<key>
+// leaf agrees with its entry's key.
+func checkLeaf(p Path, s *Schema, v any) (any, error) {
+	v, err := normalize(s, v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
 	if s.Parent != nil && s.Parent.Name == "config" && s.Parent.Parent != nil && s.Parent.Parent.Kind == KindList && len(p) >= 3 {
 		for _, k := range p[len(p)-3].Keys {
 			if k.Name == s.Name && FormatValue(v) != k.Value {
-				return fmt.Errorf("%s: %q must equal the list key %q", p, FormatValue(v), k.Value)
+				return nil, fmt.Errorf("%s: %q must equal the list key %q", p, FormatValue(v), k.Value)
 			}
 		}
 	}
-	if err := t.ensureEntries(p); err != nil {
+	return v, nil
+}
+
+// setEnsured is Set for a leaf p (schema s) whose list entries t holds
+// already and which t may keep (a decoder that ensured each entry on its
+// way down, handing over a path of its own): no walk from the root, no
+// copy, no key leaves set again.
+func (t *Tree) setEnsured(p Path, s *Schema, v any) error {
+	v, err := checkLeaf(p, s, v)
+	if err != nil {
 		return err
 	}
 	t.put(p, s, v)

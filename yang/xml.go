@@ -286,7 +286,8 @@ func decodeInto(t *Tree, n *xnode, s *Schema, p Path, errs *[]FieldError) {
 				*errs = append(*errs, FieldError{Path: cp.String(), Reason: err.Error()})
 				continue
 			}
-			if err := t.Set(cp, v); err != nil {
+			// Every entry on cp was ensured on the way down; cp is ours.
+			if err := t.setEnsured(cp, cs, v); err != nil {
 				*errs = append(*errs, FieldError{Path: cp.String(), Reason: trimPath(err, cp)})
 			}
 			continue
