@@ -88,19 +88,6 @@ func checkLeaf(p Path, s *Schema, v any) (any, error) {
 	return v, nil
 }
 
-// setEnsured is Set for a leaf p (schema s) whose list entries t holds
-// already and which t may keep (a decoder that ensured each entry on its
-// way down, handing over a path of its own): no walk from the root, no
-// copy, no key leaves set again.
-func (t *Tree) setEnsured(p Path, s *Schema, v any) error {
-	v, err := checkLeaf(p, s, v)
-	if err != nil {
-		return err
-	}
-	t.put(p, s, v)
-	return nil
-}
-
 // SetPath parses path and sets the leaf there to v.
 func (t *Tree) SetPath(path string, v any) error {
 	p, err := ParsePath(path)
@@ -142,6 +129,16 @@ func (t *Tree) put(p Path, s *Schema, v any) {
 		return
 	}
 	t.leaves[str] = &leafEntry{path: p, str: str, order: orderKey(p), schema: s, value: v}
+	t.sorted = nil
+}
+
+// putKeyed is put for a caller that has p's String and orderKey already.
+func (t *Tree) putKeyed(p Path, str, order string, s *Schema, v any) {
+	if e, ok := t.leaves[str]; ok {
+		e.value = v
+		return
+	}
+	t.leaves[str] = &leafEntry{path: p, str: str, order: order, schema: s, value: v}
 	t.sorted = nil
 }
 
