@@ -391,7 +391,11 @@ func (s *Store) Commit(sid uint32, source string, confirm *ConfirmOptions, persi
 		s.pend.timer.Stop()
 		s.pend = nil
 	}
-	s.setRunning(s.candidate.Clone(), source)
+	if s.dirty {
+		// A candidate without edits of its own is running already (a
+		// confirming commit): nothing to install.
+		s.setRunning(s.candidate.Clone(), source)
+	}
 	s.dirty, s.editor = false, 0
 	if confirm == nil {
 		return nil
