@@ -235,10 +235,12 @@ func FilterXML(t *Tree, filter []byte) (*Tree, error) {
 }
 
 func (t *Tree) copyInto(out *Tree, p Path) {
-	for _, l := range t.Subtree(p) {
-		e := t.leaves[l.Path.String()]
-		ec := *e
-		out.leaves[e.str] = &ec
+	// Order does not matter here: no sort, no path rendered again.
+	for k, e := range t.leaves {
+		if e.path.HasPrefix(p) {
+			ec := *e
+			out.leaves[k] = &ec
+		}
 	}
 	out.sorted = nil
 }
