@@ -324,3 +324,48 @@ func TestDecodeKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestRestrict: a restricted tree holds exactly the leaves at or below the
+// paths, as setting each of them into an empty tree gives (entries above
+// them included).
+func TestRestrict(t *testing.T) {
+	src := NewTree()
+	for _, l := range []struct {
+		p string
+		v any
+	}{
+		{"/interfaces/interface[name=e1-1]/config/mtu", uint64(9000)},
+		{"/interfaces/interface[name=e1-2]/subinterfaces/subinterface[index=0]/ipv4/addresses/address[ip=10.0.0.1]/config/prefix-length", uint64(31)},
+		{"/network-instances/network-instance[name=default]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=10.1.0.0/24]/next-hops/next-hop[index=0]/config/next-hop", "192.0.2.1"},
+		{"/network-instances/network-instance[name=default]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=10.2.0.0/24]/next-hops/next-hop[index=0]/config/next-hop", "192.0.2.2"},
+	} {
+		if err := src.SetPath(l.p, l.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, paths := range [][]string{
+		{"/network-instances/network-instance[name=default]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=10.2.0.0/24]"},
+		{"/interfaces/interface[name=e1-2]/subinterfaces", "/interfaces/interface[name=e1-1]/config/mtu"},
+		{"/interfaces/interface[name=e9]"},
+		{"/network-instances"},
+	} {
+		var ps []Path
+		for _, s := range paths {
+			ps = append(ps, MustParsePath(s))
+		}
+		want := NewTree()
+		for _, l := range src.Leaves() {
+			for _, p := range ps {
+				if l.Path.HasPrefix(p) {
+					if err := want.Set(l.Path, l.Value); err != nil {
+						t.Fatal(err)
+					}
+					break
+				}
+			}
+		}
+		if got := src.Restrict(ps); !got.Equal(want) {
+			t.Errorf("Restrict(%v):\n%s\nwant\n%s", paths, got, want)
+		}
+	}
+}
