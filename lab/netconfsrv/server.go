@@ -225,8 +225,8 @@ var okReply = []byte("<ok/>")
 
 // dispatch handles one message; done reports the session should end.
 func (s *session) dispatch(ctx context.Context, msg []byte) (done bool, err error) {
-	var rpc node
-	if err := xml.Unmarshal(msg, &rpc); err != nil {
+	rpc, err := parseNode(msg)
+	if err != nil {
 		return false, s.reply(nil, errorReply(rpcError{Type: "rpc", Tag: "malformed-message", Message: "malformed XML: " + err.Error()}))
 	}
 	if rpc.XMLName.Local != "rpc" || rpc.XMLName.Space != NSBase {
