@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netagent/netagent/yang"
@@ -608,7 +609,7 @@ func (f *Failover) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, er
 // preferred protocol recovers, the subscription moves. Protocols that
 // cannot serve the subscription's paths (ErrUnsupported) are skipped.
 func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Update) error) error {
-	return f.monitor(ctx, false, func(mctx context.Context, d Device, alive func()) (error, error) {
+	return f.monitor(ctx, false, quietFor(sub, f.opts.Health), func(mctx context.Context, d Device, alive func()) (error, error) {
 		var emitErr error
 		err := d.Monitor(mctx, sub, func(u Update) error {
 			alive()
@@ -627,7 +628,7 @@ func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Upda
 // does not (after a failover to NETCONF, say) it answers ErrUnsupported
 // and the caller falls back to Monitor.
 func (f *Failover) MonitorRaw(ctx context.Context, sub Subscription, emit func([]byte) error) error {
-	return f.monitor(ctx, true, func(mctx context.Context, d Device, alive func()) (error, error) {
+	return f.monitor(ctx, true, quietFor(sub, f.opts.Health), func(mctx context.Context, d Device, alive func()) (error, error) {
 		rm, ok := d.(RawMonitorer)
 		if !ok {
 			return fmt.Errorf("%w: no raw stream", ErrUnsupported), nil
@@ -651,11 +652,13 @@ func (f *Failover) MonitorRaw(ctx context.Context, sub Subscription, emit func([
 // message the device sends: a stream that delivers is the protocol
 // answering, so it needs no keep-alive probe (a probe slowed by a loaded
 // machine would otherwise degrade a working stream and move it). A
-// running subscription moves only to a more preferred protocol, never
-// away from a protocol that still streams. With stopUnsupported an
-// ErrUnsupported from run ends the subscription instead of skipping to
-// the next protocol.
-func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(context.Context, Device, func()) (error, error)) error {
+// running subscription moves to a more preferred protocol that is
+// healthy, and away from its own protocol only when that is no longer
+// healthy and its stream was silent for quiet: never away from a
+// protocol that still streams. With stopUnsupported an ErrUnsupported
+// from run ends the subscription instead of skipping to the next
+// protocol.
+func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, quiet time.Duration, run func(context.Context, Device, func()) (error, error)) error {
 	var lastErr error
 	skip := map[string]bool{}
 	for ctx.Err() == nil {
@@ -685,6 +688,8 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 		}
 		mctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
+		var lastAlive atomic.Int64 // unix ns of the stream's latest message
+		lastAlive.Store(time.Now().UnixNano())
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
@@ -699,7 +704,11 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 				case <-mctx.Done():
 					return
 				case <-tick.C:
-					if o := f.order(); len(o) > 0 && o[0] != m && o[0].health.State() == Healthy && !skip[o[0].name()] && f.prefers(o[0], m) {
+					o := f.order()
+					if len(o) == 0 || o[0] == m || o[0].health.State() != Healthy || skip[o[0].name()] {
+						continue
+					}
+					if f.prefers(o[0], m) || time.Since(time.Unix(0, lastAlive.Load())) > quiet {
 						cancel()
 						return
 					}
@@ -708,8 +717,9 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 		}()
 		var touched time.Time
 		alive := func() {
-			// At most once a second: a clock read per message.
-			if now := time.Now(); now.Sub(touched) >= time.Second {
+			now := time.Now()
+			lastAlive.Store(now.UnixNano())
+			if now.Sub(touched) >= time.Second { // at most once a second
 				touched = now
 				m.touch()
 			}
@@ -740,6 +750,16 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 		}
 	}
 	return nil
+}
+
+// quietFor is how long a subscription's stream may stay silent on a
+// protocol that is no longer healthy before it moves: three sample
+// intervals, or the keep-alive for on-change streams.
+func quietFor(sub Subscription, h HealthConfig) time.Duration {
+	if sub.Interval > 0 {
+		return 3 * sub.Interval
+	}
+	return h.KeepAlive
 }
 
 // prefers reports whether a comes before b in the device's preference

@@ -103,13 +103,24 @@ else
 fi
 b=$(ticks "$agent"); lb=$(ticks "$lab")
 read -r ok total wire lagmed lagmax s1 e1 <<<"$(collected)"
-series=$(curl -sf -H "$AUTH" "http://$addr/metrics" | awk '/^netagent_telemetry_series /{print $2}')
-heap=$(curl -sf -H "$AUTH" "http://$addr/metrics" | awk '/^go_memstats_heap_inuse_bytes /{printf "%.0f", $2/1048576}')
+metrics=$(curl -sf -H "$AUTH" "http://$addr/metrics")
+metric() { awk -v m="$1" -v d="${2:-1}" '$1 == m { printf "%.0f", $2 / d }' <<<"$metrics"; }
+series=$(metric netagent_telemetry_series)
+heap=$(metric go_memstats_heap_inuse_bytes 1048576)
+rings=$(metric netagent_telemetry_store_bytes 1048576)
+full=$(awk -v n="$series" -v b="$(metric netagent_telemetry_series_max_bytes)" 'BEGIN { printf "%.0f", n * b / 1048576 }')
 printf 'devices        %s collected of %s (%s over gNMI), every one after %ss\n' "$ok" "$total" "$wire" "$all_at"
 printf 'agent cpu      %s %% of one core over %ss\n' "$(python3 -c "print(round(($b-$a)*100/$TCK/$MEASURE, 1))")" "$MEASURE"
 printf 'lab cpu        %s %% of one core\n' "$(python3 -c "print(round(($lb-$la)*100/$TCK/$MEASURE, 1))")"
-printf 'agent rss      %s MiB (Go heap in use %s MiB), %s series\n' "$(rss "$agent")" "$heap" "$series"
+printf 'agent rss      %s MiB (Go heap in use %s MiB, stacks %s MiB, %s goroutines), %s series\n' "$(rss "$agent")" "$heap" "$(metric go_memstats_stack_inuse_bytes 1048576)" "$(metric go_goroutines)" "$series"
+printf 'rings          %s MiB now, %s MiB once every ring is full\n' "$rings" "$full"
 printf 'samples        %s stored in %ss (%s/s), %s collection errors\n' "$((s1 - s0))" "$MEASURE" "$(((s1 - s0) / MEASURE))" "$((e1 - e0))"
 printf 'lag            median %s s, max %s s\n' "$lagmed" "$lagmax"
 printf 'drops          before: %s; after: %s\n' "${d0:-none}" "$(drops)"
 printf 'load average   %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+# The latest drop of (at most) five devices that dropped anything.
+curl -sf -H "$AUTH" "http://$addr/v1/telemetry/collectors" | python3 -c '
+import sys, json
+ds = [d for d in json.load(sys.stdin)["devices"] if d.get("drops")]
+for d in ds[:5]:
+    print("  dropped on %s: %d %s; latest: %s" % (d["device"], d["drops"], d.get("drop_reasons"), d.get("last_drop")))'

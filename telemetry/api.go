@@ -236,6 +236,7 @@ var (
 	descInterval = prometheus.NewDesc("netagent_telemetry_interval_seconds", "Current sampling interval of a series.", []string{"metric", "device", "label"}, nil)
 	descSeries   = prometheus.NewDesc("netagent_telemetry_series", "Series held in memory.", nil, nil)
 	descBytes    = prometheus.NewDesc("netagent_telemetry_series_max_bytes", "Most memory one series holds.", nil, nil)
+	descStore    = prometheus.NewDesc("netagent_telemetry_store_bytes", "Memory the rings of every series hold now (they grow to their bound).", nil, nil)
 )
 
 func (p *promSeries) Describe(ch chan<- *prometheus.Desc) {
@@ -280,6 +281,7 @@ func (p *promSeries) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descSeries, prometheus.GaugeValue, float64(len(keys)))
 	ch <- prometheus.MustNewConstMetric(descBytes, prometheus.GaugeValue, float64(a.Store.Options().SeriesBytes()))
+	ch <- prometheus.MustNewConstMetric(descStore, prometheus.GaugeValue, float64(a.Store.Bytes()))
 	if a.Collector != nil {
 		for _, s := range a.Collector.Stats() {
 			ch <- prometheus.MustNewConstMetric(descSamples, prometheus.CounterValue, float64(s.Samples), s.Device)

@@ -75,7 +75,10 @@ type DeviceStats struct {
 	// unknown_status, out_of_range, counter_time, stale); zeros left out.
 	DropReasons map[string]uint64 `json:"drop_reasons,omitempty"`
 	// ByReason is DropReasons as an array indexed by DropReason.
-	ByReason    DropCounts    `json:"-"`
+	ByReason DropCounts `json:"-"`
+	// LastDrop describes the latest value dropped: its series, reason and
+	// detail.
+	LastDrop    string        `json:"last_drop,omitempty"`
 	Errors      uint64        `json:"errors"`
 	LastError   string        `json:"last_error,omitempty"`
 	LastSample  time.Time     `json:"last_sample"`
@@ -105,6 +108,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 		cfg.Now = time.Now
 	}
 	c := &Collector{cfg: cfg, norm: NewNormalizer(), stats: map[string]*deviceStats{}}
+	c.norm.MinRateSpan = minRateSpan(cfg.Adaptive.Options())
 	for _, n := range cfg.Names {
 		c.stats[n] = &deviceStats{s: DeviceStats{Device: n, Interval: cfg.Adaptive.Options().Base}}
 	}
@@ -170,6 +174,7 @@ func (c *Collector) device(ctx context.Context, name string) {
 	// The wire-level ingester keeps its interned paths and counter state
 	// across subscriptions of this device.
 	ing := NewIngester(name, c.cfg.Store)
+	ing.MinRateSpan = c.norm.MinRateSpan
 	for ctx.Err() == nil {
 		iv := c.cfg.Adaptive.DeviceInterval(name)
 		c.setInterval(name, iv)
@@ -206,6 +211,12 @@ func (c *Collector) device(ctx context.Context, name string) {
 		}
 	}
 }
+
+// minRateSpan is half the shortest interval the adaptive controller asks
+// for: two readings of a counter closer than that come from one
+// subscription's last sample and its replacement's first (an interval
+// change, a failover), not from sampling.
+func minRateSpan(o AdaptiveOptions) time.Duration { return o.Min / 2 }
 
 // jitter returns a duration between half of d and d.
 func jitter(d time.Duration) time.Duration {
@@ -258,6 +269,12 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 						st.Drops += d[r] - drops0[r]
 						st.ByReason[r] += d[r] - drops0[r]
 					}
+					if d != drops0 {
+						st.LastDrop = ing.LastDrop()
+					}
+					if err != nil {
+						st.LastDrop = err.Error()
+					}
 					if samples > 0 {
 						st.Samples += samples
 						st.LastSample, st.Lag = now, now.Sub(last)
@@ -300,7 +317,7 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 		}
 		if err != nil {
 			r := DropReasonOf(err)
-			c.bump(name, func(st *DeviceStats) { st.Drops++; st.ByReason[r]++ })
+			c.bump(name, func(st *DeviceStats) { st.Drops++; st.ByReason[r]++; st.LastDrop = err.Error() })
 			c.cfg.Log.Debug("telemetry: dropped", "device", name, "path", u.Path, "err", err)
 			return nil
 		}

@@ -241,8 +241,15 @@ func TestCollectionSurvivesFailover(t *testing.T) {
 	if gap > 10*iv {
 		t.Errorf("a gap of %s in collection across the failover", gap)
 	}
-	if st := c.Stats()[0]; st.Samples == 0 {
+	st := c.Stats()[0]
+	if st.Samples == 0 {
 		t.Fatalf("no samples: %+v", st)
+	}
+	// The lab's values are sane: moving between protocols and decoders
+	// drops none of them (a counter read over one protocol and then
+	// another is not a reset, a wrap or a step back in time).
+	if st.Drops != 0 {
+		t.Errorf("%d values dropped across the failover: %v", st.Drops, st.DropReasons)
 	}
 }
 

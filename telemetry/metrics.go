@@ -254,6 +254,11 @@ func unescapeKey(s string) string {
 // Normalizer turns raw device updates into samples. It keeps the last
 // value of every counter to compute rates. Safe for concurrent use.
 type Normalizer struct {
+	// MinRateSpan is the shortest time between two readings of a counter
+	// that makes a rate (0: any); see Ingester.MinRateSpan. Set it before
+	// use.
+	MinRateSpan time.Duration
+
 	mu    sync.Mutex // protects following fields
 	last  map[Key]counterState
 	drops map[string]uint64 // by device
@@ -316,6 +321,10 @@ func (n *Normalizer) Normalize(device, path string, t time.Time, value any) (Sam
 func (n *Normalizer) rate(key Key, r *pathRule, info MetricInfo, t time.Time, u uint64) (Sample, bool, error) {
 	n.mu.Lock()
 	prev, seen := n.last[key]
+	if seen && !t.Before(prev.t) && t.Sub(prev.t) < n.MinRateSpan && u >= prev.v {
+		n.mu.Unlock()
+		return Sample{}, false, nil // too close to the baseline for a rate: keep it
+	}
 	n.last[key] = counterState{t: t, v: u}
 	n.mu.Unlock()
 	if !seen {

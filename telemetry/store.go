@@ -429,6 +429,24 @@ func (s *Store) Keys() []Key {
 	return keys
 }
 
+// Bytes returns the memory the rings of every series hold now (their
+// capacity: a young series holds less than SeriesBytes).
+func (s *Store) Bytes() int {
+	s.mu.RLock()
+	all := make([]*series, 0, len(s.series))
+	for _, se := range s.series {
+		all = append(all, se)
+	}
+	s.mu.RUnlock()
+	n := 0
+	for _, se := range all {
+		se.mu.Lock()
+		n += cap(se.ts)*4 + cap(se.vs)*4 + (cap(se.bmin)+cap(se.bmax)+cap(se.bmean))*4 + cap(se.bn)*2
+		se.mu.Unlock()
+	}
+	return n
+}
+
 // Len returns the number of series.
 func (s *Store) Len() int {
 	s.mu.RLock()

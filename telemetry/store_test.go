@@ -48,6 +48,19 @@ func TestStoreRingsGrowLazily(t *testing.T) {
 	if cap(se.ts) > 8 || cap(se.bn) > 8 {
 		t.Errorf("after 3 points: raw cap %d, bucket cap %d; want at most 8", cap(se.ts), cap(se.bn))
 	}
+	if b := s.Bytes(); b > 8*pointBytes+8*bucketBytes {
+		t.Errorf("store holds %d bytes after 3 points", b)
+	}
+	// Full, a series holds exactly its bound.
+	full := NewStore(StoreOptions{RawPoints: 30, BucketStep: time.Second, Buckets: 20})
+	for i := 0; i < 100; i++ {
+		if err := full.Add(Sample{k, t0.Add(time.Duration(i) * time.Second), 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, want := full.Bytes(), full.Options().SeriesBytes(); b != want {
+		t.Errorf("full series holds %d bytes, want its bound %d", b, want)
+	}
 }
 
 // The store against a plain model: random times (ascending with jitter,
