@@ -31,9 +31,10 @@ interop: ## Tests against real servers (yuma123, FRR, gnxi, ncclient, netmiko); 
 
 GNMI_CLI := bin/gnmi_cli
 
-bench: $(GNMI_CLI) ## Benchmarks (gnmi_cli built for the ingest comparison), the scale runs (100 and 1,000 lab devices) and wrk against the server; figures go in README.md
+bench: $(GNMI_CLI) ## Benchmarks (gnmi_cli built for the ingest comparison), the scale runs (100 and 1,000 lab devices, 1,000 collected by telemetry) and wrk against the server; figures go in README.md
 	NETAGENT_GNMI_CLI=$(CURDIR)/$(GNMI_CLI) $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	bash scripts/scale-bench.sh 100 1000
+	bash scripts/telemetry-scale.sh 1000
 	bash scripts/wrk-bench.sh 10 16
 
 NLCOUNT ?= 10

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netagent/netagent/yang"
@@ -44,6 +45,13 @@ type FailoverOptions struct {
 	// Sessions, shared by every device of a Pool, bounds the open
 	// sessions; nil is unlimited.
 	Sessions *SessionLimit
+	// Setups, shared by every device of a Pool, bounds the session
+	// set-ups (connect, handshake, hello) in progress at once; nil is
+	// unlimited. A thousand devices opened together would otherwise
+	// share the CPU so thinly that every handshake times out, and each
+	// retry would cost as much again. Waiting for a slot does not count
+	// against the set-up's own timeouts.
+	Setups *SessionLimit
 }
 
 type member struct {
@@ -188,8 +196,13 @@ func (f *Failover) open(ctx context.Context, m *member) error {
 	if err := f.opts.Sessions.Acquire(ctx); err != nil {
 		return m.target.Err(PhaseConnect, ErrTimeout, true, err, "every session of the pool is in use")
 	}
+	if err := f.opts.Setups.Acquire(ctx); err != nil {
+		f.opts.Sessions.Release()
+		return m.target.Err(PhaseConnect, ErrTimeout, true, err, "waiting for a session set-up slot")
+	}
 	o, _ := f.reg.Opener(m.name())
 	d, err := o(ctx, m.target)
+	f.opts.Setups.Release()
 	if err != nil {
 		f.opts.Sessions.Release()
 		m.mu.Lock()
@@ -596,9 +609,10 @@ func (f *Failover) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, er
 // preferred protocol recovers, the subscription moves. Protocols that
 // cannot serve the subscription's paths (ErrUnsupported) are skipped.
 func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Update) error) error {
-	return f.monitor(ctx, false, func(mctx context.Context, d Device) (error, error) {
+	return f.monitor(ctx, false, quietFor(sub, f.opts.Health), func(mctx context.Context, d Device, alive func()) (error, error) {
 		var emitErr error
 		err := d.Monitor(mctx, sub, func(u Update) error {
+			alive()
 			if e := emit(u); e != nil {
 				emitErr = e
 				return e
@@ -614,13 +628,14 @@ func (f *Failover) Monitor(ctx context.Context, sub Subscription, emit func(Upda
 // does not (after a failover to NETCONF, say) it answers ErrUnsupported
 // and the caller falls back to Monitor.
 func (f *Failover) MonitorRaw(ctx context.Context, sub Subscription, emit func([]byte) error) error {
-	return f.monitor(ctx, true, func(mctx context.Context, d Device) (error, error) {
+	return f.monitor(ctx, true, quietFor(sub, f.opts.Health), func(mctx context.Context, d Device, alive func()) (error, error) {
 		rm, ok := d.(RawMonitorer)
 		if !ok {
 			return fmt.Errorf("%w: no raw stream", ErrUnsupported), nil
 		}
 		var emitErr error
 		err := rm.MonitorRaw(mctx, sub, func(b []byte) error {
+			alive()
 			if e := emit(b); e != nil {
 				emitErr = e
 				return e
@@ -633,10 +648,17 @@ func (f *Failover) MonitorRaw(ctx context.Context, sub Subscription, emit func([
 
 // monitor runs a subscription on the preferred usable protocol, moving to
 // the next on failure and back when a preferred one recovers. run returns
-// the device's error and the caller's emit error. With stopUnsupported an
-// ErrUnsupported from run ends the subscription instead of skipping to
-// the next protocol.
-func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(context.Context, Device) (error, error)) error {
+// the device's error and the caller's emit error; it calls alive for every
+// message the device sends: a stream that delivers is the protocol
+// answering, so it needs no keep-alive probe (a probe slowed by a loaded
+// machine would otherwise degrade a working stream and move it). A
+// running subscription moves to a more preferred protocol that is
+// healthy, and away from its own protocol only when that is no longer
+// healthy and its stream was silent for quiet: never away from a
+// protocol that still streams. With stopUnsupported an ErrUnsupported
+// from run ends the subscription instead of skipping to the next
+// protocol.
+func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, quiet time.Duration, run func(context.Context, Device, func()) (error, error)) error {
 	var lastErr error
 	skip := map[string]bool{}
 	for ctx.Err() == nil {
@@ -666,6 +688,8 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 		}
 		mctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
+		var lastAlive atomic.Int64 // unix ns of the stream's latest message
+		lastAlive.Store(time.Now().UnixNano())
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
@@ -680,14 +704,27 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 				case <-mctx.Done():
 					return
 				case <-tick.C:
-					if o := f.order(); len(o) > 0 && o[0] != m && o[0].health.State() == Healthy && !skip[o[0].name()] {
+					o := f.order()
+					if len(o) == 0 || o[0] == m || o[0].health.State() != Healthy || skip[o[0].name()] {
+						continue
+					}
+					if f.prefers(o[0], m) || time.Since(time.Unix(0, lastAlive.Load())) > quiet {
 						cancel()
 						return
 					}
 				}
 			}
 		}()
-		err, emitErr := run(mctx, d)
+		var touched time.Time
+		alive := func() {
+			now := time.Now()
+			lastAlive.Store(now.UnixNano())
+			if now.Sub(touched) >= time.Second { // at most once a second
+				touched = now
+				m.touch()
+			}
+		}
+		err, emitErr := run(mctx, d, alive)
 		close(done)
 		cancel()
 		wg.Wait()
@@ -713,6 +750,30 @@ func (f *Failover) monitor(ctx context.Context, stopUnsupported bool, run func(c
 		}
 	}
 	return nil
+}
+
+// quietFor is how long a subscription's stream may stay silent on a
+// protocol that is no longer healthy before it moves: three sample
+// intervals, or the keep-alive for on-change streams.
+func quietFor(sub Subscription, h HealthConfig) time.Duration {
+	if sub.Interval > 0 {
+		return 3 * sub.Interval
+	}
+	return h.KeepAlive
+}
+
+// prefers reports whether a comes before b in the device's preference
+// order.
+func (f *Failover) prefers(a, b *member) bool {
+	for _, m := range f.members {
+		switch m {
+		case a:
+			return true
+		case b:
+			return false
+		}
+	}
+	return false
 }
 
 func (f *Failover) allDown() bool {

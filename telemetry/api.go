@@ -230,12 +230,13 @@ type promSeries struct{ a *API }
 
 var (
 	descSamples  = prometheus.NewDesc("netagent_telemetry_samples_total", "Samples stored per device.", []string{"device"}, nil)
-	descDrops    = prometheus.NewDesc("netagent_telemetry_drops_total", "Values refused per device (garbage, out of range, stale).", []string{"device"}, nil)
+	descDrops    = prometheus.NewDesc("netagent_telemetry_drops_total", "Values refused per device, by reason (malformed, not_a_number, unknown_status, out_of_range, counter_time, stale).", []string{"device", "reason"}, nil)
 	descErrors   = prometheus.NewDesc("netagent_telemetry_errors_total", "Collection errors per device.", []string{"device"}, nil)
 	descLag      = prometheus.NewDesc("netagent_telemetry_lag_seconds", "Arrival minus device timestamp of the last sample.", []string{"device"}, nil)
 	descInterval = prometheus.NewDesc("netagent_telemetry_interval_seconds", "Current sampling interval of a series.", []string{"metric", "device", "label"}, nil)
 	descSeries   = prometheus.NewDesc("netagent_telemetry_series", "Series held in memory.", nil, nil)
 	descBytes    = prometheus.NewDesc("netagent_telemetry_series_max_bytes", "Most memory one series holds.", nil, nil)
+	descStore    = prometheus.NewDesc("netagent_telemetry_store_bytes", "Memory the rings of every series hold now (they grow to their bound).", nil, nil)
 )
 
 func (p *promSeries) Describe(ch chan<- *prometheus.Desc) {
@@ -280,10 +281,13 @@ func (p *promSeries) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descSeries, prometheus.GaugeValue, float64(len(keys)))
 	ch <- prometheus.MustNewConstMetric(descBytes, prometheus.GaugeValue, float64(a.Store.Options().SeriesBytes()))
+	ch <- prometheus.MustNewConstMetric(descStore, prometheus.GaugeValue, float64(a.Store.Bytes()))
 	if a.Collector != nil {
 		for _, s := range a.Collector.Stats() {
 			ch <- prometheus.MustNewConstMetric(descSamples, prometheus.CounterValue, float64(s.Samples), s.Device)
-			ch <- prometheus.MustNewConstMetric(descDrops, prometheus.CounterValue, float64(s.Drops), s.Device)
+			for r, n := range s.ByReason {
+				ch <- prometheus.MustNewConstMetric(descDrops, prometheus.CounterValue, float64(n), s.Device, DropReason(r).String())
+			}
 			ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(s.Errors), s.Device)
 			ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, s.Lag.Seconds(), s.Device)
 		}

@@ -122,7 +122,7 @@ func TestPrometheusExposition(t *testing.T) {
 		`netagent_link_latency_seconds{device="r1",link="r1:e1-1"} 0.0015`,
 		`netagent_interface_receive_bytes_per_second{device="r2",interface="eth1"} 125000`,
 		`netagent_telemetry_interval_seconds{device="r1",label="",metric="device.cpu.util"}`,
-		`netagent_telemetry_drops_total{device="r2"} 0`,
+		`netagent_telemetry_drops_total{device="r2",reason="out_of_range"} 0`,
 		`netagent_telemetry_series 3`,
 	} {
 		if !strings.Contains(string(body), want) {

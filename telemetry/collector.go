@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -66,10 +67,18 @@ type deviceStats struct {
 
 // DeviceStats is the collector's view of one device.
 type DeviceStats struct {
-	Device      string        `json:"device"`
-	Interval    time.Duration `json:"interval"`
-	Samples     uint64        `json:"samples"`
-	Drops       uint64        `json:"drops"`
+	Device   string        `json:"device"`
+	Interval time.Duration `json:"interval"`
+	Samples  uint64        `json:"samples"`
+	Drops    uint64        `json:"drops"`
+	// DropReasons counts the drops by reason (malformed, not_a_number,
+	// unknown_status, out_of_range, counter_time, stale); zeros left out.
+	DropReasons map[string]uint64 `json:"drop_reasons,omitempty"`
+	// ByReason is DropReasons as an array indexed by DropReason.
+	ByReason DropCounts `json:"-"`
+	// LastDrop describes the latest value dropped: its series, reason and
+	// detail.
+	LastDrop    string        `json:"last_drop,omitempty"`
 	Errors      uint64        `json:"errors"`
 	LastError   string        `json:"last_error,omitempty"`
 	LastSample  time.Time     `json:"last_sample"`
@@ -99,6 +108,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 		cfg.Now = time.Now
 	}
 	c := &Collector{cfg: cfg, norm: NewNormalizer(), stats: map[string]*deviceStats{}}
+	c.norm.MinRateSpan = minRateSpan(cfg.Adaptive.Options())
 	for _, n := range cfg.Names {
 		c.stats[n] = &deviceStats{s: DeviceStats{Device: n, Interval: cfg.Adaptive.Options().Base}}
 	}
@@ -140,42 +150,86 @@ type activer interface{ Active() string }
 // errResubscribe ends a subscription whose interval is out of date.
 var errResubscribe = errors.New("telemetry: interval changed")
 
+// Retries: a subscription that broke after delivering is retried quickly
+// (from retryMin, doubling up to the device's interval) so a restart or
+// failover leaves no gap longer than one interval; a device that cannot
+// be opened (every protocol refused or timed out in set-up) is retried
+// from setupRetryMin, doubling up to setupRetryMax, for as long as the
+// collector runs. Every wait is jittered (half to all of the step) so
+// devices that failed together do not retry together.
+const (
+	retryMin      = 250 * time.Millisecond
+	setupRetryMin = time.Second
+	setupRetryMax = time.Minute
+)
+
+// errOpen marks a failure to open the device (no session could be set up).
+type errOpen struct{ err error }
+
+func (e *errOpen) Error() string { return e.err.Error() }
+func (e *errOpen) Unwrap() error { return e.err }
+
 func (c *Collector) device(ctx context.Context, name string) {
-	backoff := 250 * time.Millisecond
+	backoff := time.Duration(0)
 	// The wire-level ingester keeps its interned paths and counter state
 	// across subscriptions of this device.
 	ing := NewIngester(name, c.cfg.Store)
+	ing.MinRateSpan = c.norm.MinRateSpan
 	for ctx.Err() == nil {
 		iv := c.cfg.Adaptive.DeviceInterval(name)
 		c.setInterval(name, iv)
+		before := c.samples(name)
 		err := c.subscribe(ctx, name, iv, ing)
 		if ctx.Err() != nil {
 			return
 		}
+		if c.samples(name) != before {
+			backoff = 0 // it delivered: a fresh failure, retried quickly
+		}
 		if errors.Is(err, errResubscribe) {
 			c.bump(name, func(s *DeviceStats) { s.Resubscribe++ })
-			backoff = 250 * time.Millisecond
+			backoff = 0
 			continue
 		}
+		var oe *errOpen
+		if errors.As(err, &oe) {
+			backoff = min(max(2*backoff, setupRetryMin), setupRetryMax)
+		} else {
+			backoff = min(max(2*backoff, retryMin), iv)
+		}
+		wait := jitter(backoff)
 		if err != nil {
 			c.bump(name, func(s *DeviceStats) { s.Errors++; s.LastError = err.Error() })
-			c.cfg.Log.Warn("telemetry: collection failed; retrying", "device", name, "err", err, "retry_in", backoff)
+			c.cfg.Log.Warn("telemetry: collection failed; retrying", "device", name, "err", err, "retry_in", wait.Round(time.Millisecond))
 		}
-		// Retry within one interval so a restart or failover leaves no
-		// gap longer than that.
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-time.After(backoff):
+		case <-t.C:
 		}
-		backoff = min(2*backoff, iv)
 	}
+}
+
+// minRateSpan is half the shortest interval the adaptive controller asks
+// for: two readings of a counter closer than that come from one
+// subscription's last sample and its replacement's first (an interval
+// change, a failover), not from sampling.
+func minRateSpan(o AdaptiveOptions) time.Duration { return o.Min / 2 }
+
+// jitter returns a duration between half of d and d.
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
 }
 
 func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration, ing *Ingester) error {
 	dev, err := c.cfg.Devices.Device(ctx, name)
 	if err != nil {
-		return fmt.Errorf("telemetry: open %s: %w", name, err)
+		return &errOpen{fmt.Errorf("telemetry: open %s: %w", name, err)}
 	}
 	sub := adapters.Subscription{Paths: c.cfg.Paths, Mode: adapters.ModeSample, Interval: iv}
 	// served is the protocol serving a failover device when its raw stream
@@ -198,19 +252,29 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 				c.cfg.OnSample(s)
 			}
 		}
-		_, drops0 := ing.Stats()
+		drops0 := ing.Drops()
 		c.bump(name, func(st *DeviceStats) { st.Decode = "wire" })
 		err := rm.MonitorRaw(ctx, sub, func(msg []byte) error {
 			samples = 0
 			_, _, err := ing.Ingest(msg)
-			_, d := ing.Stats()
+			d := ing.Drops()
 			if err != nil || d != drops0 || samples > 0 {
 				now := c.cfg.Now()
 				c.bump(name, func(st *DeviceStats) {
 					if err != nil {
 						st.Drops++
+						st.ByReason[DropMalformed]++
 					}
-					st.Drops += d - drops0
+					for r := range d {
+						st.Drops += d[r] - drops0[r]
+						st.ByReason[r] += d[r] - drops0[r]
+					}
+					if d != drops0 {
+						st.LastDrop = ing.LastDrop()
+					}
+					if err != nil {
+						st.LastDrop = err.Error()
+					}
 					if samples > 0 {
 						st.Samples += samples
 						st.LastSample, st.Lag = now, now.Sub(last)
@@ -248,16 +312,16 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 			at = now
 		}
 		s, ok, err := c.norm.Normalize(name, u.Path, at, u.Value)
+		if err == nil && ok {
+			err = c.cfg.Store.Add(s)
+		}
 		if err != nil {
-			c.bump(name, func(st *DeviceStats) { st.Drops++ })
+			r := DropReasonOf(err)
+			c.bump(name, func(st *DeviceStats) { st.Drops++; st.ByReason[r]++; st.LastDrop = err.Error() })
 			c.cfg.Log.Debug("telemetry: dropped", "device", name, "path", u.Path, "err", err)
 			return nil
 		}
 		if !ok {
-			return nil
-		}
-		if err := c.cfg.Store.Add(s); err != nil {
-			c.bump(name, func(st *DeviceStats) { st.Drops++ })
 			return nil
 		}
 		c.cfg.Adaptive.Observe(s)
@@ -271,6 +335,11 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 		}
 		return nil
 	})
+}
+
+func (c *Collector) samples(name string) (n uint64) {
+	c.bump(name, func(s *DeviceStats) { n = s.Samples })
+	return n
 }
 
 func (c *Collector) setInterval(name string, iv time.Duration) {
@@ -303,8 +372,10 @@ func (c *Collector) Stats() []DeviceStats {
 	out := make([]DeviceStats, 0, len(dss))
 	for _, ds := range dss {
 		ds.mu.Lock()
-		out = append(out, ds.s)
+		s := ds.s
 		ds.mu.Unlock()
+		s.DropReasons = s.ByReason.Map()
+		out = append(out, s)
 	}
 	return out
 }

@@ -25,12 +25,21 @@ import (
 type Ingester struct {
 	device string
 	store  *Store
-	drops  uint64
+	drops  DropCounts
+	last   string // the latest drop: series, reason, detail
 	stored uint64
 	routes map[string]*route
 	key    []byte // scratch: prefix bytes, 0, path bytes
 	// OnSample, if set, sees every stored sample.
 	OnSample func(Sample)
+	// MinRateSpan is the shortest time between two readings of a counter
+	// that makes a rate (0: any). A reading closer to the previous one is
+	// skipped and the previous one stays the baseline: over a few
+	// milliseconds (the last sample of a subscription and the first of
+	// its replacement) the gap between when a device read its counter and
+	// when it stamped the message is as large as the span itself, and the
+	// rate is noise, at times beyond any link's speed.
+	MinRateSpan time.Duration
 }
 
 // route is what an interned path resolves to.
@@ -52,7 +61,21 @@ func NewIngester(device string, store *Store) *Ingester {
 }
 
 // Stats returns how many samples were stored and values dropped.
-func (in *Ingester) Stats() (stored, drops uint64) { return in.stored, in.drops }
+func (in *Ingester) Stats() (stored, drops uint64) { return in.stored, in.drops.Total() }
+
+// Drops returns how many values were dropped, by reason.
+func (in *Ingester) Drops() DropCounts { return in.drops }
+
+// LastDrop describes the latest value dropped ("" if none).
+func (in *Ingester) LastDrop() string { return in.last }
+
+func (in *Ingester) drop(r *route, reason DropReason, detail string) {
+	in.drops[reason]++
+	in.last = r.key.String() + ": " + reason.String()
+	if detail != "" {
+		in.last += ": " + detail
+	}
+}
 
 // ErrWire reports a SubscribeResponse that is not valid protobuf.
 var ErrWire = errors.New("telemetry: malformed SubscribeResponse")
@@ -194,7 +217,7 @@ func (in *Ingester) update(prefix, b []byte, ts int64) error {
 		return nil
 	}
 	if err := in.store.addTo(r.series, r.key, ts/1e6, float32(v)); err != nil {
-		in.drops++
+		in.drops[DropReasonOf(err)]++
 		return nil
 	}
 	in.stored++
@@ -315,7 +338,7 @@ func (in *Ingester) value(r *route, b []byte, ts int64) (float64, bool) {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			in.drops++
+			in.drop(r, DropMalformed, "")
 			return 0, false
 		}
 		b = b[n:]
@@ -323,7 +346,7 @@ func (in *Ingester) value(r *route, b []byte, ts int64) (float64, bool) {
 		case (num == 2 || num == 3) && typ == protowire.VarintType: // int_val, uint_val
 			v, n := protowire.ConsumeVarint(b)
 			if n < 0 {
-				in.drops++
+				in.drop(r, DropMalformed, "")
 				return 0, false
 			}
 			b = b[n:]
@@ -339,28 +362,28 @@ func (in *Ingester) value(r *route, b []byte, ts int64) (float64, bool) {
 		case num == 14 && typ == protowire.Fixed64Type: // double_val
 			v, n := protowire.ConsumeFixed64(b)
 			if n < 0 {
-				in.drops++
+				in.drop(r, DropMalformed, "")
 				return 0, false
 			}
 			b, f, kind = b[n:], math.Float64frombits(v), 1
 		case num == 6 && typ == protowire.Fixed32Type: // float_val
 			v, n := protowire.ConsumeFixed32(b)
 			if n < 0 {
-				in.drops++
+				in.drop(r, DropMalformed, "")
 				return 0, false
 			}
 			b, f, kind = b[n:], float64(math.Float32frombits(v)), 1
 		case (num == 1 || num == 12) && typ == protowire.BytesType: // string_val, ascii_val
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 {
-				in.drops++
+				in.drop(r, DropMalformed, "")
 				return 0, false
 			}
 			b, str, kind = b[n:], v, 3
 		case (num == 10 || num == 11) && typ == protowire.BytesType: // json_val, json_ietf_val
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 {
-				in.drops++
+				in.drop(r, DropMalformed, "")
 				return 0, false
 			}
 			b = b[n:]
@@ -368,7 +391,7 @@ func (in *Ingester) value(r *route, b []byte, ts int64) (float64, bool) {
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, b)
 			if n < 0 {
-				in.drops++
+				in.drop(r, DropMalformed, "")
 				return 0, false
 			}
 			b = b[n:]
@@ -378,37 +401,41 @@ func (in *Ingester) value(r *route, b []byte, ts int64) (float64, bool) {
 	switch {
 	case rule.counter:
 		if kind != 2 {
-			in.drops++
+			in.drop(r, DropNotANumber, "")
 			return 0, false
 		}
 		return in.rate(r, ts, u)
 	case rule.enum != nil:
 		if kind != 3 {
-			in.drops++
+			in.drop(r, DropUnknownStatus, "")
 			return 0, false
 		}
 		e, ok := rule.enum[strings.ToUpper(unsafe.String(unsafe.SliceData(str), len(str)))]
 		if !ok {
-			in.drops++
+			in.drop(r, DropUnknownStatus, "")
 			return 0, false
 		}
 		f = e
 	case kind == 3:
 		p, err := strconv.ParseFloat(strings.TrimSpace(unsafe.String(unsafe.SliceData(str), len(str))), 64)
 		if err != nil {
-			in.drops++
+			in.drop(r, DropNotANumber, "")
 			return 0, false
 		}
 		f = p
 	case kind == 0:
-		in.drops++
+		in.drop(r, DropNotANumber, "")
 		return 0, false
 	}
 	if rule.scale != 0 {
 		f *= rule.scale
 	}
 	if math.IsNaN(f) || f < r.info.Min || f > r.info.Max {
-		in.drops++
+		if math.IsNaN(f) {
+			in.drop(r, DropNotANumber, "")
+		} else {
+			in.drop(r, DropOutOfRange, fmt.Sprintf("%g is outside %g..%g %s", f, r.info.Min, r.info.Max, r.info.Unit))
+		}
 		return 0, false
 	}
 	return f, true
@@ -416,13 +443,16 @@ func (in *Ingester) value(r *route, b []byte, ts int64) (float64, bool) {
 
 func (in *Ingester) rate(r *route, ts int64, u uint64) (float64, bool) {
 	prevT, prevV, seen := r.lastT, r.lastV, r.seen
+	if seen && ts >= prevT && ts-prevT < int64(in.MinRateSpan) && u >= prevV {
+		return 0, false // too close to the baseline for a rate: keep it
+	}
 	r.lastT, r.lastV, r.seen = ts, u, true
 	if !seen {
 		return 0, false
 	}
 	dt := float64(ts-prevT) / 1e9
 	if dt <= 0 {
-		in.drops++
+		in.drop(r, DropCounterTime, fmt.Sprintf("counter reading at %d ns is not after the previous one at %d ns", ts, prevT))
 		return 0, false
 	}
 	var delta uint64
@@ -442,7 +472,7 @@ func (in *Ingester) rate(r *route, ts int64, u uint64) (float64, bool) {
 	}
 	v := float64(delta) * scale / dt
 	if v > r.info.Max {
-		in.drops++
+		in.drop(r, DropOutOfRange, fmt.Sprintf("rate %g %s is above the maximum %g (counter %d after %d, %.3f s apart)", v, r.info.Unit, r.info.Max, u, prevV, dt))
 		return 0, false
 	}
 	return v, true
@@ -479,5 +509,5 @@ func jsonScalar(b []byte, f *float64, u *uint64, str *[]byte) int {
 
 // String describes the ingester.
 func (in *Ingester) String() string {
-	return fmt.Sprintf("ingester %s: %d routes, %d stored, %d dropped", in.device, len(in.routes), in.stored, in.drops)
+	return fmt.Sprintf("ingester %s: %d routes, %d stored, %d dropped", in.device, len(in.routes), in.stored, in.drops.Total())
 }

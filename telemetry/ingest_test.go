@@ -157,3 +157,78 @@ func FuzzIngest(f *testing.F) {
 		}
 	})
 }
+
+// counterMsg is a SubscribeResponse with one reading of r1's e1-1
+// out-octets counter.
+func counterMsg(t testing.TB, at time.Time, v uint64) []byte {
+	t.Helper()
+	b, err := proto.Marshal(&gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_Update{Update: &gpb.Notification{
+		Timestamp: at.UnixNano(),
+		Update: []*gpb.Update{{Path: &gpb.Path{Elem: []*gpb.PathElem{{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": "e1-1"}},
+			{Name: "state"}, {Name: "counters"}, {Name: "out-octets"}}}, Val: &gpb.TypedValue{Value: &gpb.TypedValue_UintVal{UintVal: v}}}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestRateNeedsASpan: a counter read again a few milliseconds after the
+// previous reading (the last sample of a subscription, then the first of
+// the one replacing it) makes no rate, and the earlier reading stays the
+// baseline, on the wire path and the generic one alike. Over such a span
+// the time between a device reading its counter and stamping the message
+// is as large as the span: here the middle reading would make 96 Mbit/s
+// of a counter going at 100 kbit/s (at 1,000 lab devices such rates went
+// past 4 Tbit/s and were dropped as out of range).
+func TestRateNeedsASpan(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	readings := []struct {
+		at time.Time
+		v  uint64
+	}{
+		{t0, 1_000_000},
+		{t0.Add(5 * time.Millisecond), 1_000_000 + 60_000}, // 96 Mbit/s over 5 ms
+		{t0.Add(10 * time.Second), 1_000_000 + 125_000},    // 100 kbit/s over 10 s
+	}
+	key := telemetry.Key{Metric: telemetry.IfOutBps, Device: "r1", Label: "e1-1"}
+	st := telemetry.NewStore(telemetry.StoreOptions{})
+	in := telemetry.NewIngester("r1", st)
+	in.MinRateSpan = 500 * time.Millisecond
+	norm := telemetry.NewNormalizer()
+	norm.MinRateSpan = in.MinRateSpan
+	var generic []float64
+	for _, r := range readings {
+		if _, _, err := in.Ingest(counterMsg(t, r.at, r.v)); err != nil {
+			t.Fatal(err)
+		}
+		s, ok, err := norm.Normalize("r1", "/interfaces/interface[name=e1-1]/state/counters/out-octets", r.at, r.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			generic = append(generic, s.Value)
+		}
+	}
+	pts := st.Points(key, time.Time{})
+	if len(pts) != 1 || pts[0].Value != 100_000 || !pts[0].Time.Equal(readings[2].at) {
+		t.Errorf("wire path stored %+v; want one rate of 100000 bit/s at the third reading", pts)
+	}
+	if len(generic) != 1 || generic[0] != 100_000 {
+		t.Errorf("generic path rates %v; want [100000]", generic)
+	}
+	if _, drops := in.Stats(); drops != 0 {
+		t.Errorf("%d drops; want none", drops)
+	}
+	// Without a span both make the 5 ms rate.
+	st2 := telemetry.NewStore(telemetry.StoreOptions{})
+	in2 := telemetry.NewIngester("r1", st2)
+	for _, r := range readings {
+		if _, _, err := in2.Ingest(counterMsg(t, r.at, r.v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pts := st2.Points(key, time.Time{}); len(pts) != 2 || pts[0].Value != 96_000_000 {
+		t.Errorf("without a span: %+v; want the 5 ms rate (96 Mbit/s) first", pts)
+	}
+}

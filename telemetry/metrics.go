@@ -94,6 +94,80 @@ type Sample struct {
 // ErrDrop marks a value the normaliser refused; the reason follows.
 var ErrDrop = errors.New("telemetry: value dropped")
 
+// DropReason says why a value was refused: the reason label of
+// netagent_telemetry_drops_total.
+type DropReason uint8
+
+// The reasons a value is dropped.
+const (
+	DropMalformed     DropReason = iota // the message or value does not decode
+	DropNotANumber                      // not a number, not finite, or not a counter
+	DropUnknownStatus                   // a status the metric does not know
+	DropOutOfRange                      // outside the metric's range (a rate above its maximum too)
+	DropCounterTime                     // a counter reading not later than the previous one
+	DropStale                           // older than its series' newest point by more than a bucket
+	numDropReasons
+)
+
+var dropReasonNames = [numDropReasons]string{"malformed", "not_a_number", "unknown_status", "out_of_range", "counter_time", "stale"}
+
+func (r DropReason) String() string {
+	if r < numDropReasons {
+		return dropReasonNames[r]
+	}
+	return "unknown"
+}
+
+// DropCounts counts drops by reason.
+type DropCounts [numDropReasons]uint64
+
+// Total is the number of drops of every reason.
+func (d *DropCounts) Total() uint64 {
+	var n uint64
+	for _, v := range d {
+		n += v
+	}
+	return n
+}
+
+// Map returns the non-zero counts by reason name.
+func (d *DropCounts) Map() map[string]uint64 {
+	var m map[string]uint64
+	for r, v := range d {
+		if v != 0 {
+			if m == nil {
+				m = map[string]uint64{}
+			}
+			m[DropReason(r).String()] = v
+		}
+	}
+	return m
+}
+
+// DropError is a refused value: which series, why, and the detail. It
+// wraps ErrDrop and the detail.
+type DropError struct {
+	Key    Key
+	Reason DropReason
+	Err    error
+}
+
+func (e *DropError) Error() string {
+	return fmt.Sprintf("%v: %s (%s): %v", ErrDrop, e.Key, e.Reason, e.Err)
+}
+
+func (e *DropError) Unwrap() []error { return []error{ErrDrop, e.Err} }
+
+// DropReasonOf returns the reason of a DropError, DropMalformed for any
+// other error.
+func DropReasonOf(err error) DropReason {
+	var de *DropError
+	if errors.As(err, &de) {
+		return de.Reason
+	}
+	return DropMalformed
+}
+
 // pathRule maps a state path pattern onto a metric. Patterns are split on
 // "/" with one keyed element whose key value becomes the label.
 type pathRule struct {
@@ -180,6 +254,11 @@ func unescapeKey(s string) string {
 // Normalizer turns raw device updates into samples. It keeps the last
 // value of every counter to compute rates. Safe for concurrent use.
 type Normalizer struct {
+	// MinRateSpan is the shortest time between two readings of a counter
+	// that makes a rate (0: any); see Ingester.MinRateSpan. Set it before
+	// use.
+	MinRateSpan time.Duration
+
 	mu    sync.Mutex // protects following fields
 	last  map[Key]counterState
 	drops map[string]uint64 // by device
@@ -211,7 +290,7 @@ func (n *Normalizer) Normalize(device, path string, t time.Time, value any) (Sam
 	if r.counter {
 		u, err := toUint(value)
 		if err != nil {
-			return Sample{}, false, n.drop(device, key, err)
+			return Sample{}, false, n.drop(device, key, DropNotANumber, err)
 		}
 		return n.rate(key, r, info, t, u)
 	}
@@ -220,13 +299,13 @@ func (n *Normalizer) Normalize(device, path string, t time.Time, value any) (Sam
 		s, isStr := value.(string)
 		e, known := r.enum[strings.ToUpper(s)]
 		if !isStr || !known {
-			return Sample{}, false, n.drop(device, key, fmt.Errorf("%v is not a known status", value))
+			return Sample{}, false, n.drop(device, key, DropUnknownStatus, fmt.Errorf("%v is not a known status", value))
 		}
 		v = e
 	} else {
 		f, err := toFloat(value)
 		if err != nil {
-			return Sample{}, false, n.drop(device, key, err)
+			return Sample{}, false, n.drop(device, key, DropNotANumber, err)
 		}
 		v = f
 	}
@@ -234,7 +313,7 @@ func (n *Normalizer) Normalize(device, path string, t time.Time, value any) (Sam
 		v *= r.scale
 	}
 	if v < info.Min || v > info.Max {
-		return Sample{}, false, n.drop(device, key, fmt.Errorf("%g is outside %g..%g %s", v, info.Min, info.Max, info.Unit))
+		return Sample{}, false, n.drop(device, key, DropOutOfRange, fmt.Errorf("%g is outside %g..%g %s", v, info.Min, info.Max, info.Unit))
 	}
 	return Sample{Key: key, Time: t, Value: v}, true, nil
 }
@@ -242,6 +321,10 @@ func (n *Normalizer) Normalize(device, path string, t time.Time, value any) (Sam
 func (n *Normalizer) rate(key Key, r *pathRule, info MetricInfo, t time.Time, u uint64) (Sample, bool, error) {
 	n.mu.Lock()
 	prev, seen := n.last[key]
+	if seen && !t.Before(prev.t) && t.Sub(prev.t) < n.MinRateSpan && u >= prev.v {
+		n.mu.Unlock()
+		return Sample{}, false, nil // too close to the baseline for a rate: keep it
+	}
 	n.last[key] = counterState{t: t, v: u}
 	n.mu.Unlock()
 	if !seen {
@@ -249,7 +332,7 @@ func (n *Normalizer) rate(key Key, r *pathRule, info MetricInfo, t time.Time, u 
 	}
 	dt := t.Sub(prev.t).Seconds()
 	if dt <= 0 {
-		return Sample{}, false, n.drop(key.Device, key, fmt.Errorf("counter sample at %s is not after the previous one", t.Format(time.RFC3339Nano)))
+		return Sample{}, false, n.drop(key.Device, key, DropCounterTime, fmt.Errorf("counter sample at %s is not after the previous one", t.Format(time.RFC3339Nano)))
 	}
 	var delta uint64
 	switch {
@@ -272,16 +355,16 @@ func (n *Normalizer) rate(key Key, r *pathRule, info MetricInfo, t time.Time, u 
 	}
 	v := float64(delta) * scale / dt
 	if v > info.Max {
-		return Sample{}, false, n.drop(key.Device, key, fmt.Errorf("rate %g %s is above the maximum %g", v, info.Unit, info.Max))
+		return Sample{}, false, n.drop(key.Device, key, DropOutOfRange, fmt.Errorf("rate %g %s is above the maximum %g", v, info.Unit, info.Max))
 	}
 	return Sample{Key: key, Time: t, Value: v}, true, nil
 }
 
-func (n *Normalizer) drop(device string, key Key, err error) error {
+func (n *Normalizer) drop(device string, key Key, reason DropReason, err error) error {
 	n.mu.Lock()
 	n.drops[device]++
 	n.mu.Unlock()
-	return fmt.Errorf("%w: %s: %w", ErrDrop, key, err)
+	return &DropError{Key: key, Reason: reason, Err: err}
 }
 
 // Drops returns how many values were dropped per device.

@@ -35,15 +35,17 @@ func (o StoreOptions) withDefaults() StoreOptions {
 }
 
 // SeriesBytes is the most memory one series holds with these options (its
-// point and bucket rings; map overhead aside).
+// point and bucket rings at their bound; the series' fixed part and map
+// entry aside). Rings grow to their bound as points arrive, so a young
+// series holds less.
 func (o StoreOptions) SeriesBytes() int {
 	o = o.withDefaults()
 	return o.RawPoints*pointBytes + o.Buckets*bucketBytes
 }
 
 const (
-	pointBytes  = 12 // int64 unix ms + float32
-	bucketBytes = 24 // int64 start + float32 min, max, mean + uint32 count
+	pointBytes  = 8  // uint32 ms since the series' base + float32
+	bucketBytes = 14 // float32 min, max, mean + uint16 count; its start is implied
 )
 
 // Point is one value of a series.
@@ -79,22 +81,25 @@ func NewStore(opts StoreOptions) *Store {
 // Options returns the store's bounds.
 func (s *Store) Options() StoreOptions { return s.opts }
 
+// series is one series' rings. Raw points are times as milliseconds after
+// base (uint32: 49 days, rebased when the newest point would pass that)
+// and float32 values; buckets are contiguous in time, newest at bnewest,
+// so their starts are implied (a gap is empty buckets, count 0). Both
+// rings grow to their bound as points arrive, then wrap.
 type series struct {
 	mu sync.Mutex // protects following fields
-	// raw ring: ts and vs of equal length up to cap, head is the next slot
-	// to overwrite once full.
-	ts   []int64
+	// raw ring: ts and vs of equal length up to the bound, head is the
+	// next slot to overwrite once full.
+	base int64 // unix ms that ts counts from
+	ts   []uint32
 	vs   []float32
 	head int
-	// bucket ring
-	bs    []bucket
-	bhead int
-}
-
-type bucket struct {
-	start         int64 // unix ms
-	min, max, sum float32
-	n             uint32
+	// bucket ring: the four slices of equal length, bhead the oldest once
+	// full; bnewest is the start (unix ms) of the newest bucket.
+	bmin, bmax, bmean []float32
+	bn                []uint16
+	bhead             int
+	bnewest           int64
 }
 
 // Add appends one sample. Points older than the newest of their series by
@@ -102,7 +107,7 @@ type bucket struct {
 // must not rewrite history).
 func (s *Store) Add(sm Sample) error {
 	if math.IsNaN(sm.Value) || math.IsInf(sm.Value, 0) {
-		return fmt.Errorf("%w: %s: %g is not finite", ErrDrop, sm.Key, sm.Value)
+		return &DropError{Key: sm.Key, Reason: DropNotANumber, Err: fmt.Errorf("%g is not finite", sm.Value)}
 	}
 	se := s.seriesOf(sm.Key)
 	return s.addTo(se, sm.Key, sm.Time.UnixMilli(), float32(sm.Value))
@@ -119,12 +124,21 @@ func (s *Store) seriesOf(k Key) *series {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if se = s.series[k]; se == nil {
-		// Rings at their final size: append never over-allocates.
-		se = &series{ts: make([]int64, 0, s.opts.RawPoints), vs: make([]float32, 0, s.opts.RawPoints),
-			bs: make([]bucket, 0, s.opts.Buckets)}
+		se = &series{}
 		s.series[k] = se
 	}
 	return se
+}
+
+// grow returns s with room for one more element, its capacity doubled
+// (from 8) but never past bound.
+func grow[T any](s []T, bound int) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	ns := make([]T, len(s), min(max(2*cap(s), 8), bound))
+	copy(ns, s)
+	return ns
 }
 
 // addTo appends one point to a series (k names it in errors).
@@ -132,38 +146,96 @@ func (s *Store) addTo(se *series, k Key, ms int64, v float32) error {
 	se.mu.Lock()
 	defer se.mu.Unlock()
 	if last, ok := se.lastTime(); ok && ms < last-s.opts.BucketStep.Milliseconds() {
-		return fmt.Errorf("%w: %s: sample at %s is older than the series' newest point", ErrDrop, k, time.UnixMilli(ms).UTC().Format(time.RFC3339))
+		return &DropError{Key: k, Reason: DropStale, Err: fmt.Errorf("sample at %s is older than the series' newest point", time.UnixMilli(ms).UTC().Format(time.RFC3339))}
 	}
-	if len(se.ts) < s.opts.RawPoints {
-		se.ts = append(se.ts, ms)
-		se.vs = append(se.vs, v)
+	off := se.offset(ms)
+	if n := len(se.ts); n < s.opts.RawPoints {
+		se.ts = append(grow(se.ts, s.opts.RawPoints), off)
+		se.vs = append(grow(se.vs, s.opts.RawPoints), v)
 	} else {
-		se.ts[se.head], se.vs[se.head] = ms, v
-		se.head = (se.head + 1) % len(se.ts)
+		se.ts[se.head], se.vs[se.head] = off, v
+		se.head = (se.head + 1) % n
 	}
 	step := s.opts.BucketStep.Milliseconds()
 	start := ms - ms%step
-	if n := len(se.bs); n > 0 {
-		cur := &se.bs[(se.bhead+n-1)%n] // the newest bucket
-		if cur.start == start {
-			cur.n++
-			cur.sum += v
-			cur.min = min(cur.min, v)
-			cur.max = max(cur.max, v)
+	n := len(se.bn)
+	if n > 0 {
+		if start == se.bnewest {
+			i := (se.bhead + n - 1) % n // the newest bucket
+			if se.bn[i] == 0 {
+				se.bmin[i], se.bmax[i], se.bmean[i] = v, v, v
+			} else {
+				se.bmin[i] = min(se.bmin[i], v)
+				se.bmax[i] = max(se.bmax[i], v)
+			}
+			if se.bn[i] < math.MaxUint16 {
+				se.bn[i]++
+			}
+			// A running mean (past 65,535 points a bucket's mean keeps
+			// moving with weight 1/65,535).
+			se.bmean[i] += (v - se.bmean[i]) / float32(se.bn[i])
 			return nil
 		}
-		if start < cur.start {
+		if start < se.bnewest {
 			return nil // late point inside raw history only
 		}
+		// Empty buckets over a gap keep the starts implied; a gap longer
+		// than the ring empties it.
+		gap := (start-se.bnewest)/step - 1
+		if gap >= int64(s.opts.Buckets) {
+			se.bmin, se.bmax, se.bmean, se.bn, se.bhead = se.bmin[:0], se.bmax[:0], se.bmean[:0], se.bn[:0], 0
+			gap = 0
+		}
+		for range gap {
+			se.pushBucket(s.opts.Buckets, 0, 0)
+		}
 	}
-	b := bucket{start: start, min: v, max: v, sum: v, n: 1}
-	if len(se.bs) < s.opts.Buckets {
-		se.bs = append(se.bs, b)
-	} else {
-		se.bs[se.bhead] = b
-		se.bhead = (se.bhead + 1) % len(se.bs)
-	}
+	se.pushBucket(s.opts.Buckets, v, 1)
+	se.bnewest = start
 	return nil
+}
+
+// pushBucket appends a bucket of n points of value v (n 0: empty).
+func (se *series) pushBucket(bound int, v float32, n uint16) {
+	if len(se.bn) < bound {
+		se.bmin = append(grow(se.bmin, bound), v)
+		se.bmax = append(grow(se.bmax, bound), v)
+		se.bmean = append(grow(se.bmean, bound), v)
+		se.bn = append(grow(se.bn, bound), n)
+		return
+	}
+	i := se.bhead
+	se.bmin[i], se.bmax[i], se.bmean[i], se.bn[i] = v, v, v, n
+	se.bhead = (se.bhead + 1) % bound
+}
+
+// offset returns ms as an offset from the series' base, moving the base
+// when ms falls outside what a uint32 after it reaches. Raw points that
+// no base can hold together with ms (older than ms by 49 days) are let go.
+func (se *series) offset(ms int64) uint32 {
+	if len(se.ts) == 0 {
+		se.base = ms
+		return 0
+	}
+	if ms >= se.base && ms-se.base <= math.MaxUint32 {
+		return uint32(ms - se.base)
+	}
+	// The new base is the oldest of ms and the points kept.
+	lo, hi := ms, ms
+	for _, o := range se.ts {
+		t := se.base + int64(o)
+		lo, hi = min(lo, t), max(hi, t)
+	}
+	if hi-lo > math.MaxUint32 {
+		se.ts, se.vs, se.head = se.ts[:0], se.vs[:0], 0
+		se.base = ms
+		return 0
+	}
+	for i, o := range se.ts {
+		se.ts[i] = uint32(se.base + int64(o) - lo)
+	}
+	se.base = lo
+	return uint32(ms - lo)
 }
 
 func (se *series) lastTime() (int64, bool) {
@@ -171,7 +243,12 @@ func (se *series) lastTime() (int64, bool) {
 	if n == 0 {
 		return 0, false
 	}
-	return se.ts[(se.head+n-1)%n], true
+	return se.base + int64(se.ts[(se.head+n-1)%n]), true
+}
+
+// oldestTime is the time of the oldest raw point kept (n > 0).
+func (se *series) oldestTime() int64 {
+	return se.base + int64(se.ts[se.head%len(se.ts)])
 }
 
 // points returns the raw points at or after since, oldest first.
@@ -180,21 +257,26 @@ func (se *series) points(since int64) []Point {
 	out := make([]Point, 0, n)
 	for i := 0; i < n; i++ {
 		j := (se.head + i) % n
-		if se.ts[j] >= since {
-			out = append(out, Point{Time: time.UnixMilli(se.ts[j]).UTC(), Value: widen(se.vs[j])})
+		if t := se.base + int64(se.ts[j]); t >= since {
+			out = append(out, Point{Time: time.UnixMilli(t).UTC(), Value: widen(se.vs[j])})
 		}
 	}
 	return out
 }
 
-func (se *series) buckets(since int64) []Bucket {
-	n := len(se.bs)
+// buckets returns the non-empty buckets starting at or after since,
+// oldest first.
+func (se *series) buckets(since int64, step time.Duration) []Bucket {
+	n := len(se.bn)
 	out := make([]Bucket, 0, n)
+	ms := step.Milliseconds()
 	for i := 0; i < n; i++ {
-		b := se.bs[(se.bhead+i)%n]
-		if b.start >= since {
-			out = append(out, Bucket{Start: time.UnixMilli(b.start).UTC(), Min: widen(b.min), Max: widen(b.max), Mean: widen(b.sum / float32(b.n)), Count: int(b.n)})
+		j := (se.bhead + i) % n
+		start := se.bnewest - int64(n-1-i)*ms
+		if se.bn[j] == 0 || start < since {
+			continue
 		}
+		out = append(out, Bucket{Start: time.UnixMilli(start).UTC(), Min: widen(se.bmin[j]), Max: widen(se.bmax[j]), Mean: widen(se.bmean[j]), Count: int(se.bn[j])})
 	}
 	return out
 }
@@ -238,7 +320,7 @@ func (s *Store) Last(k Key) (Point, bool) {
 		return Point{}, false
 	}
 	j := (se.head + n - 1) % n
-	return Point{Time: time.UnixMilli(se.ts[j]).UTC(), Value: widen(se.vs[j])}, true
+	return Point{Time: time.UnixMilli(se.base + int64(se.ts[j])).UTC(), Value: widen(se.vs[j])}, true
 }
 
 // Query is a selection of series and a time range.
@@ -287,10 +369,10 @@ func (s *Store) Query(q Query) []Result {
 		var pts []Point
 		// Raw points answer when they reach back to since: the ring has
 		// not wrapped yet, or its oldest point is not after since.
-		if len(se.ts) < s.opts.RawPoints || se.ts[se.head] <= since {
+		if len(se.ts) < s.opts.RawPoints || se.oldestTime() <= since {
 			pts = se.points(since)
 		} else {
-			for _, b := range se.buckets(since) {
+			for _, b := range se.buckets(since, s.opts.BucketStep) {
 				pts = append(pts, Point{Time: b.Start, Value: b.Mean})
 			}
 		}
@@ -345,6 +427,24 @@ func (s *Store) Keys() []Key {
 	s.mu.RUnlock()
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
 	return keys
+}
+
+// Bytes returns the memory the rings of every series hold now (their
+// capacity: a young series holds less than SeriesBytes).
+func (s *Store) Bytes() int {
+	s.mu.RLock()
+	all := make([]*series, 0, len(s.series))
+	for _, se := range s.series {
+		all = append(all, se)
+	}
+	s.mu.RUnlock()
+	n := 0
+	for _, se := range all {
+		se.mu.Lock()
+		n += cap(se.ts)*4 + cap(se.vs)*4 + (cap(se.bmin)+cap(se.bmax)+cap(se.bmean))*4 + cap(se.bn)*2
+		se.mu.Unlock()
+	}
+	return n
 }
 
 // Len returns the number of series.

@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"math"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"testing"
@@ -28,8 +30,133 @@ func TestStoreRingIsBounded(t *testing.T) {
 		t.Errorf("Last = %v", last)
 	}
 	se := s.series[k]
-	if len(se.bs) != 5 || cap(se.ts) > 16 {
-		t.Errorf("buckets kept = %d (want 5), raw cap %d", len(se.bs), cap(se.ts))
+	if len(se.bn) != 5 || cap(se.ts) != 10 || cap(se.vs) != 10 || cap(se.bmean) != 5 {
+		t.Errorf("buckets kept = %d (want 5), raw cap %d/%d (want 10), bucket cap %d (want 5)", len(se.bn), cap(se.ts), cap(se.vs), cap(se.bmean))
+	}
+}
+
+// A young series holds only what it was given (rings grow to their bound).
+func TestStoreRingsGrowLazily(t *testing.T) {
+	s := NewStore(StoreOptions{})
+	k := Key{CPUUtil, "r1", ""}
+	for i := 0; i < 3; i++ {
+		if err := s.Add(Sample{k, t0.Add(time.Duration(i) * 10 * time.Second), 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	se := s.series[k]
+	if cap(se.ts) > 8 || cap(se.bn) > 8 {
+		t.Errorf("after 3 points: raw cap %d, bucket cap %d; want at most 8", cap(se.ts), cap(se.bn))
+	}
+	if b := s.Bytes(); b > 8*pointBytes+8*bucketBytes {
+		t.Errorf("store holds %d bytes after 3 points", b)
+	}
+	// Full, a series holds exactly its bound.
+	full := NewStore(StoreOptions{RawPoints: 30, BucketStep: time.Second, Buckets: 20})
+	for i := 0; i < 100; i++ {
+		if err := full.Add(Sample{k, t0.Add(time.Duration(i) * time.Second), 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, want := full.Bytes(), full.Options().SeriesBytes(); b != want {
+		t.Errorf("full series holds %d bytes, want its bound %d", b, want)
+	}
+}
+
+// The store against a plain model: random times (ascending with jitter,
+// late points, gaps of hours and of months), every raw point and bucket
+// as the model keeps them.
+func TestStoreMatchesModel(t *testing.T) {
+	const raw, nb = 50, 20
+	step := time.Minute
+	for seed := uint64(1); seed <= 20; seed++ {
+		r := rand.New(rand.NewPCG(seed, 0))
+		s := NewStore(StoreOptions{RawPoints: raw, BucketStep: step, Buckets: nb})
+		k := Key{CPUUtil, "r1", ""}
+		type mb struct {
+			start         int64
+			min, max, sum float64
+			n             int
+		}
+		var pts []Point // the model's raw points, arrival order
+		var bks []mb
+		now := t0.UnixMilli()
+		for i := 0; i < 2000; i++ {
+			switch x := r.IntN(1000); {
+			case x < 5:
+				now += int64(r.IntN(3)) * 3600_000 // hours
+			case x < 7:
+				now += 60 * 86_400_000 // two months: past what a uint32 of ms holds
+			}
+			ms := now + int64(r.IntN(20_000))
+			late := r.IntN(10) == 0
+			if late {
+				ms = now - int64(r.IntN(50_000)) // within one step of the newest
+			} else {
+				now = ms
+			}
+			v := float32(r.IntN(1000)) / 4
+			if len(pts) > 0 {
+				last := pts[len(pts)-1].Time.UnixMilli()
+				if ms < last-step.Milliseconds() {
+					if err := s.Add(Sample{k, time.UnixMilli(ms), float64(v)}); err == nil {
+						t.Fatalf("seed %d: a point older than the newest by more than a step was stored", seed)
+					}
+					continue
+				}
+			}
+			if err := s.Add(Sample{k, time.UnixMilli(ms), float64(v)}); err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+			pts = append(pts, Point{time.UnixMilli(ms).UTC(), float64(v)})
+			start := ms - ms%step.Milliseconds()
+			switch {
+			case len(bks) > 0 && bks[len(bks)-1].start == start:
+				b := &bks[len(bks)-1]
+				b.min, b.max, b.sum, b.n = min(b.min, float64(v)), max(b.max, float64(v)), b.sum+float64(v), b.n+1
+			case len(bks) > 0 && start < bks[len(bks)-1].start:
+			default:
+				bks = append(bks, mb{start, float64(v), float64(v), float64(v), 1})
+			}
+		}
+		// Raw: the last raw points in arrival order, unless the newest is
+		// more than 49 days after an older one kept (those are let go).
+		want := pts[max(0, len(pts)-raw):]
+		newest := pts[len(pts)-1].Time.UnixMilli()
+		for len(want) > 0 && newest-want[0].Time.UnixMilli() > math.MaxUint32 {
+			want = want[1:]
+		}
+		got := s.Points(k, time.Time{})
+		if len(got) > len(want) || len(got) < 1 {
+			t.Fatalf("seed %d: %d raw points, want %d", seed, len(got), len(want))
+		}
+		want = want[len(want)-len(got):] // a rebase may have let more go
+		for i := range got {
+			if !got[i].Time.Equal(want[i].Time) || got[i].Value != want[i].Value {
+				t.Fatalf("seed %d: raw point %d = %v, want %v", seed, i, got[i], want[i])
+			}
+		}
+		// Buckets: those within nb steps of the newest.
+		var wb []mb
+		for _, b := range bks {
+			if b.start > bks[len(bks)-1].start-int64(nb)*step.Milliseconds() {
+				wb = append(wb, b)
+			}
+		}
+		se := s.series[k]
+		se.mu.Lock()
+		gb := se.buckets(0, step)
+		se.mu.Unlock()
+		if len(gb) != len(wb) {
+			t.Fatalf("seed %d: %d buckets, want %d", seed, len(gb), len(wb))
+		}
+		for i := range gb {
+			w := wb[i]
+			if gb[i].Start.UnixMilli() != w.start || gb[i].Count != w.n || gb[i].Min != w.min || gb[i].Max != w.max ||
+				math.Abs(gb[i].Mean-w.sum/float64(w.n)) > 1e-3*max(1, w.sum/float64(w.n)) {
+				t.Fatalf("seed %d: bucket %d = %+v, want %+v", seed, i, gb[i], w)
+			}
+		}
 	}
 }
 
@@ -97,8 +224,8 @@ func BenchmarkSeriesMemory(b *testing.B) {
 			}
 			// Fill the buckets without walking every raw point.
 			se := s.series[k]
-			for j := len(se.bs); j < o.Buckets; j++ {
-				se.bs = append(se.bs, bucket{start: int64(j)})
+			for j := len(se.bn); j < o.Buckets; j++ {
+				se.pushBucket(o.Buckets, float32(j), 1)
 			}
 		}
 		runtime.GC()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +35,11 @@ type telemetryStack struct {
 // says which inventory devices this agent collects from (a peer agent
 // collects from its own).
 func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, invalidate func(device string), observe func(telemetry.Sample), owns func(device string) bool, log *slog.Logger) (*telemetryStack, error) {
-	pool := adapters.NewPool(inv, reg, topt, adapters.FailoverOptions{Logger: log})
+	// Session set-ups are bounded (a few per core): opening a thousand
+	// devices at once would share the CPU so thinly that every handshake
+	// timed out; in line, each one finishes in its own time.
+	setups := adapters.NewSessionLimit(max(4, 2*runtime.GOMAXPROCS(0)))
+	pool := adapters.NewPool(inv, reg, topt, adapters.FailoverOptions{Logger: log, Setups: setups})
 	names := make([]string, 0, len(inv.Devices))
 	for _, d := range inv.Devices {
 		if owns(d.Name) {
