@@ -71,6 +71,6 @@ func BenchmarkAdapterVsBare(b *testing.B) {
 	defer w.Close()
 	ctx := context.Background()
 	benchops.Alternate(b,
-		func(i int) error { return a.Configure(ctx, benchops.MTU(2*i)) },
-		func(i int) error { return w.Op(benchops.MTU(2*i + 1)) })
+		func(op int) error { return a.Configure(ctx, benchops.MTU(op)) },
+		func(op int) error { return w.Op(benchops.MTU(op)) })
 }

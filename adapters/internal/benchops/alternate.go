@@ -32,8 +32,11 @@ func (s *side) add(wall time.Duration, from, to usage) {
 	s.use.vcsw += to.vcsw - from.vcsw
 }
 
-// Alternate runs adapter(i) and bare(i) in turn for every b.Loop iteration
-// (which goes first alternates, so neither always runs warm) and reports,
+// Alternate runs adapter and bare in turn for every b.Loop iteration i
+// (which goes first alternates, so neither always runs warm), passing the
+// operation's number in the run: 2i to the first, 2i+1 to the second, so
+// operations that move the device's state (a route to the other hop) stay
+// in sequence whichever side goes first. It reports,
 // for each side, ops/s of wall time, the process's CPU time per op
 // (cpu-µs/op: the device, when it runs in the same process, counts for
 // both alike) and its voluntary context switches per op (vcsw/op: how
@@ -41,7 +44,7 @@ func (s *side) add(wall time.Duration, from, to usage) {
 // ops/s (wall) and cpu-ratio = bare CPU / adapter CPU. The machine's load
 // weighs on both sides alike; CPU time per op depends on it much less than
 // wall time does.
-func Alternate(b *testing.B, adapter, bare func(i int) error) {
+func Alternate(b *testing.B, adapter, bare func(op int) error) {
 	b.Helper()
 	var a, w side
 	for i := 0; b.Loop(); i++ {
@@ -51,11 +54,11 @@ func Alternate(b *testing.B, adapter, bare func(i int) error) {
 			first, second, sf, ss = bare, adapter, &w, &a
 		}
 		u0, t0 := now(b), time.Now()
-		if err := first(i); err != nil {
+		if err := first(2 * i); err != nil {
 			b.Fatal(err)
 		}
 		u1, t1 := now(b), time.Now()
-		if err := second(i); err != nil {
+		if err := second(2*i + 1); err != nil {
 			b.Fatal(err)
 		}
 		u2, t2 := now(b), time.Now()
