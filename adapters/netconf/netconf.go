@@ -249,9 +249,9 @@ func (a *Adapter) getConfig(ctx context.Context, s *session, paths []yang.Path) 
 	}
 	var t *yang.Tree
 	if s.encoding == EncodingIETF {
-		t, err = yang.DecodeConfigXMLIETF([]byte(res))
+		t, err = yang.DecodeConfigXMLIETF(res)
 	} else {
-		t, err = yang.DecodeConfigXML([]byte(res))
+		t, err = yang.DecodeConfigXML(res)
 	}
 	if err != nil {
 		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.NETCONF, Phase: adapters.PhaseRead,
