@@ -8,7 +8,8 @@
 # agent during each run goes to DIR/plan.pprof and DIR/submit.pprof
 # (debug.pprof_listen on loopback). Needs wrk (Debian: apt-get install
 # wrk) and python3 (its sqlite3 module reads the store). WRK_PORT (default
-# 18290) is the agent's port, WRK_PORT+1 its pprof listener.
+# 18290) is the agent's port, WRK_PORT+1 its pprof listener; WRK_ONLY=submit
+# skips the dry runs.
 set -euo pipefail
 SECS=${1:-10}; CONNS=${2:-16}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,10 +44,12 @@ profile() { # NAME: CPU profile of the agent over the run, in the background
   curl -sf -o "$PROFILE/$1.pprof" "http://$pprof/debug/pprof/profile?seconds=$((SECS - 2))" & prof=$!
 }
 profiled() { [ -z "$prof" ] || wait "$prof" || true; }
-echo "== dry-run plans, $CONNS connections, ${SECS}s"
-profile plan
-run plan -s "$ROOT/scripts/wrk/plan.lua" "http://$addr/v1/intents:plan"
-profiled
+if [ "${WRK_ONLY:-}" != submit ]; then
+  echo "== dry-run plans, $CONNS connections, ${SECS}s"
+  profile plan
+  run plan -s "$ROOT/scripts/wrk/plan.lua" "http://$addr/v1/intents:plan"
+  profiled
+fi
 echo "== durable submits, $CONNS connections, ${SECS}s"
 profile submit
 ACKED=$WORK/acked run submit -s "$ROOT/scripts/wrk/submit.lua" "http://$addr/v1/intents"
