@@ -231,8 +231,10 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 		return s.duplicate(existing, dg)
 	}
 	s.log.InfoContext(ctx, "intent accepted", "id", rec.ID, "kind", rec.Kind, "source", src.Channel, "state", rec.State)
+	var from State
 	for _, t := range rec.History {
-		s.emit(Event{ID: rec.ID, Kind: rec.Kind, State: t.State, Reason: t.Reason, At: t.At, Source: rec.Source})
+		s.emit(Event{ID: rec.ID, Kind: rec.Kind, From: from, State: t.State, Reason: t.Reason, At: t.At, Source: rec.Source})
+		from = t.State
 	}
 	if rec.State == StatePlanned {
 		s.mu.Lock()
@@ -572,8 +574,11 @@ func (s *Service) worker(ctx context.Context) {
 
 // Event is one stored lifecycle transition, as subscribers see it.
 type Event struct {
-	ID     string    `json:"id"`
-	Kind   Kind      `json:"kind"`
+	ID   string `json:"id"`
+	Kind Kind   `json:"kind"`
+	// From is the state before the transition; empty for an intent's
+	// first.
+	From   State     `json:"from,omitempty"`
 	State  State     `json:"state"`
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
@@ -614,7 +619,7 @@ func (s *Service) move(ctx context.Context, rec *Record, from, to State, reason 
 	if err := s.recs.update(ctx, rec.ID, from, to, reason, at, plan, errText); err != nil {
 		return err
 	}
-	s.emit(Event{ID: rec.ID, Kind: rec.Kind, State: to, Reason: reason, At: at, Source: rec.Source})
+	s.emit(Event{ID: rec.ID, Kind: rec.Kind, From: from, State: to, Reason: reason, At: at, Source: rec.Source})
 	return nil
 }
 

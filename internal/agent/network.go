@@ -151,10 +151,13 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		planned = peerRouted{fleet: fl, peers: peers}
 	}
 	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: planned, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
-		Audit: ev.auditor(alog), Executor: exec})
+		Audit: alog, Executor: exec})
 	if err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if ev != nil {
+		svc.Subscribe(ev.intentState)
 	}
 	parser, err := nl.New(fl)
 	if err != nil {
