@@ -33,14 +33,26 @@ type agentProcess struct {
 	cmd                                 *exec.Cmd
 }
 
+// nextPort is where freePort looks next.
+var nextPort = 23500
+
+// freePort returns a free loopback address for an agent, which listens at
+// the same one again when restarted. It is taken from a fixed range
+// (23500-23999, none of the kernel's ephemeral ports), so another test's
+// listener on port 0 cannot take it while the agent restarts.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for ; nextPort < 24000; nextPort++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", nextPort))
+		if err == nil {
+			addr := ln.Addr().String()
+			ln.Close()
+			nextPort++
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port in 23500-23999")
+	return ""
 }
 
 func (p *agentProcess) start(t *testing.T, bin string) {
