@@ -117,7 +117,7 @@ func (c *Coordinator) NewPeerServer(cfg PeerServerConfig) (*PeerServer, error) {
 //	GET  /v1/peer/txns/{id}           each device's state
 //	GET  /v1/peer/txns/{id}/events    progress (Server-Sent Events)
 //	GET  /v1/peer/devices/{name}          an owned device and its capabilities
-//	GET  /v1/peer/devices/{name}/config   its running configuration
+//	GET  /v1/peer/devices/{name}/config   its running configuration (?path= the subtrees only)
 //	POST /v1/peer/devices/{name}/configure  apply what it lacks (recovery)
 //	POST /v1/peer/devices/{name}/pending    confirm or cancel its commit pending under a persist-id
 //	GET  /v1/peer/decisions/{id}      this agent's decision as a coordinator
@@ -719,11 +719,16 @@ func (s *PeerServer) handleDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *PeerServer) handleConfig(w http.ResponseWriter, r *http.Request) {
+	paths, err := DecodeConfigPaths(r.URL.Query()["path"])
+	if err != nil {
+		peerProblem(w, r, http.StatusBadRequest, "malformed-request", err.Error())
+		return
+	}
 	dev, ok := s.ownedDevice(w, r)
 	if !ok {
 		return
 	}
-	t, err := dev.Query(r.Context(), nil)
+	t, err := dev.Query(r.Context(), paths)
 	if err != nil {
 		peerProblem(w, r, http.StatusBadGateway, "device-failed", fmt.Sprintf("read %s: %v", r.PathValue("name"), err))
 		return

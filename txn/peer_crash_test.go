@@ -303,14 +303,22 @@ func (a *coordA) setHook(fn func(txn.Step, string)) {
 	a.hook.Unlock()
 }
 
+// freeAddr returns a free loopback address for participant b, whose
+// restarted process listens at the same one. It is taken from a fixed
+// range (23100-23499, none of the kernel's ephemeral ports), so another
+// test's listener on port 0 cannot take it while b restarts.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for port := 23100; port < 23500; port++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			addr := ln.Addr().String()
+			ln.Close()
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port in 23100-23499")
+	return ""
 }
 
 // participantProc is one run of participant b's process.

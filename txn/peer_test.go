@@ -390,6 +390,8 @@ func TestPeerAPIBadInput(t *testing.T) {
 		{"pending: nothing pending", asA, "/v1/peer/devices/leaf2/pending", []byte(`{"txn":"tx-never","action":"confirm"}`), 409, "/problems/nothing-pending", "leaf2"},
 		{"pending: a device without confirm timer", asA, "/v1/peer/devices/leaf4/pending", []byte(`{"txn":"tx-never","action":"cancel"}`), 422, "/problems/unsupported", "leaf4"},
 		{"pending: peer without txn:participate", asC, "/v1/peer/devices/leaf2/pending", []byte(`{"txn":"tx-never","action":"cancel"}`), 403, "/problems/forbidden", "txn:participate"},
+		{"config: a path outside the model", asA, "/v1/peer/devices/leaf1/config?path=%2Fnope", nil, 400, "/problems/malformed-request", "path[0]"},
+		{"config: a malformed path", asA, "/v1/peer/devices/leaf1/config?path=%2Finterfaces%2Finterface%5Bname%3D", nil, 400, "/problems/malformed-request", "path[0]"},
 		{"configure a device not owned", asA, "/v1/peer/devices/spine1/configure", []byte(`{"changes":[{"op":"create","path":"/network-instances/network-instance[name=default]"}]}`), 403, "/problems/not-owner", "spine1"},
 	}
 	for _, tc := range cases {

@@ -453,7 +453,15 @@ func (d *peerDevice) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, 
 	var resp struct {
 		Leaves []LeafJSON `json:"leaves"`
 	}
-	if err := d.c.call(ctx, http.MethodGet, "/v1/peer/devices/"+url.PathEscape(d.name)+"/config", nil, &resp); err != nil {
+	path := "/v1/peer/devices/" + url.PathEscape(d.name) + "/config"
+	if len(paths) > 0 && len(paths) <= maxConfigPaths {
+		q := url.Values{}
+		for _, p := range paths {
+			q.Add("path", p.String())
+		}
+		path += "?" + q.Encode()
+	}
+	if err := d.c.call(ctx, http.MethodGet, path, nil, &resp); err != nil {
 		return nil, fmt.Errorf("read %s: %w", d.name, err)
 	}
 	t, err := DecodeTree(resp.Leaves)

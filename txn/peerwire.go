@@ -194,6 +194,30 @@ func DecodePendingRequest(r io.Reader) (*PendingRequest, error) {
 	return &req, nil
 }
 
+// maxConfigPaths bounds the subtrees one configuration read names.
+const maxConfigPaths = maxScope
+
+// DecodeConfigPaths reads the path parameters of GET
+// /v1/peer/devices/{name}/config: each a configuration path of the model
+// (the subtrees to read; none: all of it).
+func DecodeConfigPaths(ss []string) ([]yang.Path, error) {
+	if len(ss) > maxConfigPaths {
+		return nil, fmt.Errorf("%w: path: %d paths is more than %d", ErrBadPeerRequest, len(ss), maxConfigPaths)
+	}
+	var out []yang.Path
+	for i, s := range ss {
+		p, err := yang.ParsePath(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: path[%d]: %v", ErrBadPeerRequest, i, err)
+		}
+		if _, err := p.Schema(); err != nil {
+			return nil, fmt.Errorf("%w: path[%d] %s: %v", ErrBadPeerRequest, i, s, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // EncodeTree converts a configuration to its wire form (leaves in order).
 func EncodeTree(t *yang.Tree) []LeafJSON {
 	ls := t.Leaves()

@@ -100,3 +100,30 @@ func FuzzDecodePendingRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeConfigPaths: the configuration read's path parameters never
+// panic the decoder, and paths it accepts print and decode again to the
+// same paths.
+func FuzzDecodeConfigPaths(f *testing.F) {
+	for _, s := range []string{
+		"/interfaces/interface[name=e1-1]", "/network-instances/network-instance[name=default]/protocols",
+		"/nope", "/interfaces/interface[name=", "", "interfaces", "/interfaces/interface[name=a]/config/mtu",
+	} {
+		f.Add(s, "/system")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ps, err := DecodeConfigPaths([]string{a, b})
+		if err != nil {
+			return
+		}
+		again, err := DecodeConfigPaths([]string{ps[0].String(), ps[1].String()})
+		if err != nil {
+			t.Fatalf("re-decoding %q %q: %v", ps[0], ps[1], err)
+		}
+		for i := range ps {
+			if again[i].String() != ps[i].String() {
+				t.Fatalf("path %d changed: %q to %q", i, ps[i], again[i])
+			}
+		}
+	})
+}

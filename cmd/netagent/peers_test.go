@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,14 +33,26 @@ type agentProcess struct {
 	cmd                                 *exec.Cmd
 }
 
+// nextPort is where freePort looks next.
+var nextPort = 23500
+
+// freePort returns a free loopback address for an agent, which listens at
+// the same one again when restarted. It is taken from a fixed range
+// (23500-23999, none of the kernel's ephemeral ports), so another test's
+// listener on port 0 cannot take it while the agent restarts.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for ; nextPort < 24000; nextPort++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", nextPort))
+		if err == nil {
+			addr := ln.Addr().String()
+			ln.Close()
+			nextPort++
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port in 23500-23999")
+	return ""
 }
 
 func (p *agentProcess) start(t *testing.T, bin string) {
@@ -191,7 +205,7 @@ peers:
 	}
 
 	devices := []string{"leaf1", "leaf2", "leaf3", "leaf4", "spine1", "spine2"}
-	held := func(prefix string) int {
+	held := func(t *testing.T, prefix string) int {
 		n := 0
 		for _, d := range devices {
 			cur, err := l.Running(d)
@@ -213,75 +227,141 @@ peers:
 		expect string // final intent state, "" for either outcome
 	}{
 		{name: "no kill", expect: "applied"},
-		{name: "participant b killed with its leaves prepared", kill: b, at: "prepared", slow: true},
-		{name: "participant b killed with its leaves committed", kill: b, at: "verified", soak: "4s"},
-		{name: "coordinator a killed with everything committed", kill: a, at: "verified", soak: "4s"},
+		{name: "participant b killed, its leaves prepared", kill: b, at: "prepared", slow: true},
+		{name: "participant b killed, its leaves committed", kill: b, at: "verified", soak: "4s"},
+		{name: "coordinator a killed, everything committed", kill: a, at: "verified", soak: "4s"},
 	}
-	for i, tc := range cases {
+	type caseStats struct {
+		runs, held int
+		recovery   []time.Duration
+	}
+	stats := map[string]*caseStats{}
+	n := 0
+	for _, tc := range cases {
+		st := &caseStats{}
+		stats[tc.name] = st
 		t.Run(tc.name, func(t *testing.T) {
-			prefix := fmt.Sprintf("198.51.%d.0/24", 110+i)
-			id := fmt.Sprintf("two-agent-%d", i)
-			opts := `"confirm_timeout":"12s"`
-			if tc.soak != "" {
-				opts += `,"soak":"` + tc.soak + `"`
-			}
-			if tc.slow {
-				if err := l.InjectFault("spine1", fault.Fault{Kind: fault.Latency, Delay: 1500 * time.Millisecond}); err != nil {
-					t.Fatal(err)
+			for run := 0; run < *twoAgentRuns; run++ {
+				n++
+				st.runs++
+				rec, ok := twoAgentCase(t, l, bin, a, b, tc.kill, tc.at, tc.slow, tc.soak, tc.expect, held, len(devices), n)
+				if ok {
+					st.held++
+				}
+				st.recovery = append(st.recovery, rec)
+				if t.Failed() {
+					return
 				}
 			}
-			body := fmt.Sprintf(`{"id":%q,"kind":"static-route","targets":{"devices":["leaf1","leaf2","leaf3","leaf4","spine1","spine2"]},"spec":{"prefix":%q,"next_hops":[{"next_hop":"192.0.2.1"}]},"options":{%s}}`, id, prefix, opts)
-			resp, err := a.client(t).Post("http://"+a.api+"/v1/intents", "application/json", strings.NewReader(body))
-			if err != nil {
+		})
+	}
+	if *twoAgentRuns > 1 {
+		fmt.Printf("\n| %-45s | %4s | %17s | %15s |\n", "two agent processes case", "runs", "all-or-none held", "median recovery")
+		fmt.Printf("|%s|%s|%s|%s|\n", strings.Repeat("-", 47), strings.Repeat("-", 6), strings.Repeat("-", 19), strings.Repeat("-", 17))
+		for _, tc := range cases {
+			st := stats[tc.name]
+			d := slices.Clone(st.recovery)
+			slices.Sort(d)
+			med := time.Duration(0)
+			if len(d) > 0 {
+				med = d[len(d)/2]
+			}
+			fmt.Printf("| %-45s | %4d | %17s | %15s |\n", tc.name, st.runs, fmt.Sprintf("%d/%d", st.held, st.runs), med.Round(10*time.Millisecond))
+		}
+	}
+}
+
+// twoAgentRuns is how often each case of TestTwoAgentProcesses runs (make
+// chaos: 20).
+var twoAgentRuns = flag.Int("chaos", 1, "runs of each two-agent case")
+
+// twoAgentCase submits one intent for all six devices to a, kills agent
+// kill (nil: none) once b's leaves reached step at, restarts it, and
+// reads every device's running configuration from the lab: all of the
+// change or none of it. It returns the recovery time (from the kill until
+// the intent ended and every device held all or none) and whether it held.
+func twoAgentCase(t *testing.T, l *lab.Lab, bin string, a, b, kill *agentProcess, at string, slow bool, soak, expect string, held func(*testing.T, string) int, devices, n int) (time.Duration, bool) {
+	t.Helper()
+	var notes []string // logged if the case fails
+	defer func() {
+		if t.Failed() {
+			for _, m := range notes {
+				t.Log(m)
+			}
+		}
+	}()
+	prefix := fmt.Sprintf("198.51.%d.0/24", 110+n%140)
+	id := fmt.Sprintf("two-agent-%d", n)
+	opts := `"confirm_timeout":"12s"`
+	if soak != "" {
+		opts += `,"soak":"` + soak + `"`
+	}
+	if slow {
+		if err := l.InjectFault("spine1", fault.Fault{Kind: fault.Latency, Delay: 1500 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := fmt.Sprintf(`{"id":%q,"kind":"static-route","targets":{"devices":["leaf1","leaf2","leaf3","leaf4","spine1","spine2"]},"spec":{"prefix":%q,"next_hops":[{"next_hop":"192.0.2.1"}]},"options":{%s}}`, id, prefix, opts)
+	resp, err := a.client(t).Post("http://"+a.api+"/v1/intents", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
+		t.Fatalf("submit: %d %s", resp.StatusCode, rb)
+	}
+	var killed time.Time
+	if kill != nil {
+		txid := waitTxn(t, a, id)
+		waitLeaves(t, a, txid, at)
+		kill.kill()
+		killed = time.Now()
+		notes = append(notes, fmt.Sprintf("SIGKILLed agent %s with b's leaves %s", kill.name, at))
+		if slow {
+			if _, err := l.ClearFaults("spine1", "", ""); err != nil {
 				t.Fatal(err)
 			}
-			rb, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
-				t.Fatalf("submit: %d %s", resp.StatusCode, rb)
-			}
-			if tc.kill != nil {
-				txid := waitTxn(t, a, id)
-				waitLeaves(t, a, txid, tc.at)
-				tc.kill.kill()
-				t.Logf("SIGKILLed agent %s with b's leaves %s", tc.kill.name, tc.at)
-				if tc.slow {
-					if _, err := l.ClearFaults("spine1", "", ""); err != nil {
-						t.Fatal(err)
-					}
-				}
-				tc.kill.start(t, bin)
-			}
-			state := waitIntent(t, a, id)
-			// Every device's running configuration, read from the lab:
-			// all or none (b may still be ending its part by itself).
-			deadline := time.Now().Add(90 * time.Second)
-			n := held(prefix)
-			for n != 0 && n != len(devices) {
-				if time.Now().After(deadline) {
-					t.Fatalf("intent %s: %d of %d devices hold %s: a mix", state, n, len(devices), prefix)
-				}
-				time.Sleep(200 * time.Millisecond)
-				n = held(prefix)
-			}
-			t.Logf("intent %s; %d of %d devices hold the change", state, n, len(devices))
-			if tc.kill != nil {
+		}
+		kill.start(t, bin)
+	}
+	state := waitIntent(t, a, id)
+	// Every device's running configuration, read from the lab:
+	// all or none (b may still be ending its part by itself).
+	deadline := time.Now().Add(90 * time.Second)
+	got := held(t, prefix)
+	for got != 0 && got != devices {
+		if time.Now().After(deadline) {
+			t.Fatalf("intent %s: %d of %d devices hold %s: a mix", state, got, devices, prefix)
+		}
+		time.Sleep(200 * time.Millisecond)
+		got = held(t, prefix)
+	}
+	var rec time.Duration
+	if kill != nil {
+		rec = time.Since(killed)
+	}
+	notes = append(notes, fmt.Sprintf("intent %s; %d of %d devices hold the change", state, got, devices))
+	if kill != nil {
+		defer func() {
+			if t.Failed() {
 				for _, p := range []*agentProcess{a, b} {
-					for _, line := range grepLog(p.logPath, tc.name, "transaction recovered", "txn abort", "peer lease", "txn end", "confirm failed") {
+					for _, line := range grepLog(p.logPath, "", "transaction recovered", "txn abort", "peer lease", "txn end", "confirm failed") {
 						t.Logf("agent %s: %s", p.name, line)
 					}
 				}
 			}
-			switch {
-			case tc.expect != "" && state != tc.expect:
-				t.Fatalf("intent state %s, want %s", state, tc.expect)
-			case state == "applied" && n != len(devices):
-				t.Fatalf("intent applied but %d devices hold the change", n)
-			case state != "applied" && n != 0:
-				t.Fatalf("intent %s but %d devices hold the change", state, n)
-			}
-		})
+		}()
 	}
+	switch {
+	case expect != "" && state != expect:
+		t.Fatalf("intent state %s, want %s", state, expect)
+	case state == "applied" && got != devices:
+		t.Fatalf("intent applied but %d devices hold the change", got)
+	case state != "applied" && got != 0:
+		t.Fatalf("intent %s but %d devices hold the change", state, got)
+	}
+	return rec, true
 }
 
 // wrongLeafCredentials writes, beside the lab's inventory at path, a copy

@@ -13,5 +13,10 @@
 // (ErrReplay). A message is accepted only when every check passes; its
 // sequence is recorded only then.
 //
-// Signer and Verifier are safe for concurrent use.
+// A Bus signs the agent's own events and serves them with the verified
+// ones of its peers (Server-Sent Events, filtered by type, device and
+// intent). LinkWatch turns the interface states telemetry reports into
+// link.down and link.up events, one per change.
+//
+// Signer, Verifier, Bus and LinkWatch are safe for concurrent use.
 package event
