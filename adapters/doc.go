@@ -55,7 +55,14 @@
 // device's checker starts at a random point of the interval and then sleeps
 // until something is due; a down or degraded protocol is probed every
 // HealthConfig.Interval, an open healthy one only after KeepAlive (30s) of
-// silence (any successful operation counts), one never opened not at all.
+// silence (any successful operation counts) and while no operation runs on
+// it (the probe would queue behind it), one never opened not at all. A
+// probe that opens a session has the open's own timeouts, not
+// ProbeTimeout, and a protocol whose opens failed is retried after a
+// backoff (Interval, doubling up to KeepAlive, with jitter): on a busy
+// machine, handshakes cut short and redone on every device at a fixed
+// interval were what kept it busy (a 1,000-device agent at load 20 went on
+// re-handshaking until intents failed).
 // A protocol session that carried no operation for IdleTimeout (10m,
 // sessions.idle_timeout) is closed, unless an operation is in flight (a
 // Monitor keeps it) or it holds a transaction the device may still be

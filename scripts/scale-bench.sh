@@ -4,10 +4,21 @@
 #   - agent CPU over 30 s with a session open on every device and nothing
 #     to do (as % of one core), and its resident memory;
 #   - one static-route intent to every leaf, submitted and applied (warm),
-#     wall time and time per device.
-# Defaults to 100 and 1000 devices. Everything listens on 127.0.0.1 and is
-# stopped on exit. Requests carry the admin token the agent creates in its
-# data directory. Needs curl, bc and python3.
+#     wall time and time per device, and which path applied it (the txn
+#     coordinator when txn.enabled, the default; else the executor).
+# Defaults to 100 and 1000 devices. Each size runs the agent once per
+# telemetry setting (TELEMETRY, default "off on": telemetry.enabled false,
+# then true, the default, which collects from every device, so its idle
+# figure is collection's cost, not nothing to do), each with a fresh data
+# directory against the same lab.
+# Environment: PORT_BASE (default 18180) is the first of the agent's fixed
+# ports (PORT_BASE+1... for the API, PORT_BASE+101... for pprof with
+# PPROF=1, which also saves a 30 s CPU profile of the idle period and a heap
+# profile beside the output, in KEEP's directory); KEEP=DIR keeps the work
+# directory's logs and profiles in DIR. IDLE_SECONDS (default 30).
+# Everything listens on 127.0.0.1 and is stopped on exit. Requests carry the
+# admin token the agent creates in its data directory. Needs curl, bc and
+# python3.
 set -euo pipefail
 
 NODES=("$@")
@@ -16,14 +27,23 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/netagent-scale.XXXXXX)
 BIN=$WORK/netagent
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+PORT_BASE=${PORT_BASE:-18180}
+TELEMETRY=${TELEMETRY:-off on}
+IDLE_SECONDS=${IDLE_SECONDS:-30}
+KEEP=${KEEP:-}
+PPROF=${PPROF:-}
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if [ -n "$KEEP" ]; then mkdir -p "$KEEP"; cp -r "$WORK"/gen* "$KEEP"/ 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 (cd "$ROOT" && go build -o "$BIN" ./cmd/netagent)
 TCK=$(getconf CLK_TCK)
 
 cpu() { # PID SECONDS -> % of one core
   local a b; a=$(awk '{print $14+$15}' "/proc/$1/stat"); sleep "$2"; b=$(awk '{print $14+$15}' "/proc/$1/stat")
-  echo "scale=2; ($b-$a)*100/$TCK/$2" | bc
+  printf '%.2f' "$(echo "scale=4; ($b-$a)*100/$TCK/$2" | bc)"
 }
 rss() { awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$1/status"; }
 plan_all() { # ADDR: a dry run per role opens a session on every device
@@ -44,25 +64,43 @@ apply() { # ADDR ID HOP -> seconds until applied
   done
   t1=$(date +%s.%N)
   [ "$st" = applied ] || { echo "intent $2 ended $st" >&2; exit 1; }
-  echo "$t1 - $t0" | bc
+  printf '%.2f' "$(echo "$t1 - $t0" | bc)"
 }
 
-port=18180
-printf '%-8s %-22s %-10s %-26s %s\n' devices "idle cpu (% of 1 core)" "rss MiB" "one intent to every leaf" "per device"
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+k=0
+printf '%-8s %-9s %-22s %-14s %-26s %-10s %s\n' devices telemetry "idle cpu (% of 1 core)" "rss MiB (idle)" "one intent to every leaf" "per device" "rss MiB (after) path"
 for n in "${NODES[@]}"; do
   dir=$WORK/gen$n; mkdir -p "$dir"
   "$BIN" lab gen --nodes "$n" -o "$dir/gen$n.clab.yml"
-  "$BIN" lab up "$dir/gen$n.clab.yml" >"$dir/lab.log" 2>&1 & PIDS+=($!)
-  for _ in $(seq 1 300); do [ -f "$dir/clab-gen$n/netagent-inventory.yml" ] && grep -q "Ctrl-C" "$dir/lab.log" && break; sleep 0.1; done
-  port=$((port+1)); addr=127.0.0.1:$port
-  NETAGENT_DATA_DIR=$dir/data NETAGENT_LISTEN=$addr "$BIN" serve --inventory "$dir/clab-gen$n/netagent-inventory.yml" >"$dir/serve.log" 2>&1 & agent=$!; PIDS+=($agent)
-  for _ in $(seq 1 300); do [ -s "$dir/data/admin.token" ] && curl -sf -o /dev/null "http://$addr/healthz" && break; sleep 0.1; done
-  AUTH="Authorization: Bearer $(tr -d '\n' <"$dir/data/admin.token")"
-  plan_all "http://$addr"
-  sleep 3
-  idle=$(cpu "$agent" 30)
+  "$BIN" lab up "$dir/gen$n.clab.yml" >"$dir/lab.log" 2>&1 & labpid=$!; PIDS+=($labpid)
+  for _ in $(seq 1 600); do [ -f "$dir/clab-gen$n/netagent-inventory.yml" ] && grep -q "Ctrl-C" "$dir/lab.log" && break; sleep 0.1; done
   leaves=$(grep -c 'role: leaf' "$dir/gen$n.clab.yml")
-  apply "http://$addr" "warmup$n" 192.0.2.1 >/dev/null
-  s=$(apply "http://$addr" "scale$n" 192.0.2.2)
-  printf '%-8s %-22s %-10s %-26s %s\n' "$n" "$idle" "$(rss "$agent")" "$s s ($leaves leaves)" "$(echo "scale=2; $s*1000/$leaves" | bc) ms"
+  for tel in $TELEMETRY; do
+    k=$((k+1)); addr=127.0.0.1:$((PORT_BASE+k)); data=$dir/data-$tel
+    enabled=true; [ "$tel" = off ] && enabled=false
+    env=(NETAGENT_DATA_DIR="$data" NETAGENT_LISTEN="$addr" NETAGENT_TELEMETRY_ENABLED=$enabled)
+    [ -n "$PPROF" ] && env+=(NETAGENT_DEBUG_PPROF_LISTEN=127.0.0.1:$((PORT_BASE+100+k)))
+    env "${env[@]}" "$BIN" serve --inventory "$dir/clab-gen$n/netagent-inventory.yml" >"$dir/serve-$tel.log" 2>&1 & agent=$!; PIDS+=($agent)
+    for _ in $(seq 1 600); do [ -s "$data/admin.token" ] && curl -sf -o /dev/null "http://$addr/healthz" && break; sleep 0.1; done
+    AUTH="Authorization: Bearer $(tr -d '\n' <"$data/admin.token")"
+    plan_all "http://$addr"
+    sleep 3
+    if [ -n "$PPROF" ]; then
+      curl -sf -o "$dir/idle-$tel.cpu.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/profile?seconds=$IDLE_SECONDS" & prof=$!
+    fi
+    idle=$(cpu "$agent" "$IDLE_SECONDS")
+    [ -n "$PPROF" ] && wait "$prof"
+    rss_idle=$(rss "$agent")
+    apply "http://$addr" "warmup$n" 192.0.2.1 >/dev/null
+    txns=$(grep -c 'msg="txn end".*state=confirmed' "$dir/serve-$tel.log" || true)
+    s=$(apply "http://$addr" "scale$n" 192.0.2.2)
+    path=executor
+    [ "$(grep -c 'msg="txn end".*state=confirmed' "$dir/serve-$tel.log" || true)" -gt "$txns" ] && path="txn coordinator"
+    [ -n "$PPROF" ] && curl -sf -o "$dir/after-$tel.heap.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/heap"
+    printf '%-8s %-9s %-22s %-14s %-26s %-10s %s\n' "$n" "$tel" "$idle" "$rss_idle" "$s s ($leaves leaves)" \
+      "$(printf '%.1f' "$(echo "scale=4; $s*1000/$leaves" | bc)") ms" "$(rss "$agent") $path"
+    stop_pid "$agent"
+  done
+  stop_pid "$labpid"
 done
