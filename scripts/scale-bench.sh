@@ -85,7 +85,9 @@ for n in "${NODES[@]}"; do
     for _ in $(seq 1 600); do [ -s "$data/admin.token" ] && curl -sf -o /dev/null "http://$addr/healthz" && break; sleep 0.1; done
     AUTH="Authorization: Bearer $(tr -d '\n' <"$data/admin.token")"
     plan_all "http://$addr"
-    sleep 3
+    # Telemetry spreads its collectors' starts over one base interval (at
+    # most 10 s): let them all start before measuring.
+    if [ "$tel" = off ]; then sleep 3; else sleep 15; fi
     if [ -n "$PPROF" ]; then
       curl -sf -o "$dir/idle-$tel.cpu.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/profile?seconds=$IDLE_SECONDS" & prof=$!
     fi
