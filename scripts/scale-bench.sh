@@ -47,9 +47,11 @@ cpu() { # PID SECONDS -> % of one core
 }
 rss() { awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$1/status"; }
 plan_all() { # ADDR: a dry run per role opens a session on every device
+  local r code
   for r in leaf spine super-spine; do
-    curl -sf -o /dev/null -X POST "$1/v1/intents:plan" -H "$AUTH" -H 'Content-Type: application/json' \
-      -d '{"kind":"static-route","targets":{"selector":{"role":"'"$r"'"}},"spec":{"prefix":"198.51.100.0/24","next_hops":[{"next_hop":"192.0.2.1"}]}}'
+    code=$(curl -s -o "$WORK/plan.out" -w '%{http_code}' -X POST "$1/v1/intents:plan" -H "$AUTH" -H 'Content-Type: application/json' \
+      -d '{"kind":"static-route","targets":{"selector":{"role":"'"$r"'"}},"spec":{"prefix":"198.51.100.0/24","next_hops":[{"next_hop":"192.0.2.1"}]}}' || true)
+    [ "$code" = 200 ] || { echo "dry run of role $r: HTTP $code: $(head -c 600 "$WORK/plan.out" 2>/dev/null)" >&2; exit 1; }
   done
 }
 apply() { # ADDR ID HOP -> seconds until applied
@@ -92,14 +94,16 @@ for n in "${NODES[@]}"; do
       curl -sf -o "$dir/idle-$tel.cpu.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/profile?seconds=$IDLE_SECONDS" & prof=$!
     fi
     idle=$(cpu "$agent" "$IDLE_SECONDS")
-    [ -n "$PPROF" ] && wait "$prof"
+    if [ -n "$PPROF" ]; then wait "$prof" || echo "cpu profile of $n devices, telemetry $tel: not saved" >&2; fi
     rss_idle=$(rss "$agent")
     apply "http://$addr" "warmup$n" 192.0.2.1 >/dev/null
     txns=$(grep -c 'msg="txn end".*state=confirmed' "$dir/serve-$tel.log" || true)
     s=$(apply "http://$addr" "scale$n" 192.0.2.2)
     path=executor
     [ "$(grep -c 'msg="txn end".*state=confirmed' "$dir/serve-$tel.log" || true)" -gt "$txns" ] && path="txn coordinator"
-    [ -n "$PPROF" ] && curl -sf -o "$dir/after-$tel.heap.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/heap"
+    if [ -n "$PPROF" ]; then
+      curl -sf -o "$dir/after-$tel.heap.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/heap" || echo "heap profile not saved" >&2
+    fi
     printf '%-8s %-9s %-22s %-14s %-26s %-10s %s\n' "$n" "$tel" "$idle" "$rss_idle" "$s s ($leaves leaves)" \
       "$(printf '%.1f' "$(echo "scale=4; $s*1000/$leaves" | bc)") ms" "$(rss "$agent") $path"
     stop_pid "$agent"
