@@ -13,9 +13,10 @@
 # directory against the same lab.
 # Environment: PORT_BASE (default 18180) is the first of the agent's fixed
 # ports (PORT_BASE+1... for the API, PORT_BASE+101... for pprof with
-# PPROF=1, which also saves a 30 s CPU profile of the idle period and a heap
-# profile beside the output, in KEEP's directory); KEEP=DIR keeps the work
-# directory's logs and profiles in DIR. IDLE_SECONDS (default 30).
+# PPROF=1, which also saves CPU profiles of the idle period and of the
+# measured intent's first 10 s, and a heap profile after it);
+# KEEP=DIR keeps the work directory's logs and profiles in DIR.
+# IDLE_SECONDS (default 30).
 # Everything listens on 127.0.0.1 and is stopped on exit. Requests carry the
 # admin token the agent creates in its data directory. Needs curl, bc and
 # python3.
@@ -98,7 +99,11 @@ for n in "${NODES[@]}"; do
     rss_idle=$(rss "$agent")
     apply "http://$addr" "warmup$n" 192.0.2.1 >/dev/null
     txns=$(grep -c 'msg="txn end".*state=confirmed' "$dir/serve-$tel.log" || true)
+    if [ -n "$PPROF" ]; then
+      curl -sf -o "$dir/intent-$tel.cpu.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/profile?seconds=10" & prof=$!
+    fi
     s=$(apply "http://$addr" "scale$n" 192.0.2.2)
+    if [ -n "$PPROF" ]; then wait "$prof" || echo "cpu profile of the intent: not saved" >&2; fi
     path=executor
     [ "$(grep -c 'msg="txn end".*state=confirmed' "$dir/serve-$tel.log" || true)" -gt "$txns" ] && path="txn coordinator"
     if [ -n "$PPROF" ]; then
