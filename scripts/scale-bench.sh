@@ -42,10 +42,8 @@ trap cleanup EXIT
 (cd "$ROOT" && go build -o "$BIN" ./cmd/netagent)
 TCK=$(getconf CLK_TCK)
 
-cpu() { # PID SECONDS -> % of one core
-  local a b; a=$(awk '{print $14+$15}' "/proc/$1/stat"); sleep "$2"; b=$(awk '{print $14+$15}' "/proc/$1/stat")
-  printf '%.2f' "$(echo "scale=4; ($b-$a)*100/$TCK/$2" | bc)"
-}
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # PID -> CPU time so far, in clock ticks
+pct() { printf '%.2f' "$(echo "scale=4; ($2-$1)*100/$TCK/$3" | bc)"; } # TICKS0 TICKS1 SECONDS -> % of one core
 rss() { awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$1/status"; }
 plan_all() { # ADDR: a dry run per role opens a session on every device
   local r code
@@ -72,7 +70,7 @@ apply() { # ADDR ID HOP -> seconds until applied
 
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 k=0
-printf '%-8s %-9s %-22s %-14s %-26s %-10s %s\n' devices telemetry "idle cpu (% of 1 core)" "rss MiB (idle)" "one intent to every leaf" "per device" "rss MiB (after) path"
+printf '%-8s %-9s %-22s %-14s %-26s %-10s %s\n' devices telemetry "idle cpu (% of 1 core)" "rss MiB (idle)" "one intent to every leaf" "per device" "rss MiB (after), path; the lab's idle cpu"
 for n in "${NODES[@]}"; do
   dir=$WORK/gen$n; mkdir -p "$dir"
   "$BIN" lab gen --nodes "$n" -o "$dir/gen$n.clab.yml"
@@ -94,7 +92,8 @@ for n in "${NODES[@]}"; do
     if [ -n "$PPROF" ]; then
       curl -sf -o "$dir/idle-$tel.cpu.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/profile?seconds=$IDLE_SECONDS" & prof=$!
     fi
-    idle=$(cpu "$agent" "$IDLE_SECONDS")
+    a0=$(ticks "$agent"); l0=$(ticks "$labpid"); sleep "$IDLE_SECONDS"; a1=$(ticks "$agent"); l1=$(ticks "$labpid")
+    idle=$(pct "$a0" "$a1" "$IDLE_SECONDS"); labidle=$(pct "$l0" "$l1" "$IDLE_SECONDS")
     if [ -n "$PPROF" ]; then wait "$prof" || echo "cpu profile of $n devices, telemetry $tel: not saved" >&2; fi
     rss_idle=$(rss "$agent")
     apply "http://$addr" "warmup$n" 192.0.2.1 >/dev/null
@@ -110,7 +109,7 @@ for n in "${NODES[@]}"; do
       curl -sf -o "$dir/after-$tel.heap.pprof" "http://127.0.0.1:$((PORT_BASE+100+k))/debug/pprof/heap" || echo "heap profile not saved" >&2
     fi
     printf '%-8s %-9s %-22s %-14s %-26s %-10s %s\n' "$n" "$tel" "$idle" "$rss_idle" "$s s ($leaves leaves)" \
-      "$(printf '%.1f' "$(echo "scale=4; $s*1000/$leaves" | bc)") ms" "$(rss "$agent") $path"
+      "$(printf '%.1f' "$(echo "scale=4; $s*1000/$leaves" | bc)") ms" "$(rss "$agent"), $path; lab $labidle %"
     stop_pid "$agent"
   done
   stop_pid "$labpid"
