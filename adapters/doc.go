@@ -199,8 +199,8 @@
 //	  per op 1.02 times the bare side's, callgrind)
 //	netconf, lab, bare scrapligo (before)             scrapligo     161
 //	cli, real FRR 8.4 vtysh via OpenSSH          119  scrapligo     118  1.01
-//	cli frr, lab: no ip route + ip route         125  scrapligo     131  0.94
-//	gnmi, lab: one Set                          4984  gNMI stub    5386  0.93
+//	cli frr, lab: no ip route + ip route         143  scrapligo     143  1.04
+//	gnmi, lab: one Set                          8521  gNMI stub    8383  0.98
 //	netconf, lab, python3-ncclient               2.4  (the adapter is 57x faster)
 //	cli, real FRR 8.4, python3-netmiko          0.39  (the adapter is 308x faster)
 //
