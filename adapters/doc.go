@@ -37,8 +37,11 @@
 // runs, and x/crypto/ssh's connection reader, blocked in the kernel, is
 // what notices a dropped connection (sshconn). RPC bodies are plain
 // strings, so what scrapligo gave (hello, framing, replies by message-id)
-// is about 250 lines. It is also 15 to 25 times faster per RPC (the table
-// below).
+// is about 250 lines. It is also about 35 times faster per RPC (the table
+// below), and an RPC costs about what the bare exchange costs: its
+// timeout is one watchdog timer per session, not a timer per RPC, and its
+// request, built in a reused buffer, carries no XML declaration for the
+// device to parse.
 //
 // The CLI stays on scrapligo's generic driver: its channel reader blocks
 // in our transport's Read while the session is idle (it sleeps ReadDelay
@@ -55,7 +58,15 @@
 // device's checker starts at a random point of the interval and then sleeps
 // until something is due; a down or degraded protocol is probed every
 // HealthConfig.Interval, an open healthy one only after KeepAlive (30s) of
-// silence (any successful operation counts), one never opened not at all.
+// silence (any successful operation counts) and while no operation runs on
+// it (the probe would queue behind it), one never opened not at all. A
+// probe that opens a session has the open's own timeouts, not
+// ProbeTimeout, and a protocol whose opens failed is retried after a
+// backoff (Interval, doubling up to KeepAlive, with jitter): on a busy
+// machine, handshakes cut short and redone on every device at a fixed
+// interval were what kept it busy (seen before this on a 1,000-device
+// agent with telemetry at load 20: protocols flapped and sessions
+// handshook again and again until an intent's planning failed).
 // A protocol session that carried no operation for IdleTimeout (10m,
 // sessions.idle_timeout) is closed, unless an operation is in flight (a
 // Monitor keeps it) or it holds a transaction the device may still be
@@ -183,20 +194,24 @@
 // # Performance (one warm session, 2 shared cores)
 //
 //	configure+commit, ops/s                  adapter  bare client        adapter/bare
-//	netconf, lab: lock+edit+commit+unlock       3537  ssh+framer   3879  0.91
-//	  (under load 15-25 the pairs of runs range 0.72-0.91)
+//	netconf, lab: lock+edit+commit+unlock       5651  ssh+framer   5100  1.00
+//	  (median of 7 alternated runs, 0.90-1.12 at load 8-9; instructions
+//	  per op 1.02 times the bare side's, callgrind)
 //	netconf, lab, bare scrapligo (before)             scrapligo     161
 //	cli, real FRR 8.4 vtysh via OpenSSH          119  scrapligo     118  1.01
-//	cli frr, lab: no ip route + ip route         146  scrapligo     149  0.98
-//	gnmi, lab: one Set                          5744  gNMI stub    4880  1.18
+//	cli frr, lab: no ip route + ip route         143  scrapligo     143  1.04
+//	gnmi, lab: one Set                          8521  gNMI stub    8383  0.98
 //	netconf, lab, python3-ncclient               2.4  (the adapter is 57x faster)
 //	cli, real FRR 8.4, python3-netmiko          0.39  (the adapter is 308x faster)
 //
 //	session set-up: netconf 4.4 ms, gnmi 1.4 ms, cli on the lab 8.4 ms, cli on FRR via OpenSSH 159 ms
 //
-// The first two rows and the Python clients come from one run (TestInteropRatios,
-// -tags interop); the others from go test -bench . ./adapters/... Figures
-// move with the machine's load; the ratios hold.
+// The real-FRR row and the Python clients come from one run (TestInteropRatios,
+// -tags interop); the lab rows are medians of BenchmarkAdapterVsBare in
+// each protocol package, which alternates adapter and bare client
+// operation by operation in one process and also reports each side's CPU
+// time and context switches per op (benchops.Alternate). Figures move with
+// the machine's load; the ratios hold.
 //
 // # SSH host keys
 //

@@ -66,6 +66,8 @@ type member struct {
 	lastTry   time.Time // last probe begun, or failure seen
 	lastUsed  time.Time // last operation begun or ended
 	active    int       // operations in flight (a Monitor for its whole run)
+	openFails int       // consecutive failed opens
+	nextOpen  time.Time // before it, a probe does not retry a failed open
 	caps      *Caps     // what the adapter offered when last open (nil: never asked)
 }
 
@@ -207,14 +209,33 @@ func (f *Failover) open(ctx context.Context, m *member) error {
 		f.opts.Sessions.Release()
 		m.mu.Lock()
 		m.lastTry = time.Now()
+		m.openFails++
+		m.nextOpen = m.lastTry.Add(f.reopenBackoff(m.openFails))
 		m.mu.Unlock()
 		return err
 	}
 	m.mu.Lock()
 	m.dev = d
 	m.lastProbe, m.lastUsed = time.Now(), time.Now()
+	m.openFails, m.nextOpen = 0, time.Time{}
 	m.mu.Unlock()
 	return nil
+}
+
+// reopenBackoff is how long the health checker waits before it tries
+// again to open a protocol that failed to open n times in a row: Interval,
+// doubling with each failure up to KeepAlive, plus up to a quarter more at
+// random. An open is a TCP and SSH or TLS handshake, costly on both sides;
+// retried at a fixed interval on every device whose open timed out on a
+// busy machine, the retries are what keeps it busy.
+func (f *Failover) reopenBackoff(n int) time.Duration {
+	h := f.opts.Health
+	d := h.Interval
+	for i := 1; i < n && d < h.KeepAlive; i++ {
+		d *= 2
+	}
+	d = min(d, max(h.KeepAlive, h.Interval))
+	return d + time.Duration(rand.Int64N(int64(d)/4+1))
 }
 
 // closeIdle closes m's adapter if it is open, carried no operation for
@@ -323,10 +344,15 @@ func (f *Failover) nextCheck() time.Duration {
 // probeDue: a protocol that is down or degraded is probed every Interval
 // (to see it recover), but only every KeepAlive when it failed for good
 // (credentials refused, host key changed: each probe would repeat the
-// refusal and may lock the account); one never opened is not probed (it
-// opens when failover needs it), and an open healthy one only when it has
-// not answered anything for KeepAlive (an operation that succeeded counts).
+// refusal and may lock the account), and one whose opens failed only after
+// its reopen backoff; one never opened is not probed (it opens when
+// failover needs it), and an open healthy one only when it has not
+// answered anything for KeepAlive (an operation that succeeded counts) and
+// carries no operation now.
 func (f *Failover) probeDue(m *member) bool {
+	m.mu.Lock()
+	open, busy, backoff := m.dev != nil, m.active > 0, time.Now().Before(m.nextOpen)
+	m.mu.Unlock()
 	if f.heldBy(m) {
 		// A transaction holds the device on m: a probe would share its
 		// session, and a probe timing out would tear down the session
@@ -341,22 +367,36 @@ func (f *Failover) probeDue(m *member) bool {
 			defer m.mu.Unlock()
 			return time.Since(m.lastTry) >= f.opts.Health.KeepAlive
 		}
-		return true
+		// A closed protocol whose opens failed is retried with backoff.
+		return open || !backoff
 	}
-	if m.device() == nil {
+	if !open || busy {
+		// Never opened: it opens when needed. Busy: the keep-alive
+		// probe would queue behind the operations in flight (and time
+		// out behind a slow one on a busy device); their outcomes report
+		// the protocol's health.
 		return false
 	}
 	return m.since() >= f.opts.Health.KeepAlive
 }
 
 func (f *Failover) probe(ctx context.Context, m *member) {
-	pctx, cancel := context.WithTimeout(ctx, f.opts.Health.ProbeTimeout)
+	d := m.device()
+	limit := f.opts.Health.ProbeTimeout
+	if d == nil {
+		// An open is bounded by what opening takes (the target's Connect,
+		// Auth and, for the hello or capabilities, RPC timeouts), not by
+		// ProbeTimeout: a handshake that is slow on a busy machine is
+		// finished rather than thrown away and redone.
+		to := m.target.Timeouts.WithDefaults()
+		limit = max(limit, to.Connect+to.Auth+to.RPC)
+	}
+	pctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	start := time.Now()
 	m.mu.Lock()
 	m.lastTry = start
 	m.mu.Unlock()
-	d := m.device()
 	var err error
 	switch p, ok := d.(Pinger); {
 	case d == nil:

@@ -416,6 +416,24 @@ func TestProbeDue(t *testing.T) {
 			t.Errorf("%s: probeDue = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+	// A healthy protocol with an operation in flight is not probed: the
+	// probe would queue behind it, and the operation reports its health.
+	busy := open()
+	busy.lastProbe, busy.active = time.Now().Add(-2*time.Hour), 1
+	if f.probeDue(busy) {
+		t.Error("probeDue of a silent protocol with an operation in flight = true, want false")
+	}
+	// A protocol whose opens failed is retried only once its backoff passed.
+	failed := &member{health: NewHealth(f.opts.Health)}
+	failed.health.Trip(errors.New("ssh: handshake failed: i/o timeout"))
+	failed.nextOpen = time.Now().Add(time.Hour)
+	if f.probeDue(failed) {
+		t.Error("probeDue of a failed open within its backoff = true, want false")
+	}
+	failed.nextOpen = time.Now().Add(-time.Millisecond)
+	if !f.probeDue(failed) {
+		t.Error("probeDue of a failed open past its backoff = false, want true")
+	}
 	// A protocol a transaction holds is never probed, silent or down: a
 	// probe that timed out would tear down the transaction's session.
 	held, heldDown := open(), open()
@@ -429,6 +447,23 @@ func TestProbeDue(t *testing.T) {
 		f.holding = "" // the transaction ended: probed again as before
 		if !f.probeDue(m) {
 			t.Errorf("probeDue after the transaction ended = false, want true")
+		}
+	}
+}
+
+// TestReopenBackoff: the wait before retrying a failed open starts at
+// Interval, doubles with each failure up to KeepAlive, and adds at most a
+// quarter at random.
+func TestReopenBackoff(t *testing.T) {
+	f := &Failover{opts: FailoverOptions{Health: HealthConfig{Interval: 5 * time.Second, KeepAlive: 30 * time.Second}.withDefaults()}}
+	for _, tc := range []struct {
+		fails int
+		base  time.Duration
+	}{{1, 5 * time.Second}, {2, 10 * time.Second}, {3, 20 * time.Second}, {4, 30 * time.Second}, {50, 30 * time.Second}} {
+		for range 20 {
+			if got := f.reopenBackoff(tc.fails); got < tc.base || got > tc.base+tc.base/4 {
+				t.Errorf("reopenBackoff(%d) = %s, want %s to %s", tc.fails, got, tc.base, tc.base+tc.base/4)
+			}
 		}
 	}
 }

@@ -32,9 +32,15 @@ type Framer struct {
 	Max     int // per message; 0 means MaxMessage
 }
 
+// readBuf is a framer's read buffer. A session keeps it for its life (an
+// agent holds one per device session, thousands of them), and a chunk
+// larger than it is read straight into the message, so it need not be
+// large.
+const readBuf = 4 << 10
+
 // NewFramer returns a framer in end-of-message mode.
 func NewFramer(r io.Reader, w io.Writer) *Framer {
-	return &Framer{r: bufio.NewReaderSize(r, 32<<10), w: w}
+	return &Framer{r: bufio.NewReaderSize(r, readBuf), w: w}
 }
 
 func (f *Framer) max() int {
