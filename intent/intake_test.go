@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -114,7 +115,13 @@ func TestSameIntentThroughEveryChannel(t *testing.T) {
 	}
 
 	for name, r := range map[string]*channelRig{"rest": restRig, "kafka": kafkaRig, "file": fileRig} {
+		// The Kafka consumer submits in its own time: until then the id
+		// is unknown, and Wait says so at once.
 		rec, err := r.svc.Wait(ctx, "same-everywhere", intent.StateApplied)
+		for errors.Is(err, intent.ErrNotFound) && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+			rec, err = r.svc.Wait(ctx, "same-everywhere", intent.StateApplied)
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
