@@ -46,8 +46,8 @@ $(GNMI_CLI):
 
 CHAOS ?= 20
 chaos: SHELL := /bin/bash
-chaos: ## Transaction fault matrix and coordinator SIGKILL cases, each CHAOS times (default 20), with a summary table (case, runs, all-or-none held, median recovery); the kill storm with 1,000 intents
-	set -o pipefail; $(GO) test -race -count=1 -v -timeout 90m -run 'TestFaultMatrix|TestCoordinatorSIGKILL' ./txn/ -args -chaos $(CHAOS) \
+chaos: ## Transaction fault matrix, coordinator and participant-agent SIGKILL cases and the hung peer network, each CHAOS times (default 20), with a summary table (case, runs, all-or-none held, median recovery); the kill storm with 1,000 intents
+	set -o pipefail; $(GO) test -race -count=1 -v -timeout 90m -run 'TestFaultMatrix|TestCoordinatorSIGKILL|TestParticipantSIGKILL|TestPeerNetworkHangs' ./txn/ -args -chaos $(CHAOS) \
 		| grep -E '^([|]|ok|FAIL|--- FAIL|    --- FAIL|.*_test.go)'
 	$(GO) test -race -count=1 -timeout 30m -run 'TestSIGKILLWhileIntentsArrive' ./intent/fleet/ -args -storm 1000
 

@@ -89,9 +89,9 @@ func NewHostKeys(path string, acceptNew bool, log *slog.Logger) *HostKeys {
 	return &HostKeys{File: path, AcceptNew: acceptNew, Logger: log}
 }
 
-// Callback returns the ssh.HostKeyCallback for device. The file is read
-// afresh on every connection, so keys recorded by an operator (or on first
-// use) take effect without a restart.
+// Callback returns the ssh.HostKeyCallback for device. The file is
+// checked on every connection and read again whenever it changed, so keys
+// recorded by an operator (or on first use) take effect without a restart.
 func (h *HostKeys) Callback(device string) ssh.HostKeyCallback {
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		err := h.check(device, hostname, remote, key)
@@ -119,7 +119,7 @@ func (h *HostKeys) check(device, hostname string, remote net.Addr, key ssh.Publi
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	cb, err := knownhosts.New(h.File)
+	cb, err := knownHosts(h.File)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !h.AcceptNew {
 			return refuse("known_hosts file "+h.File+" does not exist",
@@ -195,4 +195,53 @@ func (h *HostKeys) accept(device, hostname string, remote net.Addr, key ssh.Publ
 		h.OnAccept(ev)
 	}
 	return nil
+}
+
+// parsedHosts keeps each known_hosts file parsed while it stays as it was
+// (same size and modification time): a fan-out that opens a
+// thousand sessions parses a thousand-line file once, not once a session.
+var parsedHosts struct {
+	mu    sync.Mutex // protects files
+	files map[string]parsedFile
+}
+
+type parsedFile struct {
+	size int64
+	mod  time.Time
+	cb   ssh.HostKeyCallback
+}
+
+// racyWindow: a file modified this recently when it was parsed is parsed
+// again next time, since a second write within the file system's clock
+// tick could keep its size and modification time.
+const racyWindow = 2 * time.Second
+
+// knownHosts returns the host key callback of the known_hosts file at
+// path, parsed again only when the file changed.
+func knownHosts(path string) (ssh.HostKeyCallback, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	key := parsedFile{size: fi.Size(), mod: fi.ModTime()}
+	parsedHosts.mu.Lock()
+	f, ok := parsedHosts.files[path]
+	parsedHosts.mu.Unlock()
+	if ok && f.size == key.size && f.mod.Equal(key.mod) {
+		return f.cb, nil
+	}
+	cb, err := knownhosts.New(path)
+	if err != nil {
+		return nil, err
+	}
+	if time.Since(key.mod) > racyWindow {
+		key.cb = cb
+		parsedHosts.mu.Lock()
+		if parsedHosts.files == nil {
+			parsedHosts.files = map[string]parsedFile{}
+		}
+		parsedHosts.files[path] = key
+		parsedHosts.mu.Unlock()
+	}
+	return cb, nil
 }

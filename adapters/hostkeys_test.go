@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -119,5 +120,41 @@ func TestHostKeysOnRefuse(t *testing.T) {
 	}
 	if u := got[1]; u.Device != "r9" || len(u.Expected) != 0 || !strings.Contains(u.Reason, "not in") {
 		t.Errorf("unknown host reported as %+v", u)
+	}
+}
+
+// TestHostKeysFileChanged: the parsed file is kept while it is unchanged,
+// and a change of the file (a re-keyed device recorded by the operator,
+// the same size as the line it replaces) takes effect at the next
+// connection, whether or not it was just written.
+func TestHostKeysFileChanged(t *testing.T) {
+	oldKey, newKey := newKey(t), newKey(t)
+	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
+	const host = "127.0.0.1:2222"
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	write := func(k ssh.PublicKey, age time.Duration) {
+		writeTestFile(t, path, knownhosts.Line([]string{"[127.0.0.1]:2222"}, k)+"\n")
+		if age > 0 {
+			at := time.Now().Add(-age)
+			if err := os.Chtimes(path, at, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(k ssh.PublicKey) error { return NewHostKeys(path, false, nil).Callback("r1")(host, remote, k) }
+	for _, age := range []time.Duration{0, time.Hour} {
+		write(oldKey, 2*age)
+		for range 3 { // kept parsed (age > 0) or parsed each time
+			if err := check(oldKey); err != nil {
+				t.Fatalf("age %v: recorded key refused: %v", age, err)
+			}
+		}
+		write(newKey, age)
+		if err := check(oldKey); !errors.Is(err, ErrHostKey) {
+			t.Fatalf("age %v: the replaced key is still accepted (err %v)", age, err)
+		}
+		if err := check(newKey); err != nil {
+			t.Fatalf("age %v: the new key is refused: %v", age, err)
+		}
 	}
 }

@@ -100,19 +100,7 @@ func Poll(ctx context.Context, device string, sub Subscription, fetch func(conte
 // Restrict returns the part of t at or below any of paths (all of t when
 // paths is empty).
 func Restrict(t *yang.Tree, paths []yang.Path) *yang.Tree {
-	if len(paths) == 0 {
-		return t
-	}
-	out := yang.NewTree()
-	for _, l := range t.Leaves() {
-		for _, p := range paths {
-			if l.Path.HasPrefix(p) {
-				_ = out.Set(l.Path, l.Value)
-				break
-			}
-		}
-	}
-	return out
+	return t.Restrict(paths)
 }
 
 // InEffect reports whether change c is visible in t: a created or updated

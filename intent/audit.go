@@ -25,9 +25,42 @@ type Auditor interface {
 // appended inside it: the store's one writer runs every transaction, so
 // what it does per write bounds the intake rate.
 
+// The details of the intent entries. Their members are in name order, as
+// the maps they replace encoded them, so entries read the same.
+type (
+	acceptedDetail struct {
+		Digest    string `json:"digest"`
+		Kind      Kind   `json:"kind"`
+		Reason    string `json:"reason"`
+		Requester string `json:"requester"`
+		Source    Source `json:"source"`
+		State     State  `json:"state"`
+	}
+	stateDetail struct {
+		Error  string `json:"error,omitempty"`
+		From   State  `json:"from"`
+		Reason string `json:"reason"`
+		To     State  `json:"to"`
+	}
+	plannedDevice struct {
+		Device  string `json:"device"`
+		Changes int    `json:"changes"`
+		Before  string `json:"before,omitempty"`
+	}
+	plannedDetail struct {
+		Changes int             `json:"changes"`
+		Devices []plannedDevice `json:"devices"`
+		Digest  string          `json:"digest"`
+		Summary string          `json:"summary"`
+	}
+)
+
 // insertEntries are the entries of a new intent (and its first plan).
-// planJSON is the plan as stored (encoded once for the row and the entry).
-func (r *records) insertEntries(rec *Record, planJSON []byte) []audit.Entry {
+// planJSON is the plan as stored (encoded once for the row and the entry),
+// principal the submitter as stored: the entries' actor (the submission's
+// context carries the same principal and trace; setting them here spares
+// the store's writer encoding them again).
+func (r *records) insertEntries(rec *Record, planJSON []byte, principal string) []audit.Entry {
 	if r.audit == nil {
 		return nil
 	}
@@ -35,10 +68,15 @@ func (r *records) insertEntries(rec *Record, planJSON []byte) []audit.Entry {
 	if len(rec.History) > 0 {
 		reason = rec.History[0].Reason
 	}
-	es := []audit.Entry{{Action: audit.ActionIntentAccepted, Intent: rec.ID, Time: rec.CreatedAt,
-		Detail: audit.Detail(map[string]any{"kind": rec.Kind, "state": rec.State, "source": rec.Source,
-			"requester": rec.Requester, "digest": rec.Digest, "reason": reason})}}
-	return r.planEntry(es, rec.ID, rec.Plan, planJSON)
+	es := make([]audit.Entry, 1, 2)
+	es[0] = audit.Entry{Action: audit.ActionIntentAccepted, Intent: rec.ID, Time: rec.CreatedAt,
+		Detail: audit.Detail(acceptedDetail{Kind: rec.Kind, State: rec.State, Source: rec.Source,
+			Requester: rec.Requester, Digest: rec.Digest, Reason: reason})}
+	es = r.planEntry(es, rec.ID, rec.Plan, planJSON)
+	for i := range es {
+		es[i].Actor, es[i].Trace = json.RawMessage(principal), string(rec.Source.TraceID)
+	}
+	return es
 }
 
 // transitionEntries are the entries of a lifecycle step (and the plan
@@ -47,11 +85,8 @@ func (r *records) transitionEntries(id string, from, to State, reason, errText s
 	if r.audit == nil {
 		return nil
 	}
-	d := map[string]any{"from": from, "to": to, "reason": reason}
-	if errText != "" {
-		d["error"] = errText
-	}
-	es := []audit.Entry{{Action: audit.ActionIntentState, Intent: id, Detail: audit.Detail(d)}}
+	es := []audit.Entry{{Action: audit.ActionIntentState, Intent: id,
+		Detail: audit.Detail(stateDetail{From: from, To: to, Reason: reason, Error: errText})}}
 	return r.planEntry(es, id, plan, planJSON)
 }
 
@@ -62,26 +97,31 @@ func (r *records) planEntry(es []audit.Entry, id string, plan *Plan, planJSON []
 	if r.audit == nil || plan == nil {
 		return es
 	}
-	type dev struct {
-		Device  string `json:"device"`
-		Changes int    `json:"changes"`
-		Before  string `json:"before,omitempty"`
-	}
-	devs := []dev{}
+	devs := make([]plannedDevice, 0, len(plan.Devices))
 	for _, d := range plan.Devices {
-		devs = append(devs, dev{Device: d.Device, Changes: len(d.Changes), Before: ConfigDigest(d.Before)})
+		devs = append(devs, plannedDevice{Device: d.Device, Changes: len(d.Changes), Before: ConfigDigest(d.Before)})
 	}
 	if planJSON == nil {
 		planJSON, _ = json.Marshal(plan)
 	}
 	sum := sha256.Sum256(planJSON)
 	return append(es, audit.Entry{Action: audit.ActionIntentPlanned, Intent: id,
-		Detail: audit.Detail(map[string]any{"summary": summary(plan), "changes": plan.Len(), "devices": devs,
-			"digest": "sha256:" + hex.EncodeToString(sum[:])})})
+		Detail: audit.Detail(plannedDetail{Summary: summary(plan), Changes: plan.Len(), Devices: devs,
+			Digest: "sha256:" + hex.EncodeToString(sum[:])})})
+}
+
+// entriesAppender is an Auditor that appends several entries at once
+// (*audit.Log: one read of the chain's head, one INSERT).
+type entriesAppender interface {
+	AppendAll(ctx context.Context, tx *sql.Tx, es []audit.Entry) ([]audit.Entry, error)
 }
 
 // appendEntries appends es, in order, in tx.
 func (r *records) appendEntries(ctx context.Context, tx *sql.Tx, es []audit.Entry) error {
+	if a, ok := r.audit.(entriesAppender); ok && len(es) > 1 {
+		_, err := a.AppendAll(ctx, tx, es)
+		return err
+	}
 	for _, e := range es {
 		if _, err := r.audit.Append(ctx, tx, e); err != nil {
 			return err
@@ -97,7 +137,7 @@ func ConfigDigest(t *yang.Tree) string {
 	if t == nil {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(t.String()))
+	sum := sha256.Sum256(t.AppendText(nil))
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 

@@ -231,12 +231,20 @@ func (s *Service) SubmitIntent(ctx context.Context, in *Intent, src Source) (*Re
 		return s.duplicate(existing, dg)
 	}
 	s.log.InfoContext(ctx, "intent accepted", "id", rec.ID, "kind", rec.Kind, "source", src.Channel, "state", rec.State)
+	var from State
 	for _, t := range rec.History {
-		s.emit(Event{ID: rec.ID, Kind: rec.Kind, State: t.State, Reason: t.Reason, At: t.At, Source: rec.Source})
+		s.emit(Event{ID: rec.ID, Kind: rec.Kind, From: from, State: t.State, Reason: t.Reason, At: t.At, Source: rec.Source})
+		from = t.State
 	}
 	if rec.State == StatePlanned {
 		s.mu.Lock()
-		s.planned[rec.ID] = plan
+		// Hand-off plans are kept for a work queue's worth of intents: a
+		// backlog beyond it would hold every plan (and the configuration
+		// it was computed from) in memory; those intents are planned
+		// again when their turn comes, as after a restart.
+		if len(s.planned) < cap(s.work) {
+			s.planned[rec.ID] = plan
+		}
 		s.mu.Unlock()
 	}
 	s.notify()
@@ -477,9 +485,28 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 func (s *Service) rescan(ctx context.Context) error {
-	ids, err := s.recs.pendingIDs(ctx)
+	// Read only as many pending ids as the work queue has room for, plus
+	// those that will be skipped (queued already, in flight, waiting for a
+	// retry): during a burst the queue stays full and a rescan of a
+	// backlog of thousands read them all every second for nothing.
+	s.mu.Lock()
+	room := cap(s.work) - len(s.work)
+	limit := room + len(s.queued) + len(s.inflight) + len(s.retries)
+	if room == 0 {
+		s.backlog = true
+	}
+	s.mu.Unlock()
+	if room == 0 {
+		return nil
+	}
+	ids, err := s.recs.pendingIDs(ctx, limit)
 	if err != nil {
 		return err
+	}
+	if len(ids) == limit {
+		s.mu.Lock()
+		s.backlog = true // more may wait beyond the limit
+		s.mu.Unlock()
 	}
 	now := time.Now()
 	for _, id := range ids {
@@ -547,8 +574,11 @@ func (s *Service) worker(ctx context.Context) {
 
 // Event is one stored lifecycle transition, as subscribers see it.
 type Event struct {
-	ID     string    `json:"id"`
-	Kind   Kind      `json:"kind"`
+	ID   string `json:"id"`
+	Kind Kind   `json:"kind"`
+	// From is the state before the transition; empty for an intent's
+	// first.
+	From   State     `json:"from,omitempty"`
 	State  State     `json:"state"`
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
@@ -589,7 +619,7 @@ func (s *Service) move(ctx context.Context, rec *Record, from, to State, reason 
 	if err := s.recs.update(ctx, rec.ID, from, to, reason, at, plan, errText); err != nil {
 		return err
 	}
-	s.emit(Event{ID: rec.ID, Kind: rec.Kind, State: to, Reason: reason, At: at, Source: rec.Source})
+	s.emit(Event{ID: rec.ID, Kind: rec.Kind, From: from, State: to, Reason: reason, At: at, Source: rec.Source})
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/netagent/netagent/internal/auth"
@@ -78,7 +79,6 @@ func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserte
 	if body == nil {
 		body = rec.Intent.Canonical()
 	}
-	entries := r.insertEntries(rec, planJSON)
 	var principal string
 	if rec.Source.Principal != nil {
 		b, err := json.Marshal(rec.Source.Principal)
@@ -87,6 +87,7 @@ func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserte
 		}
 		principal = string(b)
 	}
+	entries := r.insertEntries(rec, planJSON, principal)
 	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO intents (id, kind, state, digest, body, source, source_ref, requester, plan, error, created_at, updated_at, principal, trace_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -103,9 +104,13 @@ func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserte
 		if err != nil {
 			return err
 		}
-		for i, t := range rec.History {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO intent_transitions (intent_seq, n, state, reason, at, principal, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				seq, i, t.State, t.Reason, t.At.UnixNano(), principal, string(rec.Source.TraceID)); err != nil {
+		if len(rec.History) > 0 {
+			// One statement for the first transitions (accepted, planned).
+			args := make([]any, 0, 7*len(rec.History))
+			for i, t := range rec.History {
+				args = append(args, seq, i, t.State, t.Reason, t.At.UnixNano(), principal, string(rec.Source.TraceID))
+			}
+			if _, err := tx.ExecContext(ctx, transitionInserts(len(rec.History)), args...); err != nil {
 				return err
 			}
 		}
@@ -116,6 +121,21 @@ func (r *records) insert(ctx context.Context, rec *Record, body []byte) (inserte
 		return false, fmt.Errorf("intent %s: store: %w", rec.ID, err)
 	}
 	return inserted, nil
+}
+
+// transitionInsertText holds the INSERT statements of 1 and 2 transitions
+// (a new record's first transitions: accepted, and planned).
+var transitionInsertText = [...]string{"",
+	`INSERT INTO intent_transitions (intent_seq, n, state, reason, at, principal, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	`INSERT INTO intent_transitions (intent_seq, n, state, reason, at, principal, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)`,
+}
+
+// transitionInserts is the INSERT statement of n transitions.
+func transitionInserts(n int) string {
+	if n < len(transitionInsertText) {
+		return transitionInsertText[n]
+	}
+	return transitionInsertText[1] + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?)", n-1)
 }
 
 // update moves a record from state from to state to (compare-and-set: it
@@ -417,10 +437,11 @@ func (r *records) list(ctx context.Context, q ListQuery) (*Page, error) {
 	return page, nil
 }
 
-// pendingIDs lists records the service still has work for, oldest first.
-func (r *records) pendingIDs(ctx context.Context) ([]string, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT id FROM intents WHERE state IN (?, ?, ?, ?) ORDER BY seq`,
-		StateAccepted, StatePlanned, StateApplying, StateWithdrawing)
+// pendingIDs lists records the service still has work for, oldest first,
+// at most limit of them.
+func (r *records) pendingIDs(ctx context.Context, limit int) ([]string, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT id FROM intents WHERE state IN (?, ?, ?, ?) ORDER BY seq LIMIT ?`,
+		StateAccepted, StatePlanned, StateApplying, StateWithdrawing, limit)
 	if err != nil {
 		return nil, fmt.Errorf("intent: pending: %w", err)
 	}

@@ -156,6 +156,9 @@ func (c *Coordinator) Run(ctx context.Context, req Request) (*Result, error) {
 	if req.ID == "" {
 		req.ID = NewID()
 	}
+	if a, ok := c.cfg.Devices.(arranger); ok {
+		a.Arrange(&req) // a peer agent's part as its own stage
+	}
 	waves, err := req.Validate()
 	if err != nil {
 		return nil, err

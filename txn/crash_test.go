@@ -26,6 +26,11 @@ import (
 // file and SIGKILLs itself right after the write-ahead log step named by
 // TXN_KILL_AT (after TXN_KILL_DELAY).
 func TestMain(m *testing.M) {
+	if os.Getenv("TXN_CHILD") == "participant" {
+		err := runParticipant()
+		fmt.Fprintln(os.Stderr, "participant: stopped without being killed:", err)
+		os.Exit(3)
+	}
 	if os.Getenv("TXN_CHILD") != "" {
 		err := runChild()
 		fmt.Fprintln(os.Stderr, "child: transaction ended without being killed:", err)

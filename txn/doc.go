@@ -80,6 +80,28 @@
 //
 // Read-backs read only the subtrees the changes touch (readScope).
 //
+// # Peer agents
+//
+// Peers routes each device to its owner: a device another agent owns
+// opens as a remote participant (peerDevice) driven over that agent's
+// peer API (HTTP/JSON, mutual TLS, scope txn:participate), so the
+// coordinator sees one more transactional device; PeerServer is the
+// participant side over this coordinator's devices and writer slots. A
+// participant checks that it owns every device named and refuses a
+// replayed or out-of-order phase. One whose coordinator goes silent past
+// its devices' confirm timers asks it for the decision (GET
+// /v1/peer/decisions/{id}) and otherwise rolls back by itself. Its memory
+// of a transaction is its process's: one SIGKILLed and restarted answers
+// a rollback or abort of a transaction it no longer holds by cancelling
+// what each device holds pending under the transaction's persist-id, and
+// a coordinator's confirm that finds it restarted is retried as a confirm
+// by persist-id (a peer device is an adapters.Resumer: POST
+// /v1/peer/devices/{name}/pending); a rollback the owner did not answer is
+// repeated until it does. A device without a timer gets its logged
+// inverse through the owner's configure. Peers.Arrange, which Run calls
+// before validating a request, gives a peer configured First a stage of
+// its own before this agent's part.
+//
 // # Progress
 //
 // Every transaction streams events (state changes, each device's steps,

@@ -119,6 +119,7 @@ func (c *Coordinator) NewPeerServer(cfg PeerServerConfig) (*PeerServer, error) {
 //	GET  /v1/peer/devices/{name}          an owned device and its capabilities
 //	GET  /v1/peer/devices/{name}/config   its running configuration
 //	POST /v1/peer/devices/{name}/configure  apply what it lacks (recovery)
+//	POST /v1/peer/devices/{name}/pending    confirm or cancel its commit pending under a persist-id
 //	GET  /v1/peer/decisions/{id}      this agent's decision as a coordinator
 //	GET  /v1/peer/health              this agent and the devices it owns
 func (s *PeerServer) Routes() []auth.Route {
@@ -134,6 +135,7 @@ func (s *PeerServer) Routes() []auth.Route {
 		{Pattern: "GET /v1/peer/devices/{name}", Scope: p, Handler: http.HandlerFunc(s.handleDevice)},
 		{Pattern: "GET /v1/peer/devices/{name}/config", Scope: p, Handler: http.HandlerFunc(s.handleConfig)},
 		{Pattern: "POST /v1/peer/devices/{name}/configure", Scope: p, Handler: http.HandlerFunc(s.handleConfigure)},
+		{Pattern: "POST /v1/peer/devices/{name}/pending", Scope: p, Handler: http.HandlerFunc(s.handlePending)},
 		{Pattern: "GET /v1/peer/decisions/{id}", Scope: p, Handler: http.HandlerFunc(s.handleDecision)},
 		{Pattern: "GET /v1/peer/health", Scope: p, Handler: http.HandlerFunc(s.handleHealth)},
 	}
@@ -173,6 +175,7 @@ func peerProblem(w http.ResponseWriter, r *http.Request, status int, typ, detail
 		"malformed-request": "Malformed request", "unknown-transaction": "Unknown transaction",
 		"not-owner": "Device not owned here", "phase-order": "Phase out of order", "busy": "Device busy",
 		"device-failed": "Device refused the phase", "wrong-coordinator": "Another coordinator's transaction",
+		"nothing-pending": "No commit pending", "unsupported": "Not supported by the device",
 	}
 	writeProblem(w, r, status, "/problems/"+typ, titles[typ], detail)
 }
@@ -355,11 +358,19 @@ func (s *PeerServer) phase(name, want string) http.HandlerFunc {
 		s.mu.Unlock()
 		if t == nil {
 			if want == "" {
-				// Abort or roll back what this agent never prepared:
-				// nothing to undo (a recovering coordinator repeats them).
+				// Abort or roll back what this agent does not hold: it
+				// never prepared it, or it restarted since (a recovering
+				// coordinator repeats them too). What a device may still
+				// hold pending under the transaction's persist-id is
+				// cancelled now rather than left to its timer.
 				resp := PhaseResponse{Txn: id, Agent: s.cfg.Agent}
 				for _, n := range names {
-					resp.Devices = append(resp.Devices, PeerDeviceState{Device: n, State: peerNone})
+					st, err := s.cancelForgotten(r.Context(), id, n)
+					if err != nil {
+						peerProblem(w, r, http.StatusUnprocessableEntity, "device-failed", fmt.Sprintf("%s %s in transaction %s (not held here): cancel its pending commit: %v", name, n, id, err))
+						return
+					}
+					resp.Devices = append(resp.Devices, PeerDeviceState{Device: n, State: st})
 				}
 				writeJSON(w, resp)
 				return
@@ -689,6 +700,9 @@ type PeerDeviceInfo struct {
 	Agent        string `json:"agent"`
 	Protocol     string `json:"protocol,omitempty"`
 	ConfirmTimer bool   `json:"confirm_timer"`
+	// Unsupported names the leaves the device's platform cannot set (by
+	// schema path) with the reason, for planning at the coordinator.
+	Unsupported map[string]string `json:"unsupported,omitempty"`
 }
 
 func (s *PeerServer) handleDevice(w http.ResponseWriter, r *http.Request) {
@@ -699,7 +713,7 @@ func (s *PeerServer) handleDevice(w http.ResponseWriter, r *http.Request) {
 	info := PeerDeviceInfo{Device: r.PathValue("name"), Agent: s.cfg.Agent}
 	if cp, ok := dev.(adapters.Capabler); ok {
 		c := cp.Capabilities()
-		info.Protocol, info.ConfirmTimer = c.Protocol, c.ConfirmTimer
+		info.Protocol, info.ConfirmTimer, info.Unsupported = c.Protocol, c.ConfirmTimer, c.Unsupported
 	}
 	writeJSON(w, info)
 }
@@ -728,6 +742,7 @@ func (s *PeerServer) handleConfigure(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
+	s.supersede(r.Context(), caller(r), name)
 	release, err := s.c.locks.acquire(r.Context(), "recovery by "+caller(r), []string{name}, true)
 	if err != nil {
 		peerProblem(w, r, http.StatusConflict, "busy", err.Error())
@@ -740,6 +755,144 @@ func (s *PeerServer) handleConfigure(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("peer configure", "device", name, "coordinator", caller(r), "changes", len(changes))
 	writeJSON(w, map[string]string{"device": name, "state": "configured"})
+}
+
+// supersede ends what transactions of coordinator who still hold device
+// here: a coordinator that configures a device it holds in a transaction
+// has lost that transaction (it restarted and is recovering), so the part
+// is rolled back now instead of holding the device until its lease.
+func (s *PeerServer) supersede(ctx context.Context, who, device string) {
+	type held struct {
+		t *peerTxn
+		d *peerDev
+	}
+	var hs []held
+	s.mu.Lock()
+	for _, t := range s.txns {
+		if d := t.devs[device]; d != nil && t.coordinator == who && !t.over {
+			hs = append(hs, held{t, d})
+		}
+	}
+	s.mu.Unlock()
+	for _, h := range hs {
+		h.d.mu.Lock()
+		if st := h.d.state; st == peerPrepared || st == peerCommitted {
+			s.log.Warn("peer: the coordinator configures a device its transaction holds here: rolling the part back", "txn", h.t.id, "device", device, "state", st, "coordinator", who)
+			_ = s.act(ctx, h.t, h.d, "rollback", 0)
+		}
+		h.d.mu.Unlock()
+		s.settle(h.t)
+	}
+}
+
+// cancelForgotten cancels what device holds pending under persist-id id
+// for a transaction this agent does not hold. It reports the device's
+// state: rolled-back when a pending commit was cancelled, none when the
+// device had nothing pending (or cannot hold a commit pending: a CLI
+// device's plain commit is the coordinator's to undo, by its logged
+// inverse).
+func (s *PeerServer) cancelForgotten(ctx context.Context, id, device string) (string, error) {
+	dev, err := s.c.cfg.Devices.Device(ctx, device)
+	if err != nil {
+		return "", fmt.Errorf("open %s: %w", device, err)
+	}
+	if _, err := s.resume(ctx, dev, id, PendingCancel); err != nil {
+		if errors.Is(err, adapters.ErrRejected) || errors.Is(err, adapters.ErrUnsupported) {
+			return peerNone, nil
+		}
+		return "", err
+	}
+	s.log.Info("peer cancelled a commit pending from a transaction not held here", "txn", id, "device", device)
+	return peerRolledBack, nil
+}
+
+// resume confirms or cancels the commit dev holds pending under persist-id
+// tx, by the id alone (adapters.Resumer: any session will do). It returns
+// the state the device is in then.
+func (s *PeerServer) resume(ctx context.Context, dev adapters.Device, tx, action string) (string, error) {
+	rs, ok := dev.(adapters.Resumer)
+	if !ok {
+		return "", fmt.Errorf("resume a pending commit: %w", adapters.ErrUnsupported)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.c.cfg.StepTimeout)
+	defer cancel()
+	if action == PendingConfirm {
+		return peerConfirmed, rs.ConfirmPending(ctx, tx)
+	}
+	return peerRolledBack, rs.CancelPending(ctx, tx)
+}
+
+// handlePending confirms or cancels the commit a device holds pending
+// under a transaction's persist-id. A transaction this agent still drives
+// gets the phase itself (confirm, or roll back); one it does not hold (it
+// restarted since the commit) is resumed on the device by the id alone.
+func (s *PeerServer) handlePending(w http.ResponseWriter, r *http.Request) {
+	req, err := DecodePendingRequest(r.Body)
+	if err != nil {
+		peerProblem(w, r, http.StatusBadRequest, "malformed-request", err.Error())
+		return
+	}
+	dev, ok := s.ownedDevice(w, r)
+	if !ok {
+		return
+	}
+	name, who := r.PathValue("name"), caller(r)
+	s.mu.Lock()
+	t := s.txns[req.Txn]
+	var d *peerDev
+	if t != nil {
+		d = t.devs[name]
+	}
+	s.mu.Unlock()
+	if t != nil && t.coordinator != who {
+		peerProblem(w, r, http.StatusForbidden, "wrong-coordinator", fmt.Sprintf("transaction %s is coordinated by agent %s, not %s", req.Txn, t.coordinator, who))
+		return
+	}
+	answer := func(state string) {
+		writeJSON(w, PendingResponse{Device: name, Txn: req.Txn, State: state})
+	}
+	if d != nil {
+		d.mu.Lock()
+		st := d.state
+		switch {
+		case st == peerCommitted || (st == peerPrepared && req.Action == PendingCancel):
+			phase := "rollback"
+			if req.Action == PendingConfirm {
+				phase = "confirm"
+			}
+			err := s.act(r.Context(), t, d, phase, 0)
+			st = d.state
+			d.mu.Unlock()
+			s.settle(t)
+			if err != nil {
+				peerProblem(w, r, http.StatusUnprocessableEntity, "device-failed", fmt.Sprintf("%s %s in transaction %s: %v", req.Action, name, req.Txn, err))
+				return
+			}
+			answer(st)
+			return
+		case st == peerConfirmed && req.Action == PendingConfirm, (st == peerRolledBack || st == peerAborted) && req.Action == PendingCancel:
+			d.mu.Unlock()
+			answer(st)
+			return
+		case st == peerPrepared:
+			d.mu.Unlock()
+			peerProblem(w, r, http.StatusConflict, "phase-order", fmt.Sprintf("device %s is only prepared in transaction %s: confirm out of order", name, req.Txn))
+			return
+		}
+		d.mu.Unlock()
+	}
+	st, err := s.resume(r.Context(), dev, req.Txn, req.Action)
+	switch {
+	case err == nil:
+		s.log.Info("peer resumed a pending commit", "txn", req.Txn, "device", name, "action", req.Action, "coordinator", who)
+		answer(st)
+	case errors.Is(err, adapters.ErrUnsupported):
+		peerProblem(w, r, http.StatusUnprocessableEntity, "unsupported", fmt.Sprintf("%s %s's commit pending under %s: %v", req.Action, name, req.Txn, err))
+	case errors.Is(err, adapters.ErrRejected):
+		peerProblem(w, r, http.StatusConflict, "nothing-pending", fmt.Sprintf("device %s holds no commit pending under %s: %v", name, req.Txn, err))
+	default:
+		peerProblem(w, r, http.StatusBadGateway, "device-failed", fmt.Sprintf("%s %s's commit pending under %s: %v", req.Action, name, req.Txn, err))
+	}
 }
 
 // PeerDecision is what GET /v1/peer/decisions/{id} answers.

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/pki"
 	"github.com/netagent/netagent/lab"
@@ -84,6 +86,13 @@ func (p *pkiFiles) client(name, peer string) *http.Client {
 // (a proxy in between).
 func peerPair(t *testing.T, l *lab.Lab, p *pkiFiles, cfgA txn.Config, route func(string) string) (a, b *peerAgent) {
 	t.Helper()
+	return peerPairFirst(t, l, p, cfgA, route, false)
+}
+
+// peerPairFirst is peerPair; with bFirst a's peer entry for b says First
+// (b's part runs as a stage before a's).
+func peerPairFirst(t *testing.T, l *lab.Lab, p *pkiFiles, cfgA txn.Config, route func(string) string, bFirst bool) (a, b *peerAgent) {
+	t.Helper()
 	policy := func(id auth.CertIdentity) ([]auth.Scope, bool) {
 		switch id.Name {
 		case "a", "b":
@@ -129,7 +138,7 @@ func peerPair(t *testing.T, l *lab.Lab, p *pkiFiles, cfgA txn.Config, route func
 		ag := x.ag
 		ag.env = newEnv(t, l, txn.Config{})
 		peers, err := txn.NewPeers(txn.PeersConfig{Self: ag.name, Local: poolDevices{ag.pool}, Labels: labels, Timeout: 3 * time.Second,
-			Peers: []txn.PeerSpec{{Name: x.other, URL: x.url, Labels: x.otherLs}},
+			Peers: []txn.PeerSpec{{Name: x.other, URL: x.url, Labels: x.otherLs, First: bFirst && ag == a}},
 			TLS:   func(n string) *tls.Config { return pki.ClientConfig(p.certs[ag.name], p.roots, n) }})
 		if err != nil {
 			t.Fatal(err)
@@ -225,10 +234,71 @@ func TestPeerCrossDomain(t *testing.T) {
 	if last.Type != "outcome" || last.State != txn.StateConfirmed || last.Result == nil || len(last.Result.Devices) != len(leaves) {
 		t.Fatalf("b's peer event stream ended with %+v", last)
 	}
+	// Planning at a sees what b says leaf4's platform (FRR, CLI) cannot
+	// set, as for a device of its own.
+	dev, err := a.peers.Device(context.Background(), "leaf4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, ok := dev.(interface{ Unsupported() map[string]string })
+	if !ok || lim.Unsupported()["/interfaces/interface/config/mtu"] == "" {
+		t.Errorf("leaf4 through b: unsupported %v, want the FRR mtu limit", dev.(adapters.Capabler).Capabilities().Unsupported)
+	}
 	// b's writer slots are free again: a second transaction runs.
 	req2 := request(t, l, leafSpine, "198.51.101.0/24")
 	if _, err := a.coord.Run(context.Background(), req2); err != nil {
 		t.Fatalf("second run: %v", err)
+	}
+}
+
+// TestPeerPartFirst: with a's peer entry for b saying first, b's leaves
+// are a stage of their own that prepares and commits before a's spines
+// (the write-ahead log's steps, in order); without it, one stage for all
+// six. Either way every device holds the change.
+func TestPeerPartFirst(t *testing.T) {
+	l := startLab(t, topologies.LeafSpine)
+	p := newPKI(t)
+	for _, first := range []bool{true, false} {
+		var mu sync.Mutex
+		var steps []string
+		a, _ := peerPairFirst(t, l, p, txn.Config{AfterStep: func(id string, s txn.Step, stage string) {
+			if s == txn.StepPrepare || s == txn.StepCommit {
+				mu.Lock()
+				steps = append(steps, string(s)+" "+stage)
+				mu.Unlock()
+			}
+		}}, nil, first)
+		prefix := "198.51.120.0/24"
+		if !first {
+			prefix = "198.51.121.0/24"
+		}
+		req := request(t, l, leafSpine, prefix)
+		req.Options.ConfirmTimeout = 10 * time.Second
+		res, err := a.coord.Run(context.Background(), req)
+		if err != nil {
+			t.Fatalf("first=%v: run: %v (%+v)", first, err, res)
+		}
+		want := []string{"prepare peer:b", "prepare ", "commit peer:b", "commit "}
+		if !first {
+			want = []string{"prepare ", "commit "}
+		}
+		mu.Lock()
+		if !slices.Equal(steps, want) {
+			t.Errorf("first=%v: steps %q, want %q", first, steps, want)
+		}
+		mu.Unlock()
+		for _, d := range res.Devices {
+			wantStage := ""
+			if first && strings.HasPrefix(d.Device, "leaf") {
+				wantStage = txn.PeerStage("b")
+			}
+			if d.Stage != wantStage {
+				t.Errorf("first=%v: %s in stage %q, want %q", first, d.Device, d.Stage, wantStage)
+			}
+		}
+		if n := allOrNothing(t, l, leafSpine, prefix); n != len(leafSpine) {
+			t.Fatalf("first=%v: %d devices hold the route, want all", first, n)
+		}
 	}
 }
 
@@ -312,6 +382,14 @@ func TestPeerAPIBadInput(t *testing.T) {
 		{"bad transaction id", asA, "/v1/peer/txns/..%2f/commit", names("leaf1"), 400, "/problems/malformed-request", "not a transaction id"},
 		{"peer without txn:participate", asC, "/v1/peer/txns/tx-c/prepare", change("leaf2"), 403, "/problems/forbidden", "txn:participate"},
 		{"peer without txn:participate reads", asC, "/v1/peer/devices/leaf1/config", nil, 403, "/problems/forbidden", "txn:participate"},
+		{"pending: unknown action", asA, "/v1/peer/devices/leaf1/pending", []byte(`{"txn":"tx-held","action":"undo"}`), 400, "/problems/malformed-request", "undo"},
+		{"pending: bad transaction id", asA, "/v1/peer/devices/leaf1/pending", []byte(`{"txn":"../x","action":"cancel"}`), 400, "/problems/malformed-request", "not a transaction id"},
+		{"pending: unknown field", asA, "/v1/peer/devices/leaf1/pending", []byte(`{"txn":"tx-held","action":"cancel","force":1}`), 400, "/problems/malformed-request", "force"},
+		{"pending: device not owned", asA, "/v1/peer/devices/spine1/pending", []byte(`{"txn":"tx-held","action":"confirm"}`), 403, "/problems/not-owner", "spine1"},
+		{"pending: confirm of a device only prepared", asA, "/v1/peer/devices/leaf1/pending", []byte(`{"txn":"tx-held","action":"confirm"}`), 409, "/problems/phase-order", "only prepared"},
+		{"pending: nothing pending", asA, "/v1/peer/devices/leaf2/pending", []byte(`{"txn":"tx-never","action":"confirm"}`), 409, "/problems/nothing-pending", "leaf2"},
+		{"pending: a device without confirm timer", asA, "/v1/peer/devices/leaf4/pending", []byte(`{"txn":"tx-never","action":"cancel"}`), 422, "/problems/unsupported", "leaf4"},
+		{"pending: peer without txn:participate", asC, "/v1/peer/devices/leaf2/pending", []byte(`{"txn":"tx-never","action":"cancel"}`), 403, "/problems/forbidden", "txn:participate"},
 		{"configure a device not owned", asA, "/v1/peer/devices/spine1/configure", []byte(`{"changes":[{"op":"create","path":"/network-instances/network-instance[name=default]"}]}`), 403, "/problems/not-owner", "spine1"},
 	}
 	for _, tc := range cases {
@@ -365,40 +443,64 @@ func TestPeerAPIBadInput(t *testing.T) {
 // leaves are committed (a's read-back gets no answer): a rolls back its
 // spines, b, its coordinator silent past the confirm timer, asks a for the
 // decision, finds none and rolls its leaves back (the CLI leaf, which has
-// no timer, by the inverse). Every device ends without the change.
+// no timer, by the inverse). Every device ends without the change. make
+// chaos runs it -chaos times, a fresh pair of agents each, with the
+// summary table (recovery: from the hang until no device holds the
+// change).
 func TestPeerNetworkHangs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for confirm timers and leases; skipped with -short")
 	}
 	l := startLab(t, topologies.LeafSpine)
 	p := newPKI(t)
+	const name = "network to the participant hangs"
+	stats := newChaosStats()
+	for run := 0; run < *chaosRuns; run++ {
+		ok := false
+		var rec time.Duration
+		t.Run(fmt.Sprintf("run-%d", run+1), func(t *testing.T) {
+			rec = peerHangOnce(t, l, p, fmt.Sprintf("198.51.%d.0/24", 150+run%100))
+			ok = !t.Failed()
+		})
+		stats.add(name, ok, rec)
+		if !ok {
+			break
+		}
+	}
+	if *chaosRuns > 1 {
+		stats.print(os.Stdout, "peer network case", []string{name})
+	}
+}
+
+func peerHangOnce(t *testing.T, l *lab.Lab, p *pkiFiles, prefix string) time.Duration {
 	proxy := newHangProxy(t)
 	var once sync.Once
 	heldAtHang := 0
+	var hungAt time.Time
 	a, _ := peerPair(t, l, p, txn.Config{AfterStep: func(id string, s txn.Step, stage string) {
 		if s == txn.StepVerify {
 			once.Do(func() {
 				for _, d := range leaves {
-					if hasRoute(t, l, d, testPrefix) {
+					if hasRoute(t, l, d, prefix) {
 						heldAtHang++
 					}
 				}
+				hungAt = time.Now()
 				proxy.hang()
 			})
 		}
 	}}, proxy.route)
-	req := request(t, l, leafSpine, testPrefix)
+	req := request(t, l, leafSpine, prefix)
 	req.Options.ConfirmTimeout = 3 * time.Second
 	res, err := a.coord.Run(context.Background(), req)
 	if err == nil {
 		t.Fatalf("run confirmed through a hung network: %+v", res)
 	}
-	t.Logf("a's outcome: %s (%s)", res.State, res.Reason)
 	if heldAtHang != len(leaves) {
 		t.Fatalf("%d of b's leaves were committed when the network hung, want all", heldAtHang)
 	}
 	for _, d := range spines {
-		if hasRoute(t, l, d, testPrefix) {
+		if hasRoute(t, l, d, prefix) {
 			t.Errorf("%s (a's) holds the change", d)
 		}
 	}
@@ -408,7 +510,7 @@ func TestPeerNetworkHangs(t *testing.T) {
 	for {
 		n := 0
 		for _, d := range leafSpine {
-			if hasRoute(t, l, d, testPrefix) {
+			if hasRoute(t, l, d, prefix) {
 				n++
 			}
 		}
@@ -416,11 +518,13 @@ func TestPeerNetworkHangs(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d devices still hold the change a minute after the hang", n)
+			t.Fatalf("%d devices still hold the change a minute after the hang (a's outcome %s: %s)", n, res.State, res.Reason)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
-	allOrNothing(t, l, leafSpine, testPrefix)
+	rec := time.Since(hungAt)
+	allOrNothing(t, l, leafSpine, prefix)
+	return rec
 }
 
 // hangProxy forwards TCP to a target until hang is called; from then on

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,9 @@ type PeerSpec struct {
 	Devices []string
 	// Labels own every inventory device carrying all of them (key=value).
 	Labels map[string]string
+	// First runs the peer's part as a stage of its own before this
+	// agent's (Arrange).
+	First bool
 }
 
 // PeersConfig is what Peers needs.
@@ -60,6 +64,9 @@ type Peers struct {
 	cfg     PeersConfig
 	owner   map[string]string // device -> peer name
 	clients map[string]*peerClient
+
+	mu    sync.Mutex                // protects known
+	known map[string]PeerDeviceInfo // device -> what its owner last said of it
 }
 
 // ErrNotOwner is matched when a device belongs to another agent.
@@ -72,7 +79,7 @@ func NewPeers(cfg PeersConfig) (*Peers, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	p := &Peers{cfg: cfg, owner: map[string]string{}, clients: map[string]*peerClient{}}
+	p := &Peers{cfg: cfg, owner: map[string]string{}, clients: map[string]*peerClient{}, known: map[string]PeerDeviceInfo{}}
 	claim := func(dev, peer string) error {
 		if o, ok := p.owner[dev]; ok && o != peer {
 			return fmt.Errorf("peers: device %s is claimed by both %s and %s", dev, o, peer)
@@ -134,7 +141,10 @@ func (p *Peers) Owner(device string) string { return p.owner[device] }
 func (p *Peers) Owns(device string) bool { return p.owner[device] == "" }
 
 // Device opens device where it lives: a remote participant for a peer's
-// device, the local pool's device otherwise.
+// device, the local pool's device otherwise. A peer that cannot be reached
+// (restarting, say) still gives a device it described before, with what
+// it said then: the rollback, read-back and re-apply that follow a failure
+// retry through it until the peer is back.
 func (p *Peers) Device(ctx context.Context, name string) (adapters.Device, error) {
 	owner := p.owner[name]
 	if owner == "" {
@@ -143,10 +153,66 @@ func (p *Peers) Device(ctx context.Context, name string) (adapters.Device, error
 	c := p.clients[owner]
 	var info PeerDeviceInfo
 	if err := c.call(ctx, http.MethodGet, "/v1/peer/devices/"+url.PathEscape(name), nil, &info); err != nil {
-		return nil, fmt.Errorf("open %s at peer %s: %w", name, owner, err)
+		p.mu.Lock()
+		known, ok := p.known[name]
+		p.mu.Unlock()
+		if !ok || !unreachable(err) {
+			return nil, fmt.Errorf("open %s at peer %s: %w", name, owner, err)
+		}
+		info = known
+	} else {
+		p.mu.Lock()
+		p.known[name] = info
+		p.mu.Unlock()
 	}
-	return &peerDevice{c: c, name: name, caps: adapters.Caps{Protocol: "peer:" + owner + "/" + info.Protocol, Candidate: true, ConfirmTimer: info.ConfirmTimer}}, nil
+	return &peerDevice{c: c, name: name, caps: adapters.Caps{Protocol: "peer:" + owner + "/" + info.Protocol, Candidate: true, ConfirmTimer: info.ConfirmTimer, Unsupported: info.Unsupported}}, nil
 }
+
+// unreachable reports whether err is a failure to reach the peer (no
+// answer), as opposed to its refusal.
+func unreachable(err error) bool {
+	var pe *PeerError
+	return err != nil && !errors.As(err, &pe)
+}
+
+// PeerStage is the stage Arrange gives the part of peer name.
+func PeerStage(name string) string { return "peer:" + name }
+
+// Arrange gives the part of each peer configured First a stage of its own
+// (PeerStage) that this agent's part runs after: the peer prepares and
+// commits its devices before this agent touches its own. The other peers'
+// devices stay in the stage of this agent's, driven in parallel with them.
+// A request that has stages already (dependencies between its changes)
+// keeps them. The coordinator calls it before it validates a request.
+func (p *Peers) Arrange(req *Request) {
+	if len(req.Stages) > 0 {
+		return
+	}
+	used := map[string]bool{}
+	req.Participants = slices.Clone(req.Participants) // the caller's stays as it was
+	for i, pt := range req.Participants {
+		o := p.owner[pt.Device]
+		if o != "" && pt.Stage == "" && p.clients[o].spec.First {
+			req.Participants[i].Stage = PeerStage(o)
+			used[o] = true
+		}
+	}
+	if len(used) == 0 {
+		return
+	}
+	var first []string
+	for _, s := range p.cfg.Peers {
+		if used[s.Name] {
+			req.Stages = append(req.Stages, Stage{Name: PeerStage(s.Name)})
+			first = append(first, PeerStage(s.Name))
+		}
+	}
+	req.Stages = append(req.Stages, Stage{Name: "", After: first})
+}
+
+// arranger is what the coordinator asks of its Devices, when they offer
+// it, before it validates a request (Peers: a peer's part as its stage).
+type arranger interface{ Arrange(req *Request) }
 
 // Decision asks coordinator agent whether transaction id has its commit
 // decision. A coordinator this agent has no peer entry for cannot be
@@ -307,9 +373,15 @@ var (
 	_ adapters.Device        = (*peerDevice)(nil)
 	_ adapters.Transactional = (*peerDevice)(nil)
 	_ adapters.Capabler      = (*peerDevice)(nil)
+	_ adapters.Resumer       = (*peerDevice)(nil)
 )
 
 func (d *peerDevice) Capabilities() adapters.Caps { return d.caps }
+
+// Unsupported names the leaves the owner says the device's platform
+// cannot set (intent.Limiter: plans that set them are refused here, as for
+// a device of this agent's).
+func (d *peerDevice) Unsupported() map[string]string { return d.caps.Unsupported }
 
 func (d *peerDevice) phase(ctx context.Context, tx, name string, req PhaseRequest) error {
 	if len(req.Devices) == 0 {
@@ -338,8 +410,43 @@ func (d *peerDevice) Abort(ctx context.Context, tx string) error {
 	return d.phase(ctx, tx, "abort", PhaseRequest{})
 }
 
+// Rollback has the owner undo tx on the device. An owner that cannot be
+// reached is asked again every quarter second until ctx ends: one that
+// restarted meanwhile no longer holds tx, and cancels the commit pending
+// under its persist-id at once rather than on the device's timer.
 func (d *peerDevice) Rollback(ctx context.Context, tx string) error {
-	return d.phase(ctx, tx, "rollback", PhaseRequest{})
+	for {
+		err := d.phase(ctx, tx, "rollback", PhaseRequest{})
+		if !unreachable(err) || !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
+			return err
+		}
+	}
+}
+
+// ConfirmPending has the owner confirm the commit the device holds under
+// persist-id tx (adapters.Resumer), whether or not it still remembers tx.
+// Nothing pending is an error matching adapters.ErrRejected.
+func (d *peerDevice) ConfirmPending(ctx context.Context, tx string) error {
+	return d.pending(ctx, tx, PendingConfirm)
+}
+
+// CancelPending has the owner revert the commit pending under tx now.
+func (d *peerDevice) CancelPending(ctx context.Context, tx string) error {
+	return d.pending(ctx, tx, PendingCancel)
+}
+
+func (d *peerDevice) pending(ctx context.Context, tx, action string) error {
+	err := d.c.call(ctx, http.MethodPost, "/v1/peer/devices/"+url.PathEscape(d.name)+"/pending", PendingRequest{Txn: tx, Action: action}, nil)
+	var pe *PeerError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe) && pe.Type == "/problems/nothing-pending":
+		return fmt.Errorf("%s pending %s: %w: %w", action, d.name, adapters.ErrRejected, err)
+	case errors.As(err, &pe) && pe.Type == "/problems/unsupported":
+		return fmt.Errorf("%s pending %s: %w: %w", action, d.name, adapters.ErrUnsupported, err)
+	}
+	return fmt.Errorf("%s pending %s: %w", action, d.name, err)
 }
 
 func (d *peerDevice) Query(ctx context.Context, paths []yang.Path) (*yang.Tree, error) {

@@ -65,6 +65,30 @@ type ConfigureRequest struct {
 	Changes []ChangeJSON `json:"changes"`
 }
 
+// PendingRequest is the body of POST /v1/peer/devices/{name}/pending: the
+// coordinator has the owner confirm, or cancel, the confirmed commit the
+// device holds under persist-id Txn, whether or not the owner remembers
+// the transaction (it may have restarted since the commit).
+type PendingRequest struct {
+	Txn string `json:"txn"`
+	// Action is confirm or cancel.
+	Action string `json:"action"`
+}
+
+// Pending actions.
+const (
+	PendingConfirm = "confirm"
+	PendingCancel  = "cancel"
+)
+
+// PendingResponse answers a pending call: the device and what it did
+// (confirmed, cancelled).
+type PendingResponse struct {
+	Device string `json:"device"`
+	Txn    string `json:"txn"`
+	State  string `json:"state"`
+}
+
 // maxPeerBody bounds a peer API body.
 const maxPeerBody = 4 << 20
 
@@ -152,6 +176,22 @@ func DecodeConfigureRequest(r io.Reader) ([]yang.Change, error) {
 		return nil, fmt.Errorf("%w: changes%v", ErrBadPeerRequest, err)
 	}
 	return cs, nil
+}
+
+// DecodePendingRequest reads a pending call's body strictly: the
+// transaction id must be one, the action confirm or cancel.
+func DecodePendingRequest(r io.Reader) (*PendingRequest, error) {
+	var req PendingRequest
+	if err := strictDecode(r, &req); err != nil {
+		return nil, err
+	}
+	if !validID(req.Txn) {
+		return nil, fmt.Errorf("%w: txn: %q is not a transaction id", ErrBadPeerRequest, req.Txn)
+	}
+	if req.Action != PendingConfirm && req.Action != PendingCancel {
+		return nil, fmt.Errorf("%w: action: %q is neither %s nor %s", ErrBadPeerRequest, req.Action, PendingConfirm, PendingCancel)
+	}
+	return &req, nil
 }
 
 // EncodeTree converts a configuration to its wire form (leaves in order).

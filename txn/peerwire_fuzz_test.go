@@ -70,3 +70,33 @@ func FuzzDecodeTree(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodePendingRequest: the pending call's decoder never panics, and
+// what it accepts names a valid transaction and action and encodes and
+// decodes again to the same request.
+func FuzzDecodePendingRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"txn":"tx-1f2e","action":"confirm"}`, `{"txn":"tx-1","action":"cancel"}`, `{"txn":"","action":"cancel"}`,
+		`{"txn":"../x","action":"confirm"}`, `{"txn":"tx-1","action":"undo"}`, `{"txn":"tx-1","action":"cancel"} {}`,
+		`{"txn":"tx-1","action":"cancel","force":true}`, `[]`, `null`, `{"txn":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := DecodePendingRequest(bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		if !validID(req.Txn) || (req.Action != PendingConfirm && req.Action != PendingCancel) {
+			t.Fatalf("accepted %q as %+v", body, req)
+		}
+		again, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req2, err := DecodePendingRequest(bytes.NewReader(again))
+		if err != nil || *req2 != *req {
+			t.Fatalf("round trip of %s: %+v, %v", again, req2, err)
+		}
+	})
+}

@@ -234,11 +234,31 @@ func FilterXML(t *Tree, filter []byte) (*Tree, error) {
 	return out, nil
 }
 
+// Restrict returns a tree holding only t's leaves at or below paths (with
+// the key leaves of the entries above them); no paths: t itself.
+func (t *Tree) Restrict(paths []Path) *Tree {
+	if len(paths) == 0 {
+		return t
+	}
+	out := NewTree()
+	for _, p := range paths {
+		n := len(out.leaves)
+		t.copyInto(out, p)
+		if len(out.leaves) > n {
+			// The entries above p exist in t: their keys parse.
+			_ = out.ensureEntries(p)
+		}
+	}
+	return out
+}
+
 func (t *Tree) copyInto(out *Tree, p Path) {
-	for _, l := range t.Subtree(p) {
-		e := t.leaves[l.Path.String()]
-		ec := *e
-		out.leaves[e.str] = &ec
+	// Order does not matter here: no sort, no path rendered again.
+	for k, e := range t.leaves {
+		if e.path.HasPrefix(p) {
+			ec := *e
+			out.leaves[k] = &ec
+		}
 	}
 	out.sorted = nil
 }

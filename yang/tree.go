@@ -60,23 +60,32 @@ func (t *Tree) Set(p Path, v any) error {
 	if s.Kind != KindLeaf {
 		return fmt.Errorf("%s: is a %s, not a leaf", p, kindName(s.Kind))
 	}
-	v, err = normalize(s, v)
+	v, err = checkLeaf(p, s, v)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
-	}
-	// A config/<key> leaf must agree with its entry's key.
-	if s.Parent != nil && s.Parent.Name == "config" && s.Parent.Parent != nil && s.Parent.Parent.Kind == KindList && len(p) >= 3 {
-		for _, k := range p[len(p)-3].Keys {
-			if k.Name == s.Name && FormatValue(v) != k.Value {
-				return fmt.Errorf("%s: %q must equal the list key %q", p, FormatValue(v), k.Value)
-			}
-		}
+		return err
 	}
 	if err := t.ensureEntries(p); err != nil {
 		return err
 	}
 	t.put(p, s, v)
 	return nil
+}
+
+// checkLeaf normalises v for leaf s at p and checks that a config/<key>
+// leaf agrees with its entry's key.
+func checkLeaf(p Path, s *Schema, v any) (any, error) {
+	v, err := normalize(s, v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if s.Parent != nil && s.Parent.Name == "config" && s.Parent.Parent != nil && s.Parent.Parent.Kind == KindList && len(p) >= 3 {
+		for _, k := range p[len(p)-3].Keys {
+			if k.Name == s.Name && FormatValue(v) != k.Value {
+				return nil, fmt.Errorf("%s: %q must equal the list key %q", p, FormatValue(v), k.Value)
+			}
+		}
+	}
+	return v, nil
 }
 
 // SetPath parses path and sets the leaf there to v.
@@ -120,6 +129,16 @@ func (t *Tree) put(p Path, s *Schema, v any) {
 		return
 	}
 	t.leaves[str] = &leafEntry{path: p, str: str, order: orderKey(p), schema: s, value: v}
+	t.sorted = nil
+}
+
+// putKeyed is put for a caller that has p's String and orderKey already.
+func (t *Tree) putKeyed(p Path, str, order string, s *Schema, v any) {
+	if e, ok := t.leaves[str]; ok {
+		e.value = v
+		return
+	}
+	t.leaves[str] = &leafEntry{path: p, str: str, order: order, schema: s, value: v}
 	t.sorted = nil
 }
 
@@ -222,11 +241,27 @@ func (t *Tree) Equal(u *Tree) bool {
 
 // String renders t as one "path = value" line per leaf, in canonical order.
 func (t *Tree) String() string {
-	var b strings.Builder
-	for _, e := range t.entries() {
-		fmt.Fprintf(&b, "%s = %s\n", e.str, FormatValue(e.value))
+	return string(t.AppendText(nil))
+}
+
+// AppendText appends String's rendering of t to b (digests of a
+// configuration hash it without building the string).
+func (t *Tree) AppendText(b []byte) []byte {
+	es := t.entries()
+	if b == nil {
+		n := 0
+		for _, e := range es {
+			n += len(e.str) + 16
+		}
+		b = make([]byte, 0, n)
 	}
-	return b.String()
+	for _, e := range es {
+		b = append(b, e.str...)
+		b = append(b, " = "...)
+		b = appendValue(b, e.value)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 func (t *Tree) entries() []*leafEntry {

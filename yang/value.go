@@ -59,6 +59,19 @@ func FormatValue(v any) string {
 	return fmt.Sprint(v)
 }
 
+// appendValue appends FormatValue(v) to b.
+func appendValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		return append(b, x...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case uint64:
+		return strconv.AppendUint(b, x, 10)
+	}
+	return fmt.Append(b, v)
+}
+
 // normalize converts v into the canonical Go type of leaf s, failing only
 // when the Go type cannot carry the leaf's type at all. Ranges and formats are
 // checked by Validate so that every error is reported at once.

@@ -250,7 +250,7 @@ func DecodeConfigXML(data []byte) (*Tree, error) {
 		if s == nil || s.NS != n.ns {
 			continue
 		}
-		decodeInto(t, n, s, Path{{Name: n.name}}, &errs)
+		decodeInto(t, n, s, Path{{Name: n.name}}, "/"+n.name, orderStep("", s), &errs)
 	}
 	if len(errs) > 0 {
 		return nil, &ValidationError{Errors: errs}
@@ -262,16 +262,30 @@ func DecodeConfigXML(data []byte) (*Tree, error) {
 }
 
 // decodeInto walks n (whose schema is s, at path p) into t, leniently.
-func decodeInto(t *Tree, n *xnode, s *Schema, p Path, errs *[]FieldError) {
+// str and order are p's String and canonical sort key (orderKey) without
+// the keys of its last element, built up on the way down rather than
+// rendered from the root for every leaf.
+func decodeInto(t *Tree, n *xnode, s *Schema, p Path, str, order string, errs *[]FieldError) {
 	if s.Kind == KindList {
 		keys, ok := readKeys(n, s, p, errs)
 		if !ok {
 			return
 		}
 		p[len(p)-1].Keys = keys
-		if err := t.ensureEntries(p); err != nil {
-			*errs = append(*errs, FieldError{Path: p.String(), Reason: err.Error()})
-			return
+		str, order = withKeys(str, order, keys)
+		// The entry's key leaves (its ancestors' were set on the way down).
+		cfg := s.Child("config")
+		for _, k := range keys {
+			ks := s.Child(k.Name)
+			kv, err := ParseValue(ks, k.Value)
+			if err != nil {
+				*errs = append(*errs, FieldError{Path: p.String(), Reason: fmt.Sprintf("%s: key %s: %v", p, k.Name, err)})
+				return
+			}
+			t.putKeyed(p.Child(k.Name), str+"/"+k.Name, orderStep(order, ks), ks, kv)
+			if c := cfg.Child(k.Name); c != nil {
+				t.putKeyed(p.Leaf("config", k.Name), str+"/config/"+k.Name, orderStep(orderStep(order, cfg), c), c, kv)
+			}
 		}
 	}
 	for _, c := range n.children {
@@ -280,19 +294,53 @@ func decodeInto(t *Tree, n *xnode, s *Schema, p Path, errs *[]FieldError) {
 			continue
 		}
 		cp := p.Child(c.name)
+		cstr, cord := str+"/"+c.name, orderStep(order, cs)
 		if cs.Kind == KindLeaf {
 			v, err := ParseValue(cs, c.text)
 			if err != nil {
 				*errs = append(*errs, FieldError{Path: cp.String(), Reason: err.Error()})
 				continue
 			}
-			if err := t.Set(cp, v); err != nil {
+			// Every entry on cp was ensured on the way down; cp is ours.
+			v, err = checkLeaf(cp, cs, v)
+			if err != nil {
 				*errs = append(*errs, FieldError{Path: cp.String(), Reason: trimPath(err, cp)})
+				continue
 			}
+			t.putKeyed(cp, cstr, cord, cs, v)
 			continue
 		}
-		decodeInto(t, c, cs, cp, errs)
+		decodeInto(t, c, cs, cp, cstr, cord, errs)
 	}
+}
+
+// orderStep appends child schema s to a sort key, as orderKey does.
+func orderStep(order string, s *Schema) string {
+	return order + string([]byte{byte(s.index + 1)})
+}
+
+// withKeys appends keys to a path's String and sort key, as Path.String
+// and orderKey render them.
+func withKeys(str, order string, keys []Key) (string, string) {
+	var b, o strings.Builder
+	b.WriteString(str)
+	o.WriteString(order)
+	for _, k := range keys {
+		b.WriteByte('[')
+		b.WriteString(k.Name)
+		b.WriteByte('=')
+		for i := 0; i < len(k.Value); i++ {
+			c := k.Value[i]
+			if c == ']' || c == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
+		}
+		b.WriteByte(']')
+		natural(&o, k.Value)
+		o.WriteByte(0)
+	}
+	return b.String(), o.String()
 }
 
 func readKeys(n *xnode, s *Schema, p Path, errs *[]FieldError) ([]Key, bool) {

@@ -289,3 +289,121 @@ func assertTree(t *testing.T, want, got *Tree) {
 		t.Errorf("tree mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestTreeText: String (and AppendText, which digests hash) renders one
+// "path = value" line per leaf in canonical order, values as FormatValue
+// writes them, and AppendText appends to what it is given.
+func TestTreeText(t *testing.T) {
+	lines := []string{
+		"/interfaces/interface[name=eth2]/config/mtu = 9000",
+		"/interfaces/interface[name=eth2]/config/enabled = false",
+		"/interfaces/interface[name=eth10]/config/description = uplink ] \\ = x",
+		"/interfaces/interface[name=eth2]/config/description = a",
+	}
+	tr := tree(t, lines...)
+	// Keys become leaves of their own; leaves in schema order.
+	want := "/interfaces/interface[name=eth2]/name = eth2\n" +
+		"/interfaces/interface[name=eth2]/config/name = eth2\n" +
+		"/interfaces/interface[name=eth2]/config/mtu = 9000\n" +
+		"/interfaces/interface[name=eth2]/config/description = a\n" +
+		"/interfaces/interface[name=eth2]/config/enabled = false\n" +
+		"/interfaces/interface[name=eth10]/name = eth10\n" +
+		"/interfaces/interface[name=eth10]/config/name = eth10\n" +
+		"/interfaces/interface[name=eth10]/config/description = uplink ] \\ = x\n"
+	var manual strings.Builder
+	for _, l := range tr.Leaves() {
+		manual.WriteString(l.Path.String() + " = " + FormatValue(l.Value) + "\n")
+	}
+	if d := cmp.Diff(manual.String(), tr.String()); d != "" {
+		t.Errorf("String differs from the leaves as FormatValue writes them (-leaves +String):\n%s", d)
+	}
+	if got := string(tr.AppendText([]byte("x\n"))); got != "x\n"+tr.String() {
+		t.Errorf("AppendText = %q", got)
+	}
+	if NewTree().String() != "" {
+		t.Errorf("empty tree: %q", NewTree().String())
+	}
+	if tr.String() != want {
+		t.Errorf("String =\n%s\nwant\n%s", tr.String(), want)
+	}
+}
+
+// TestDecodeKeys: the decoder builds each leaf's path string and sort key
+// on its way down; they must be what Path.String and orderKey give, or
+// lookups and the canonical order break.
+func TestDecodeKeys(t *testing.T) {
+	src := NewTree()
+	for _, l := range []struct {
+		p string
+		v any
+	}{
+		{"/interfaces/interface[name=e1-10]/config/mtu", uint64(9000)},
+		{"/interfaces/interface[name=e1-2]/config/description", "x]y\\z"},
+		{"/interfaces/interface[name=e1-2]/subinterfaces/subinterface[index=0]/ipv4/addresses/address[ip=10.0.0.1]/config/prefix-length", uint64(31)},
+		{"/network-instances/network-instance[name=default]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=10.1.0.0/24]/next-hops/next-hop[index=0]/config/next-hop", "192.0.2.1"},
+	} {
+		if err := src.SetPath(l.p, l.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := DecodeConfigXML(EncodeTreeXML(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(src) {
+		t.Fatalf("decoded tree differs:\n%s\nwant\n%s", got, src)
+	}
+	for k, e := range got.leaves {
+		if k != e.path.String() || e.str != k {
+			t.Errorf("leaf %s stored as %q", e.path, k)
+		}
+		if e.order != orderKey(e.path) {
+			t.Errorf("leaf %s: sort key %q, want %q", e.path, e.order, orderKey(e.path))
+		}
+	}
+}
+
+// TestRestrict: a restricted tree holds exactly the leaves at or below the
+// paths, as setting each of them into an empty tree gives (entries above
+// them included).
+func TestRestrict(t *testing.T) {
+	src := NewTree()
+	for _, l := range []struct {
+		p string
+		v any
+	}{
+		{"/interfaces/interface[name=e1-1]/config/mtu", uint64(9000)},
+		{"/interfaces/interface[name=e1-2]/subinterfaces/subinterface[index=0]/ipv4/addresses/address[ip=10.0.0.1]/config/prefix-length", uint64(31)},
+		{"/network-instances/network-instance[name=default]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=10.1.0.0/24]/next-hops/next-hop[index=0]/config/next-hop", "192.0.2.1"},
+		{"/network-instances/network-instance[name=default]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=10.2.0.0/24]/next-hops/next-hop[index=0]/config/next-hop", "192.0.2.2"},
+	} {
+		if err := src.SetPath(l.p, l.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, paths := range [][]string{
+		{"/network-instances/network-instance[name=default]/protocols/protocol[identifier=STATIC][name=STATIC]/static-routes/static[prefix=10.2.0.0/24]"},
+		{"/interfaces/interface[name=e1-2]/subinterfaces", "/interfaces/interface[name=e1-1]/config/mtu"},
+		{"/interfaces/interface[name=e9]"},
+		{"/network-instances"},
+	} {
+		var ps []Path
+		for _, s := range paths {
+			ps = append(ps, MustParsePath(s))
+		}
+		want := NewTree()
+		for _, l := range src.Leaves() {
+			for _, p := range ps {
+				if l.Path.HasPrefix(p) {
+					if err := want.Set(l.Path, l.Value); err != nil {
+						t.Fatal(err)
+					}
+					break
+				}
+			}
+		}
+		if got := src.Restrict(ps); !got.Equal(want) {
+			t.Errorf("Restrict(%v):\n%s\nwant\n%s", paths, got, want)
+		}
+	}
+}

@@ -53,3 +53,19 @@ func BenchmarkSessionSetup(b *testing.B) {
 	_, inv := conformance.StartLab(b)
 	benchops.SessionSetup(b, cli.Opener, conformance.Target(b, inv, "frr", adapters.CLI))
 }
+
+// BenchmarkAdapterVsBare: the adapter's route move and bare scrapligo's
+// same two lines, alternated operation by operation on one device in one
+// run (benchops.Alternate): the route goes to the other hop and back.
+func BenchmarkAdapterVsBare(b *testing.B) {
+	_, inv := conformance.StartLab(b)
+	a := conformance.Open(b, inv, "frr", adapters.CLI, cli.Open)
+	seedRoute(b, a)
+	tg := conformance.Target(b, inv, "frr", adapters.CLI)
+	d := benchops.Vtysh(b, tg.Address, tg.Protocol.Port, tg.Credentials.Username, tg.Credentials.Password.Reveal(), inv.KnownHosts)
+	defer d.Close()
+	ctx := context.Background()
+	benchops.Alternate(b,
+		func(op int) error { return a.Configure(ctx, labRouteOp(op)) },
+		func(op int) error { return benchops.SendLines(d, benchops.RouteMoveLines(labHops, op)) })
+}

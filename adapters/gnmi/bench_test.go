@@ -46,6 +46,33 @@ func BenchmarkBareClient(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
 
+// BenchmarkAdapterVsBare: the adapter's Set and the generated client's
+// same Set, alternated operation by operation on one device in one run
+// (benchops.Alternate).
+func BenchmarkAdapterVsBare(b *testing.B) {
+	_, inv := conformance.StartLab(b)
+	a := conformance.Open(b, inv, "gn", adapters.GNMI, gnmi.Open)
+	tg := conformance.Target(b, inv, "gn", adapters.GNMI)
+	conn, err := grpc.NewClient(tg.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	c := gpb.NewGNMIClient(conn)
+	bctx := metadata.AppendToOutgoingContext(context.Background(), "username", tg.Credentials.Username, "password", tg.Credentials.Password.Reveal())
+	ctx := context.Background()
+	benchops.Alternate(b,
+		func(op int) error { return a.Configure(ctx, benchops.MTU(op)) },
+		func(op int) error {
+			req, err := yang.EncodeSetRequest(benchops.MTU(op))
+			if err != nil {
+				return err
+			}
+			_, err = c.Set(bctx, req)
+			return err
+		})
+}
+
 // BenchmarkSessionSetup: connection, Capabilities and the credential probe.
 func BenchmarkSessionSetup(b *testing.B) {
 	_, inv := conformance.StartLab(b)

@@ -3,7 +3,6 @@ package netconf_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/adapters/internal/benchops"
@@ -62,7 +61,8 @@ func BenchmarkSessionSetup(b *testing.B) {
 // same RPCs, alternated operation by operation on one device in one run,
 // so that the machine's load (which moves the separate figures above by
 // tens of percent on a shared machine) weighs on both alike. It reports
-// both rates and ratio = adapter ops/s / bare ops/s.
+// both rates, ratio = adapter ops/s / bare ops/s, and each side's CPU time
+// and context switches per op (benchops.Alternate).
 func BenchmarkAdapterVsBare(b *testing.B) {
 	_, inv := conformance.StartLab(b)
 	a := conformance.Open(b, inv, "nc", adapters.NETCONF, netconf.Open)
@@ -70,26 +70,7 @@ func BenchmarkAdapterVsBare(b *testing.B) {
 	w := benchops.NetconfWire(b, tg.Address, tg.Protocol.Port, tg.Credentials.Username, tg.Credentials.Password.Reveal(), inv.KnownHosts)
 	defer w.Close()
 	ctx := context.Background()
-	var adapter, bare time.Duration
-	for i := 0; b.Loop(); i++ {
-		// Alternate which goes first, so neither always runs warm.
-		first, second := func() error { return a.Configure(ctx, benchops.MTU(2*i)) }, func() error { return w.Op(benchops.MTU(2*i + 1)) }
-		da, db := &adapter, &bare
-		if i%2 == 1 {
-			first, second, da, db = second, first, db, da
-		}
-		t0 := time.Now()
-		if err := first(); err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		if err := second(); err != nil {
-			b.Fatal(err)
-		}
-		*da += t1.Sub(t0)
-		*db += time.Since(t1)
-	}
-	b.ReportMetric(float64(b.N)/adapter.Seconds(), "adapter-ops/s")
-	b.ReportMetric(float64(b.N)/bare.Seconds(), "bare-ops/s")
-	b.ReportMetric(bare.Seconds()/adapter.Seconds(), "ratio")
+	benchops.Alternate(b,
+		func(op int) error { return a.Configure(ctx, benchops.MTU(op)) },
+		func(op int) error { return w.Op(benchops.MTU(op)) })
 }

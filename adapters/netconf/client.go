@@ -52,22 +52,34 @@ var _ stream = (*sshconn.Transport)(nil)
 // that waits for it, with no hand-off. Notifications and replies to other
 // message-ids (one that timed out earlier) are skipped. It is safe for
 // concurrent use; calls are serialised.
+//
+// An RPC costs what the exchange costs and little more: its request is
+// built in a buffer the session reuses (without an XML declaration, which
+// XML 1.0 makes optional and which every message would otherwise make the
+// device parse), its timeout is the session's one watchdog timer rather
+// than a timer per RPC, and a ctx that can never end (Done is nil) needs no
+// callback.
 type client struct {
 	tr        stream
 	fr        *ncframe.Framer
 	caps      []string // the server's hello
 	sessionID string
+	wd        *watchdog
 
 	mu   sync.Mutex // one RPC at a time; protects following fields and fr
 	next uint64
-	err  error // why the session can carry no more RPCs
+	err  error  // why the session can carry no more RPCs
+	buf  []byte // the request being sent
 }
+
+// maxKeptBuf bounds the request buffer a session keeps between RPCs.
+const maxKeptBuf = 64 << 10
 
 // newClient exchanges hellos on the open transport tr within d (and ctx).
 // On error tr is killed.
 func newClient(ctx context.Context, tr stream, d time.Duration) (*client, error) {
 	rw := tr.Stream()
-	c := &client{tr: tr, fr: ncframe.NewFramer(rw, rw)}
+	c := &client{tr: tr, fr: ncframe.NewFramer(rw, rw), wd: newWatchdog(tr.Kill)}
 	stop := context.AfterFunc(ctx, tr.Kill)
 	defer stop()
 	var late atomic.Bool
@@ -131,55 +143,150 @@ func (c *client) call(ctx context.Context, d time.Duration, body string) ([]byte
 	if c.err != nil {
 		return nil, c.err
 	}
-	c.next++
-	id := strconv.FormatUint(c.next, 10)
-	var late atomic.Bool
-	timer := time.AfterFunc(d, func() { late.Store(true); c.tr.Kill() })
-	defer timer.Stop()
-	stop := context.AfterFunc(ctx, c.tr.Kill)
-	defer stop()
-	fail := func(err error) ([]byte, error) {
-		switch {
-		case late.Load():
-			err = errNoReply
-		case ctx.Err() != nil:
-			err = ctx.Err()
-		case c.tr.Closed():
-			err = fmt.Errorf("session closed: %w", err)
-		}
-		c.err = err
-		c.tr.Kill()
-		return nil, err
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, c.tr.Kill)
+		defer stop()
 	}
-	msg := xmlDecl + `<rpc message-id="` + id + `" xmlns="` + nsBase + `">` + body + `</rpc>`
-	if err := c.fr.WriteMsg([]byte(msg)); err != nil {
-		return fail(fmt.Errorf("send rpc: %w", err))
+	c.wd.start(d)
+	m, err := c.exchange(body)
+	late := c.wd.stop()
+	if err == nil {
+		return m, nil
+	}
+	switch {
+	case late:
+		err = errNoReply
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case c.tr.Closed():
+		err = fmt.Errorf("session closed: %w", err)
+	}
+	c.err = err
+	c.tr.Kill()
+	return nil, err
+}
+
+// exchange writes the RPC and reads until its reply. The caller holds mu.
+func (c *client) exchange(body string) ([]byte, error) {
+	c.next++
+	b := append(c.buf[:0], `<rpc message-id="`...)
+	idStart := len(b)
+	b = strconv.AppendUint(b, c.next, 10)
+	idEnd := len(b)
+	b = append(b, `" xmlns="`+nsBase+`">`...)
+	b = append(b, body...)
+	b = append(b, "</rpc>"...)
+	err := c.fr.WriteMsg(b)
+	id := b[idStart:idEnd]
+	if cap(b) <= maxKeptBuf {
+		c.buf = b
+	} else {
+		c.buf = nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("send rpc: %w", err)
 	}
 	for {
 		m, err := c.fr.ReadMsg()
 		if err != nil {
-			return fail(fmt.Errorf("read the reply: %w", err))
+			return nil, fmt.Errorf("read the reply: %w", err)
 		}
-		mid, root := messageID(m)
-		if root != "rpc-reply" || (mid != "" && mid != id) {
+		mid, root := messageIDBytes(m)
+		if string(root) != "rpc-reply" || (len(mid) != 0 && !bytes.Equal(mid, id)) {
 			continue // a notification, or the reply to an RPC that gave up
 		}
 		return trimDecl(m), nil
 	}
 }
 
-// close ends the transport.
-func (c *client) close() { c.tr.Kill() }
+// watchdog is a session's RPC timeout: one timer for the session's life
+// instead of one created and stopped per RPC. An RPC sets its deadline
+// (start) and clears it (stop); the timer is armed only when no earlier
+// firing is due, and when it fires it kills the transport if the RPC
+// running then is past its deadline, re-arms for that RPC's deadline if
+// not, and stays unarmed if none runs. A busy session's timer so fires
+// about once per timeout, an idle session's once at most after its last
+// RPC, then never.
+type watchdog struct {
+	kill  func()
+	timer *time.Timer
+
+	mu       sync.Mutex // protects following fields
+	fireAt   time.Time  // when timer fires; zero when unarmed
+	deadline time.Time  // the running RPC's; zero when none runs
+	late     bool       // the watchdog killed the transport
+}
+
+func newWatchdog(kill func()) *watchdog {
+	w := &watchdog{kill: kill}
+	w.timer = time.AfterFunc(time.Hour, w.fire)
+	w.timer.Stop()
+	return w
+}
+
+// start sets the running RPC's deadline, d from now.
+func (w *watchdog) start(d time.Duration) {
+	now := time.Now()
+	w.mu.Lock()
+	w.deadline = now.Add(d)
+	if w.fireAt.IsZero() || w.deadline.Before(w.fireAt) {
+		w.fireAt = w.deadline
+		w.timer.Reset(d)
+	}
+	w.mu.Unlock()
+}
+
+// stop ends the running RPC and reports whether its deadline passed
+// (the watchdog killed the transport).
+func (w *watchdog) stop() (late bool) {
+	w.mu.Lock()
+	w.deadline = time.Time{}
+	late = w.late
+	w.mu.Unlock()
+	return late
+}
+
+func (w *watchdog) fire() {
+	w.mu.Lock()
+	now := time.Now()
+	kill := false
+	switch {
+	case w.deadline.IsZero():
+		w.fireAt = time.Time{}
+	case now.Before(w.deadline):
+		w.fireAt = w.deadline
+		w.timer.Reset(w.deadline.Sub(now))
+	default:
+		w.fireAt = time.Time{}
+		w.late, kill = true, true
+	}
+	w.mu.Unlock()
+	if kill {
+		w.kill()
+	}
+}
+
+// close ends the transport and the watchdog.
+func (c *client) close() {
+	c.tr.Kill()
+	c.wd.timer.Stop()
+}
 
 // messageID returns the message-id attribute of msg's root element ("" if
 // none) and the root's local name ("" if msg has no element). It scans
 // the root's start tag only (the reply's content is not parsed here).
 func messageID(msg []byte) (id, root string) {
+	i, r := messageIDBytes(msg)
+	return string(i), string(r)
+}
+
+// messageIDBytes is messageID returning parts of msg.
+func messageIDBytes(msg []byte) (id, root []byte) {
 	m := msg
 	for {
 		i := bytes.IndexByte(m, '<')
 		if i < 0 || i+1 >= len(m) {
-			return "", ""
+			return nil, nil
 		}
 		m = m[i+1:]
 		switch m[0] {
@@ -190,10 +297,16 @@ func messageID(msg []byte) (id, root string) {
 	}
 	end := bytes.IndexByte(m, '>')
 	if end < 0 {
-		return "", ""
+		return nil, nil
 	}
 	tag := m[:end]
-	n := bytes.IndexAny(tag, " \t\r\n/")
+	n := -1
+	for k, ch := range tag {
+		if ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '/' {
+			n = k
+			break
+		}
+	}
 	name := tag
 	if n >= 0 {
 		name = tag[:n]
@@ -201,7 +314,7 @@ func messageID(msg []byte) (id, root string) {
 	if k := bytes.IndexByte(name, ':'); k >= 0 {
 		name = name[k+1:]
 	}
-	root = string(name)
+	root = name
 	var rest []byte // the attributes
 	if n >= 0 {
 		rest = tag[n:]
@@ -209,7 +322,7 @@ func messageID(msg []byte) (id, root string) {
 	for len(rest) > 0 {
 		k := bytes.Index(rest, []byte("message-id"))
 		if k < 0 {
-			return "", root
+			return nil, root
 		}
 		before := byte(' ')
 		if k > 0 {
@@ -225,16 +338,16 @@ func messageID(msg []byte) (id, root string) {
 		}
 		v = bytes.TrimLeft(v[1:], " \t\r\n")
 		if len(v) == 0 || (v[0] != '"' && v[0] != '\'') {
-			return "", root
+			return nil, root
 		}
 		q := v[0]
 		j := bytes.IndexByte(v[1:], q)
 		if j < 0 {
-			return "", root
+			return nil, root
 		}
-		return string(v[1 : 1+j]), root
+		return v[1 : 1+j], root
 	}
-	return "", root
+	return nil, root
 }
 
 func trimDecl(m []byte) []byte {

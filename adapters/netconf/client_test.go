@@ -178,3 +178,76 @@ func TestMessageID(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchdog: the session's one timer kills the transport when the
+// running RPC passes its deadline, also when an earlier RPC armed it for
+// later; it kills nothing when it fires between RPCs or before the running
+// RPC's deadline (it re-arms then).
+func TestWatchdog(t *testing.T) {
+	t.Parallel()
+	t.Run("earlier deadline than armed", func(t *testing.T) {
+		t.Parallel()
+		killed := make(chan struct{})
+		w := newWatchdog(func() { close(killed) })
+		defer w.timer.Stop()
+		w.start(time.Hour)
+		if w.stop() {
+			t.Fatal("late right after start")
+		}
+		w.start(time.Millisecond)
+		select {
+		case <-killed:
+		case <-time.After(time.Minute): // a cap only: the kill is due after 1ms
+			t.Fatal("the RPC's deadline passed and the transport was not killed")
+		}
+		if !w.stop() {
+			t.Error("stop after the kill does not report late")
+		}
+	})
+	t.Run("fires while a later deadline runs", func(t *testing.T) {
+		t.Parallel()
+		var kills atomic.Int32
+		w := newWatchdog(func() { kills.Add(1) })
+		defer w.timer.Stop()
+		w.start(time.Millisecond) // arms the timer for 1ms from now
+		_ = w.stop()
+		w.start(time.Hour)
+		// Wait until the timer has fired and re-armed for the running RPC.
+		for {
+			w.mu.Lock()
+			rearmed := w.fireAt.Equal(w.deadline)
+			w.mu.Unlock()
+			if rearmed {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if w.stop() || kills.Load() != 0 {
+			t.Errorf("killed %d times before the running RPC's deadline", kills.Load())
+		}
+	})
+	t.Run("fires between RPCs", func(t *testing.T) {
+		t.Parallel()
+		var kills atomic.Int32
+		w := newWatchdog(func() { kills.Add(1) })
+		defer w.timer.Stop()
+		w.start(time.Millisecond)
+		_ = w.stop()
+		for { // until it fired and found nothing running
+			w.mu.Lock()
+			unarmed := w.fireAt.IsZero()
+			w.mu.Unlock()
+			if unarmed {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if kills.Load() != 0 {
+			t.Error("the timer killed an idle session")
+		}
+		w.start(time.Hour)
+		if w.stop() {
+			t.Error("late after an idle firing")
+		}
+	})
+}

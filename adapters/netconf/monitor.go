@@ -76,7 +76,7 @@ func (a *Adapter) Monitor(ctx context.Context, sub adapters.Subscription, emit f
 		if err != nil {
 			return nil, fmt.Errorf("netconf get %s: %w", a.t.Device, err)
 		}
-		ups, err := Flatten([]byte(res), paths)
+		ups, err := Flatten(res, paths)
 		if err != nil {
 			return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.NETCONF, Phase: adapters.PhaseMonitor,
 				Kind: adapters.ErrRejected, Tag: "malformed-reply", NotApplied: true, Err: err}

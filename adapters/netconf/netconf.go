@@ -130,7 +130,14 @@ func (a *Adapter) stage(ctx context.Context, s *session, tx *txState, prepare bo
 	// candidate that holds uncommitted changes, so a granted lock means a
 	// clean candidate.
 	if read || s.encoding == EncodingIETF {
-		before, err := a.getConfig(ctx, s, nil)
+		// The rollback point needs only what the change touches: with the
+		// OpenConfig encoding, the top-level containers of its paths
+		// (yang.Invert diffs within them).
+		paths := make([]yang.Path, len(tx.Changes))
+		for i, c := range tx.Changes {
+			paths[i] = c.Path
+		}
+		before, err := a.getConfig(ctx, s, paths)
 		if err != nil {
 			a.cleanup(ctx, tx)
 			return err
@@ -242,9 +249,9 @@ func (a *Adapter) getConfig(ctx context.Context, s *session, paths []yang.Path) 
 	}
 	var t *yang.Tree
 	if s.encoding == EncodingIETF {
-		t, err = yang.DecodeConfigXMLIETF([]byte(res))
+		t, err = yang.DecodeConfigXMLIETF(res)
 	} else {
-		t, err = yang.DecodeConfigXML([]byte(res))
+		t, err = yang.DecodeConfigXML(res)
 	}
 	if err != nil {
 		return nil, &adapters.DeviceError{Device: a.t.Device, Protocol: adapters.NETCONF, Phase: adapters.PhaseRead,

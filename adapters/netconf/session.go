@@ -126,24 +126,21 @@ func dial(ctx context.Context, t adapters.Target, onAuth func()) (*session, erro
 // this RPC certainly left the device unchanged. A transport failure or
 // timeout marks the session broken: the caller drops it. An <rpc-error>
 // of severity error is a *adapters.DeviceError; warnings alone are not.
-func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration, notApplied bool, body string) (string, error) {
+func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration, notApplied bool, body string) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken {
-		return "", s.t.Err(phase, adapters.ErrClosed, true, nil, "session closed")
+		return nil, s.t.Err(phase, adapters.ErrClosed, true, nil, "session closed")
 	}
 	if err := ctx.Err(); err != nil {
-		return "", s.t.Err(phase, adapters.ErrTimeout, true, err, "")
+		return nil, s.t.Err(phase, adapters.ErrTimeout, true, err, "")
 	}
-	stop := context.AfterFunc(ctx, s.tr.Kill)
+	// call kills the transport when ctx ends or d passes before the reply,
+	// and on any error (a late reply must never be read as the next RPC's).
 	r, err := s.c.call(ctx, adapters.Bound(ctx, d), body)
-	stop()
-	if err != nil {
-		s.tr.Kill() // a late reply must never be read as the next RPC's
-	}
 	if err := s.tr.ExchangeError(ctx, phase, notApplied, err, "no reply from the device"); err != nil {
 		s.broken = true
-		return "", err
+		return nil, err
 	}
 	if bytes.Contains(r, []byte("rpc-error>")) {
 		errs, _ := ParseRPCErrors(r)
@@ -152,13 +149,13 @@ func (s *session) rpc(ctx context.Context, phase adapters.Phase, d time.Duration
 			hard = hard || e.Severity != "warning"
 		}
 		if hard || len(errs) == 0 {
-			return string(r), deviceError(s.t, phase, true, errs, string(r))
+			return r, deviceError(s.t, phase, true, errs, string(r))
 		}
 	}
-	return string(r), nil
+	return r, nil
 }
 
-// Close ends the session and waits for its reader goroutine.
+// Close ends the session (its transport and its watchdog timer).
 func (s *session) Close() { s.closeOnce.Do(s.doClose) }
 
 func (s *session) doClose() {

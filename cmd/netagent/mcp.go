@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netagent/netagent/internal/agent"
 	"github.com/netagent/netagent/mcp"
 )
 
@@ -37,18 +36,11 @@ stdio to it instead, with the bearer token from NETAGENT_MCP_TOKEN.`,
 				cfg.MCP.DirectApply = direct
 			}
 			ctx := cmd.Context()
-			if cfg.Inventory == "" && cfg.Lab.Enabled {
-				l, err := startLab(cmd, cfg)
-				if err != nil {
-					return err
-				}
-				defer func() { err = errors.Join(err, l.Close()) }()
-				cfg.Inventory = l.InventoryPath()
-			}
-			a, err := agent.New(ctx, cfg, g.log)
+			a, closeLab, err := newAgent(cmd, cfg, g.log)
 			if err != nil {
 				return err
 			}
+			defer func() { err = errors.Join(err, closeLab()) }()
 			return a.ServeMCP(ctx, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}

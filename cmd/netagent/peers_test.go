@@ -22,6 +22,7 @@ import (
 	"github.com/netagent/netagent/lab/topologies"
 	"github.com/netagent/netagent/txn"
 	"github.com/netagent/netagent/yang"
+	"gopkg.in/yaml.v3"
 )
 
 // agentProcess is one `netagent serve` process of the two-agent test.
@@ -135,6 +136,10 @@ func TestTwoAgentProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Agent a's inventory names the leaves with a wrong password: a plans
+	// and runs the intent without ever logging in to b's devices (it reads
+	// them through b's peer API).
+	inventories := map[string]string{"a": wrongLeafCredentials(t, l.InventoryPath()), "b": l.InventoryPath()}
 	peerAddr := map[string]string{"a": freePort(t), "b": freePort(t)}
 	owns := map[string]string{"a": "role=spine", "b": "role=leaf"}
 	agents := map[string]*agentProcess{}
@@ -158,7 +163,7 @@ peers:
   - name: %s
     url: https://%s
     labels: %s
-`, p.api, p.dataDir, l.InventoryPath(), peerAddr[n], n, pki.CertPath(pkiDir, "ca"), pki.CertPath(pkiDir, n), pki.KeyPath(pkiDir, n), other, other, peerAddr[other], owns[other])
+`, p.api, p.dataDir, inventories[n], peerAddr[n], n, pki.CertPath(pkiDir, "ca"), pki.CertPath(pkiDir, n), pki.KeyPath(pkiDir, n), other, other, peerAddr[other], owns[other])
 		if err := os.WriteFile(p.config, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -277,6 +282,42 @@ peers:
 			}
 		})
 	}
+}
+
+// wrongLeafCredentials writes, beside the lab's inventory at path, a copy
+// in which every leaf logs in with a wrong password, and returns its path.
+func wrongLeafCredentials(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inv map[string]any
+	if err := yaml.Unmarshal(raw, &inv); err != nil {
+		t.Fatal(err)
+	}
+	creds := inv["credentials"].(map[string]any)
+	lab := creds["lab"].(map[string]any)
+	dir := filepath.Dir(path)
+	if err := os.WriteFile(filepath.Join(dir, "credentials", "wrong.password"), []byte("not-the-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	creds["wrong"] = map[string]any{"username": lab["username"], "password_file": filepath.Join("credentials", "wrong.password")}
+	for _, d := range inv["devices"].([]any) {
+		dev := d.(map[string]any)
+		if strings.HasPrefix(dev["name"].(string), "leaf") {
+			dev["credentials"] = "wrong"
+		}
+	}
+	out, err := yaml.Marshal(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "a-inventory.yml")
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func getJSON(t *testing.T, c *http.Client, url string, v any) {

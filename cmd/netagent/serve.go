@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -40,18 +41,11 @@ ansible-inventory.yml) to drive real devices instead.`,
 				cfg.MCP.DirectApply = direct
 			}
 			ctx := cmd.Context()
-			if cfg.Inventory == "" && cfg.Lab.Enabled {
-				l, err := startLab(cmd, cfg)
-				if err != nil {
-					return err
-				}
-				defer func() { err = errors.Join(err, l.Close()) }()
-				cfg.Inventory = l.InventoryPath()
-			}
-			a, err := agent.New(ctx, cfg, g.log)
+			a, closeLab, err := newAgent(cmd, cfg, g.log)
 			if err != nil {
 				return err
 			}
+			defer func() { err = errors.Join(err, closeLab()) }()
 			return a.Run(ctx)
 		},
 	}
@@ -59,6 +53,33 @@ ansible-inventory.yml) to drive real devices instead.`,
 	cmd.Flags().StringVar(&inventory, "inventory", "", "inventory file; empty starts the simulated lab (env NETAGENT_INVENTORY)")
 	cmd.Flags().BoolVar(&direct, "mcp-direct-apply", false, "apply MCP writes at /mcp without the plan-then-confirm token (env NETAGENT_MCP_DIRECT_APPLY)")
 	return cmd
+}
+
+// newAgent builds the agent for cfg, first starting the simulated lab when
+// no inventory is configured; closeLab stops the lab (a no-op without one)
+// and must be called once the agent has stopped. The data directory is
+// locked before the lab writes its state there, so a second agent on it
+// stops here, before touching anything.
+func newAgent(cmd *cobra.Command, cfg config.Config, log *slog.Logger) (a *agent.Agent, closeLab func() error, err error) {
+	closeLab = func() error { return nil }
+	lock, err := agent.LockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, closeLab, err
+	}
+	if cfg.Inventory == "" && cfg.Lab.Enabled {
+		l, err := startLab(cmd, cfg)
+		if err != nil {
+			lock.Release()
+			return nil, closeLab, err
+		}
+		closeLab = l.Close
+		cfg.Inventory = l.InventoryPath()
+	}
+	a, err = agent.NewLocked(cmd.Context(), cfg, log, lock)
+	if err != nil {
+		return nil, closeLab, errors.Join(err, closeLab())
+	}
+	return a, closeLab, nil
 }
 
 // startLab starts the simulated lab the agent drives by default and prints

@@ -70,7 +70,7 @@ func (h *Handler) Register(m interface{ Handle(string, http.Handler) }) {
 
 // readBody reads a JSON request body of at most intent.MaxBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && mt != "application/problem+json") {
 			return nil, errUnsupportedMedia

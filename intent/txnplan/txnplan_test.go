@@ -73,11 +73,11 @@ func TestIntentThroughCoordinator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	coord, err := txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool}})
+	f := fleet.New(inv, pool)
+	coord, err := txn.New(ctx, txn.Config{Store: db, Devices: poolDevices{pool, f}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := fleet.New(inv, pool)
 	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: f, Devices: f, Executor: txnplan.New(coord)})
 	if err != nil {
 		t.Fatal(err)

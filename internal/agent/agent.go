@@ -33,6 +33,8 @@ type Agent struct {
 	routes []auth.Route
 	net    *network // nil when no inventory is configured
 	trust  *trust
+	// lock is held on cfg.DataDir from New until Run returns.
+	lock *DataLock
 	// denyHook receives refused requests (SetDenialHook).
 	denyHook atomic.Pointer[DenialHook]
 
@@ -52,6 +54,36 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// One agent per data directory, taken before anything in it is read
+	// or written (the admin token, the store).
+	lock, err := LockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return NewLocked(ctx, cfg, log, lock)
+}
+
+// NewLocked is New for a caller that already holds the data directory's
+// lock (LockDataDir). The agent owns the lock from then on: it releases it
+// when Run returns, or at once if NewLocked fails.
+func NewLocked(ctx context.Context, cfg config.Config, log *slog.Logger, lock *DataLock) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		lock.Release()
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a, err := newAgent(ctx, cfg, log)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	a.lock = lock
+	return a, nil
+}
+
+func newAgent(ctx context.Context, cfg config.Config, log *slog.Logger) (*Agent, error) {
 	// Lines logged with a context name its trace id and principal, and
 	// secrets never reach the log (a handler already wrapped stays as it is).
 	log = slog.New(logging.New(log.Handler()))
@@ -151,6 +183,7 @@ func (a *Agent) healthz(w http.ResponseWriter, r *http.Request) {
 // seconds), waits for the intent service, closes devices and the store, and
 // returns.
 func (a *Agent) Run(ctx context.Context) error {
+	defer a.lock.Release()
 	defer a.trust.stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

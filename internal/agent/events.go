@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/netagent/netagent/adapters"
 	"github.com/netagent/netagent/intent"
-	"github.com/netagent/netagent/internal/audit"
 	"github.com/netagent/netagent/internal/auth"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/pki"
@@ -124,6 +122,25 @@ func (e *events) assurance(ev telemetry.Event) {
 	e.publish(string(ev.Type), "intent/"+ev.Intent, p)
 }
 
+// linkObserver returns the telemetry sample observer that publishes
+// link.down and link.up: each change of an interface's operational state
+// (if.oper.status, from gNMI ON_CHANGE, NETCONF or CLI polling) as the
+// collector stores it. Nil when events are off.
+func (e *events) linkObserver() func(telemetry.Sample) {
+	if e == nil {
+		return nil
+	}
+	w := &event.LinkWatch{Publish: func(typ, subject string, p map[string]any) {
+		e.log.Info("link state", "device", p["device"], "interface", p["interface"], "state", p["state"])
+		e.publish(typ, subject, p)
+	}}
+	return func(s telemetry.Sample) {
+		if s.Key.Metric == telemetry.IfOperStatus {
+			w.Observe(s.Key.Device, s.Key.Label, s.Value >= 0.5)
+		}
+	}
+}
+
 // txnEvent publishes a transaction's progress or outcome.
 func (e *events) txnEvent(ev txn.Event) {
 	p := map[string]any{"txn": ev.Txn, "state": ev.State, "percent": ev.Percent}
@@ -158,38 +175,19 @@ func (e *events) failover(ev adapters.Event) {
 	e.publish(event.TypeFailover, "device/"+ev.Device, map[string]any{"device": ev.Device, "from": ev.From, "to": ev.To, "reason": ev.Reason})
 }
 
-// auditor wraps the intent service's auditor: every lifecycle step it
-// records is also published (intent.state, and config.drift when an
-// intent drifted). The event leaves once the entry is written in the
-// step's store transaction.
-func (e *events) auditor(a intent.Auditor) intent.Auditor {
-	if e == nil || a == nil {
-		return a
+// intentState publishes an intent's stored lifecycle step (intent.state,
+// and config.drift when it drifted). It is a subscriber of the intent
+// service, which calls it once the step is durable: an event never leaves
+// for a step whose write failed, nor twice for a store batch run again.
+func (e *events) intentState(ev intent.Event) {
+	p := map[string]any{"intent": ev.ID, "kind": string(ev.Kind), "to": string(ev.State), "reason": ev.Reason}
+	if ev.From != "" {
+		p["from"] = string(ev.From)
 	}
-	return eventAuditor{a, e}
-}
-
-type eventAuditor struct {
-	intent.Auditor
-	e *events
-}
-
-func (x eventAuditor) Append(ctx context.Context, tx *sql.Tx, en audit.Entry) (audit.Entry, error) {
-	out, err := x.Auditor.Append(ctx, tx, en)
-	if err != nil || (en.Action != audit.ActionIntentState && en.Action != audit.ActionIntentAccepted) {
-		return out, err
+	e.publish(event.TypeIntentState, "intent/"+ev.ID, p)
+	if ev.State == intent.StateDrifted {
+		e.publish(event.TypeConfigDrift, "intent/"+ev.ID, map[string]any{"intent": ev.ID, "reason": ev.Reason})
 	}
-	p := map[string]any{}
-	_ = json.Unmarshal(en.Detail, &p)
-	p["intent"] = en.Intent
-	if en.Action == audit.ActionIntentAccepted {
-		p["to"] = p["state"]
-	}
-	x.e.publish(event.TypeIntentState, "intent/"+en.Intent, p)
-	if p["to"] == string(intent.StateDrifted) {
-		x.e.publish(event.TypeConfigDrift, "intent/"+en.Intent, map[string]any{"intent": en.Intent, "reason": p["reason"]})
-	}
-	return out, err
 }
 
 // run signs queued events, feeds Kafka and follows the peers' events

@@ -94,6 +94,8 @@ func TestSignedEventsEndToEnd(t *testing.T) {
 	var types []string
 	var received []*event.Signed
 	var lastSeq uint64
+	var prevState string
+	var states []string
 	for done := false; !done; {
 		select {
 		case m, ok := <-all.msgs:
@@ -111,13 +113,26 @@ func TestSignedEventsEndToEnd(t *testing.T) {
 			received = append(received, m)
 			types = append(types, env.Type)
 			var p struct {
-				To string `json:"to"`
+				From string `json:"from"`
+				To   string `json:"to"`
 			}
 			_ = json.Unmarshal(env.Params, &p)
+			if env.Type == event.TypeIntentState {
+				// One event per stored step, each from where the last
+				// one went: none repeated, none missing.
+				if p.From != prevState {
+					t.Errorf("intent.state %s -> %s after a step to %q", p.From, p.To, prevState)
+				}
+				prevState = p.To
+				states = append(states, p.To)
+			}
 			done = env.Type == event.TypeIntentState && p.To == "applied"
 		case <-ctx.Done():
 			t.Fatalf("no applied state among %v", types)
 		}
+	}
+	if want := []string{"accepted", "planned", "applying", "applied"}; !slices.Equal(states, want) {
+		t.Errorf("intent.state steps %v, want %v", states, want)
 	}
 	for _, want := range []string{event.TypeIntentState, event.TypeTxnProgress, event.TypeTxnOutcome} {
 		if !slices.Contains(types, want) {

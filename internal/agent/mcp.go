@@ -100,6 +100,7 @@ func (a *Agent) mountMCP() error {
 // (`netagent mcp`: stdio) as LocalOperator until ctx ends or r closes, then
 // releases the network. It replaces Run: no HTTP listener is opened.
 func (a *Agent) ServeMCP(ctx context.Context, r io.Reader, w io.Writer) error {
+	defer a.lock.Release()
 	if a.net == nil {
 		return errors.New("agent: mcp needs an inventory or the simulated lab")
 	}

@@ -145,11 +145,19 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 	if viaTxn {
 		exec = intent.AuditExecutor(txnplan.New(coord), alog, log)
 	}
-	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: fl, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
-		Audit: ev.auditor(alog), Executor: exec})
+	// A peer's devices are read through the peer when planning.
+	var planned intent.Devices = fl
+	if len(cfg.Peers) > 0 {
+		planned = peerRouted{fleet: fl, peers: peers}
+	}
+	svc, err := intent.New(ctx, intent.Config{Store: db, Inventory: fl, Devices: planned, Log: log, Principals: channelPrincipals(cfg), Advisor: kb,
+		Audit: alog, Executor: exec})
 	if err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if ev != nil {
+		svc.Subscribe(ev.intentState)
 	}
 	parser, err := nl.New(fl)
 	if err != nil {
@@ -169,7 +177,7 @@ func openNetwork(ctx context.Context, cfg config.Config, log *slog.Logger) (n *n
 		}
 	}
 	if cfg.Telemetry.Enabled {
-		if n.tele, err = openTelemetry(cfg, inv, reg, topt, svc, fl.Invalidate, log); err != nil {
+		if n.tele, err = openTelemetry(cfg, inv, reg, topt, svc, fl.Invalidate, ev.linkObserver(), peers.Owns, log); err != nil {
 			pool.Close()
 			return nil, err
 		}

@@ -1,11 +1,14 @@
 package agent
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"maps"
 
 	"github.com/netagent/netagent/adapters"
+	"github.com/netagent/netagent/intent"
+	"github.com/netagent/netagent/intent/fleet"
 	"github.com/netagent/netagent/internal/config"
 	"github.com/netagent/netagent/internal/pki"
 	"github.com/netagent/netagent/txn"
@@ -28,7 +31,7 @@ func openPeers(cfg config.Config, inv *adapters.Inventory, local txn.Devices) (*
 		if err != nil {
 			return nil, err
 		}
-		pc.Peers = append(pc.Peers, txn.PeerSpec{Name: p.Name, URL: p.URL, Devices: config.List(p.Devices), Labels: ls})
+		pc.Peers = append(pc.Peers, txn.PeerSpec{Name: p.Name, URL: p.URL, Devices: config.List(p.Devices), Labels: ls, First: p.First})
 	}
 	if len(cfg.Peers) > 0 {
 		caPath, certPath, keyPath := cfg.PeerFiles()
@@ -70,4 +73,21 @@ func (a *Agent) mountPeers() error {
 	}
 	n.peerServer = ps
 	return a.MountPeer(ps.Routes())
+}
+
+// peerRouted is what the intent service plans against: a device a peer
+// agent owns is read (and, outside a transaction, written) through its
+// owner's peer API (GET /v1/peer/devices/{name}/config), the others
+// through the fleet. An agent thus never needs credentials for devices it
+// does not own; its inventory only names them (and their labels).
+type peerRouted struct {
+	fleet *fleet.Fleet
+	peers *txn.Peers
+}
+
+func (p peerRouted) Device(ctx context.Context, name string) (intent.Device, error) {
+	if p.peers.Owns(name) {
+		return p.fleet.Device(ctx, name)
+	}
+	return p.peers.Device(ctx, name)
 }

@@ -31,7 +31,10 @@ type telemetryStack struct {
 	api       *telemetry.API
 }
 
-func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, invalidate func(device string), log *slog.Logger) (*telemetryStack, error) {
+// observe, if set, sees every stored sample too (the link events); owns
+// says which inventory devices this agent collects from (a peer agent
+// collects from its own).
+func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Registry, topt adapters.TargetOptions, svc *intent.Service, invalidate func(device string), observe func(telemetry.Sample), owns func(device string) bool, log *slog.Logger) (*telemetryStack, error) {
 	// Session set-ups are bounded (a few per core): opening a thousand
 	// devices at once would share the CPU so thinly that every handshake
 	// timed out; in line, each one finishes in its own time.
@@ -39,7 +42,9 @@ func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Reg
 	pool := adapters.NewPool(inv, reg, topt, adapters.FailoverOptions{Logger: log, Setups: setups})
 	names := make([]string, 0, len(inv.Devices))
 	for _, d := range inv.Devices {
-		names = append(names, d.Name)
+		if owns(d.Name) {
+			names = append(names, d.Name)
+		}
 	}
 	store := telemetry.NewStore(telemetry.StoreOptions{})
 	adapt := telemetry.NewAdaptive(telemetry.AdaptiveOptions{
@@ -50,9 +55,12 @@ func openTelemetry(cfg config.Config, inv *adapters.Inventory, reg *adapters.Reg
 		pool.Close()
 		return nil, err
 	}
-	var onSample func(telemetry.Sample)
+	onSample := observe
 	if export != nil {
 		onSample = export.Offer
+		if observe != nil {
+			onSample = func(s telemetry.Sample) { export.Offer(s); observe(s) }
+		}
 	}
 	col, err := telemetry.NewCollector(telemetry.CollectorConfig{
 		Devices: telemetry.DevicesFunc(func(ctx context.Context, name string) (telemetry.Monitorer, error) { return pool.Device(ctx, name) }),

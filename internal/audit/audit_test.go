@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -386,5 +387,123 @@ func TestSignOnlyWhenHeadMoves(t *testing.T) {
 	rep, err := Verify(ctx, db, nil)
 	if err != nil || rep.SignedSeq != 4 {
 		t.Fatalf("after Run stopped: %+v, %v; want the head 4 signed at shutdown", rep, err)
+	}
+}
+
+// TestAppendAll: entries appended together (one head read, one INSERT of
+// up to 16 rows) chain like entries appended one by one, inherit the
+// intent's actor and trace from the stored first entry (or, for a new
+// intent, from the first of the call), and go in all or none.
+func TestAppendAll(t *testing.T) {
+	l, db, key := openLog(t)
+	tc := trace.New()
+	alice := auth.Principal{Subject: "alice", Kind: "operator", Via: "token"}
+	ctx := trace.With(auth.WithPrincipal(context.Background(), alice), tc)
+	if _, err := l.Record(ctx, Entry{Action: ActionIntentAccepted, Intent: "i1"}); err != nil {
+		t.Fatal(err)
+	}
+	bob := ActorJSON(auth.Principal{Subject: "bob", Via: "token"})
+	// 40 entries: three statements (16, 16, 8). A worker's context: no
+	// principal, no trace.
+	var es []Entry
+	for i := range 40 {
+		e := Entry{Action: ActionIntentState, Intent: "i1"}
+		switch i % 4 {
+		case 1:
+			e.Intent = "i2" // new: inherits from entry 2 of the call
+		case 2:
+			e.Intent, e.Device = "", "r1" // the agent's own
+		case 3:
+			e.Intent, e.Actor = "i3", bob
+		}
+		es = append(es, e)
+	}
+	es[1].Actor, es[1].Trace = bob, "feedfeedfeedfeedfeedfeedfeedfeed"
+	var out []Entry
+	err := db.Tx(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		out, err = l.AppendAll(context.Background(), tx, es)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Query(context.Background(), db, Filter{})
+	if err != nil || len(got) != 41 {
+		t.Fatalf("Query = %d entries, %v; want 41", len(got), err)
+	}
+	if d := cmp.Diff(out, got[1:]); d != "" {
+		t.Errorf("AppendAll's answer differs from what is stored (-answer +stored):\n%s", d)
+	}
+	for i, e := range got[1:] {
+		p, _ := e.Principal()
+		var wantWho, wantTrace string
+		switch i % 4 {
+		case 0:
+			wantWho, wantTrace = "alice", string(tc.TraceID) // i1's first entry
+		case 1:
+			wantWho, wantTrace = "bob", "feedfeedfeedfeedfeedfeedfeedfeed"
+		case 2:
+			wantWho = "netagent"
+		case 3:
+			wantWho = "bob"
+		}
+		if p.Subject != wantWho || e.Trace != wantTrace || e.Seq != int64(i+2) {
+			t.Errorf("entry %d (%s, intent %q): seq %d, actor %q, trace %q; want seq %d, %s, %q", i, e.Action, e.Intent, e.Seq, p.Subject, e.Trace, i+2, wantWho, wantTrace)
+		}
+	}
+	if _, err := l.Sign(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Verify(context.Background(), db, key.Public().(ed25519.PublicKey)); err != nil || rep.Entries != 41 {
+		t.Fatalf("Verify = %+v, %v; want 41 entries intact", rep, err)
+	}
+	// One refused entry (its detail is not JSON): none of the call's.
+	err = db.Tx(context.Background(), func(tx *sql.Tx) error {
+		_, err := l.AppendAll(ctx, tx, []Entry{{Action: ActionIntentState, Intent: "i1"}, {Action: ActionIntentState, Detail: json.RawMessage("{")}})
+		return err
+	})
+	if err == nil {
+		t.Fatal("AppendAll with a detail that is not JSON: no error")
+	}
+	if got, _ := Query(context.Background(), db, Filter{}); len(got) != 41 {
+		t.Errorf("after a refused AppendAll: %d entries, want 41", len(got))
+	}
+}
+
+// TestHashIndexDropped: a store made before version 2 loses the index on
+// entry hashes (nothing reads by hash) and keeps its chain.
+func TestHashIndexDropped(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "netagent.db"), store.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx, storeOwner, migrations[:1]); err != nil {
+		t.Fatal(err)
+	}
+	l := &Log{db: db, self: ActorJSON(auth.Principal{Subject: "netagent"}), now: time.Now}
+	if _, err := l.Record(ctx, Entry{Action: ActionFailover, Device: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	index := func() int {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'audit_entries_hash'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if index() != 1 {
+		t.Fatal("version 1 has no hash index")
+	}
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if index() != 0 {
+		t.Error("after Migrate the hash index is still there")
+	}
+	if rep, err := Verify(ctx, db, nil); err != nil || rep.Entries != 1 {
+		t.Errorf("Verify = %+v, %v", rep, err)
 	}
 }

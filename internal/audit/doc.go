@@ -14,7 +14,9 @@
 //
 // Append only. Entries are written with Append (inside a caller's store
 // transaction, so the entry commits or rolls back with the state change it
-// records) or Record (a transaction of its own). The store refuses UPDATE
+// records), AppendAll (several at once: one read of the chain's head, one
+// INSERT, as an accepted intent's two entries are) or Record (a
+// transaction of its own). The store refuses UPDATE
 // and DELETE on the entries table with triggers; whoever can edit the file
 // can drop them, which is what the signed heads are for.
 //

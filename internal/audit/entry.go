@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/netagent/netagent/internal/auth"
@@ -91,33 +92,56 @@ const canonicalFields = 10
 // its decimal length, a colon, the bytes and a newline. The encoding is
 // injective: two different entries never encode alike. Actor and Detail are
 // covered byte for byte as stored.
-func (e Entry) Canonical() []byte {
-	var b bytes.Buffer
-	b.WriteString(canonicalMagic)
-	field := func(s string) {
-		b.WriteString(strconv.Itoa(len(s)))
-		b.WriteByte(':')
-		b.WriteString(s)
-		b.WriteByte('\n')
+func (e Entry) Canonical() []byte { return e.appendCanonical(nil) }
+
+// appendCanonical appends e's canonical encoding to b (nil: a buffer of
+// the exact size).
+func (e Entry) appendCanonical(b []byte) []byte {
+	var seqb, atb [20]byte
+	seq, at := strconv.AppendInt(seqb[:0], e.Seq, 10), strconv.AppendInt(atb[:0], e.Time.UnixNano(), 10)
+	n := len(canonicalMagic) + canonicalFields*12 + len(seq) + len(at) + len(e.Actor) + len(e.Action) + len(e.Intent) +
+		len(e.Txn) + len(e.Device) + len(e.Trace) + len(e.Detail) + len(e.Prev) // each field: up to 10 digits, colon, newline
+	if b == nil {
+		b = make([]byte, 0, n)
 	}
-	field(strconv.FormatInt(e.Seq, 10))
-	field(strconv.FormatInt(e.Time.UnixNano(), 10))
-	field(string(e.Actor))
-	field(e.Action)
-	field(e.Intent)
-	field(e.Txn)
-	field(e.Device)
-	field(e.Trace)
-	field(string(e.Detail))
-	field(e.Prev)
-	return b.Bytes()
+	b = append(b, canonicalMagic...)
+	b = appendField(b, seq)
+	b = appendField(b, at)
+	b = appendField(b, e.Actor)
+	b = appendField(b, e.Action)
+	b = appendField(b, e.Intent)
+	b = appendField(b, e.Txn)
+	b = appendField(b, e.Device)
+	b = appendField(b, e.Trace)
+	b = appendField(b, e.Detail)
+	b = appendField(b, e.Prev)
+	return b
+}
+
+// appendField appends one field of the canonical encoding: its decimal
+// length, a colon, the bytes and a newline.
+func appendField[T ~string | ~[]byte](b []byte, f T) []byte {
+	b = strconv.AppendInt(b, int64(len(f)), 10)
+	b = append(b, ':')
+	b = append(b, f...)
+	return append(b, '\n')
 }
 
 // ComputeHash is the lowercase hex SHA-256 of e.Canonical().
 func (e Entry) ComputeHash() string {
-	sum := sha256.Sum256(e.Canonical())
+	bp := canonicalBufs.Get().(*[]byte)
+	b := e.appendCanonical((*bp)[:0])
+	sum := sha256.Sum256(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		canonicalBufs.Put(bp)
+	}
 	return hex.EncodeToString(sum[:])
 }
+
+// canonicalBufs are the buffers ComputeHash encodes entries in (the
+// store's writer hashes every entry it appends).
+var canonicalBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // ErrCanonical reports bytes that are not a canonical entry encoding.
 var ErrCanonical = errors.New("audit: not a canonical entry")

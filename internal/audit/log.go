@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/netagent/netagent/internal/auth"
@@ -49,6 +50,9 @@ CREATE TABLE audit_heads (
 	public_key TEXT NOT NULL,
 	signature  TEXT NOT NULL
 );`},
+	// Nothing looks entries up by hash (Verify reads the chain in order):
+	// the index only cost every append a write to a random page of it.
+	{Version: 2, Name: "no index on entry hashes", SQL: `DROP INDEX IF EXISTS audit_entries_hash;`},
 }
 
 // Migrate creates or upgrades the audit tables in db. New calls it; the
@@ -133,56 +137,133 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, e Entry) (Entry, error) {
 	if l == nil {
 		return e, nil
 	}
-	if len(e.Actor) == 0 {
-		if p, ok := auth.FromContext(ctx); ok {
-			e.Actor = ActorJSON(p)
-		}
+	out, err := l.AppendAll(ctx, tx, []Entry{e})
+	if err != nil {
+		return e, err
 	}
-	if e.Trace == "" {
-		e.Trace = string(trace.IDFrom(ctx))
+	return out[0], nil
+}
+
+// maxRowsPerInsert bounds the entries one INSERT statement carries
+// (11 variables each, far below SQLite's limit), so that the statement
+// texts the store caches stay few.
+const maxRowsPerInsert = 16
+
+// AppendAll appends es, in order, within tx, as Append does each, and
+// returns them with Seq, Time, Prev and Hash set: the chain's head is read
+// once and the entries go in with one INSERT (up to 16 a statement), which
+// is what several entries of one stored change (an intent accepted and
+// its plan) cost the store's one writer. Nothing is appended when one of
+// them is refused.
+func (l *Log) AppendAll(ctx context.Context, tx *sql.Tx, es []Entry) ([]Entry, error) {
+	if l == nil || len(es) == 0 {
+		return es, nil
 	}
-	if e.Intent != "" && (len(e.Actor) == 0 || e.Trace == "") {
-		var actor, tr string
-		err := tx.QueryRowContext(ctx, `SELECT actor, trace_id FROM audit_entries WHERE intent_id = ? ORDER BY seq LIMIT 1`,
-			e.Intent).Scan(&actor, &tr)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return e, fmt.Errorf("audit: %s entry for intent %s: %w", e.Action, e.Intent, err)
-		}
-		if len(e.Actor) == 0 && actor != "" {
-			e.Actor = json.RawMessage(actor)
+	out := make([]Entry, len(es))
+	var ctxActor json.RawMessage
+	ctxTrace := string(trace.IDFrom(ctx))
+	if p, ok := auth.FromContext(ctx); ok {
+		ctxActor = ActorJSON(p)
+	}
+	for i, e := range es {
+		if len(e.Actor) == 0 {
+			e.Actor = ctxActor
 		}
 		if e.Trace == "" {
-			e.Trace = tr
+			e.Trace = ctxTrace
 		}
-	}
-	if len(e.Actor) == 0 {
-		e.Actor = l.self
-	}
-	if e.Time.IsZero() {
-		e.Time = l.now()
-	}
-	e.Time = time.Unix(0, e.Time.UnixNano()).UTC()
-	if err := e.check(); err != nil {
-		return e, err
+		if e.Intent != "" && (len(e.Actor) == 0 || e.Trace == "") {
+			actor, tr, err := l.inherited(ctx, tx, out[:i], e)
+			if err != nil {
+				return es, err
+			}
+			if len(e.Actor) == 0 && actor != "" {
+				e.Actor = json.RawMessage(actor)
+			}
+			if e.Trace == "" {
+				e.Trace = tr
+			}
+		}
+		if len(e.Actor) == 0 {
+			e.Actor = l.self
+		}
+		if e.Time.IsZero() {
+			e.Time = l.now()
+		}
+		e.Time = time.Unix(0, e.Time.UnixNano()).UTC()
+		if err := e.check(); err != nil {
+			return es, err
+		}
+		out[i] = e
 	}
 	var last sql.NullInt64
 	var prev sql.NullString
 	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return e, fmt.Errorf("audit: %s entry: read head: %w", e.Action, err)
+		return es, fmt.Errorf("audit: %s entry: read head: %w", es[0].Action, err)
 	}
-	e.Seq = last.Int64 + 1
-	e.Prev = ZeroHash
+	seq, head := last.Int64, ZeroHash
 	if prev.Valid {
-		e.Prev = prev.String
+		head = prev.String
 	}
-	e.Hash = e.ComputeHash()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_entries (seq, at, actor, action, intent_id, txn_id, device, trace_id, detail, prev, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.Time.UnixNano(), string(e.Actor), e.Action, e.Intent, e.Txn, e.Device, e.Trace, string(e.Detail), e.Prev, e.Hash); err != nil {
-		return e, fmt.Errorf("audit: append %s entry %d: %w", e.Action, e.Seq, err)
+	for i := range out {
+		seq++
+		out[i].Seq, out[i].Prev = seq, head
+		out[i].Hash = out[i].ComputeHash()
+		head = out[i].Hash
 	}
-	return e, nil
+	for rest := out; len(rest) > 0; {
+		n := min(len(rest), maxRowsPerInsert)
+		if err := insertRows(ctx, tx, rest[:n]); err != nil {
+			return es, err
+		}
+		rest = rest[n:]
+	}
+	return out, nil
+}
+
+// inherited is the actor and trace e inherits from its intent's first
+// entry: the stored one, or else one earlier in the same call.
+func (l *Log) inherited(ctx context.Context, tx *sql.Tx, before []Entry, e Entry) (actor, tr string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT actor, trace_id FROM audit_entries WHERE intent_id = ? ORDER BY seq LIMIT 1`,
+		e.Intent).Scan(&actor, &tr)
+	if errors.Is(err, sql.ErrNoRows) {
+		for _, b := range before {
+			if b.Intent == e.Intent {
+				return string(b.Actor), b.Trace, nil
+			}
+		}
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("audit: %s entry for intent %s: %w", e.Action, e.Intent, err)
+	}
+	return actor, tr, nil
+}
+
+// insertStmts are the INSERT statements of 1 to maxRowsPerInsert entries.
+var insertStmts = func() []string {
+	const cols = `INSERT INTO audit_entries (seq, at, actor, action, intent_id, txn_id, device, trace_id, detail, prev, hash) VALUES `
+	out := make([]string, maxRowsPerInsert+1)
+	for n := 1; n <= maxRowsPerInsert; n++ {
+		out[n] = cols + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+	}
+	return out
+}()
+
+// insertRows writes es (at most maxRowsPerInsert) with one statement.
+func insertRows(ctx context.Context, tx *sql.Tx, es []Entry) error {
+	args := make([]any, 0, 11*len(es))
+	for _, e := range es {
+		args = append(args, e.Seq, e.Time.UnixNano(), string(e.Actor), e.Action, e.Intent, e.Txn, e.Device, e.Trace, string(e.Detail), e.Prev, e.Hash)
+	}
+	if _, err := tx.ExecContext(ctx, insertStmts[len(es)], args...); err != nil {
+		if len(es) == 1 {
+			return fmt.Errorf("audit: append %s entry %d: %w", es[0].Action, es[0].Seq, err)
+		}
+		return fmt.Errorf("audit: append entries %d to %d (%s first): %w", es[0].Seq, es[len(es)-1].Seq, es[0].Action, err)
+	}
+	return nil
 }
 
 // IntentContext returns ctx carrying the trace and the principal recorded

@@ -21,6 +21,10 @@ type PeerAgent struct {
 	// Labels: it owns every inventory device carrying all of these
 	// comma-separated key=value labels.
 	Labels string `yaml:"labels"`
+	// First runs its part of a transaction as a stage of its own before
+	// this agent's (prepare and commit there first; a plan with
+	// dependency stages of its own keeps those).
+	First bool `yaml:"first"`
 }
 
 // PeerLabels parses Labels ("role=leaf,pod=1").

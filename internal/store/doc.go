@@ -15,9 +15,12 @@
 // row that records it: it is applied exactly once or not at all.
 //
 // Writes go through one writer goroutine (Tx): every write waiting when the
-// writer is free joins one transaction, and they share one commit and one
-// fsync (group commit); Tx returns when its write is durable, or with its
-// own error, having changed nothing. A batch runs as one plain
+// writer is free joins one transaction (the writer lets the goroutines
+// ready to run go first, so that writes on their way join too), and they
+// share one commit and one fsync (group commit); Tx returns when its write
+// is durable, or with its own error, having changed nothing. A write's
+// context counts until the writer takes it; then its statements run to
+// the end (a caller that went away does not interrupt the batch). A batch runs as one plain
 // transaction; if one of its writes fails, it is rolled back and run
 // again with each write in its own savepoint (so a write's function may
 // run twice, and must have no effect outside the transaction). The writer

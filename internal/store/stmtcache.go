@@ -53,6 +53,13 @@ type cachingConn struct {
 	// stmts maps SQL text to its element in lru (most recent at the front).
 	stmts map[string]*list.Element
 	lru   *list.List
+	// uncancelled is set on the writer's connection: its statements run
+	// to the end whatever their context says. The writer runs a write
+	// once it took it (its caller then waits for the commit), and the
+	// driver would otherwise start a goroutine per statement to interrupt
+	// the connection (any statement of the batch) when a caller's context
+	// ends.
+	uncancelled bool
 }
 
 type cachedStmt struct {
@@ -116,6 +123,9 @@ func (c *cachingConn) statement(ctx context.Context, query string) (*cachedStmt,
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.uncancelled {
+		ctx = context.WithoutCancel(ctx)
+	}
 	cs, err := c.statement(ctx, query)
 	if err != nil {
 		return nil, err
@@ -127,6 +137,9 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.uncancelled {
+		ctx = context.WithoutCancel(ctx)
+	}
 	cs, err := c.statement(ctx, query)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -78,6 +79,12 @@ func (w *writer) begin() (*sql.Tx, error) {
 		if err != nil {
 			return nil, err
 		}
+		_ = c.Raw(func(dc any) error {
+			if cc, ok := dc.(*cachingConn); ok {
+				cc.uncancelled = true
+			}
+			return nil
+		})
 		w.conn = c
 	}
 	tx, err := w.conn.BeginTx(ctx, nil)
@@ -104,20 +111,39 @@ func (w *writer) run() {
 			w.drain()
 			return
 		case first := <-w.queue:
-			batch = append(batch[:0], first)
-		more:
-			for len(batch) < maxBatch {
-				select {
-				case x := <-w.queue:
-					batch = append(batch, x)
-				default:
-					break more
-				}
-			}
+			batch = w.gather(append(batch[:0], first))
 			w.commit(batch)
 		}
 	}
 }
+
+// gather adds to batch the writes queued, up to maxBatch. Before it gives
+// up, it lets the goroutines that are ready to run go first, once for
+// each round that brought more: callers on their way to a write (a
+// submission being planned) join this batch instead of waiting a commit
+// for the next one, so one fsync serves more of them. Nothing ready to
+// run, nothing waited: a lone write commits at once.
+func (w *writer) gather(batch []*write) []*write {
+	for round := 0; ; round++ {
+		n := len(batch)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case x := <-w.queue:
+				batch = append(batch, x)
+			default:
+				break more
+			}
+		}
+		if len(batch) == maxBatch || round == maxGatherRounds || (round > 0 && len(batch) == n) {
+			return batch
+		}
+		runtime.Gosched()
+	}
+}
+
+// maxGatherRounds bounds how often gather yields for one batch.
+const maxGatherRounds = 8
 
 // drain answers the writes still queued at Close.
 func (w *writer) drain() {

@@ -87,6 +87,10 @@ type Store struct {
 	events    []Event // the latest changes of running, oldest first, at most maxEvents
 	closed    bool
 	reverts   uint64
+	// valid is the candidate as it last passed validation (every change
+	// of the candidate installs a new tree, so the pointer tells whether
+	// it changed since): a commit after a validate need not validate again.
+	valid *yang.Tree
 }
 
 // New returns a store whose running and candidate configuration is initial
@@ -118,6 +122,23 @@ func (s *Store) Get(t Target) (*yang.Tree, error) {
 		return s.candidate.Clone(), nil
 	}
 	return nil, fmt.Errorf("%s: get %q: %w", s.name, t, ErrUnknownTarget)
+}
+
+// Read calls fn with the target datastore itself, under the store's lock:
+// fn must not modify the tree nor keep it (a get-config filters and
+// encodes it without copying it first).
+func (s *Store) Read(t Target, fn func(*yang.Tree)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch t {
+	case Running:
+		fn(s.running)
+		return nil
+	case Candidate:
+		fn(s.candidate)
+		return nil
+	}
+	return fmt.Errorf("%s: read %q: %w", s.name, t, ErrUnknownTarget)
 }
 
 // Running returns a copy of the running configuration.
@@ -297,11 +318,28 @@ func (s *Store) setRunning(r *yang.Tree, source string) {
 
 // Validate checks the target datastore with yang.Validate.
 func (s *Store) Validate(t Target) error {
-	tree, err := s.Get(t)
-	if err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch t {
+	case Running:
+		return yang.Validate(s.running)
+	case Candidate:
+		return s.validateCandidate()
+	}
+	return fmt.Errorf("%s: validate %q: %w", s.name, t, ErrUnknownTarget)
+}
+
+// validateCandidate validates the candidate unless it passed since it last
+// changed. Callers hold mu.
+func (s *Store) validateCandidate() error {
+	if s.candidate == s.valid {
+		return nil
+	}
+	if err := yang.Validate(s.candidate); err != nil {
 		return err
 	}
-	return yang.Validate(tree)
+	s.valid = s.candidate
+	return nil
 }
 
 // Discard resets the candidate to running (discard-changes).
@@ -344,7 +382,7 @@ func (s *Store) Commit(sid uint32, source string, confirm *ConfirmOptions, persi
 	case s.pend != nil && id != s.pend.persist:
 		return fmt.Errorf("%s: commit: %w", s.name, ErrPersistID)
 	}
-	if err := yang.Validate(s.candidate); err != nil {
+	if err := s.validateCandidate(); err != nil {
 		return err
 	}
 	before := s.running
@@ -353,7 +391,11 @@ func (s *Store) Commit(sid uint32, source string, confirm *ConfirmOptions, persi
 		s.pend.timer.Stop()
 		s.pend = nil
 	}
-	s.setRunning(s.candidate.Clone(), source)
+	if s.dirty {
+		// A candidate without edits of its own is running already (a
+		// confirming commit): nothing to install.
+		s.setRunning(s.candidate.Clone(), source)
+	}
 	s.dirty, s.editor = false, 0
 	if confirm == nil {
 		return nil

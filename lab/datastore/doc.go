@@ -5,8 +5,10 @@
 // made through one is visible through the others at once.
 //
 // Invariants: every method is atomic under one mutex; trees handed out are
-// copies; an Edit whose function fails leaves the store unchanged; a commit
-// validates the candidate with yang.Validate first. A confirmed commit keeps
+// copies (Read lends the tree itself to a function run under the mutex);
+// an Edit whose function fails leaves the store unchanged; a commit
+// validates the candidate with yang.Validate first, unless it passed a
+// validate unchanged since. A confirmed commit keeps
 // the configuration from before it and restores it when its timer fires,
 // when it is cancelled, or (if not persistent) when its session ends.
 // Writes to running from gNMI or the CLI (session id 0) are refused while a

@@ -225,8 +225,8 @@ var okReply = []byte("<ok/>")
 
 // dispatch handles one message; done reports the session should end.
 func (s *session) dispatch(ctx context.Context, msg []byte) (done bool, err error) {
-	var rpc node
-	if err := xml.Unmarshal(msg, &rpc); err != nil {
+	rpc, err := parseNode(msg)
+	if err != nil {
 		return false, s.reply(nil, errorReply(rpcError{Type: "rpc", Tag: "malformed-message", Message: "malformed XML: " + err.Error()}))
 	}
 	if rpc.XMLName.Local != "rpc" || rpc.XMLName.Space != NSBase {
@@ -290,18 +290,28 @@ func (s *session) operation(rpc, op *node) (body []byte, done bool, err error) {
 		if rerr != nil {
 			return errorReply(*rerr), false, nil
 		}
-		tree, _ := st.Get(src)
-		if f := op.child("filter"); f != nil {
+		f := op.child("filter")
+		if f != nil {
 			if rerr := checkFilterType(f); rerr != nil {
 				return errorReply(*rerr), false, nil
 			}
-			ft, ferr := yang.FilterXML(tree, wrap("filter", f, op, rpc))
-			if ferr != nil {
-				return errorReply(fromErr(ferr)...), false, nil
-			}
-			tree = ft
 		}
-		return append(append([]byte("<data>"), yang.EncodeTreeXML(tree)...), "</data>"...), false, nil
+		// Filtered and encoded in place, under the datastore's lock: no
+		// copy of the whole configuration per read.
+		var body []byte
+		var ferr error
+		_ = st.Read(src, func(tree *yang.Tree) {
+			if f != nil {
+				if tree, ferr = yang.FilterXML(tree, wrap("filter", f, op, rpc)); ferr != nil {
+					return
+				}
+			}
+			body = append(append([]byte("<data>"), yang.EncodeTreeXML(tree)...), "</data>"...)
+		})
+		if ferr != nil {
+			return errorReply(fromErr(ferr)...), false, nil
+		}
+		return body, false, nil
 	case "edit-config":
 		return s.editConfig(rpc, op), false, nil
 	case "lock", "unlock":

@@ -25,6 +25,55 @@ type node struct {
 	Text     string     `xml:",chardata"`
 }
 
+// parseNode reads the first element of msg as xml.Unmarshal into a node
+// would (name, attributes, inner XML, child elements, character data),
+// walking the tokens directly instead of through reflection: every RPC
+// of every session is parsed here.
+func parseNode(msg []byte) (node, error) {
+	d := xml.NewDecoder(bytes.NewReader(msg))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return node{}, err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			var n node
+			return n, readNode(d, msg, se, &n)
+		}
+	}
+}
+
+func readNode(d *xml.Decoder, msg []byte, se xml.StartElement, n *node) error {
+	n.XMLName = se.Name
+	if len(se.Attr) > 0 {
+		n.Attrs = append([]xml.Attr(nil), se.Attr...)
+	}
+	start := d.InputOffset()
+	var text []byte
+	for {
+		pos := d.InputOffset()
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			n.Children = append(n.Children, node{})
+			if err := readNode(d, msg, t, &n.Children[len(n.Children)-1]); err != nil {
+				return err
+			}
+		case xml.CharData:
+			text = append(text, t...)
+		case xml.EndElement:
+			if pos > start {
+				n.Inner = append([]byte(nil), msg[start:pos]...)
+			}
+			n.Text = string(text)
+			return nil
+		}
+	}
+}
+
 func (n *node) child(local string) *node {
 	for i := range n.Children {
 		if n.Children[i].XMLName.Local == local {

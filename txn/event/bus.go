@@ -24,7 +24,8 @@ const (
 	TypeIntentState = "intent.state"      // an intent's lifecycle step
 	TypeFailover    = "protocol.failover" // a device's serving protocol changed
 	TypeConfigDrift = "config.drift"      // a device no longer holds an intent's configuration
-	TypeLinkDown    = "link.down"
+	TypeLinkDown    = "link.down"         // an interface went operationally down
+	TypeLinkUp      = "link.up"           // an interface came back up
 )
 
 // Item is one signed event in a Bus: a local sequence number (the SSE
