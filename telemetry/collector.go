@@ -241,9 +241,9 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 	}
 	sub := adapters.Subscription{Paths: c.cfg.Paths, Mode: adapters.ModeSample, Interval: iv}
 	// served is the protocol serving a failover device when its raw stream
-	// was refused; when another protocol takes over (gNMI back after a
-	// failover), the generic subscription below ends so that the next one
-	// decodes on the wire again, without waiting for an interval change.
+	// was refused; when gNMI takes over (back after a failover), the
+	// generic subscription below ends so that the next one decodes on the
+	// wire again, without waiting for an interval change.
 	var act activer
 	var served string
 	if rm, ok := dev.(adapters.RawMonitorer); ok {
@@ -308,7 +308,10 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 	}
 	c.bump(name, func(st *DeviceStats) { st.Decode = "generic" })
 	return dev.Monitor(ctx, sub, func(u adapters.Update) error {
-		if act != nil && act.Active() != served {
+		// Only gNMI has a raw stream: another switch (NETCONF degraded
+		// by a slow probe, CLI next) is the failover's to follow, and
+		// it leaves a stream that delivers where it is.
+		if act != nil && act.Active() != served && act.Active() == adapters.GNMI {
 			return errResubscribe
 		}
 		if u.Sync || u.Deleted {
