@@ -61,8 +61,8 @@ AUTH="Authorization: Bearer $(tr -d '\n' <"$dir/data/admin.token")"
 t0=$(date +%s)
 
 # collected prints "collected total decode-wire lag-median-s lag-max-s
-# samples errors": a device is collected once a sample arrived in the last
-# 30 s.
+# samples errors": a device is collected when its latest sample is more
+# recent than twice its interval (calm devices back off to 60 s) plus 15 s.
 collected() {
   curl -sf -H "$AUTH" "http://$addr/v1/telemetry/collectors" | python3 -c '
 import sys, json, datetime
@@ -74,7 +74,7 @@ def age(d):
         return 1e9
     t = datetime.datetime.fromisoformat(t.replace("Z", "+00:00"))
     return (now - t).total_seconds()
-ok = [d for d in ds if age(d) < 30]
+ok = [d for d in ds if age(d) < 2 * d["interval"] / 1e9 + 15]
 lags = sorted(d["lag"] / 1e9 for d in ok) or [0]
 print(len(ok), len(ds), sum(d.get("decode") == "wire" for d in ok), "%.2f" % lags[len(lags) // 2], "%.2f" % lags[-1],
       sum(d["samples"] for d in ds), sum(d["errors"] for d in ds))'

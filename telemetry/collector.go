@@ -39,6 +39,11 @@ type CollectorConfig struct {
 	OnSample func(Sample)
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// SetupRetry and SetupRetryMax bound the wait before another try at
+	// a device that could not be opened (every protocol refused or timed
+	// out in set-up): from SetupRetry, doubling up to SetupRetryMax,
+	// jittered, never given up. Defaults 1s and 1m.
+	SetupRetry, SetupRetryMax time.Duration
 }
 
 // SubscriptionPaths are the subtrees a collector asks every device for:
@@ -107,6 +112,13 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SetupRetry <= 0 {
+		cfg.SetupRetry = time.Second
+	}
+	if cfg.SetupRetryMax <= 0 {
+		cfg.SetupRetryMax = time.Minute
+	}
+	cfg.SetupRetryMax = max(cfg.SetupRetryMax, cfg.SetupRetry)
 	c := &Collector{cfg: cfg, norm: NewNormalizer(), stats: map[string]*deviceStats{}}
 	c.norm.MinRateSpan = minRateSpan(cfg.Adaptive.Options())
 	for _, n := range cfg.Names {
@@ -154,14 +166,10 @@ var errResubscribe = errors.New("telemetry: interval changed")
 // (from retryMin, doubling up to the device's interval) so a restart or
 // failover leaves no gap longer than one interval; a device that cannot
 // be opened (every protocol refused or timed out in set-up) is retried
-// from setupRetryMin, doubling up to setupRetryMax, for as long as the
+// from SetupRetry, doubling up to SetupRetryMax, for as long as the
 // collector runs. Every wait is jittered (half to all of the step) so
 // devices that failed together do not retry together.
-const (
-	retryMin      = 250 * time.Millisecond
-	setupRetryMin = time.Second
-	setupRetryMax = time.Minute
-)
+const retryMin = 250 * time.Millisecond
 
 // errOpen marks a failure to open the device (no session could be set up).
 type errOpen struct{ err error }
@@ -193,7 +201,7 @@ func (c *Collector) device(ctx context.Context, name string) {
 		}
 		var oe *errOpen
 		if errors.As(err, &oe) {
-			backoff = min(max(2*backoff, setupRetryMin), setupRetryMax)
+			backoff = min(max(2*backoff, c.cfg.SetupRetry), c.cfg.SetupRetryMax)
 		} else {
 			backoff = min(max(2*backoff, retryMin), iv)
 		}
@@ -233,9 +241,9 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 	}
 	sub := adapters.Subscription{Paths: c.cfg.Paths, Mode: adapters.ModeSample, Interval: iv}
 	// served is the protocol serving a failover device when its raw stream
-	// was refused; when another protocol takes over (gNMI back after a
-	// failover), the generic subscription below ends so that the next one
-	// decodes on the wire again, without waiting for an interval change.
+	// was refused; when gNMI takes over (back after a failover), the
+	// generic subscription below ends so that the next one decodes on the
+	// wire again, without waiting for an interval change.
 	var act activer
 	var served string
 	if rm, ok := dev.(adapters.RawMonitorer); ok {
@@ -300,7 +308,10 @@ func (c *Collector) subscribe(ctx context.Context, name string, iv time.Duration
 	}
 	c.bump(name, func(st *DeviceStats) { st.Decode = "generic" })
 	return dev.Monitor(ctx, sub, func(u adapters.Update) error {
-		if act != nil && act.Active() != served {
+		// Only gNMI has a raw stream: another switch (NETCONF degraded
+		// by a slow probe, CLI next) is the failover's to follow, and
+		// it leaves a stream that delivers where it is.
+		if act != nil && act.Active() != served && act.Active() == adapters.GNMI {
 			return errResubscribe
 		}
 		if u.Sync || u.Deleted {

@@ -8,10 +8,12 @@
 //     has none) onto netagent's metric names (device.cpu.util, if.in.bps,
 //     link.latency.ms, ...; the table is Metrics), turns counters into rates
 //     with wrap and reset handled, and refuses garbage and out-of-range
-//     values, counting them as drops instead of storing them.
+//     values, counting them as drops (by DropReason) instead of storing
+//     them.
 //   - Store keeps every series in memory: a ring of raw points and a ring
-//     of downsampled buckets, both bounded, so a series costs a fixed amount
-//     of memory whatever runs for how long (SeriesBytes).
+//     of downsampled buckets, both growing to a bound, so a series costs at
+//     most a fixed amount of memory whatever runs for how long
+//     (SeriesBytes: 8 bytes a point, 14 a bucket).
 //   - Adaptive decides each series' sampling interval: faster when a value
 //     nears the target of an active intent or changes abruptly, slower when
 //     calm, within bounds.

@@ -2,11 +2,14 @@ package telemetry_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -437,5 +440,42 @@ func TestGarbageIsDroppedNotStored(t *testing.T) {
 				t.Errorf("%s stored %v at %s, inside the garbage window", k, p.Value, p.Time.Format("15:04:05.000"))
 			}
 		}
+	}
+}
+
+// TestCollectorNeverGivesUpOnADevice: a device whose session set-up keeps
+// failing (timing out on a loaded machine, say) is retried, with backoff,
+// until it opens, and is collected from then on.
+func TestCollectorNeverGivesUpOnADevice(t *testing.T) {
+	_, pool := startLab(t)
+	const failures = 6
+	var mu sync.Mutex
+	opens := 0
+	devices := telemetry.DevicesFunc(func(ctx context.Context, name string) (telemetry.Monitorer, error) {
+		mu.Lock()
+		opens++
+		n := opens
+		mu.Unlock()
+		if n <= failures {
+			return nil, fmt.Errorf("device %s: open %d: SSH handshake did not finish in time", name, n)
+		}
+		return pool.Device(ctx, name)
+	})
+	store := telemetry.NewStore(telemetry.StoreOptions{})
+	iv := 300 * time.Millisecond
+	c, err := telemetry.NewCollector(telemetry.CollectorConfig{
+		Devices: devices, Names: []string{"r1"}, Store: store,
+		Adaptive:   telemetry.NewAdaptive(telemetry.AdaptiveOptions{Base: iv, Min: iv, Max: iv}),
+		SetupRetry: 5 * time.Millisecond, SetupRetryMax: 40 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c)
+	cpu := telemetry.Key{Metric: telemetry.CPUUtil, Device: "r1"}
+	waitFor(t, "CPU samples of r1 after its failed set-ups", 30*time.Second, func() bool { _, ok := store.Last(cpu); return ok })
+	st := c.Stats()[0]
+	if st.Errors != failures || !strings.Contains(st.LastError, "r1") {
+		t.Errorf("errors %d (want %d), last error %q (want it to name r1)", st.Errors, failures, st.LastError)
 	}
 }
