@@ -35,20 +35,26 @@ func (p Path) String() string {
 		b.WriteByte('/')
 		b.WriteString(e.Name)
 		for _, k := range e.Keys {
-			b.WriteByte('[')
-			b.WriteString(k.Name)
-			b.WriteByte('=')
-			for i := 0; i < len(k.Value); i++ {
-				c := k.Value[i]
-				if c == ']' || c == '\\' {
-					b.WriteByte('\\')
-				}
-				b.WriteByte(c)
-			}
-			b.WriteByte(']')
+			writeKey(&b, k)
 		}
 	}
 	return b.String()
+}
+
+// writeKey renders one key predicate, "[name=value]", with ']' and '\\'
+// in the value escaped.
+func writeKey(b *strings.Builder, k Key) {
+	b.WriteByte('[')
+	b.WriteString(k.Name)
+	b.WriteByte('=')
+	for i := 0; i < len(k.Value); i++ {
+		c := k.Value[i]
+		if c == ']' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte(']')
 }
 
 // Child returns p extended by one element.

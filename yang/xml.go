@@ -326,17 +326,7 @@ func withKeys(str, order string, keys []Key) (string, string) {
 	b.WriteString(str)
 	o.WriteString(order)
 	for _, k := range keys {
-		b.WriteByte('[')
-		b.WriteString(k.Name)
-		b.WriteByte('=')
-		for i := 0; i < len(k.Value); i++ {
-			c := k.Value[i]
-			if c == ']' || c == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(c)
-		}
-		b.WriteByte(']')
+		writeKey(&b, k)
 		natural(&o, k.Value)
 		o.WriteByte(0)
 	}

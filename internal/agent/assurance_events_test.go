@@ -25,34 +25,11 @@ func TestAssuranceEventsAreSigned(t *testing.T) {
 	var ca *pki.CA
 	_, base, l, cfg := startLabAgentWith(t, ctx, nil, lab.Options{}, func(c *config.Config) {
 		c.Telemetry.Interval, c.Telemetry.MinInterval, c.Telemetry.MaxInterval = 500*time.Millisecond, 100*time.Millisecond, time.Second
-		c.Peer.Name = "a1"
-		var err error
-		if ca, err = pki.Init(c.PKIDir(), "test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ca.Issue("a1", pki.IssueOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		ca = issueAgentCert(t, c)
 	})
 	api := bearerClient(t, cfg.AdminTokenPath())
 	api.Timeout = 0
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/events?type=assurance", nil)
-	resp, err := api.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /v1/events?type=assurance: %d", resp.StatusCode)
-	}
-	msgs := make(chan *event.Signed, 256)
-	go func() {
-		defer resp.Body.Close()
-		_ = event.ReadSigned(resp.Body, func(_ int64, m *event.Signed) error {
-			msgs <- m
-			return nil
-		})
-		close(msgs)
-	}()
+	msgs := signedEvents(t, ctx, api, base, "type=assurance")
 
 	body := `{"id":"lat-ev","kind":"slo","targets":{"devices":["r1"]},"spec":{"metric":"link.latency.ms","comparison":"<","target":3,"window":"2s","scope":{"interface":"e1-1"}}}`
 	sub, err := api.Post(base+"/v1/intents", "application/json", strings.NewReader(body))
@@ -107,4 +84,44 @@ func TestAssuranceEventsAreSigned(t *testing.T) {
 			t.Fatalf("no breach and recovery among %v", types)
 		}
 	}
+}
+
+// issueAgentCert makes c an agent named a1 with a certificate from a new
+// CA in its data directory, and returns the CA.
+func issueAgentCert(t *testing.T, c *config.Config) *pki.CA {
+	t.Helper()
+	c.Peer.Name = "a1"
+	ca, err := pki.Init(c.PKIDir(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.Issue("a1", pki.IssueOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// signedEvents subscribes to GET /v1/events?query and delivers each signed
+// event; the channel closes when the stream ends.
+func signedEvents(t *testing.T, ctx context.Context, api *http.Client, base, query string) <-chan *event.Signed {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/events?"+query, nil)
+	resp, err := api.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		t.Fatalf("GET /v1/events?%s: %d", query, resp.StatusCode)
+	}
+	msgs := make(chan *event.Signed, 256)
+	go func() {
+		defer resp.Body.Close()
+		_ = event.ReadSigned(resp.Body, func(_ int64, m *event.Signed) error {
+			msgs <- m
+			return nil
+		})
+		close(msgs)
+	}()
+	return msgs
 }

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
@@ -25,34 +24,11 @@ func TestLinkEventsAreSigned(t *testing.T) {
 	var ca *pki.CA
 	_, base, l, cfg := startLabAgentWith(t, ctx, nil, lab.Options{}, func(c *config.Config) {
 		c.Telemetry.Interval, c.Telemetry.MinInterval, c.Telemetry.MaxInterval = 300*time.Millisecond, 100*time.Millisecond, 500*time.Millisecond
-		c.Peer.Name = "a1"
-		var err error
-		if ca, err = pki.Init(c.PKIDir(), "test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ca.Issue("a1", pki.IssueOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		ca = issueAgentCert(t, c)
 	})
 	api := bearerClient(t, cfg.AdminTokenPath())
 	api.Timeout = 0
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/events?type=link", nil)
-	resp, err := api.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /v1/events?type=link: %d", resp.StatusCode)
-	}
-	msgs := make(chan *event.Signed, 256)
-	go func() {
-		defer resp.Body.Close()
-		_ = event.ReadSigned(resp.Body, func(_ int64, m *event.Signed) error {
-			msgs <- m
-			return nil
-		})
-		close(msgs)
-	}()
+	msgs := signedEvents(t, ctx, api, base, "type=link")
 	// The collector must have seen both ends up before the fault: a first
 	// sight is no event.
 	waitUp := func() {
